@@ -1,0 +1,391 @@
+//! The command-line face: arguments, input (files, pipes, terminals), output
+//! buffering, colour, exit status. All explaining is done by [`crate::Explainer`].
+
+use crate::model::RecordKind;
+use crate::reader::read_line;
+use crate::render::{self, diagram, document, jsonl, text, Format};
+use crate::track::Item;
+use crate::Explainer;
+use clap::{Parser, ValueEnum};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The sample built into the binary (`--demo`): a real capture of a 3-segment close.
+pub const DEMO: &str = include_str!("../tests/data/article/close3.txt");
+
+const EXAMPLES: &str = "Examples:
+  tcpexplain dump.txt                         explain a saved tcpdump output
+  tcpdump -nn -r capture.pcap | tcpexplain    explain a capture file
+  sudo tcpdump -l -nn -i any port 443 | tcpexplain
+                                              explain live traffic as it arrives
+  tcpexplain --diagram dump.txt               ladder diagram of each connection
+  tcpexplain --format jsonl dump.txt | jq .   machine-readable facts, one per line
+  tcpexplain --demo                           see it work on a built-in sample
+
+Exit status: 0 explained, 1 unparsed lines with --strict, 2 an error.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Jsonl,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Explains TCP conversations in tcpdump's text output, line by line.
+#[derive(Debug, Parser)]
+#[command(name = "tcpexplain", version, about, after_help = EXAMPLES)]
+struct Args {
+    /// tcpdump output to explain; none or `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Output format: text for people; jsonl one JSON object per line (see the README);
+    /// json one document; markdown for an issue or blog; html a standalone page.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+
+    /// Draw a ladder diagram of each connection instead of the line-by-line text.
+    #[arg(long)]
+    diagram: bool,
+
+    /// Show only the connection summaries.
+    #[arg(long)]
+    summary: bool,
+
+    /// Show only connection N (0-based, in order of first appearance).
+    #[arg(long, value_name = "N")]
+    conn: Option<usize>,
+
+    /// Show only connections with this endpoint: HOST or HOST.PORT as tcpdump prints it.
+    #[arg(long, value_name = "HOST[.PORT]")]
+    endpoint: Option<String>,
+
+    /// Show raw (absolute) sequence numbers in the text instead of relative ones.
+    #[arg(long)]
+    absolute: bool,
+
+    /// Exit with status 1 if any line could not be read.
+    #[arg(long)]
+    strict: bool,
+
+    /// When to colour text output (auto: on terminals, unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
+
+    /// Flush after every line (the default when output is a terminal).
+    #[arg(long, conflicts_with = "block_buffered")]
+    line_buffered: bool,
+
+    /// Buffer output in blocks (the default when output is not a terminal).
+    #[arg(long)]
+    block_buffered: bool,
+
+    /// Reading live: hold a line at most this many milliseconds while waiting for
+    /// the segment that settles its states.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    hold: u64,
+
+    /// Explain a sample dump built into the binary (a real 3-segment close).
+    #[arg(long)]
+    demo: bool,
+}
+
+/// What was shown, for the exit status.
+#[derive(Default)]
+struct Outcome {
+    unparsed: u64,
+}
+
+/// Output, with the filters and formats chosen.
+struct Output<'a> {
+    args: &'a Args,
+    format: Format,
+    text: text::TextOptions,
+    out: Box<dyn Write + 'a>,
+    line_buffered: bool,
+    /// Items kept for document formats and diagrams.
+    kept: Vec<Item>,
+    outcome: Outcome,
+}
+
+impl Output<'_> {
+    fn wanted(&self, item: &Item) -> bool {
+        let conn = match item {
+            Item::Line {
+                report: Some(r), ..
+            } => Some(r.conn),
+            Item::Connection(s) => Some(s.conn),
+            Item::Line { .. } => None,
+        };
+        if self.args.summary && !matches!(item, Item::Connection(_)) {
+            return false;
+        }
+        if let Some(n) = self.args.conn {
+            if conn != Some(n) {
+                return false;
+            }
+        }
+        if let Some(ep) = &self.args.endpoint {
+            let matches = |s: &str| s == ep || s.rsplit_once('.').is_some_and(|(h, _)| h == ep);
+            let ok = match item {
+                Item::Line { record, .. } => match &record.kind {
+                    RecordKind::Tcp(p) => {
+                        matches(&p.src.to_string()) || matches(&p.dst.to_string())
+                    }
+                    _ => false,
+                },
+                Item::Connection(s) => matches(&s.client) || matches(&s.server),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn item(&mut self, item: Item) -> io::Result<()> {
+        if let Item::Line { record, .. } = &item {
+            if matches!(record.kind, RecordKind::Unparsed(_)) {
+                self.outcome.unparsed = self.outcome.unparsed.saturating_add(1);
+            }
+        }
+        if !self.wanted(&item) {
+            return Ok(());
+        }
+        if self.args.diagram {
+            let done = matches!(item, Item::Connection(_));
+            self.kept.push(item);
+            if done {
+                self.diagrams()?;
+            }
+            return Ok(());
+        }
+        match self.format {
+            Format::Text => text::item(&item, &self.text, &mut self.out)?,
+            Format::Jsonl => jsonl::write(&item, &mut self.out)?,
+            Format::Json | Format::Markdown | Format::Html => self.kept.push(item),
+        }
+        if self.line_buffered {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Draws the diagrams of the connections whose summary has arrived.
+    fn diagrams(&mut self) -> io::Result<()> {
+        let views = render::by_connection(&self.kept);
+        let mut done = Vec::new();
+        for view in views.iter().filter(|v| v.summary.is_some()) {
+            writeln!(self.out, "{}", diagram::ladder(view, self.args.absolute))?;
+            done.extend(view.summary.map(|s| s.conn));
+        }
+        self.kept.retain(|item| match item {
+            Item::Line {
+                report: Some(r), ..
+            } => !done.contains(&r.conn),
+            Item::Connection(s) => !done.contains(&s.conn),
+            Item::Line { .. } => false,
+        });
+        self.out.flush()
+    }
+
+    fn end(&mut self, title: &str) -> io::Result<()> {
+        if !self.args.diagram {
+            match self.format {
+                Format::Json => writeln!(self.out, "{}", document::json(&self.kept))?,
+                Format::Markdown => write!(self.out, "{}", document::markdown(&self.kept))?,
+                Format::Html => write!(self.out, "{}", document::html(&self.kept, title))?,
+                Format::Text | Format::Jsonl => {}
+            }
+            self.kept.clear();
+        }
+        self.out.flush()
+    }
+}
+
+/// Feeds everything an input holds; `live` inputs release held lines when they pause.
+fn explain_input(
+    input: Box<dyn Read + Send>,
+    live: bool,
+    hold: Duration,
+    out: &mut Output<'_>,
+    interrupted: &AtomicBool,
+) -> io::Result<()> {
+    let mut explainer = Explainer::new();
+    let drain = |explainer: &mut Explainer, out: &mut Output<'_>| -> io::Result<()> {
+        while let Some(item) = explainer.next_item() {
+            out.item(item)?;
+        }
+        Ok(())
+    };
+    if live {
+        // A reader thread, so that a pause in the input can be noticed and held
+        // lines released after `hold`.
+        let (tx, rx) = mpsc::sync_channel::<io::Result<String>>(1024);
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(input);
+            let mut buf = Vec::new();
+            loop {
+                match read_line(&mut reader, &mut buf) {
+                    Ok(Some(_)) => {
+                        if tx
+                            .send(Ok(String::from_utf8_lossy(&buf).into_owned()))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        loop {
+            if interrupted.load(Ordering::Relaxed) {
+                break;
+            }
+            match rx.recv_timeout(hold) {
+                Ok(line) => {
+                    explainer.push_line(&line?);
+                    drain(&mut explainer, out)?;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    explainer.flush();
+                    drain(&mut explainer, out)?;
+                    out.out.flush()?;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    } else {
+        let mut reader = BufReader::with_capacity(1 << 16, input);
+        let mut buf = Vec::new();
+        while let Some(_cut) = read_line(&mut reader, &mut buf)? {
+            explainer.push_line(&String::from_utf8_lossy(&buf));
+            drain(&mut explainer, out)?;
+            if interrupted.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+    }
+    explainer.finish();
+    drain(&mut explainer, out)
+}
+
+/// Runs the command line; returns the exit status.
+pub fn run(argv: Vec<String>) -> i32 {
+    let args = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run_args(&args) {
+        Ok(outcome) => i32::from(args.strict && outcome.unparsed > 0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("tcpexplain: {e}");
+            2
+        }
+    }
+}
+
+fn run_args(args: &Args) -> io::Result<Outcome> {
+    let stdin_terminal = io::stdin().is_terminal();
+    let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
+    if !args.demo && reads_stdin && stdin_terminal {
+        eprintln!("tcpexplain: no input. Pipe tcpdump's output in, or name files:\n\n{EXAMPLES}");
+        return Err(io::Error::other("nothing to read from a terminal"));
+    }
+    let stdout = io::stdout();
+    let stdout_terminal = stdout.is_terminal();
+    let choice = match args.color {
+        ColorArg::Always => anstream::ColorChoice::Always,
+        ColorArg::Never => anstream::ColorChoice::Never,
+        ColorArg::Auto => anstream::AutoStream::choice(&stdout),
+    };
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Json => Format::Json,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html => Format::Html,
+    };
+    let mut output = Output {
+        args,
+        format,
+        text: text::TextOptions {
+            color: choice != anstream::ColorChoice::Never && format == Format::Text,
+            absolute: args.absolute,
+            width: 100,
+        },
+        out: Box::new(BufWriter::with_capacity(1 << 16, stdout.lock())),
+        line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
+        kept: Vec::new(),
+        outcome: Outcome::default(),
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupted);
+        // Ctrl-C: stop reading and show what was seen so far, summaries included.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    }
+    let hold = Duration::from_millis(args.hold.max(1));
+    let inputs: Vec<PathBuf> = if args.demo {
+        Vec::new()
+    } else if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    if args.demo {
+        explain_input(
+            Box::new(DEMO.as_bytes()),
+            false,
+            hold,
+            &mut output,
+            &interrupted,
+        )?;
+        output.end("tcpexplain: built-in sample (3-segment close)")?;
+    }
+    let many = inputs.len() > 1;
+    for path in &inputs {
+        let name = path.display().to_string();
+        let (input, live): (Box<dyn Read + Send>, bool) = if name == "-" {
+            (Box::new(io::stdin()), true)
+        } else {
+            let file =
+                File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+            let live = !file.metadata().map(|m| m.is_file()).unwrap_or(false);
+            (Box::new(file), live)
+        };
+        if many && output.format == Format::Text {
+            writeln!(output.out, "==> {} <==", render::sanitize(&name))?;
+        }
+        explain_input(input, live, hold, &mut output, &interrupted)?;
+        output.end(&name)?;
+        if interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    Ok(std::mem::take(&mut output.outcome))
+}

@@ -1,0 +1,110 @@
+//! tcpexplain: reads tcpdump's text output and explains the TCP conversations in it.
+//!
+//! The layers: [`parse`] (the grammar: lines into [`model`] records) →
+//! [`track`] (connections, sequence numbers, states, events) → [`explain`]
+//! (facts into words) → [`render`] (text, JSON, Markdown, HTML). The command
+//! line and the Python module are thin faces over [`Explainer`].
+#![deny(rustdoc::broken_intra_doc_links)]
+// Library code must not panic on input: no unwrap/expect/indexing/panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod explain;
+pub mod model;
+pub mod parse;
+#[cfg(feature = "python")]
+mod python;
+pub mod reader;
+pub mod render;
+pub mod seq;
+pub mod track;
+
+pub use model::{Diagnostic, Record, RecordKind, TcpPacket};
+pub use parse::parse_line;
+pub use reader::{Assembler, RecordReader};
+pub use seq::SeqNumber;
+pub use track::report::{ConnectionSummary, Event, EventKind, Role, SegmentReport};
+pub use track::state::TcpState;
+pub use track::{Item, Options, Tracker};
+
+/// Lines in, explained items out: the whole engine behind every face.
+#[derive(Default)]
+pub struct Explainer {
+    assembler: Assembler,
+    tracker: Tracker,
+}
+
+impl Explainer {
+    pub fn new() -> Explainer {
+        Explainer::default()
+    }
+
+    pub fn with_options(options: Options) -> Explainer {
+        Explainer {
+            assembler: Assembler::new(),
+            tracker: Tracker::new(options),
+        }
+    }
+
+    /// Feeds one input line (without its newline).
+    pub fn push_line(&mut self, line: &str) {
+        if let Some(record) = self.assembler.push_line(line) {
+            self.tracker.feed(record);
+        }
+    }
+
+    /// Feeds one record that was read elsewhere.
+    pub fn push_record(&mut self, record: Record) {
+        self.tracker.feed(record);
+    }
+
+    /// The input paused (live use): release what is held, assuming delivery on arrival.
+    pub fn flush(&mut self) {
+        if let Some(record) = self.assembler.flush() {
+            self.tracker.feed(record);
+        }
+        self.tracker.flush();
+    }
+
+    /// The input ended: release everything and summarise every connection.
+    pub fn finish(&mut self) {
+        if let Some(record) = self.assembler.finish() {
+            self.tracker.feed(record);
+        }
+        self.tracker.finish();
+    }
+
+    /// The next explained item, once it is settled.
+    pub fn next_item(&mut self) -> Option<Item> {
+        self.tracker.next_item()
+    }
+}
+
+/// Explains a whole text at once.
+///
+/// ```
+/// let items = tcpexplain::explain("12:43:46.905723 IP 10.0.0.1.41334 > 10.0.0.2.80: Flags [S], seq 3255498564, win 14600, options [mss 1460], length 0");
+/// let tcpexplain::Item::Line { report: Some(report), .. } = &items[0] else { panic!() };
+/// assert_eq!(report.state.client, tcpexplain::TcpState::SynSent);
+/// assert!(report.text.starts_with("Client → server: SYN"));
+/// ```
+pub fn explain(text: &str) -> Vec<Item> {
+    let mut explainer = Explainer::new();
+    let mut items = Vec::new();
+    for line in text.lines() {
+        explainer.push_line(line);
+        items.extend(std::iter::from_fn(|| explainer.next_item()));
+    }
+    explainer.finish();
+    items.extend(std::iter::from_fn(|| explainer.next_item()));
+    items
+}

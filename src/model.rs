@@ -1,0 +1,390 @@
+//! The record model: what one tcpdump record (a head line plus its continuation
+//! lines) says, as owned, serde-serializable data.
+//!
+//! Values tcpdump prints that this model has no field for are kept as text
+//! (`raw` fields, [`TcpOption::Other`]) rather than rejected.
+
+use serde::{Deserialize, Serialize};
+
+/// One record of tcpdump output, tagged with the 1-based line it starts on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// 1-based line number of the record's first line.
+    pub line: u64,
+    /// Number of input lines the record spans (head line plus continuations).
+    pub lines: u32,
+    /// The input lines, joined by newlines (invalid UTF-8 replaced).
+    pub text: String,
+    pub kind: RecordKind,
+}
+
+/// What a record is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A TCP segment.
+    Tcp(Box<TcpPacket>),
+    /// A packet of another protocol (UDP, ICMP, ARP, ...), kept as text.
+    Other(Box<OtherPacket>),
+    /// One of tcpdump's own messages (`listening on ...`, `N packets captured`, ...).
+    Banner(Banner),
+    /// A line that could not be read.
+    Unparsed(Diagnostic),
+}
+
+/// A non-TCP packet line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherPacket {
+    pub prefix: Prefix,
+    /// Protocol word when one could be recognised (`UDP`, `ICMP`, `ARP`, ...).
+    pub protocol: Option<String>,
+    /// The text after the common prefix.
+    pub text: String,
+    /// Continuation lines, verbatim.
+    pub continuation: Vec<String>,
+}
+
+/// A tcpdump stderr message found in the input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Banner {
+    pub text: String,
+}
+
+/// Why a line could not be read: where, and what was expected there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("line {line}, column {column}: expected {expected}")]
+pub struct Diagnostic {
+    /// 1-based line number.
+    pub line: u64,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// What the grammar expected at that column.
+    pub expected: String,
+    /// The line as read (lossily decoded, possibly cut when very long).
+    pub text: String,
+}
+
+/// Everything before the protocol text: packet number, timestamp, link layer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Prefix {
+    /// `-#` packet number, or the bare leading number of a pasted dump.
+    pub number: Option<u64>,
+    /// Spaces before the number, kept for faithful printing.
+    #[serde(skip)]
+    pub number_pad: u8,
+    /// Spaces after the number (two for `-#`, one in pasted dumps).
+    #[serde(skip)]
+    pub number_sep: u8,
+    pub timestamp: Option<Timestamp>,
+    pub link: Option<LinkLayer>,
+}
+
+/// A timestamp in one of tcpdump's `-t` forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timestamp {
+    pub form: TimeForm,
+    /// Nanoseconds: since midnight (time of day), since the epoch (`-tt`),
+    /// or the offset (`-ttt`/`-ttttt`; negative when printed with `-`).
+    pub nanos: i128,
+    /// Digits after the decimal point (6 micro, 9 nano, more for invalid values).
+    pub digits: u8,
+    /// Calendar date of `-tttt`.
+    pub date: Option<(u16, u8, u8)>,
+}
+
+/// The `-t` family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeForm {
+    /// `HH:MM:SS.frac` (default).
+    TimeOfDay,
+    /// `SECONDS.frac` (`-tt`).
+    Unix,
+    /// ` HH:MM:SS.frac` with a sign column (`-ttt` delta or `-ttttt` since first).
+    Offset,
+    /// `YYYY-MM-DD HH:MM:SS.frac` (`-tttt`).
+    Date,
+}
+
+/// Link-layer text printed before the network layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkLayer {
+    /// `-e` Ethernet: `src > dst, [vlan ..., ]ethertype X (0x..), length N: `.
+    Ethernet {
+        src: String,
+        dst: String,
+        vlans: Vec<u16>,
+        ethertype: String,
+        length: Option<u32>,
+        /// The text as printed, for faithful re-printing.
+        raw: String,
+    },
+    /// Linux cooked capture (`-i any`): interface (v2) and direction.
+    Cooked {
+        interface: Option<String>,
+        direction: String,
+        raw: String,
+    },
+    /// Any other link header (PPP, BSD loopback, raw IP, IPoIB), as printed.
+    Other { raw: String },
+}
+
+/// The network layer of a TCP packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpVersion {
+    V4,
+    V6,
+}
+
+/// The `-v` IP header in parentheses; the whole text is kept, known items are parsed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpHeader {
+    /// The text between the parentheses.
+    pub text: String,
+    pub ttl: Option<u8>,
+    pub id: Option<u32>,
+    /// Total length (IPv4) or payload length (IPv6).
+    pub length: Option<u32>,
+    /// True when the header was on its own line (IPv4 `-v` two-line layout).
+    pub own_line: bool,
+}
+
+/// One end of the conversation as printed: host (address or name) and port (number or service).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: Option<String>,
+}
+
+impl Endpoint {
+    /// The port as a number when it was printed numerically.
+    pub fn port_number(&self) -> Option<u16> {
+        self.port.as_deref().and_then(|p| p.parse().ok())
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.port {
+            Some(port) => write!(f, "{}.{}", self.host, port),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+/// TCP flag bits, in the order tcpdump prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Flags(pub u16);
+
+impl Flags {
+    pub const FIN: Flags = Flags(0x001);
+    pub const SYN: Flags = Flags(0x002);
+    pub const RST: Flags = Flags(0x004);
+    pub const PSH: Flags = Flags(0x008);
+    pub const ACK: Flags = Flags(0x010);
+    pub const URG: Flags = Flags(0x020);
+    pub const ECE: Flags = Flags(0x040);
+    pub const CWR: Flags = Flags(0x080);
+    pub const AE: Flags = Flags(0x100);
+
+    /// tcpdump's letters, in its print order.
+    pub const LETTERS: [(char, Flags); 9] = [
+        ('F', Flags::FIN),
+        ('S', Flags::SYN),
+        ('R', Flags::RST),
+        ('P', Flags::PSH),
+        ('.', Flags::ACK),
+        ('U', Flags::URG),
+        ('E', Flags::ECE),
+        ('W', Flags::CWR),
+        ('e', Flags::AE),
+    ];
+
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    /// Flags as tcpdump 4.x prints them inside `Flags [...]` (`none` when empty).
+    pub fn letters(self) -> String {
+        let s: String = Flags::LETTERS
+            .iter()
+            .filter(|(_, f)| self.contains(*f))
+            .map(|(c, _)| *c)
+            .collect();
+        if s.is_empty() {
+            "none".to_string()
+        } else {
+            s
+        }
+    }
+}
+
+/// The `seq` field: `first` or `first:last` (last excluded), as printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqRange {
+    pub first: u32,
+    pub last: Option<u32>,
+}
+
+/// Checksum as printed with `-v`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checksum {
+    pub value: u16,
+    /// `None` when correct; the computed value when printed `(incorrect -> 0x..)`.
+    pub computed: Option<u16>,
+}
+
+/// One TCP option. Options without a dedicated variant are kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpOption {
+    Mss {
+        value: u32,
+    },
+    Nop,
+    Eol,
+    Wscale {
+        shift: u32,
+    },
+    SackOk,
+    Sack {
+        blocks: Vec<(u32, u32)>,
+    },
+    Timestamp {
+        val: u32,
+        ecr: u32,
+    },
+    /// Anything else (tfo, mptcp, md5, uto, tcp-ao, unknown-N, ...): name and full text.
+    Other {
+        name: String,
+        text: String,
+    },
+}
+
+/// How the options list ended when it did not end normally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionsEnd {
+    /// `]` (modern) or `>` (legacy).
+    Normal,
+    /// `[bad opt]` with whatever closing text followed.
+    BadOpt(String),
+    /// `[|tcp]` with whatever closing text followed.
+    Truncated(String),
+}
+
+/// Which TCP printer produced the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpFormat {
+    /// tcpdump 4.0 and later: `Flags [S.], seq ..., length N`.
+    #[default]
+    Modern,
+    /// tcpdump 3.x: `S 1:1(0) win N <mss ...>`; its `.` means "no flags".
+    Legacy,
+    /// `-q`: `tcp N` only.
+    Quiet,
+    /// Header not captured: `[|tcp]` right after the endpoints.
+    Truncated,
+}
+
+/// A TCP packet record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TcpPacket {
+    pub prefix: Prefix,
+    pub ip: IpVersion,
+    /// Whether `IP `/`IP6 ` was printed (it is not under `-e`).
+    pub ip_word: bool,
+    pub ip_header: Option<IpHeader>,
+    /// Text between the network layer and the TCP endpoints (tunnels, IPv6 extension headers).
+    pub inner_prefix: Option<String>,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub format: TcpFormat,
+    pub flags: Flags,
+    pub checksum: Option<Checksum>,
+    pub seq: Option<SeqRange>,
+    pub ack: Option<u32>,
+    pub win: Option<u32>,
+    pub urg: Option<u32>,
+    pub options: Vec<TcpOption>,
+    /// `None` when the packet has no options list.
+    pub options_end: Option<OptionsEnd>,
+    /// TCP payload length (`length N`, legacy `(N)`, or `-q` `tcp N`).
+    pub length: Option<u32>,
+    /// Text that followed the length inside the same item (`[was 0, presumed TSO]`).
+    pub length_note: Option<String>,
+    /// Everything after the length: application decode, RST text, markers; verbatim.
+    pub tail: Option<String>,
+    /// Continuation lines other than payload dumps (decoder output), verbatim.
+    pub continuation: Vec<String>,
+    /// Payload dump lines (`-x`, `-X`, `-A`), verbatim.
+    pub dump: Vec<String>,
+    /// A TCP header quoted inside an ICMP error: a copy, not a segment of its own.
+    pub quoted: bool,
+}
+
+impl TcpPacket {
+    /// Payload length: `length N` or, failing that, the seq range.
+    pub fn payload_len(&self) -> u32 {
+        self.length
+            .or_else(|| {
+                self.seq
+                    .and_then(|s| s.last.map(|last| last.wrapping_sub(s.first)))
+            })
+            .unwrap_or(0)
+    }
+
+    /// Options of one kind, e.g. the MSS.
+    pub fn mss(&self) -> Option<u32> {
+        self.options.iter().find_map(|o| match o {
+            TcpOption::Mss { value } => Some(*value),
+            _ => None,
+        })
+    }
+
+    pub fn wscale(&self) -> Option<u32> {
+        self.options.iter().find_map(|o| match o {
+            TcpOption::Wscale { shift } => Some(*shift),
+            _ => None,
+        })
+    }
+
+    pub fn sack_permitted(&self) -> bool {
+        self.options.iter().any(|o| matches!(o, TcpOption::SackOk))
+    }
+
+    pub fn timestamps(&self) -> Option<(u32, u32)> {
+        self.options.iter().find_map(|o| match o {
+            TcpOption::Timestamp { val, ecr } => Some((*val, *ecr)),
+            _ => None,
+        })
+    }
+
+    pub fn sack_blocks(&self) -> &[(u32, u32)] {
+        self.options
+            .iter()
+            .find_map(|o| match o {
+                TcpOption::Sack { blocks } => Some(blocks.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
+
+    /// Payload bytes recovered from `-x`/`-X` hex dump lines (network header included).
+    pub fn dump_bytes(&self) -> Vec<u8> {
+        crate::parse::dump::hex_bytes(&self.dump)
+    }
+
+    /// Recovers the TCP payload bytes from a hex dump, when one is attached.
+    pub fn payload_bytes(&self) -> Option<Vec<u8>> {
+        crate::parse::dump::tcp_payload(&self.dump_bytes(), self.payload_len())
+    }
+}

@@ -1,0 +1,549 @@
+//! The grammar: tcpdump text lines into typed records.
+//!
+//! A record is a head line plus continuation lines. [`classify`] tells the two
+//! apart; [`parse_head`] reads a head line; [`Pending::add_continuation`] attaches
+//! what follows. [`crate::reader::RecordReader`] drives them over a stream.
+//!
+//! The TCP segment a line describes is the *first* `src > dst: ` group whose text
+//! is a TCP header (tunnels such as Geneve print an outer header first).
+
+pub mod dump;
+mod prefix;
+mod print;
+mod tcp;
+
+use crate::model::{
+    Banner, Diagnostic, IpHeader, IpVersion, OtherPacket, Prefix, RecordKind, TcpPacket,
+};
+use nom::error::{ErrorKind, ParseError};
+use nom::{IResult, Parser};
+
+pub use prefix::timestamp;
+
+/// The nom error of this grammar: where parsing stopped and what it expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected<'a> {
+    /// The input remaining at the failure point.
+    pub at: &'a str,
+    /// A human description of what was expected.
+    pub what: &'static str,
+}
+
+impl<'a> ParseError<&'a str> for Expected<'a> {
+    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
+        Expected {
+            at: input,
+            what: kind_description(kind),
+        }
+    }
+
+    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
+        other
+    }
+
+    fn or(self, other: Self) -> Self {
+        // Keep the alternative that got further: its message is the more precise one.
+        if other.at.len() <= self.at.len() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// nom's error kinds in words (for errors no `expect` named).
+fn kind_description(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Tag => "a fixed word",
+        ErrorKind::Digit => "a number",
+        ErrorKind::Char => "a punctuation character",
+        ErrorKind::Space => "a space",
+        _ => "valid tcpdump text",
+    }
+}
+
+pub(crate) type Res<'a, O> = IResult<&'a str, O, Expected<'a>>;
+
+/// Names what `parser` expects when it fails without consuming anything.
+pub(crate) fn expect<'a, O>(
+    what: &'static str,
+    mut parser: impl Parser<&'a str, Output = O, Error = Expected<'a>>,
+) -> impl FnMut(&'a str) -> Res<'a, O> {
+    move |input: &'a str| {
+        parser.parse(input).map_err(|e| {
+            e.map(|mut err| {
+                if err.at.len() == input.len() {
+                    err.what = what;
+                }
+                err
+            })
+        })
+    }
+}
+
+/// A failure at `input` expecting `what`, as a hard (non-backtracking) error.
+pub(crate) fn fail<'a, O>(input: &'a str, what: &'static str) -> Res<'a, O> {
+    Err(nom::Err::Failure(Expected { at: input, what }))
+}
+
+/// Words that start packet lines printed without timestamp or link layer (`-t`).
+pub(crate) const PACKET_WORDS: [&str; 19] = [
+    "IP ",
+    "IP6 ",
+    "ARP",
+    "RARP",
+    "STP",
+    "LLDP",
+    "CDP",
+    "LACP",
+    "EAPOL",
+    "PPPoE",
+    "MPLS",
+    "LLC",
+    "802.1",
+    "truncated-ip",
+    "[Invalid header",
+    "Unknown",
+    "unknown ip",
+    "CFMv",
+    "IP6,",
+];
+
+/// How a line relates to the records around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineClass {
+    /// Starts a record: a packet line or a tcpdump message.
+    Head,
+    /// Belongs to the record before it (indented decoder output, payload dumps).
+    Continuation,
+    /// Empty or whitespace only.
+    Blank,
+}
+
+/// Tells a head line from a continuation line.
+pub fn classify(line: &str) -> LineClass {
+    if line.trim().is_empty() {
+        LineClass::Blank
+    } else if banner(line) || prefix::starts_packet(line) {
+        LineClass::Head
+    } else {
+        LineClass::Continuation
+    }
+}
+
+/// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).
+fn banner(line: &str) -> bool {
+    const STARTS: [&str; 10] = [
+        "listening on ",
+        "reading from file ",
+        "tcpdump: ",
+        "Warning: ",
+        "tcpdump version ",
+        "libpcap version ",
+        "OpenSSL ",
+        "$ tcpdump",
+        "# tcpdump",
+        "$ sudo tcpdump",
+    ];
+    const COUNTS: [&str; 5] = [
+        " captured",
+        " received by filter",
+        " dropped by kernel",
+        " dropped by interface",
+        "",
+    ];
+    let t = line.trim();
+    if STARTS.iter().any(|s| t.starts_with(s)) || t.starts_with("sudo tcpdump") {
+        return true;
+    }
+    // `12 packets captured`, `1 packet received by filter`, `--count`'s `12 packets`.
+    let Some((n, rest)) = t.split_once(' ') else {
+        return false;
+    };
+    let rest = rest
+        .strip_prefix("packets")
+        .or_else(|| rest.strip_prefix("packet"));
+    n.bytes().all(|b| b.is_ascii_digit()) && rest.is_some_and(|r| COUNTS.contains(&r))
+}
+
+/// A record being assembled: its head line has been read, continuation lines may follow.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    /// A complete record; continuation lines are attached as they come.
+    Ready(RecordKind),
+    /// An IPv4 `-v` header line whose transport text is on the next line.
+    NeedsTransport {
+        prefix: Prefix,
+        ip: IpVersion,
+        header: IpHeader,
+        ip_word: bool,
+        /// Quoted inside an ICMP error.
+        quoted: bool,
+    },
+}
+
+impl Pending {
+    /// Attaches a continuation line (1-based `line_no` for diagnostics).
+    pub fn add_continuation(&mut self, line_no: u64, text: &str) {
+        match self {
+            Pending::NeedsTransport {
+                prefix,
+                ip,
+                header,
+                ip_word,
+                quoted,
+            } => {
+                let body = text.trim_start();
+                let indent = text.len().saturating_sub(body.len());
+                let mut kind = transport(
+                    std::mem::take(prefix),
+                    *ip,
+                    Some(header.clone()),
+                    *ip_word,
+                    body,
+                )
+                .unwrap_or_else(|e| unparsed(line_no, text, indent, e));
+                if let RecordKind::Tcp(p) = &mut kind {
+                    p.quoted = *quoted;
+                }
+                *self = Pending::Ready(kind);
+            }
+            Pending::Ready(RecordKind::Tcp(packet)) => {
+                if dump::is_dump_line(text) || !text.starts_with(['\t', ' ']) {
+                    packet.dump.push(text.to_string());
+                } else {
+                    packet.continuation.push(text.to_string());
+                }
+            }
+            Pending::Ready(RecordKind::Other(other)) => other.continuation.push(text.to_string()),
+            // Banners and diagnostics have no continuations; the reader never sends one.
+            Pending::Ready(_) => {}
+        }
+    }
+
+    /// The finished record. A header line left without its transport line is reported.
+    pub fn finish(self, line_no: u64, head_text: &str) -> RecordKind {
+        match self {
+            Pending::Ready(kind) => kind,
+            Pending::NeedsTransport { .. } => RecordKind::Unparsed(Diagnostic {
+                line: line_no.saturating_add(1),
+                column: 1,
+                expected: "the TCP/IP line that follows an IPv4 `-v` header line".into(),
+                text: head_text.to_string(),
+            }),
+        }
+    }
+}
+
+/// Reads one head line (1-based `line_no`). Never fails: unreadable text becomes a diagnostic.
+pub fn parse_head(line_no: u64, text: &str) -> Pending {
+    if banner(text) {
+        return Pending::Ready(RecordKind::Banner(Banner {
+            text: text.trim().to_string(),
+        }));
+    }
+    match packet(text) {
+        Ok(pending) => pending,
+        Err(e) => Pending::Ready(unparsed(line_no, text, 0, e)),
+    }
+}
+
+/// Parses a single, self-contained line into a record kind (no continuation lines).
+pub fn parse_line(text: &str) -> RecordKind {
+    parse_head(1, text).finish(1, text)
+}
+
+fn unparsed(line_no: u64, text: &str, offset: usize, e: Expected<'_>) -> RecordKind {
+    let consumed = text
+        .len()
+        .saturating_sub(offset)
+        .saturating_sub(e.at.len())
+        .saturating_add(offset);
+    let column = text
+        .get(..consumed)
+        .map_or(1, |done| done.chars().count().saturating_add(1));
+    RecordKind::Unparsed(Diagnostic {
+        line: line_no,
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        expected: e.what.to_string(),
+        text: text.to_string(),
+    })
+}
+
+fn to_expected(e: nom::Err<Expected<'_>>) -> Expected<'_> {
+    match e {
+        nom::Err::Error(x) | nom::Err::Failure(x) => x,
+        nom::Err::Incomplete(_) => Expected {
+            at: "",
+            what: "more input",
+        },
+    }
+}
+
+/// A packet line: prefix, network layer, transport.
+fn packet(text: &str) -> Result<Pending, Expected<'_>> {
+    let (rest, prefix) = prefix::prefix(text).map_err(to_expected)?;
+    let (ip, ip_word, rest) = if let Some(r) = rest.strip_prefix("IP6 ") {
+        (Some(IpVersion::V6), true, r)
+    } else if let Some(r) = rest.strip_prefix("IP ") {
+        (Some(IpVersion::V4), true, r)
+    } else {
+        (link_ip_version(&prefix), false, rest)
+    };
+    let Some(ip) = ip else {
+        // A TCP packet behind an unrecognised header (MPLS, ARCNET, ...).
+        if tcp::locate(rest).is_some() {
+            let ip = guess_ip(rest);
+            return transport(prefix, ip, None, false, rest).map(Pending::Ready);
+        }
+        if rest.is_empty() && prefix.link.is_some() {
+            // An unknown ethertype: tcpdump prints a hex dump on the next lines.
+            return Ok(Pending::Ready(other(prefix, "")));
+        }
+        if rest.is_empty() {
+            return Err(Expected {
+                at: rest,
+                what: "packet text after the timestamp",
+            });
+        }
+        return Ok(Pending::Ready(other(prefix, rest)));
+    };
+    // Damaged IP headers: tcpdump says so before (or instead of) the packet.
+    let rest = strip_ip_warning(rest);
+    if INVALID_IP.iter().any(|m| rest.starts_with(m)) {
+        let mut kind = other(prefix, rest);
+        if let RecordKind::Other(o) = &mut kind {
+            o.protocol = Some(if ip == IpVersion::V4 { "IP" } else { "IP6" }.into());
+        }
+        return Ok(Pending::Ready(kind));
+    }
+    let (rest, header) = if rest.starts_with('(') {
+        let (after, inner) = parenthesised(rest)?;
+        let own_line = after.is_empty();
+        let header = ip_header(inner, own_line);
+        if own_line {
+            return Ok(Pending::NeedsTransport {
+                prefix,
+                ip,
+                header,
+                ip_word,
+                quoted: false,
+            });
+        }
+        (after.strip_prefix(' ').unwrap_or(after), Some(header))
+    } else {
+        (rest, None)
+    };
+    transport(prefix, ip, header, ip_word, rest).map(Pending::Ready)
+}
+
+/// Texts tcpdump prints in place of an IP packet it cannot decode.
+const INVALID_IP: [&str; 8] = [
+    " [",
+    "[",
+    "truncated-ip",
+    "bad-hlen",
+    "bad-len",
+    "IP",
+    "wrong link-layer",
+    "ip-proto-",
+];
+
+/// Removes `truncated-ip - N bytes missing! ` / `[total length N > length M] (invalid) `.
+fn strip_ip_warning(text: &str) -> &str {
+    if let Some(rest) = text.strip_prefix("truncated-ip - ") {
+        if let Some((_, after)) = rest.split_once("bytes missing! ") {
+            return after;
+        }
+    }
+    if text.starts_with("[total length ") {
+        if let Some((_, after)) = text.split_once("] (invalid) ") {
+            return after;
+        }
+    }
+    text
+}
+
+fn guess_ip(text: &str) -> IpVersion {
+    if text.contains("IP6 ") {
+        IpVersion::V6
+    } else {
+        IpVersion::V4
+    }
+}
+
+/// A packet nested in a continuation line: tunnelled traffic (Geneve, GRE) or a
+/// header quoted by ICMP. Returns `None` for ordinary continuation text.
+pub fn nested(text: &str, quoted: bool) -> Option<Pending> {
+    let body = text.trim_start();
+    let mark = |mut kind: RecordKind| {
+        if let RecordKind::Tcp(p) = &mut kind {
+            p.quoted = quoted;
+        }
+        Pending::Ready(kind)
+    };
+    if tcp::locate(body).is_some() {
+        let kind = transport(Prefix::default(), guess_ip(body), None, false, body).ok()?;
+        return Some(mark(kind));
+    }
+    // `\tIP (tos ...)` or `\twccp ...: IP (tos ...)`: the transport is on the next line.
+    let start = body.rfind("IP (").or_else(|| body.rfind("IP6 ("))?;
+    let header_text = body.get(start..)?;
+    let ip_v6 = header_text.starts_with("IP6");
+    let (after, inner) = parenthesised(header_text.get(header_text.find('(')?..)?).ok()?;
+    if !after.is_empty() {
+        return None;
+    }
+    let _ = mark;
+    Some(Pending::NeedsTransport {
+        prefix: Prefix::default(),
+        ip: if ip_v6 { IpVersion::V6 } else { IpVersion::V4 },
+        header: ip_header(inner, true),
+        ip_word: true,
+        quoted,
+    })
+}
+
+fn link_ip_version(prefix: &Prefix) -> Option<IpVersion> {
+    use crate::model::LinkLayer;
+    let raw = match &prefix.link {
+        Some(LinkLayer::Ethernet { ethertype, .. }) => ethertype.as_str(),
+        Some(LinkLayer::Cooked { raw, .. } | LinkLayer::Other { raw }) => raw.as_str(),
+        None => return None,
+    };
+    if raw.contains("IPv6") {
+        Some(IpVersion::V6)
+    } else if raw.contains("IPv4") {
+        Some(IpVersion::V4)
+    } else {
+        None
+    }
+}
+
+/// `(...)` with nested parentheses; returns the text after `)` and the text inside.
+fn parenthesised(input: &str) -> Result<(&str, &str), Expected<'_>> {
+    let mut depth = 0usize;
+    for (i, c) in input.char_indices() {
+        match c {
+            '(' => depth = depth.saturating_add(1),
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let inner = input.get(1..i).unwrap_or("");
+                    let after = input.get(i.saturating_add(1)..).unwrap_or("");
+                    return Ok((after, inner));
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(Expected {
+        at: "",
+        what: "`)` closing the IP header",
+    })
+}
+
+/// Pulls the items tcpdump always prints out of a `-v` IP header.
+fn ip_header(text: &str, own_line: bool) -> IpHeader {
+    let field = |name: &str| {
+        text.split(", ").find_map(|item| {
+            item.strip_prefix(name)
+                .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|v| v.parse::<u32>().ok())
+        })
+    };
+    let length = field("length ").or_else(|| field("length: ")).or_else(|| {
+        text.split("payload length")
+            .nth(1)
+            .and_then(|v| v.trim_start_matches([':', ' ']).split(')').next())
+            .and_then(|v| v.trim().parse().ok())
+    });
+    IpHeader {
+        text: text.to_string(),
+        ttl: field("ttl ")
+            .or_else(|| field("hlim "))
+            .and_then(|v| u8::try_from(v).ok()),
+        id: field("id "),
+        length,
+        own_line,
+    }
+}
+
+/// The transport part: a TCP segment when a TCP group is found, another protocol otherwise.
+fn transport(
+    prefix: Prefix,
+    ip: IpVersion,
+    ip_header: Option<IpHeader>,
+    ip_word: bool,
+    text: &str,
+) -> Result<RecordKind, Expected<'_>> {
+    match tcp::locate(text) {
+        Some(start) => {
+            let body = tcp::segment(text, start)?;
+            Ok(RecordKind::Tcp(Box::new(TcpPacket {
+                prefix,
+                ip,
+                ip_header,
+                ip_word,
+                ..body
+            })))
+        }
+        None => {
+            // An IP packet of another protocol still has `src > dst: ` before its text.
+            if !text.contains(" > ") || !text.contains(':') {
+                let what = if text.is_empty() {
+                    "`src > dst: ` after the IP header"
+                } else {
+                    "`src > dst: ` (endpoints) in the IP packet"
+                };
+                return Err(Expected { at: text, what });
+            }
+            let mut kind = other(prefix, text);
+            if let RecordKind::Other(o) = &mut kind {
+                o.protocol = ip_protocol(text);
+            }
+            Ok(kind)
+        }
+    }
+}
+
+/// The protocol word of a non-TCP IP line (`UDP`, `ICMP`, `ICMP6`, `GREv0`, ...).
+fn ip_protocol(text: &str) -> Option<String> {
+    let (_, after) = text.split_once(": ")?;
+    let word: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let known = [
+        "UDP", "ICMP", "ICMP6", "GRE", "ESP", "AH", "VRRP", "OSPF", "PIM", "IGMP", "SCTP", "DCCP",
+    ];
+    known
+        .iter()
+        .find(|k| word.starts_with(*k))
+        .map(|k| (*k).to_string())
+        .or_else(|| {
+            if text.contains("UDP") || after.contains("? ") {
+                Some("UDP".to_string())
+            } else if word.starts_with("ip-proto-") {
+                Some(word)
+            } else {
+                None
+            }
+        })
+}
+
+fn other(prefix: Prefix, text: &str) -> RecordKind {
+    let protocol: String = text
+        .chars()
+        .take_while(|c| !matches!(c, ',' | ':' | ' '))
+        .collect();
+    RecordKind::Other(Box::new(OtherPacket {
+        prefix,
+        protocol: (!protocol.is_empty()).then_some(protocol),
+        text: text.to_string(),
+        continuation: Vec::new(),
+    }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,482 @@
+//! The TCP part of a line: endpoints, then the 4.x body (`Flags [..], seq ..`),
+//! the 3.x body (`S 1:1(0) win N <..>`), the `-q` body (`tcp N`) or a truncation marker.
+
+use super::{expect, fail, Expected, Res};
+use crate::model::{
+    Checksum, Endpoint, Flags, IpVersion, OptionsEnd, Prefix, SeqRange, TcpFormat, TcpOption,
+    TcpPacket,
+};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1, take_while_m_n};
+use nom::character::complete::{char, digit1};
+use nom::combinator::{map, opt, value};
+use nom::sequence::{delimited, preceded, terminated};
+use nom::Parser;
+
+const MODERN_FLAGS: &str = "FSRP.UEWe";
+const LEGACY_FLAGS: &str = "SFRPWE";
+
+/// Finds where the TCP body starts: the byte index just after the first `: `
+/// that follows `src > dst` and precedes a TCP body.
+pub fn locate(text: &str) -> Option<usize> {
+    let mut from = 0usize;
+    while let Some(pos) = text.get(from..).and_then(|s| s.find(':')) {
+        let colon = from.saturating_add(pos);
+        let body = text.get(colon.saturating_add(1)..).unwrap_or("");
+        let before = text.get(..colon).unwrap_or("");
+        if before.contains(" > ") && looks_like_tcp_body(body) {
+            return Some(colon.saturating_add(1));
+        }
+        from = colon.saturating_add(1);
+    }
+    None
+}
+
+/// Is this (the text after `dst:`) a TCP body? Checks a few tokens, not the whole grammar.
+fn looks_like_tcp_body(body: &str) -> bool {
+    if body.starts_with("  [|tcp]") || body.starts_with(" [|tcp]") || body.starts_with("  tcp ") {
+        return true;
+    }
+    let Some(body) = body.strip_prefix(' ') else {
+        return false;
+    };
+    if let Some(rest) = body.strip_prefix("Flags [") {
+        let flags_end = rest.find(']').unwrap_or(0);
+        let letters = rest.get(..flags_end).unwrap_or("");
+        let after = rest.get(flags_end.saturating_add(1)..).unwrap_or("");
+        let flags_ok = letters == "none"
+            || (!letters.is_empty() && letters.chars().all(|c| MODERN_FLAGS.contains(c)));
+        return flags_ok && (after.starts_with(", ") || after.starts_with(" [bad hdr"));
+    }
+    if let Some(rest) = body.strip_prefix("tcp ") {
+        return rest.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+    }
+    // Legacy: flags letters (or `.`) then a range, `ack`, `win` or a checksum.
+    let letters_end = body
+        .find(|c: char| !(LEGACY_FLAGS.contains(c) || c == '.'))
+        .unwrap_or(body.len());
+    let letters = body.get(..letters_end).unwrap_or("");
+    let after = body.get(letters_end..).unwrap_or("");
+    let letters_ok = letters == "." || (!letters.is_empty() && !letters.contains('.'));
+    letters_ok
+        && (after.starts_with(" ack ")
+            || after.starts_with(" win ")
+            || after.starts_with(", cksum ")
+            || after.starts_with(" [tcp sum")
+            || after.starts_with(" [bad tcp")
+            || (after.starts_with(' ')
+                && after
+                    .get(1..2)
+                    .is_some_and(|c| c.bytes().all(|b| b.is_ascii_digit()))
+                && after.contains('(')))
+}
+
+/// Parses `src > dst: body` where `start` (from [`locate`]) is the index after `:`.
+pub fn segment(text: &str, start: usize) -> Result<TcpPacket, Expected<'_>> {
+    let head = text.get(..start.saturating_sub(1)).unwrap_or("");
+    let body = text.get(start..).unwrap_or("");
+    let (inner_prefix, src, dst) = endpoints(head, text)?;
+    let mut packet = TcpPacket {
+        prefix: Prefix::default(),
+        ip: IpVersion::V4,
+        ip_word: false,
+        ip_header: None,
+        inner_prefix,
+        src,
+        dst,
+        format: TcpFormat::Modern,
+        flags: Flags::default(),
+        checksum: None,
+        seq: None,
+        ack: None,
+        win: None,
+        urg: None,
+        options: Vec::new(),
+        options_end: None,
+        length: None,
+        length_note: None,
+        tail: None,
+        continuation: Vec::new(),
+        dump: Vec::new(),
+        quoted: false,
+    };
+    let result = if body.starts_with(" Flags [") {
+        modern(body, &mut packet)
+    } else if body.starts_with(" tcp ") || body.starts_with("  tcp ") {
+        quiet(body, &mut packet)
+    } else if body.trim_start().starts_with("[|tcp]") {
+        packet.format = TcpFormat::Truncated;
+        packet.tail = Some(body.to_string());
+        Ok(("", ()))
+    } else {
+        legacy(body, &mut packet)
+    };
+    match result {
+        Ok(_) => Ok(packet),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
+        Err(nom::Err::Incomplete(_)) => Err(Expected {
+            at: "",
+            what: "more input",
+        }),
+    }
+}
+
+/// `src > dst` (the last `>` group before the body) and whatever precedes it.
+fn endpoints<'a>(
+    head: &'a str,
+    whole: &'a str,
+) -> Result<(Option<String>, Endpoint, Endpoint), Expected<'a>> {
+    let gt = head.rfind(" > ").ok_or(Expected {
+        at: whole,
+        what: "`src > dst: `",
+    })?;
+    let dst = head.get(gt.saturating_add(3)..).unwrap_or("");
+    let before = head.get(..gt).unwrap_or("");
+    let src_start = before.rfind(' ').map_or(0, |p| p.saturating_add(1));
+    let src = before.get(src_start..).unwrap_or("");
+    if src.is_empty() || dst.is_empty() || dst.contains(' ') {
+        return Err(Expected {
+            at: whole,
+            what: "`src > dst: ` with addresses and ports",
+        });
+    }
+    let inner = before.get(..src_start).unwrap_or("");
+    let inner_prefix = (!inner.is_empty()).then(|| inner.to_string());
+    Ok((inner_prefix, endpoint(src), endpoint(dst)))
+}
+
+/// Splits `host.port` at the last dot; an IPv4 address alone (truncated lines) has no port.
+pub fn endpoint(token: &str) -> Endpoint {
+    let dots = token.matches('.').count();
+    let all_numeric = token.split('.').all(|p| p.parse::<u8>().is_ok());
+    let plain_ipv4 = dots == 3 && all_numeric && !token.contains(':');
+    let mapped_v6_without_port = token.contains(':') && dots == 3;
+    if plain_ipv4 || mapped_v6_without_port {
+        return Endpoint {
+            host: token.to_string(),
+            port: None,
+        };
+    }
+    match token.rsplit_once('.') {
+        Some((host, port)) if !port.is_empty() => Endpoint {
+            host: host.to_string(),
+            port: Some(port.to_string()),
+        },
+        // A bare port: IPv6 with extension headers prints ports only.
+        _ if token.bytes().all(|b| b.is_ascii_digit()) => Endpoint {
+            host: String::new(),
+            port: Some(token.to_string()),
+        },
+        _ => Endpoint {
+            host: token.to_string(),
+            port: None,
+        },
+    }
+}
+
+fn dec(input: &str) -> Res<'_, u32> {
+    let (rest, digits) = expect("a number", digit1).parse(input)?;
+    match digits.parse::<u32>() {
+        Ok(n) => Ok((rest, n)),
+        Err(_) => fail(input, "a number below 2^32"),
+    }
+}
+
+fn hex4(input: &str) -> Res<'_, u16> {
+    let (rest, digits) = expect(
+        "4 hex digits",
+        take_while_m_n(1, 4, |c: char| c.is_ascii_hexdigit()),
+    )
+    .parse(input)?;
+    Ok((rest, u16::from_str_radix(digits, 16).unwrap_or(0)))
+}
+
+fn modern_flags(input: &str) -> Res<'_, Flags> {
+    alt((
+        value(Flags::default(), tag("none")),
+        map(take_while1(|c| MODERN_FLAGS.contains(c)), letters_to_flags),
+    ))
+    .parse(input)
+}
+
+fn letters_to_flags(letters: &str) -> Flags {
+    letters.chars().fold(Flags::default(), |acc, c| {
+        Flags::LETTERS
+            .iter()
+            .find(|(l, _)| *l == c)
+            .map_or(acc, |(_, f)| acc.with(*f))
+    })
+}
+
+fn checksum(input: &str) -> Res<'_, Checksum> {
+    let (rest, (value, computed)) = preceded(
+        tag(", cksum 0x"),
+        (
+            hex4,
+            alt((
+                value(None, tag(" (correct)")),
+                map(delimited(tag(" (incorrect -> 0x"), hex4, char(')')), Some),
+            )),
+        ),
+    )
+    .parse(input)?;
+    Ok((rest, Checksum { value, computed }))
+}
+
+/// The 4.x body: `Flags [..], [cksum], [seq], [ack], win, [urg], [options], length N[ tail]`.
+fn modern<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
+    let (rest, flags) = delimited(tag(" Flags ["), modern_flags, tag("]")).parse(body)?;
+    p.flags = flags;
+    if rest.starts_with(" [bad hdr length") {
+        p.tail = Some(rest.to_string());
+        return Ok(("", ()));
+    }
+    let (rest, cksum) = opt(checksum).parse(rest)?;
+    p.checksum = cksum;
+    let (rest, seq) = opt(preceded(
+        tag(", seq "),
+        (dec, opt(preceded(char(':'), dec))),
+    ))
+    .parse(rest)?;
+    p.seq = seq.map(|(first, last)| SeqRange { first, last });
+    let (rest, ack) = opt(alt((
+        map(preceded(tag(", ack "), dec), Some),
+        // 4.99.6+ -vv: an ack field that the ACK flag does not make meaningful.
+        value(
+            None,
+            (tag(", [ack "), dec, tag(" != 0 while ACK flag not set]")),
+        ),
+    )))
+    .parse(rest)?;
+    p.ack = ack.flatten();
+    let (rest, win) = expect("`, win N`", preceded(tag(", win "), dec)).parse(rest)?;
+    p.win = Some(win);
+    let (rest, urg) = opt(alt((
+        map(preceded(tag(", urg "), dec), Some),
+        value(
+            None,
+            (tag(", [urg "), dec, tag(" != 0 while URG flag not set]")),
+        ),
+    )))
+    .parse(rest)?;
+    p.urg = urg.flatten();
+    let rest = if let Some(list) = rest.strip_prefix(", options [") {
+        let (rest, (options, end)) = option_list(list, ']')?;
+        p.options = options;
+        let abnormal = !matches!(end, OptionsEnd::Normal);
+        p.options_end = Some(end);
+        if abnormal {
+            return Ok(("", ())); // the line ends with the marker: no length follows
+        }
+        rest
+    } else {
+        rest
+    };
+    let (rest, length) = expect("`, length N`", preceded(tag(", length "), dec)).parse(rest)?;
+    p.length = Some(length);
+    let rest = match rest.strip_prefix(" [was ").and_then(|r| r.find(']')) {
+        Some(end) => {
+            let cut = end.saturating_add(" [was ".len()).saturating_add(1);
+            p.length_note = rest.get(1..cut).map(str::to_string);
+            rest.get(cut..).unwrap_or("")
+        }
+        None => rest,
+    };
+    p.tail = (!rest.is_empty()).then(|| rest.to_string());
+    Ok(("", ()))
+}
+
+/// `-q`: `tcp N` (and the ` tcp N [bad hdr length ..]` form); the rest is kept.
+fn quiet<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
+    let (rest, (lead, _, length)) = (
+        take_while1(|c| c == ' '),
+        tag("tcp "),
+        alt((map(dec, Some), value(None, (char('-'), digit1)))),
+    )
+        .parse(body)?;
+    p.format = TcpFormat::Quiet;
+    p.length = length;
+    p.length_note = (lead.len() > 1).then(|| lead.to_string());
+    p.tail = (!rest.is_empty()).then(|| rest.to_string());
+    Ok(("", ()))
+}
+
+/// The 3.x body: `S 1:1(0) ack 1 win N urg N <opts>`; its `.` means no flags.
+fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
+    p.format = TcpFormat::Legacy;
+    let (rest, letters) = preceded(
+        char(' '),
+        alt((tag("."), take_while1(|c| LEGACY_FLAGS.contains(c)))),
+    )
+    .parse(body)?;
+    let (rest, cksum) = opt(preceded(
+        tag(", cksum 0x"),
+        (
+            hex4,
+            alt((
+                value(None, tag(" (correct),")),
+                map(delimited(tag(" (incorrect (-> 0x"), hex4, tag("),")), Some),
+            )),
+        ),
+    ))
+    .parse(rest)?;
+    p.checksum = cksum.map(|(value, computed)| Checksum { value, computed });
+    let (rest, range) = opt(preceded(
+        char(' '),
+        (
+            terminated(dec, char(':')),
+            dec,
+            delimited(char('('), dec, char(')')),
+        ),
+    ))
+    .parse(rest)?;
+    if let Some((first, last, len)) = range {
+        p.seq = Some(SeqRange {
+            first,
+            last: Some(last),
+        });
+        p.length = Some(len);
+    }
+    let (rest, ack) = opt(preceded(tag(" ack "), dec)).parse(rest)?;
+    let (rest, win) = expect("` win N`", preceded(tag(" win "), dec)).parse(rest)?;
+    let (rest, urg) = opt(preceded(tag(" urg "), dec)).parse(rest)?;
+    let mut flags = if letters == "." {
+        Flags::default()
+    } else {
+        letters_to_flags(letters)
+    };
+    if ack.is_some() {
+        flags = flags.with(Flags::ACK);
+    }
+    if urg.is_some() {
+        flags = flags.with(Flags::URG);
+    }
+    p.flags = flags;
+    p.ack = ack;
+    p.win = Some(win);
+    p.urg = urg;
+    let rest = if let Some(list) = rest.strip_prefix(" <") {
+        let (rest, (options, end)) = option_list(list, '>')?;
+        p.options = options;
+        p.options_end = Some(end);
+        rest
+    } else {
+        rest
+    };
+    p.tail = (!rest.is_empty()).then(|| rest.to_string());
+    Ok(("", ()))
+}
+
+/// The options list after its opening bracket, up to `close` or a marker.
+///
+/// Options are separated by `,` with no space; a `, ` is inside a value (MD5
+/// messages), as are `{..}` and nested `[..]` (MPTCP keys and flags).
+fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)> {
+    let mut options = Vec::new();
+    let mut rest = input;
+    loop {
+        if let Some(after) = rest.strip_prefix(close) {
+            return Ok((after, (options, OptionsEnd::Normal)));
+        }
+        if rest.starts_with("[bad opt]") {
+            return Ok(("", (options, OptionsEnd::BadOpt(rest.to_string()))));
+        }
+        if rest.starts_with("[|tcp]") || rest.starts_with(" [|tcp]") {
+            return Ok(("", (options, OptionsEnd::Truncated(rest.to_string()))));
+        }
+        let end = option_end(rest, close);
+        let Some(text) = rest.get(..end) else {
+            return fail(rest, "an option");
+        };
+        if end == rest.len() {
+            return fail("", "`]` closing the options list");
+        }
+        options.push(option(text, close == '>'));
+        rest = rest.get(end..).unwrap_or("");
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after;
+        }
+    }
+}
+
+/// Byte length of the option at the start of `s`.
+fn option_end(s: &str, close: char) -> usize {
+    let mut depth = 0usize;
+    let mut prev_space = false;
+    for (i, c) in s.char_indices() {
+        let here = s.get(i..).unwrap_or("");
+        if depth == 0
+            && (here.starts_with("[bad opt]")
+                || here.starts_with("[|tcp]")
+                || (here.starts_with(" [|tcp]") && !prev_space))
+        {
+            return i;
+        }
+        match c {
+            '{' | '[' | '(' => depth = depth.saturating_add(1),
+            '}' | ')' => depth = depth.saturating_sub(1),
+            ']' if depth > 0 => depth = depth.saturating_sub(1),
+            c if c == close && depth == 0 => return i,
+            ',' if depth == 0 && !here.starts_with(", ") => return i,
+            _ => {}
+        }
+        prev_space = c == ' ';
+    }
+    s.len()
+}
+
+/// One option's text into its typed form. The typed form is kept only when it
+/// prints back to the same text; anything else is kept verbatim.
+pub fn option(text: &str, legacy: bool) -> TcpOption {
+    let typed = typed_option(text, legacy);
+    match typed {
+        Some(o) if super::print::option_text(&o, legacy) == text => o,
+        _ => TcpOption::Other {
+            name: text.split(' ').next().unwrap_or("").to_string(),
+            text: text.to_string(),
+        },
+    }
+}
+
+fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
+    let num = |s: &str| s.parse::<u32>().ok();
+    let mut words = text.split(' ');
+    let name = words.next()?;
+    Some(match name {
+        "nop" => TcpOption::Nop,
+        "eol" => TcpOption::Eol,
+        "sackOK" => TcpOption::SackOk,
+        "mss" => TcpOption::Mss {
+            value: num(words.next()?)?,
+        },
+        "wscale" => TcpOption::Wscale {
+            shift: num(words.next()?)?,
+        },
+        "TS" if !legacy => {
+            let (val, ecr) = (words.nth(1)?, words.nth(1)?);
+            TcpOption::Timestamp {
+                val: num(val)?,
+                ecr: num(ecr)?,
+            }
+        }
+        "timestamp" if legacy => TcpOption::Timestamp {
+            val: num(words.next()?)?,
+            ecr: num(words.next()?)?,
+        },
+        "sack" => {
+            let _count = words.next()?;
+            let blocks_text = words.next()?;
+            let mut blocks = Vec::new();
+            for block in blocks_text
+                .strip_prefix('{')?
+                .strip_suffix('}')?
+                .split("}{")
+            {
+                let (l, r) = block.split_once(':')?;
+                blocks.push((num(l)?, num(r)?));
+            }
+            TcpOption::Sack { blocks }
+        }
+        _ => return None,
+    })
+}

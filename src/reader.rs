@@ -1,0 +1,283 @@
+//! Streaming: lines in, records out, as soon as each is complete.
+//!
+//! A record is complete when the next head line (or the end of input) arrives,
+//! because continuation lines may follow it. [`Assembler::flush`] releases it
+//! earlier, for live input that has paused. Memory holds one record at a time.
+
+use crate::model::{Diagnostic, Record, RecordKind};
+use crate::parse::{self, LineClass, Pending};
+use std::io::{self, BufRead};
+
+/// Lines longer than this are cut, and the cut is reported (tcpdump lines are far shorter).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Turns lines into records.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    line_no: u64,
+    open: Option<Open>,
+}
+
+#[derive(Debug)]
+struct Open {
+    line: u64,
+    lines: u32,
+    head_text: String,
+    /// Continuation lines, newline-joined.
+    more: String,
+    pending: Pending,
+}
+
+impl Open {
+    fn new(line: u64, text: &str, pending: Pending) -> Open {
+        Open {
+            line,
+            lines: 1,
+            head_text: text.to_string(),
+            more: String::new(),
+            pending,
+        }
+    }
+
+    fn add(&mut self, line_no: u64, text: &str) {
+        self.pending.add_continuation(line_no, text);
+        self.lines = self.lines.saturating_add(1);
+        self.more.push('\n');
+        self.more.push_str(text);
+    }
+
+    fn close(self) -> Record {
+        let kind = self.pending.finish(self.line, &self.head_text);
+        let mut text = self.head_text;
+        text.push_str(&self.more);
+        Record {
+            line: self.line,
+            lines: self.lines,
+            text,
+            kind,
+        }
+    }
+}
+
+impl Assembler {
+    pub fn new() -> Assembler {
+        Assembler::default()
+    }
+
+    /// Number of lines seen so far.
+    pub fn lines_seen(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Feeds one line (without its newline). Returns the record this line completed, if any.
+    pub fn push_line(&mut self, text: &str) -> Option<Record> {
+        self.push(text, false)
+    }
+
+    /// Feeds one line that was cut at [`MAX_LINE`] bytes.
+    pub fn push_cut_line(&mut self, text: &str) -> Option<Record> {
+        self.push(text, true)
+    }
+
+    fn push(&mut self, text: &str, cut: bool) -> Option<Record> {
+        self.line_no = self.line_no.saturating_add(1);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if cut {
+            let done = self.open.take().map(Open::close);
+            let shown: String = text.chars().take(200).collect();
+            self.open = Some(Open::new(
+                self.line_no,
+                &shown,
+                Pending::Ready(RecordKind::Unparsed(Diagnostic {
+                    line: self.line_no,
+                    column: u32::try_from(MAX_LINE).unwrap_or(u32::MAX),
+                    expected: "a line shorter than 1 MiB (the rest was skipped)".into(),
+                    text: shown.clone(),
+                })),
+            ));
+            return done;
+        }
+        match parse::classify(text) {
+            LineClass::Blank => {
+                if let Some(open) = &mut self.open {
+                    if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.dump.is_empty())
+                    {
+                        open.add(self.line_no, text);
+                    }
+                }
+                None
+            }
+            LineClass::Continuation if self.accepts_continuation() => {
+                if let Some(nested) = self.nested(text) {
+                    let done = self.open.take().map(Open::close);
+                    self.open = Some(Open::new(self.line_no, text, nested));
+                    return done;
+                }
+                if let Some(open) = &mut self.open {
+                    open.add(self.line_no, text);
+                }
+                None
+            }
+            LineClass::Continuation => {
+                // Nothing to continue: an orphan line is a diagnostic of its own.
+                let done = self.open.take().map(Open::close);
+                self.open = Some(Open::new(
+                    self.line_no,
+                    text,
+                    Pending::Ready(RecordKind::Unparsed(Diagnostic {
+                        line: self.line_no,
+                        column: 1,
+                        expected:
+                            "a tcpdump packet line (timestamp, `IP`, `IP6`, ...) or tcpdump message"
+                                .into(),
+                        text: text.to_string(),
+                    })),
+                ));
+                done
+            }
+            LineClass::Head => {
+                let done = self.open.take().map(Open::close);
+                self.open = Some(Open::new(
+                    self.line_no,
+                    text,
+                    parse::parse_head(self.line_no, text),
+                ));
+                done
+            }
+        }
+    }
+
+    /// A packet inside a non-TCP record's continuation (tunnels, ICMP quotes) starts a record.
+    fn nested(&self, text: &str) -> Option<Pending> {
+        let open = self.open.as_ref()?;
+        let quoted = match &open.pending {
+            Pending::Ready(RecordKind::Other(o)) => {
+                o.protocol.as_deref().is_some_and(|p| p.starts_with("ICMP"))
+            }
+            Pending::Ready(RecordKind::Tcp(p)) => p.quoted,
+            _ => return None,
+        };
+        if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.quoted) {
+            return None;
+        }
+        parse::nested(text, quoted)
+    }
+
+    fn accepts_continuation(&self) -> bool {
+        matches!(
+            &self.open,
+            Some(Open {
+                pending: Pending::NeedsTransport { .. }
+                    | Pending::Ready(
+                        RecordKind::Tcp(_) | RecordKind::Other(_) | RecordKind::Unparsed(_)
+                    ),
+                ..
+            })
+        )
+    }
+
+    /// Releases the open record if it is complete (not waiting for its TCP line).
+    /// Continuation lines arriving afterwards are reported as orphans.
+    pub fn flush(&mut self) -> Option<Record> {
+        match &self.open {
+            Some(Open {
+                pending: Pending::NeedsTransport { .. },
+                ..
+            }) => None,
+            _ => self.open.take().map(Open::close),
+        }
+    }
+
+    /// Ends the input: returns the last record, if one is open.
+    pub fn finish(&mut self) -> Option<Record> {
+        self.open.take().map(Open::close)
+    }
+}
+
+/// Reads records from any buffered reader, line by line.
+pub struct RecordReader<R> {
+    input: R,
+    assembler: Assembler,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> RecordReader<R> {
+    pub fn new(input: R) -> RecordReader<R> {
+        RecordReader {
+            input,
+            assembler: Assembler::new(),
+            buf: Vec::with_capacity(256),
+            done: false,
+        }
+    }
+
+    /// The next record, `Ok(None)` at the end of input.
+    pub fn next_record(&mut self) -> io::Result<Option<Record>> {
+        while !self.done {
+            match read_line(&mut self.input, &mut self.buf)? {
+                None => {
+                    self.done = true;
+                    return Ok(self.assembler.finish());
+                }
+                Some(cut) => {
+                    let text = String::from_utf8_lossy(&self.buf);
+                    let record = if cut {
+                        self.assembler.push_cut_line(&text)
+                    } else {
+                        self.assembler.push_line(&text)
+                    };
+                    if record.is_some() {
+                        return Ok(record);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Releases the open record early (see [`Assembler::flush`]).
+    pub fn flush(&mut self) -> Option<Record> {
+        self.assembler.flush()
+    }
+}
+
+impl<R: BufRead> Iterator for RecordReader<R> {
+    type Item = io::Result<Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+/// Reads one line into `buf` (newline removed), keeping at most [`MAX_LINE`] bytes
+/// and skipping the rest. `None` at the end of input; `Some(true)` when cut.
+pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut cut = false;
+    let mut any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let (chunk, used, end) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (available.get(..i).unwrap_or(&[]), i.saturating_add(1), true),
+            None => (available, available.len(), false),
+        };
+        let room = MAX_LINE.saturating_sub(buf.len());
+        if chunk.len() > room {
+            cut = true;
+        }
+        buf.extend_from_slice(chunk.get(..chunk.len().min(room)).unwrap_or(&[]));
+        input.consume(used);
+        if end {
+            return Ok(Some(cut));
+        }
+    }
+}

@@ -1,0 +1,1107 @@
+//! One TCP connection: sequence numbers resolved, Wireshark's analysis rules,
+//! and both endpoints' states inferred from what each segment acknowledges.
+
+use super::report::{
+    Acked, ClosedBy, ConnectionSummary, Event, EventKind, Offer, Role, SegmentReport, Sides,
+    States, Teardown, Transition,
+};
+use super::state::{advance, Input, TcpState};
+use super::zeek::History;
+use crate::model::{Endpoint, Flags, TcpOption, TcpPacket};
+use crate::seq::SeqNumber;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Segments remembered per direction for "which line does this ACK acknowledge".
+const MAX_UNACKED: usize = 4096;
+/// Segments waiting to be processed by their receiver, per direction.
+const MAX_INBOX: usize = 4096;
+
+/// How the text numbers sequence values, decided per connection from evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// Not yet known.
+    Unknown,
+    /// tcpdump's default: absolute on the first segments, relative after.
+    Relative,
+    /// `-S`: absolute everywhere.
+    Absolute,
+    /// A pasted excerpt that starts with relative numbers: absolute values unknown.
+    Excerpt,
+}
+
+/// A segment sent and not yet acknowledged (for `acked` and RTT).
+#[derive(Debug, Clone)]
+struct Sent {
+    line: u64,
+    first: SeqNumber,
+    end: SeqNumber,
+    len: u32,
+    syn: bool,
+    fin: bool,
+    time: Option<f64>,
+}
+
+/// Where a segment stands with its receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// The receiver has sent nothing since: we cannot tell yet.
+    Unresolved,
+    /// The receiver's next segment did not acknowledge it: processed later.
+    Deferred,
+}
+
+/// A segment on its way to its receiver (sent, not yet processed there).
+#[derive(Debug, Clone)]
+struct InFlight {
+    line: u64,
+    end: SeqNumber,
+    occupies: bool,
+    input: Input,
+    ack: Option<SeqNumber>,
+    status: Delivery,
+    /// Changes the receiver's state when processed (so its line waits for the answer).
+    effect: bool,
+}
+
+/// What one direction (one sender) has shown so far.
+#[derive(Debug, Clone, Default)]
+struct Direction {
+    /// Absolute value of relative 0 (the ISN), when the text tells it.
+    isn: Option<u32>,
+    /// Relative value of tcpdump's printed 0 (0 after a handshake, 1 mid-stream).
+    printed_zero: Option<u32>,
+    /// Wireshark's nextseq: highest seq + len (+1 for SYN/FIN).
+    next: Option<SeqNumber>,
+    last_ack: Option<SeqNumber>,
+    last_ack_line: u64,
+    window: Option<u32>,
+    /// The scale offered in this direction's SYN.
+    wscale_offer: Option<u32>,
+    syn_seen: bool,
+    dupacks: u32,
+    last_was_keepalive: bool,
+    last_was_zwp: bool,
+    last_time: Option<f64>,
+    unacked: VecDeque<Sent>,
+    bytes: u64,
+    /// Relative end of this side's SYN and FIN (the ack that covers them).
+    syn_end: Option<SeqNumber>,
+    fin_end: Option<SeqNumber>,
+    fin_line: Option<u64>,
+    syn_times: Vec<(u64, f64)>,
+    rst_line: Option<u64>,
+    /// This side has acknowledged the peer's FIN (by any segment).
+    acked_peer_fin_line: Option<u64>,
+    data_after_peer_fin: bool,
+}
+
+/// One connection.
+pub struct Connection {
+    pub id: usize,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub roles_inferred: bool,
+    pub first_line: u64,
+    pub last_line: u64,
+    first_time: Option<f64>,
+    last_time: Option<f64>,
+    segments: u64,
+    numbering: Numbering,
+    tcpdump_entry: bool,
+    dir: Sides<Direction>,
+    /// Live states, as the segments are processed.
+    live: Sides<TcpState>,
+    /// States as of the last line released.
+    released: States,
+    /// Inbox of each side: what the peer sent that it has not processed yet.
+    inbox: Sides<VecDeque<InFlight>>,
+    /// State changes decided, keyed by the line they are shown on.
+    changes: BTreeMap<u64, Vec<Transition>>,
+    history: History,
+    handshake_rtt: Option<f64>,
+    synack_time: Option<f64>,
+    syn_time: Option<f64>,
+    handshake_ack_seen: bool,
+    established: bool,
+    crossed_fins: bool,
+    fin_acks_fin: bool,
+    reset_note: Option<(Role, &'static str)>,
+    event_counts: BTreeMap<String, u32>,
+    pub evicted: bool,
+    /// A new connection on a 4-tuple used before (port reuse).
+    reused: bool,
+    /// Input records seen since this connection finished (for the summary's timing).
+    pub quiet_records: u64,
+}
+
+/// The facts of one line, before its states are known.
+pub struct Draft {
+    pub report: SegmentReport,
+}
+
+impl Connection {
+    pub fn new(id: usize, p: &TcpPacket, line: u64, hint: Numbering) -> Connection {
+        let syn_only = p.flags.contains(Flags::SYN) && !p.flags.contains(Flags::ACK);
+        let synack = p.flags.contains(Flags::SYN) && p.flags.contains(Flags::ACK);
+        let (client, server, inferred) = if syn_only {
+            (p.src.clone(), p.dst.clone(), false)
+        } else if synack {
+            (p.dst.clone(), p.src.clone(), false)
+        } else if server_side(&p.src, &p.dst) {
+            (p.dst.clone(), p.src.clone(), true)
+        } else {
+            (p.src.clone(), p.dst.clone(), true)
+        };
+        let handshake_seen = syn_only || synack;
+        let start = if synack {
+            (TcpState::SynSent, TcpState::Listen)
+        } else if handshake_seen {
+            (TcpState::Closed, TcpState::Listen)
+        } else {
+            (TcpState::Established, TcpState::Established)
+        };
+        Connection {
+            id,
+            client,
+            server,
+            roles_inferred: inferred,
+            first_line: line,
+            last_line: line,
+            first_time: None,
+            last_time: None,
+            segments: 0,
+            numbering: if hint == Numbering::Absolute {
+                Numbering::Absolute
+            } else {
+                Numbering::Unknown
+            },
+            tcpdump_entry: false,
+            dir: Sides::default(),
+            live: Sides::new(start.0, start.1),
+            released: States {
+                client: start.0,
+                server: start.1,
+            },
+            inbox: Sides::default(),
+            changes: BTreeMap::new(),
+            history: History::default(),
+            handshake_rtt: None,
+            synack_time: None,
+            syn_time: None,
+            handshake_ack_seen: false,
+            established: !handshake_seen,
+            crossed_fins: false,
+            fin_acks_fin: false,
+            reset_note: None,
+            event_counts: BTreeMap::new(),
+            evicted: false,
+            reused: false,
+            quiet_records: 0,
+        }
+    }
+
+    pub fn numbering(&self) -> Numbering {
+        self.numbering
+    }
+
+    /// The role of the sender of `p` (which must belong to this connection).
+    pub fn role_of(&self, p: &TcpPacket) -> Role {
+        if p.src == self.client && p.dst == self.server {
+            Role::Client
+        } else {
+            Role::Server
+        }
+    }
+
+    /// True when both ends are done (closed, in TIME_WAIT, or reset).
+    pub fn finished(&self) -> bool {
+        let done = |s: TcpState| matches!(s, TcpState::Closed | TcpState::TimeWait);
+        (done(self.live.client) && done(self.live.server))
+            || self.dir.iter().any(|d| d.rst_line.is_some())
+    }
+
+    /// A new SYN on this 4-tuple starts a new connection when this one is over
+    /// or the SYN's ISN differs from the one seen (Wireshark's port-reuse rule).
+    pub fn is_reused_by(&self, p: &TcpPacket) -> bool {
+        if !p.flags.contains(Flags::SYN) || p.flags.contains(Flags::ACK) {
+            return false;
+        }
+        let role = self.role_of(p);
+        let d = &self.dir[role];
+        let same_isn = d.isn.is_some() && d.isn == p.seq.map(|s| s.first);
+        let fin_or_rst = self
+            .dir
+            .iter()
+            .any(|d| d.fin_line.is_some() || d.rst_line.is_some());
+        (fin_or_rst || self.finished()) && !same_isn || (d.syn_seen && !same_isn && d.isn.is_some())
+    }
+
+    /// The first line that must wait: a segment whose receiver has not answered yet.
+    pub fn first_unresolved(&self) -> Option<u64> {
+        self.inbox
+            .iter()
+            .flat_map(|q| q.iter())
+            .filter(|f| f.status == Delivery::Unresolved && f.effect)
+            .map(|f| f.line)
+            .min()
+    }
+
+    /// Resolves the segments whose receiver has not answered: assumed processed on
+    /// arrival (at their own lines). Used at the end of input and when output cannot wait.
+    pub fn assume_delivered(&mut self, up_to: u64) {
+        for side in [Role::Client, Role::Server] {
+            while let Some(front) = self.inbox[side].front() {
+                if front.status != Delivery::Unresolved || front.line > up_to {
+                    break;
+                }
+                let at = front.line;
+                self.process_front(side, at, true);
+            }
+        }
+    }
+
+    /// Processes every remaining in-flight segment (end of input): deferred ones
+    /// at the connection's last line, since the capture shows no later answer.
+    pub fn drain(&mut self) {
+        self.assume_delivered(u64::MAX);
+        let last = self.last_line;
+        for side in [Role::Client, Role::Server] {
+            while !self.inbox[side].is_empty() {
+                self.process_front(side, last, true);
+            }
+        }
+    }
+
+    /// Applies the state changes shown on `line` to the released states.
+    pub fn release(&mut self, line: u64) -> (States, Vec<Transition>) {
+        let changes = self.changes.remove(&line).unwrap_or_default();
+        for t in &changes {
+            self.released.set(t.who, t.to);
+        }
+        (self.released, changes)
+    }
+
+    /// Changes decided for lines already released (after the end of input): applied to the summary only.
+    pub fn release_rest(&mut self) -> Vec<Transition> {
+        let rest: Vec<Transition> = std::mem::take(&mut self.changes)
+            .into_values()
+            .flatten()
+            .collect();
+        for t in &rest {
+            self.released.set(t.who, t.to);
+        }
+        rest
+    }
+
+    fn record_steps(&mut self, who: Role, input: Input, shown_on: u64, cause: u64, inferred: bool) {
+        let steps = advance(self.live[who], input);
+        for step in steps {
+            if step.from == TcpState::FinWait1 && step.to == TcpState::Closing {
+                self.crossed_fins = true;
+            }
+            if step.to == TcpState::Established {
+                self.established = true;
+            }
+            self.live[who] = step.to;
+            self.changes.entry(shown_on).or_default().push(Transition {
+                who,
+                from: step.from,
+                to: step.to,
+                why: step.why.to_string(),
+                cause_line: cause,
+                inferred,
+            });
+        }
+    }
+
+    /// `side` processes the first segment of its inbox; the change is shown on `shown_on`.
+    fn process_front(&mut self, side: Role, shown_on: u64, inferred: bool) {
+        if let Some(item) = self.inbox[side].pop_front() {
+            self.receive(side, &item, shown_on, inferred);
+        }
+    }
+
+    /// `side` processes a segment from its peer.
+    fn receive(&mut self, side: Role, item: &InFlight, shown_on: u64, inferred: bool) {
+        let mut input = item.input;
+        let mine = &self.dir[side];
+        let covers = |end: Option<SeqNumber>| item.ack.zip(end).is_some_and(|(a, e)| a >= e);
+        input.acks_our_syn = covers(mine.syn_end);
+        input.acks_our_fin = covers(mine.fin_end);
+        self.record_steps(side, input, shown_on, item.line, inferred);
+    }
+
+    /// Sequence numbers as printed → (relative seq, relative ack, raw seq, raw ack).
+    fn resolve(
+        &mut self,
+        from: Role,
+        p: &TcpPacket,
+    ) -> (Option<u32>, Option<u32>, Option<u32>, Option<u32>) {
+        let (d, r) = (from, from.other());
+        let seq = p.seq.map(|s| s.first);
+        let ack = if p.flags.contains(Flags::ACK) {
+            p.ack
+        } else {
+            None
+        };
+        let has_ack = p.flags.contains(Flags::ACK);
+        let syn = p.flags.contains(Flags::SYN);
+        // tcpdump prints absolute numbers on segments without ACK, on SYN-ACKs,
+        // and on the first ACK-bearing segment of a conversation (the one that creates its entry).
+        let creates_entry = has_ack && (syn || !self.tcpdump_entry);
+        let printed_absolute = !has_ack || creates_entry || self.numbering == Numbering::Absolute;
+        if printed_absolute && self.numbering != Numbering::Excerpt {
+            if creates_entry
+                && !syn
+                && !self.tcpdump_entry
+                && self.segments == 0
+                && looks_relative(seq, ack)
+            {
+                // A pasted excerpt: tcpdump would have printed absolute values here.
+                self.numbering = Numbering::Excerpt;
+                self.tcpdump_entry = true;
+                self.dir[d].printed_zero = Some(0);
+                self.dir[r].printed_zero = Some(0);
+                return (seq, ack, None, None);
+            }
+            if syn {
+                if let Some(s) = seq {
+                    self.dir[d].isn = Some(s);
+                }
+            }
+            if let (None, Some(s)) = (self.dir[d].isn, seq) {
+                self.dir[d].isn = Some(s.wrapping_sub(1));
+            }
+            if let (None, Some(a)) = (self.dir[r].isn, ack) {
+                self.dir[r].isn = Some(a.wrapping_sub(1));
+            }
+            if creates_entry {
+                self.tcpdump_entry = true;
+                self.dir[d].printed_zero = Some(match (seq, self.dir[d].isn) {
+                    (Some(s), Some(i)) => s.wrapping_sub(i),
+                    _ => 1,
+                });
+                self.dir[r].printed_zero = Some(match (ack, self.dir[r].isn) {
+                    (Some(a), Some(i)) => a.wrapping_sub(1).wrapping_sub(i),
+                    _ => 0,
+                });
+            }
+            let rel = |v: Option<u32>, isn: Option<u32>| v.zip(isn).map(|(v, i)| v.wrapping_sub(i));
+            return (
+                rel(seq, self.dir[d].isn),
+                rel(ack, self.dir[r].isn),
+                seq,
+                ack,
+            );
+        }
+        if self.numbering == Numbering::Unknown {
+            self.numbering = self.decide_numbering(from, seq, ack);
+        }
+        match self.numbering {
+            Numbering::Absolute => {
+                if let (None, Some(s)) = (self.dir[d].isn, seq) {
+                    self.dir[d].isn = Some(s.wrapping_sub(1));
+                }
+                if let (None, Some(a)) = (self.dir[r].isn, ack) {
+                    self.dir[r].isn = Some(a.wrapping_sub(1));
+                }
+                let rel =
+                    |v: Option<u32>, isn: Option<u32>| v.zip(isn).map(|(v, i)| v.wrapping_sub(i));
+                (
+                    rel(seq, self.dir[d].isn),
+                    rel(ack, self.dir[r].isn),
+                    seq,
+                    ack,
+                )
+            }
+            _ => {
+                let zero_d = self.dir[d].printed_zero.unwrap_or(0);
+                let zero_r = self.dir[r].printed_zero.unwrap_or(0);
+                let seq_rel = seq.map(|s| s.wrapping_add(zero_d));
+                let ack_rel = ack.map(|a| a.wrapping_add(zero_r));
+                let raw =
+                    |v: Option<u32>, isn: Option<u32>| v.zip(isn).map(|(v, i)| v.wrapping_add(i));
+                (
+                    seq_rel,
+                    ack_rel,
+                    raw(seq_rel, self.dir[d].isn),
+                    raw(ack_rel, self.dir[r].isn),
+                )
+            }
+        }
+    }
+
+    /// Relative (tcpdump's default) or absolute (`-S`)? Whichever lands nearer to what is expected.
+    fn decide_numbering(&self, from: Role, seq: Option<u32>, ack: Option<u32>) -> Numbering {
+        let (d, r) = (&self.dir[from], &self.dir[from.other()]);
+        let distance = |a: u32, b: u32| a.wrapping_sub(b).min(b.wrapping_sub(a));
+        let candidates = [
+            (seq, d.isn, d.printed_zero, d.next),
+            (ack, r.isn, r.printed_zero, r.next),
+        ];
+        for (value, isn, zero, expected) in candidates {
+            if let (Some(v), Some(isn), Some(expected)) = (value, isn, expected) {
+                let as_relative = v.wrapping_add(zero.unwrap_or(0));
+                let as_absolute = v.wrapping_sub(isn);
+                return if distance(as_absolute, expected.0) < distance(as_relative, expected.0) {
+                    Numbering::Absolute
+                } else {
+                    Numbering::Relative
+                };
+            }
+        }
+        Numbering::Relative
+    }
+
+    /// Analyses one segment of this connection; its states come later (see [`Connection::release`]).
+    pub fn segment(&mut self, p: &TcpPacket, line: u64, time: Option<f64>) -> Draft {
+        // Differences of nanosecond timestamps, kept to whole nanoseconds.
+        let round = |x: f64| (x * 1e9).round() / 1e9;
+        let from = self.role_of(p);
+        let (d, r) = (from, from.other());
+        let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
+        self.segments = self.segments.saturating_add(1);
+        self.last_line = line;
+        if self.first_time.is_none() {
+            self.first_time = time;
+        }
+        self.last_time = time.or(self.last_time);
+
+        let f = p.flags;
+        let (syn, fin, rst, has_ack) = (
+            f.contains(Flags::SYN),
+            f.contains(Flags::FIN),
+            f.contains(Flags::RST),
+            f.contains(Flags::ACK),
+        );
+        let len = p.payload_len();
+        let win = p.win.unwrap_or(0);
+        let seq = seq_rel
+            .map(SeqNumber)
+            .or(self.dir[d].next)
+            .unwrap_or_default();
+        let ack = ack_rel.map(SeqNumber);
+        let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
+        let mut events = Vec::new();
+        let mut notes = Vec::new();
+
+        if self.reused && self.segments == 1 {
+            events.push(Event::new(EventKind::ReusedPorts));
+        }
+
+        // ---- Wireshark's analysis rules, in its order (packet-tcp.c) ----
+        let sfr = syn || fin || rst;
+        let next = self.dir[d].next;
+        let rev_window = self.dir[r].window;
+        let since_reverse = time.zip(self.dir[r].last_time).map(|(a, b)| a - b);
+        let zwp = len == 1 && Some(seq) == next && rev_window == Some(0);
+        if zwp {
+            events.push(Event::new(EventKind::ZeroWindowProbe));
+        }
+        if win == 0 && !sfr && p.win.is_some() {
+            events.push(Event::new(EventKind::ZeroWindow));
+        }
+        let mut keepalive = false;
+        if !zwp {
+            if let Some(n) = next {
+                if seq > n && !rst {
+                    events.push(Event::new(EventKind::LostSegment));
+                }
+                if len <= 1 && seq == n.plus(u32::MAX) && !sfr {
+                    keepalive = true;
+                    events.push(Event::new(EventKind::KeepAlive));
+                }
+                let same_ack = ack.is_some() && ack == self.dir[d].last_ack;
+                if len == 0
+                    && win != 0
+                    && Some(win) != self.dir[d].window
+                    && seq == n
+                    && same_ack
+                    && !sfr
+                {
+                    events.push(Event::new(EventKind::WindowUpdate));
+                }
+            }
+        }
+        if len > 0 && !sfr {
+            if let (Some(rev_ack), Some(rw), Some(scale)) = (
+                self.dir[r].last_ack,
+                rev_window,
+                self.window_scale(from.other()),
+            ) {
+                let edge = rev_ack.plus(rw.checked_shl(scale).unwrap_or(u32::MAX));
+                if end == edge {
+                    events.push(Event::new(EventKind::WindowFull));
+                }
+            }
+        }
+        let pure = len == 0 && !sfr;
+        let steady = next == Some(seq) && ack.is_some() && ack == self.dir[d].last_ack;
+        let mut dup = false;
+        if pure && steady && Some(win) == self.dir[d].window {
+            if win != 0 && self.dir[r].last_was_keepalive {
+                events.push(Event::new(EventKind::KeepAliveAck));
+            } else if win == 0 && self.dir[r].last_was_zwp {
+                events.push(Event::new(EventKind::ZeroWindowProbeAck));
+            } else if win != 0 {
+                dup = true;
+            }
+        } else if pure
+            && win == 0
+            && Some(win) == self.dir[d].window
+            && self.dir[r].last_was_zwp
+            && next == Some(seq)
+            && ack
+                .zip(self.dir[d].last_ack)
+                .is_some_and(|(a, l)| a == l.plus(1))
+        {
+            events.push(Event::new(EventKind::ZeroWindowProbeAck));
+        }
+        if dup {
+            self.dir[d].dupacks = self.dir[d].dupacks.saturating_add(1);
+            let mut e = Event::new(EventKind::DuplicateAck);
+            e.count = Some(self.dir[d].dupacks);
+            e.of_line = Some(self.dir[d].last_ack_line);
+            events.push(e);
+        }
+        if has_ack {
+            if let (Some(a), Some(rn)) = (ack, self.dir[r].next) {
+                if a > rn {
+                    events.push(Event::new(EventKind::AckLostSegment));
+                }
+            }
+        }
+        let mut retransmitted = false;
+        let occupies = len > 0 || syn || fin;
+        if let (Some(n), false, false, true) = (next, zwp, keepalive, occupies) {
+            if seq < n {
+                let original = self.dir[d]
+                    .unacked
+                    .iter()
+                    .find(|s| s.first == seq)
+                    .map(|s| s.line);
+                let rev_ack = self.dir[r].last_ack;
+                let kind = if len > 0 && rev_ack.is_some_and(|ra| seq.plus(len) <= ra) {
+                    Some(EventKind::SpuriousRetransmission)
+                } else if since_reverse.is_some_and(|t| t < 0.02)
+                    && self.dir[r].dupacks >= 2
+                    && rev_ack == Some(seq)
+                {
+                    Some(EventKind::FastRetransmission)
+                } else if len > 0
+                    && original.is_none()
+                    && next != Some(end)
+                    && since_reverse.is_some_and(|t| t < self.handshake_rtt.unwrap_or(0.003))
+                {
+                    Some(EventKind::OutOfOrder)
+                } else {
+                    None
+                };
+                if let Some(k) = kind {
+                    events.push(Event::new(k));
+                }
+                // Wireshark marks fast and spurious retransmissions as retransmissions too.
+                if kind != Some(EventKind::OutOfOrder) {
+                    let mut e = Event::new(EventKind::Retransmission);
+                    e.of_line = original;
+                    events.push(e);
+                    retransmitted = true;
+                }
+            }
+        }
+        if syn && !has_ack {
+            if let Some(&(first_line, _)) = self.dir[d].syn_times.first() {
+                let mut e = Event::new(EventKind::SynRetransmission);
+                e.of_line = Some(first_line);
+                e.seconds = time
+                    .zip(self.dir[d].syn_times.last().map(|s| s.1))
+                    .map(|(a, b)| round(a - b));
+                e.count = u32::try_from(self.dir[d].syn_times.len()).ok();
+                events.push(e);
+            }
+            if let Some(t) = time {
+                self.dir[d].syn_times.push((line, t));
+            }
+        }
+
+        // ---- What this ACK newly acknowledges, and on which lines those segments were ----
+        let mut acked = None;
+        if let Some(a) = ack {
+            let newly = self.dir[d].last_ack.is_none_or(|l| a > l);
+            if newly {
+                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time);
+            }
+        }
+        if let Some(a) = acked.as_mut() {
+            a.rtt = a.rtt.map(round);
+        }
+        if let Some(a) = &acked {
+            if len == 0 && !sfr && (a.bytes > 0 || a.fin) && a.rtt.is_some_and(|t| t >= 0.03) {
+                let mut e = Event::new(EventKind::DelayedAck);
+                e.seconds = a.rtt;
+                e.of_line = a.lines.last().copied();
+                events.push(e);
+            }
+        }
+
+        // ---- Handshake timing ----
+        if syn && !has_ack && self.syn_time.is_none() {
+            self.syn_time = time;
+        }
+        if syn && has_ack {
+            self.synack_time = time;
+        }
+        let mut handshake_rtt = None;
+        if !syn
+            && has_ack
+            && !self.handshake_ack_seen
+            && self.synack_time.is_some()
+            && from == Role::Client
+        {
+            self.handshake_ack_seen = true;
+            handshake_rtt = time
+                .zip(self.syn_time.or(self.synack_time))
+                .map(|(a, b)| round(a - b));
+            self.handshake_rtt = handshake_rtt;
+        }
+
+        // ---- Teardown facts ----
+        let peer_fin = self.dir[r].fin_end;
+        let peer_fin_unacked = match (peer_fin, ack) {
+            (Some(pf), Some(a)) if a < pf && !rst => self.dir[r].fin_line,
+            _ => None,
+        };
+        if fin && self.dir[d].fin_end.is_none() {
+            if let (Some(pf), Some(pl)) = (peer_fin, self.dir[r].fin_line) {
+                let covers = ack.is_some_and(|a| a >= pf);
+                if covers && self.dir[d].acked_peer_fin_line.is_none() {
+                    self.fin_acks_fin = true;
+                    let mut e = Event::new(EventKind::FinAcksFin);
+                    e.of_line = Some(pl);
+                    events.push(e);
+                } else if !covers {
+                    self.crossed_fins = true;
+                    let mut e = Event::new(EventKind::SimultaneousClose);
+                    e.of_line = Some(pl);
+                    events.push(e);
+                }
+            }
+        }
+        if let (Some(pf), Some(a)) = (peer_fin, ack) {
+            if a >= pf && self.dir[d].acked_peer_fin_line.is_none() {
+                self.dir[d].acked_peer_fin_line = Some(line);
+            }
+        }
+        if len > 0
+            && peer_fin.is_some()
+            && self.dir[d].fin_end.is_none()
+            && !self.dir[d].data_after_peer_fin
+        {
+            self.dir[d].data_after_peer_fin = true;
+            let mut e = Event::new(EventKind::HalfClose);
+            e.of_line = self.dir[r].fin_line;
+            events.push(e);
+        }
+        if rst {
+            let note = if !self.established && self.dir[r].syn_seen && !self.dir[d].syn_seen {
+                "refused"
+            } else if self.dir[d].fin_end.is_some()
+                || matches!(self.live[d], TcpState::Closed | TcpState::TimeWait)
+            {
+                "after_close"
+            } else {
+                "abort"
+            };
+            self.reset_note = Some((from, note));
+            let mut e = Event::new(EventKind::Reset);
+            e.note = Some(note.to_string());
+            events.push(e);
+            self.dir[d].rst_line = Some(line);
+        }
+
+        // ---- Per-direction state for the next segment ----
+        let dirn = &mut self.dir[d];
+        if syn {
+            dirn.syn_seen = true;
+            dirn.syn_end = Some(seq.plus(1));
+            dirn.wscale_offer = p.wscale();
+        }
+        if fin && dirn.fin_end.is_none() {
+            dirn.fin_end = Some(end);
+            dirn.fin_line = Some(line);
+        }
+        if !zwp && dirn.next.is_none_or(|n| end > n) {
+            dirn.next = Some(end);
+        }
+        if let Some(a) = ack {
+            if dirn.last_ack != Some(a) {
+                dirn.dupacks = 0;
+                dirn.last_ack_line = line;
+            }
+            dirn.last_ack = Some(a);
+        }
+        if p.win.is_some() {
+            dirn.window = Some(win);
+        }
+        dirn.last_was_keepalive = keepalive;
+        dirn.last_was_zwp = zwp;
+        dirn.last_time = time.or(dirn.last_time);
+        if !retransmitted && !keepalive && !zwp {
+            dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
+        }
+        if (len > 0 || syn || fin)
+            && !keepalive
+            && (!retransmitted || !dirn.unacked.iter().any(|s| s.first == seq))
+        {
+            if dirn.unacked.len() >= MAX_UNACKED {
+                dirn.unacked.pop_front();
+            }
+            dirn.unacked.push_back(Sent {
+                line,
+                first: seq,
+                end,
+                len,
+                syn,
+                fin,
+                time,
+            });
+        }
+        self.history.update(from, p, len, retransmitted, seq, end);
+
+        // ---- States: the receiver first catches up on what this segment acknowledges ----
+        self.catch_up(from, ack, line);
+        let send = Input {
+            sent: true,
+            syn,
+            ack: has_ack,
+            fin,
+            rst,
+            acks_our_syn: false,
+            acks_our_fin: false,
+        };
+        self.record_steps(from, send, line, line, false);
+        self.deliver(
+            from,
+            line,
+            end,
+            len > 0 || syn || fin,
+            Input {
+                sent: false,
+                ..send
+            },
+            ack,
+        );
+
+        for e in &events {
+            *self
+                .event_counts
+                .entry(e.kind.name().to_string())
+                .or_insert(0) += 1;
+        }
+        if self.roles_inferred && self.segments == 1 {
+            notes.push("roles_inferred".to_string());
+        }
+        if self.numbering == Numbering::Excerpt && self.segments == 1 {
+            notes.push("excerpt".to_string());
+        }
+        let offer = syn.then(|| Offer {
+            mss: p.mss(),
+            sack_permitted: p.sack_permitted(),
+            timestamps: p.timestamps().is_some(),
+            wscale: p.wscale(),
+            fast_open: p.options.iter().any(|o| matches!(o, TcpOption::Other { name, .. } if name == "tfo" || name == "exp-tfo")),
+        });
+        let window = if syn {
+            p.win.map(u64::from)
+        } else {
+            p.win
+                .zip(self.window_scale(from))
+                .map(|(w, s)| u64::from(w) << s.min(14))
+        };
+        Draft {
+            report: SegmentReport {
+                line,
+                conn: self.id,
+                from,
+                flags: f.letters(),
+                seq: seq_rel.filter(|_| p.seq.is_some()),
+                ack: ack_rel,
+                seq_raw: seq_raw.filter(|_| p.seq.is_some()),
+                ack_raw,
+                len,
+                window,
+                time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
+                events,
+                acked,
+                transitions: Vec::new(),
+                state: self.released,
+                offer,
+                peer_fin_unacked,
+                handshake_rtt,
+                notes,
+                text: String::new(),
+            },
+        }
+    }
+
+    /// The window scale of `side`'s advertisements: known once both SYNs were seen
+    /// (0 when only one side offered it: scaling was not negotiated).
+    fn window_scale(&self, side: Role) -> Option<u32> {
+        let (mine, theirs) = (&self.dir[side], &self.dir[side.other()]);
+        if !(mine.syn_seen && theirs.syn_seen) {
+            return None;
+        }
+        match (mine.wscale_offer, theirs.wscale_offer) {
+            (Some(s), Some(_)) => Some(s.min(14)),
+            _ => Some(0),
+        }
+    }
+
+    /// Pops the segments `sender` sent that `ack` now covers.
+    fn take_acked(
+        &mut self,
+        sender: Role,
+        ack: SeqNumber,
+        previous: Option<SeqNumber>,
+        time: Option<f64>,
+    ) -> Option<Acked> {
+        let q = &mut self.dir[sender].unacked;
+        let mut acked = Acked {
+            first: previous.map_or(0, |p| p.0),
+            last: ack.0,
+            bytes: 0,
+            syn: false,
+            fin: false,
+            lines: Vec::new(),
+            rtt: None,
+        };
+        let mut first: Option<SeqNumber> = None;
+        while let Some(s) = q.front() {
+            if s.end > ack {
+                break;
+            }
+            first = first.or(Some(s.first));
+            acked.bytes = acked.bytes.saturating_add(s.len);
+            acked.syn |= s.syn;
+            acked.fin |= s.fin;
+            acked.lines.push(s.line);
+            if s.end == ack {
+                acked.rtt = time.zip(s.time).map(|(a, b)| a - b);
+            }
+            q.pop_front();
+        }
+        if let Some(f) = first {
+            if previous.is_none_or(|p| f < p) {
+                acked.first = f.0;
+            }
+        }
+        if acked.lines.is_empty() && previous.is_none() {
+            return None;
+        }
+        if acked.lines.is_empty() && acked.first == acked.last {
+            return None;
+        }
+        Some(acked)
+    }
+
+    /// `from` is sending a segment with `ack`: before it could, it processed the
+    /// peer's segments that ack covers. Those it did not cover were not processed yet.
+    fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64) {
+        let me = from;
+        while let Some(front) = self.inbox[me].front() {
+            let covered = !front.occupies || ack.is_some_and(|a| a >= front.end);
+            if !covered {
+                // Sent before this segment arrived: the receiver processes it later.
+                for item in self.inbox[me].iter_mut() {
+                    item.status = Delivery::Deferred;
+                }
+                break;
+            }
+            // The receiver's first answer covers it: shown on its own line; otherwise here.
+            let shown_on = if front.status == Delivery::Unresolved {
+                front.line
+            } else {
+                line
+            };
+            self.process_front(from, shown_on, false);
+        }
+    }
+
+    /// Puts a segment in flight to the peer; a segment that occupies no sequence
+    /// space and has nothing ahead of it is processed on arrival.
+    fn deliver(
+        &mut self,
+        from: Role,
+        line: u64,
+        end: SeqNumber,
+        occupies: bool,
+        input: Input,
+        ack: Option<SeqNumber>,
+    ) {
+        let to = from.other();
+        let peer = &self.dir[to];
+        let acks_peer = ack.is_some_and(|a| {
+            peer.syn_end.is_some_and(|e| a >= e) || peer.fin_end.is_some_and(|e| a >= e)
+        });
+        let effect = input.syn || input.fin || input.rst || acks_peer;
+        let status = match self.inbox[to].back() {
+            // Nothing ahead of it and nothing to acknowledge: processed on arrival.
+            None if !occupies => {
+                let item = InFlight {
+                    line,
+                    end,
+                    occupies,
+                    input,
+                    ack,
+                    status: Delivery::Unresolved,
+                    effect,
+                };
+                self.receive(from.other(), &item, line, false);
+                return;
+            }
+            // Occupies no sequence space: it shares the fate of the segment ahead of it.
+            Some(last) if !occupies => last.status,
+            _ => Delivery::Unresolved,
+        };
+        if self.inbox[to].len() >= MAX_INBOX {
+            self.process_front(from.other(), line, true);
+        }
+        self.inbox[to].push_back(InFlight {
+            line,
+            end,
+            occupies,
+            input,
+            ack,
+            status,
+            effect,
+        });
+    }
+
+    /// Marks the connection as a new use of a 4-tuple seen before.
+    pub fn mark_reused(&mut self) {
+        self.reused = true;
+    }
+
+    /// Marks the connection as let go before its end.
+    pub fn evict(&mut self) {
+        self.evicted = true;
+    }
+
+    /// The summary, once the connection is over (or the input ended).
+    pub fn summary(&self, final_state: States) -> ConnectionSummary {
+        let (c, s) = (&self.dir.client, &self.dir.server);
+        let handshake = if c.syn_seen && s.syn_seen && self.handshake_ack_seen {
+            "complete"
+        } else if c.syn_seen || s.syn_seen {
+            "partial"
+        } else {
+            "none"
+        };
+        let fins = (c.fin_line, s.fin_line);
+        let rst = self.reset_note;
+        let (teardown, closed_by) = match (fins, rst) {
+            (_, Some((_, "refused"))) => (Teardown::Refused, Some(ClosedBy::Server)),
+            ((Some(_), Some(_)), _) if self.crossed_fins => {
+                (Teardown::Simultaneous, Some(ClosedBy::Both))
+            }
+            ((Some(cl), Some(sl)), None | Some((_, "after_close"))) => {
+                let first = if cl <= sl {
+                    ClosedBy::Client
+                } else {
+                    ClosedBy::Server
+                };
+                let kind = if self.fin_acks_fin {
+                    Teardown::ThreeWay
+                } else {
+                    Teardown::FourWay
+                };
+                (kind, Some(first))
+            }
+            (_, Some((who, _))) => (Teardown::Reset, Some(closed_by(who))),
+            ((Some(_), None), None) => (Teardown::HalfClosed, Some(ClosedBy::Client)),
+            ((None, Some(_)), None) => (Teardown::HalfClosed, Some(ClosedBy::Server)),
+            ((None, None), None) => (Teardown::Open, None),
+        };
+        let time_wait = [Role::Client, Role::Server]
+            .into_iter()
+            .filter(|r| final_state.get(*r) == TcpState::TimeWait)
+            .collect();
+        let vantage = self.vantage();
+        ConnectionSummary {
+            conn: self.id,
+            client: self.client.to_string(),
+            server: self.server.to_string(),
+            roles_inferred: self.roles_inferred,
+            first_line: self.first_line,
+            last_line: self.last_line,
+            segments: self.segments,
+            duration: self
+                .last_time
+                .zip(self.first_time)
+                .map(|(l, f)| ((l - f) * 1e9).round() / 1e9),
+            bytes_client: c.bytes,
+            bytes_server: s.bytes,
+            handshake: handshake.to_string(),
+            handshake_rtt: self.handshake_rtt,
+            teardown,
+            closed_by,
+            final_state,
+            time_wait,
+            conn_state: super::zeek::conn_state(
+                c.syn_seen,
+                s.syn_seen,
+                self.established,
+                c.fin_line.is_some(),
+                s.fin_line.is_some(),
+                c.rst_line.is_some(),
+                s.rst_line.is_some(),
+                c.bytes > 0 || c.syn_seen || self.history.active(Role::Client),
+                s.bytes > 0 || s.syn_seen || self.history.active(Role::Server),
+            ),
+            history: self.history.to_string(),
+            events: self.event_counts.clone(),
+            vantage,
+            evicted: self.evicted,
+            text: String::new(),
+        }
+    }
+
+    /// Where the capture was taken, judged from the handshake: the side that
+    /// answers almost at once is the one next to the capture point.
+    fn vantage(&self) -> Option<String> {
+        let (syn, synack) = (self.syn_time?, self.synack_time?);
+        let rtt = self.handshake_rtt?;
+        let server_reply = synack - syn;
+        let client_reply = rtt - server_reply;
+        if server_reply < client_reply / 4.0 {
+            Some("server".into())
+        } else if client_reply < server_reply / 4.0 {
+            Some("client".into())
+        } else {
+            Some("middle".into())
+        }
+    }
+}
+
+fn closed_by(role: Role) -> ClosedBy {
+    match role {
+        Role::Client => ClosedBy::Client,
+        Role::Server => ClosedBy::Server,
+    }
+}
+
+/// Small numbers on a conversation's first ACK-bearing line mean a pasted excerpt:
+/// tcpdump itself would print random-looking 32-bit absolute values there.
+fn looks_relative(seq: Option<u32>, ack: Option<u32>) -> bool {
+    const SMALL: u32 = 1 << 20;
+    ack.is_some_and(|a| a < SMALL) && seq.is_none_or(|s| s < SMALL)
+}
+
+/// Is `a` the server side of `a`↔`b`? Well-known and named ports serve; otherwise the lower port.
+fn server_side(a: &Endpoint, b: &Endpoint) -> bool {
+    match (a.port_number(), b.port_number()) {
+        (Some(pa), Some(pb)) => pa < pb,
+        (None, Some(_)) => a.port.is_some(),
+        _ => false,
+    }
+}

@@ -1,0 +1,353 @@
+//! Following connections: records in, explained items out, in input order.
+//!
+//! A line's states depend on what the receiver does next (its next segment
+//! shows whether it had processed the line's SYN or FIN), so a line is held
+//! until that answer arrives. The hold is bounded: at most
+//! [`Options::max_held`] records, and [`Tracker::flush`] releases everything
+//! at once (live input that has paused), assuming delivery on arrival.
+
+mod conn;
+pub mod report;
+pub mod state;
+mod zeek;
+
+use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
+use conn::{Connection, Numbering};
+use report::{ConnectionSummary, SegmentReport};
+use std::collections::{HashMap, VecDeque};
+
+/// Limits that keep memory bounded on any input.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Connections followed at once; beyond it the least recently active is let go.
+    pub max_connections: usize,
+    /// Records held back waiting for an answer, at most.
+    pub max_held: usize,
+    /// Records after which a finished connection's summary is given.
+    pub linger: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_connections: 100_000,
+            max_held: 10_000,
+            linger: 200,
+        }
+    }
+}
+
+/// One output item: an input record (with its report when it is a TCP segment),
+/// or a connection's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Line {
+        record: Record,
+        report: Option<Box<SegmentReport>>,
+    },
+    Connection(Box<ConnectionSummary>),
+}
+
+struct Held {
+    record: Record,
+    report: Option<Box<SegmentReport>>,
+    conn: Option<usize>,
+}
+
+type Key = (Endpoint, Endpoint);
+
+fn key(p: &TcpPacket) -> Key {
+    if p.src <= p.dst {
+        (p.src.clone(), p.dst.clone())
+    } else {
+        (p.dst.clone(), p.src.clone())
+    }
+}
+
+/// Follows every connection of a stream of records.
+pub struct Tracker {
+    options: Options,
+    by_key: HashMap<Key, usize>,
+    conns: HashMap<usize, Connection>,
+    keys: HashMap<usize, Key>,
+    next_id: usize,
+    held: VecDeque<Held>,
+    out: VecDeque<Item>,
+    clock: Clock,
+    numbering_hint: Numbering,
+    records: u64,
+    last_active: HashMap<usize, u64>,
+}
+
+impl Default for Tracker {
+    fn default() -> Tracker {
+        Tracker::new(Options::default())
+    }
+}
+
+impl Tracker {
+    pub fn new(options: Options) -> Tracker {
+        Tracker {
+            options,
+            by_key: HashMap::new(),
+            conns: HashMap::new(),
+            keys: HashMap::new(),
+            next_id: 0,
+            held: VecDeque::new(),
+            out: VecDeque::new(),
+            clock: Clock::default(),
+            numbering_hint: Numbering::Unknown,
+            records: 0,
+            last_active: HashMap::new(),
+        }
+    }
+
+    /// Feeds one record; explained items become available from [`Tracker::next_item`].
+    pub fn feed(&mut self, record: Record) {
+        self.records = self.records.saturating_add(1);
+        let mut conn = None;
+        let mut report = None;
+        if let RecordKind::Tcp(p) = &record.kind {
+            if !p.quoted {
+                let time = p.prefix.timestamp.as_ref().map(|t| self.clock.seconds(t));
+                let id = self.connection_for(p, record.line);
+                if let Some(c) = self.conns.get_mut(&id) {
+                    let draft = c.segment(p, record.line, time);
+                    if c.numbering() == Numbering::Absolute {
+                        self.numbering_hint = Numbering::Absolute;
+                    }
+                    c.quiet_records = 0;
+                    report = Some(Box::new(draft.report));
+                    conn = Some(id);
+                }
+                self.last_active.insert(id, self.records);
+            }
+        }
+        self.held.push_back(Held {
+            record,
+            report,
+            conn,
+        });
+        if self.held.len() > self.options.max_held {
+            if let Some(line) = self.held.front().map(|h| h.record.line) {
+                for c in self.conns.values_mut() {
+                    c.assume_delivered(line);
+                }
+            }
+        }
+        self.release();
+        self.summarise_finished(false);
+    }
+
+    /// The next explained item, if one is ready.
+    pub fn next_item(&mut self) -> Option<Item> {
+        self.out.pop_front()
+    }
+
+    /// Releases every held line now (live input paused): segments still waiting
+    /// for an answer are assumed to have been processed on arrival.
+    pub fn flush(&mut self) {
+        for c in self.conns.values_mut() {
+            c.assume_delivered(u64::MAX);
+        }
+        self.release();
+        self.summarise_finished(true);
+    }
+
+    /// Ends the input: everything is released and every connection summarised.
+    pub fn finish(&mut self) {
+        for c in self.conns.values_mut() {
+            c.drain();
+        }
+        self.release();
+        let mut ids: Vec<usize> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.summarise(id);
+        }
+    }
+
+    fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
+        let k = key(p);
+        if let Some(&id) = self.by_key.get(&k) {
+            let reused = self.conns.get(&id).is_some_and(|c| c.is_reused_by(p));
+            if !reused {
+                return id;
+            }
+            self.summarise(id);
+        }
+        if self.conns.len() >= self.options.max_connections {
+            self.evict_idle();
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        let mut c = Connection::new(id, p, line, self.numbering_hint);
+        if self.by_key.contains_key(&k) {
+            c.mark_reused();
+        }
+        self.conns.insert(id, c);
+        self.by_key.insert(k.clone(), id);
+        self.keys.insert(id, k);
+        id
+    }
+
+    /// Lets go of the least recently active tenth of the connections.
+    fn evict_idle(&mut self) {
+        let mut by_age: Vec<(u64, usize)> = self
+            .conns
+            .keys()
+            .map(|id| (self.last_active.get(id).copied().unwrap_or(0), *id))
+            .collect();
+        by_age.sort_unstable();
+        let n = (by_age.len() / 10).max(1);
+        for (_, id) in by_age.into_iter().take(n) {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.evict();
+                c.drain();
+            }
+            self.release();
+            self.summarise(id);
+        }
+    }
+
+    /// Moves lines whose states are settled to the output, in input order.
+    fn release(&mut self) {
+        let waiting = self
+            .conns
+            .values()
+            .filter_map(Connection::first_unresolved)
+            .min();
+        while let Some(front) = self.held.front() {
+            if waiting.is_some_and(|w| front.record.line >= w) {
+                break;
+            }
+            let Some(mut h) = self.held.pop_front() else {
+                break;
+            };
+            if let (Some(id), Some(report)) = (h.conn, h.report.as_mut()) {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    let (states, transitions) = c.release(h.record.line);
+                    report.state = states;
+                    report.transitions = transitions;
+                    crate::explain::segment(report);
+                }
+            }
+            self.out.push_back(Item::Line {
+                record: h.record,
+                report: h.report,
+            });
+        }
+    }
+
+    /// Summarises connections that are over and have been quiet for a while.
+    fn summarise_finished(&mut self, now: bool) {
+        let linger = self.options.linger;
+        let mut done = Vec::new();
+        for (id, c) in &mut self.conns {
+            if c.finished() {
+                c.quiet_records = c.quiet_records.saturating_add(1);
+                if now || c.quiet_records > linger {
+                    done.push(*id);
+                }
+            }
+        }
+        done.sort_unstable();
+        for id in done {
+            self.summarise(id);
+        }
+    }
+
+    /// Summarises one connection (after its held lines are out) and lets it go.
+    fn summarise(&mut self, id: usize) {
+        if self.held.iter().any(|h| h.conn == Some(id)) {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.drain();
+            }
+            self.release_all();
+        }
+        let Some(mut c) = self.conns.remove(&id) else {
+            return;
+        };
+        c.drain();
+        let late = c.release_rest();
+        let (states, _) = c.release(u64::MAX);
+        let mut summary = c.summary(states);
+        crate::explain::connection(&mut summary, &late);
+        if let Some(k) = self.keys.remove(&id) {
+            if self.by_key.get(&k) == Some(&id) {
+                self.by_key.remove(&k);
+            }
+        }
+        self.last_active.remove(&id);
+        self.out.push_back(Item::Connection(Box::new(summary)));
+    }
+
+    /// Releases all held lines (their connection was drained).
+    fn release_all(&mut self) {
+        for c in self.conns.values_mut() {
+            c.assume_delivered(u64::MAX);
+        }
+        self.release();
+    }
+}
+
+/// Turns printed timestamps into seconds on one time line.
+#[derive(Debug, Default)]
+struct Clock {
+    last: Option<f64>,
+    day: f64,
+    /// `-ttt` (delta) rather than `-ttttt` (since first): seen once an offset decreases.
+    delta_mode: bool,
+    last_offset: f64,
+    total: f64,
+}
+
+impl Clock {
+    fn seconds(&mut self, ts: &Timestamp) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let raw = ts.nanos as f64 / 1e9;
+        match ts.form {
+            TimeForm::TimeOfDay => {
+                // Past midnight the time of day starts again from 0.
+                let mut t = raw + self.day;
+                if self.last.is_some_and(|l| t < l - 43_200.0) {
+                    self.day += 86_400.0;
+                    t += 86_400.0;
+                }
+                self.last = Some(t);
+                t
+            }
+            TimeForm::Unix => raw,
+            TimeForm::Date => {
+                let (y, m, d) = ts.date.unwrap_or((1970, 1, 1));
+                #[allow(clippy::cast_precision_loss)]
+                let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as f64;
+                days * 86_400.0 + raw
+            }
+            TimeForm::Offset => {
+                if raw < self.last_offset {
+                    self.delta_mode = true;
+                }
+                self.last_offset = raw;
+                if self.delta_mode {
+                    self.total += raw;
+                    self.total
+                } else {
+                    self.total = raw;
+                    raw
+                }
+            }
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}

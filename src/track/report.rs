@@ -1,0 +1,342 @@
+//! The facts the tracker establishes, as data. Text is rendered from these
+//! (see [`crate::explain`]), so every face shows the same facts.
+
+use super::state::TcpState;
+use serde::{Deserialize, Serialize};
+
+/// Which end sent a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    pub fn other(self) -> Role {
+        match self {
+            Role::Client => Role::Server,
+            Role::Server => Role::Client,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            Role::Client => 0,
+            Role::Server => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
+/// One value per end, indexed by [`Role`] (so no index can be out of range).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sides<T> {
+    pub client: T,
+    pub server: T,
+}
+
+impl<T> Sides<T> {
+    pub fn new(client: T, server: T) -> Sides<T> {
+        Sides { client, server }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        [&self.client, &self.server].into_iter()
+    }
+}
+
+impl<T> std::ops::Index<Role> for Sides<T> {
+    type Output = T;
+    fn index(&self, role: Role) -> &T {
+        match role {
+            Role::Client => &self.client,
+            Role::Server => &self.server,
+        }
+    }
+}
+
+impl<T> std::ops::IndexMut<Role> for Sides<T> {
+    fn index_mut(&mut self, role: Role) -> &mut T {
+        match role {
+            Role::Client => &mut self.client,
+            Role::Server => &mut self.server,
+        }
+    }
+}
+
+/// Both ends' states after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct States {
+    pub client: TcpState,
+    pub server: TcpState,
+}
+
+impl States {
+    pub fn get(&self, role: Role) -> TcpState {
+        match role {
+            Role::Client => self.client,
+            Role::Server => self.server,
+        }
+    }
+
+    pub fn set(&mut self, role: Role, state: TcpState) {
+        match role {
+            Role::Client => self.client = state,
+            Role::Server => self.server = state,
+        }
+    }
+}
+
+/// The kinds of event. The first group are Wireshark's `tcp.analysis.*` flags,
+/// with its rules; the rest are tcpexplain's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Retransmission,
+    FastRetransmission,
+    SpuriousRetransmission,
+    OutOfOrder,
+    LostSegment,
+    AckLostSegment,
+    DuplicateAck,
+    ZeroWindow,
+    ZeroWindowProbe,
+    ZeroWindowProbeAck,
+    WindowFull,
+    WindowUpdate,
+    KeepAlive,
+    KeepAliveAck,
+    ReusedPorts,
+    /// A SYN sent again, with the backoff since the previous one.
+    SynRetransmission,
+    /// A RST: refused, abort, or after close (see `note`).
+    Reset,
+    /// A lone ACK that waited like a delayed ACK (~40 ms or ~200 ms on Linux).
+    DelayedAck,
+    /// A FIN that also acknowledges the peer's FIN: the close takes three segments.
+    FinAcksFin,
+    /// Both FINs were in flight at once: both ends pass through CLOSING.
+    SimultaneousClose,
+    /// Data sent after the peer had closed its side (half-close).
+    HalfClose,
+    /// A segment for a connection tcpexplain stopped following (idle, over the cap).
+    Evicted,
+}
+
+impl EventKind {
+    /// Wireshark's kinds are warnings/notes; these are the ones worth a reader's attention.
+    pub fn is_problem(self) -> bool {
+        use EventKind::*;
+        matches!(
+            self,
+            Retransmission
+                | FastRetransmission
+                | SpuriousRetransmission
+                | OutOfOrder
+                | LostSegment
+                | AckLostSegment
+                | DuplicateAck
+                | ZeroWindow
+                | ZeroWindowProbe
+                | WindowFull
+                | SynRetransmission
+                | Reset
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        use EventKind::*;
+        match self {
+            Retransmission => "retransmission",
+            FastRetransmission => "fast_retransmission",
+            SpuriousRetransmission => "spurious_retransmission",
+            OutOfOrder => "out_of_order",
+            LostSegment => "lost_segment",
+            AckLostSegment => "ack_lost_segment",
+            DuplicateAck => "duplicate_ack",
+            ZeroWindow => "zero_window",
+            ZeroWindowProbe => "zero_window_probe",
+            ZeroWindowProbeAck => "zero_window_probe_ack",
+            WindowFull => "window_full",
+            WindowUpdate => "window_update",
+            KeepAlive => "keep_alive",
+            KeepAliveAck => "keep_alive_ack",
+            ReusedPorts => "reused_ports",
+            SynRetransmission => "syn_retransmission",
+            Reset => "reset",
+            DelayedAck => "delayed_ack",
+            FinAcksFin => "fin_acks_fin",
+            SimultaneousClose => "simultaneous_close",
+            HalfClose => "half_close",
+            Evicted => "evicted",
+        }
+    }
+}
+
+/// One event on a line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Duplicate ACK number (1 for the first duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// The earlier line the event refers to (the original segment, the ACK duplicated, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of_line: Option<u64>,
+    /// Seconds, where the event has a duration (backoff, ACK delay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// A short qualifier (`refused`, `abort`, `after_close`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Event {
+    pub fn new(kind: EventKind) -> Event {
+        Event {
+            kind,
+            count: None,
+            of_line: None,
+            seconds: None,
+            note: None,
+        }
+    }
+}
+
+/// What a segment's ACK newly acknowledges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acked {
+    /// Relative sequence range newly acknowledged, `first..last` (last excluded).
+    pub first: u32,
+    pub last: u32,
+    /// Data bytes in the range (the SYN and FIN each take one number but carry no data).
+    pub bytes: u32,
+    pub syn: bool,
+    pub fin: bool,
+    /// Lines of the segments acknowledged (oldest first).
+    pub lines: Vec<u64>,
+    /// Seconds from the last of those segments to this ACK.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt: Option<f64>,
+}
+
+/// A state change, with the line it is shown on and whether it is inferred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub who: Role,
+    pub from: TcpState,
+    pub to: TcpState,
+    pub why: String,
+    /// The segment whose sending or processing caused it.
+    pub cause_line: u64,
+    /// True when assumed rather than shown by an acknowledgment.
+    pub inferred: bool,
+}
+
+/// Everything known about one TCP line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReport {
+    pub line: u64,
+    pub conn: usize,
+    pub from: Role,
+    pub flags: String,
+    pub seq: Option<u32>,
+    pub ack: Option<u32>,
+    pub seq_raw: Option<u32>,
+    pub ack_raw: Option<u32>,
+    pub len: u32,
+    /// Window in bytes once the scale is known (`win` << shift).
+    pub window: Option<u64>,
+    /// Seconds since the connection's first line (when timestamps allow).
+    pub time: Option<f64>,
+    pub events: Vec<Event>,
+    pub acked: Option<Acked>,
+    pub transitions: Vec<Transition>,
+    pub state: States,
+    /// What a SYN or SYN-ACK offers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<Offer>,
+    /// The peer's FIN (its line) that this segment's ACK does not cover yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_fin_unacked: Option<u64>,
+    /// Handshake round trip, on the ACK that completes the handshake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake_rtt: Option<f64>,
+    /// Inferences worth saying that are not events (mid-stream start, guessed roles, ...).
+    pub notes: Vec<String>,
+    /// The explanation.
+    pub text: String,
+}
+
+/// The options a SYN or SYN-ACK offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub mss: Option<u32>,
+    pub sack_permitted: bool,
+    pub timestamps: bool,
+    pub wscale: Option<u32>,
+    /// The TCP Fast Open cookie option, when present.
+    pub fast_open: bool,
+}
+
+/// How a connection ended (or did not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Teardown {
+    ThreeWay,
+    FourWay,
+    Simultaneous,
+    Reset,
+    Refused,
+    HalfClosed,
+    Open,
+}
+
+/// Who closed (sent the first FIN, or the RST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedBy {
+    Client,
+    Server,
+    Both,
+}
+
+/// The summary of one connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionSummary {
+    pub conn: usize,
+    pub client: String,
+    pub server: String,
+    /// True when the roles were guessed from the ports (no SYN seen).
+    pub roles_inferred: bool,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub segments: u64,
+    pub duration: Option<f64>,
+    pub bytes_client: u64,
+    pub bytes_server: u64,
+    /// `complete`, `partial` or `none` (capture started mid-stream).
+    pub handshake: String,
+    pub handshake_rtt: Option<f64>,
+    pub teardown: Teardown,
+    pub closed_by: Option<ClosedBy>,
+    pub final_state: States,
+    /// Who holds TIME_WAIT (Linux: 60 s).
+    pub time_wait: Vec<Role>,
+    pub conn_state: String,
+    pub history: String,
+    /// Count of each event kind.
+    pub events: std::collections::BTreeMap<String, u32>,
+    /// Where the capture was probably taken, from the handshake timing.
+    pub vantage: Option<String>,
+    /// True when the connection was let go before it ended (idle or over the cap).
+    pub evicted: bool,
+    pub text: String,
+}

@@ -1,0 +1,247 @@
+//! The RFC 9293 connection states (Figure 5) and the one place that moves them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An endpoint's state, RFC 9293 §3.3.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    #[serde(rename = "FIN_WAIT_1")]
+    FinWait1,
+    #[serde(rename = "FIN_WAIT_2")]
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl TcpState {
+    /// The name as in the JSON contract: capitals with underscores.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN_SENT",
+            TcpState::SynReceived => "SYN_RECEIVED",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN_WAIT_1",
+            TcpState::FinWait2 => "FIN_WAIT_2",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST_ACK",
+            TcpState::TimeWait => "TIME_WAIT",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What an endpoint did or received that can move its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Input {
+    pub sent: bool,
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+    /// Received segments only: its ACK covers our SYN.
+    pub acks_our_syn: bool,
+    /// Received segments only: its ACK covers our FIN.
+    pub acks_our_fin: bool,
+}
+
+/// A state change and why it happened, in words a reader can follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub from: TcpState,
+    pub to: TcpState,
+    pub why: &'static str,
+}
+
+/// Applies one input to a state; returns every state passed through, in order.
+///
+/// Received segments are processed as RFC 9293 §3.10.7.4 orders it: the ACK
+/// field first, then the FIN bit, so FIN_WAIT_1 receiving FIN+ACK-of-our-FIN
+/// passes through FIN_WAIT_2 to TIME_WAIT.
+pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
+    use TcpState::*;
+    let mut steps = Vec::new();
+    let mut now = state;
+    let mut go = |to: TcpState, why: &'static str, now: &mut TcpState| {
+        if *now != to {
+            steps.push(Step {
+                from: *now,
+                to,
+                why,
+            });
+            *now = to;
+        }
+    };
+    if input.rst {
+        // A reset ends the connection in any state (§3.10.7: "enter CLOSED").
+        let why = if input.sent {
+            "sent RST: connection aborted"
+        } else if now == SynSent {
+            "received RST in reply to its SYN: connection refused"
+        } else {
+            "received RST: connection reset"
+        };
+        if now != Closed && now != Listen {
+            go(Closed, why, &mut now);
+        }
+        return steps;
+    }
+    if input.sent {
+        match (now, input.syn, input.ack, input.fin) {
+            // Active open: CLOSED --snd SYN--> SYN_SENT.
+            (Closed, true, false, _) => go(SynSent, "sent SYN: active open", &mut now),
+            // Passive open answered: LISTEN --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
+            (Listen | Closed, true, true, _) => {
+                go(SynReceived, "sent SYN-ACK to the peer's SYN", &mut now)
+            }
+            // Simultaneous open: SYN_SENT --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
+            (SynSent, true, true, _) => {
+                go(SynReceived, "sent SYN-ACK: simultaneous open", &mut now)
+            }
+            // Closing first: ESTABLISHED (or SYN_RECEIVED) --CLOSE / snd FIN--> FIN_WAIT_1.
+            (Established | SynReceived, _, _, true) => {
+                go(FinWait1, "sent FIN: its application closed first", &mut now)
+            }
+            // Closing second: CLOSE_WAIT --CLOSE / snd FIN--> LAST_ACK.
+            (CloseWait, _, _, true) => go(
+                LastAck,
+                "sent FIN after the peer's: closing its side too",
+                &mut now,
+            ),
+            _ => {}
+        }
+        return steps;
+    }
+    // Received: the ACK field first.
+    if input.ack {
+        match now {
+            // SYN_SENT --rcv SYN,ACK / snd ACK--> ESTABLISHED.
+            SynSent if input.syn && input.acks_our_syn => {
+                go(Established, "received SYN-ACK for its SYN", &mut now)
+            }
+            // SYN_RECEIVED --rcv ACK of SYN--> ESTABLISHED.
+            SynReceived if input.acks_our_syn => {
+                go(Established, "its SYN was acknowledged", &mut now)
+            }
+            // FIN_WAIT_1 --rcv ACK of FIN--> FIN_WAIT_2.
+            FinWait1 if input.acks_our_fin => go(FinWait2, "its FIN was acknowledged", &mut now),
+            // CLOSING --rcv ACK of FIN--> TIME_WAIT.
+            Closing if input.acks_our_fin => go(
+                TimeWait,
+                "its FIN was acknowledged after both had sent FIN",
+                &mut now,
+            ),
+            // LAST_ACK --rcv ACK of FIN--> CLOSED.
+            LastAck if input.acks_our_fin => {
+                go(Closed, "its FIN was acknowledged: fully closed", &mut now)
+            }
+            _ => {}
+        }
+    }
+    if input.syn && !input.ack {
+        match now {
+            // LISTEN --rcv SYN--> SYN_RECEIVED.
+            Listen | Closed => go(SynReceived, "received SYN", &mut now),
+            // SYN_SENT --rcv SYN--> SYN_RECEIVED (simultaneous open).
+            SynSent => go(SynReceived, "received SYN: simultaneous open", &mut now),
+            _ => {}
+        }
+    }
+    if input.fin {
+        match now {
+            // ESTABLISHED --rcv FIN / snd ACK--> CLOSE_WAIT.
+            Established | SynReceived => go(
+                CloseWait,
+                "received the peer's FIN: the peer closed",
+                &mut now,
+            ),
+            // FIN_WAIT_1 --rcv FIN / snd ACK--> CLOSING: the two FINs crossed.
+            FinWait1 => go(
+                Closing,
+                "received the peer's FIN before its own FIN was acknowledged: simultaneous close",
+                &mut now,
+            ),
+            // FIN_WAIT_2 --rcv FIN / snd ACK--> TIME_WAIT.
+            FinWait2 => go(TimeWait, "received the peer's FIN", &mut now),
+            _ => {}
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TcpState::*;
+    use super::*;
+
+    fn recv(fin: bool, acks_our_fin: bool) -> Input {
+        Input {
+            sent: false,
+            syn: false,
+            ack: true,
+            fin,
+            rst: false,
+            acks_our_syn: false,
+            acks_our_fin,
+        }
+    }
+
+    fn to(steps: &[Step]) -> Vec<TcpState> {
+        steps.iter().map(|s| s.to).collect()
+    }
+
+    // ===== FIN_WAIT_1 =====
+    #[test]
+    fn fin_wait_1_fin_with_ack_of_fin_passes_fin_wait_2() {
+        assert_eq!(
+            to(&advance(FinWait1, recv(true, true))),
+            [FinWait2, TimeWait]
+        );
+    }
+
+    #[test]
+    fn fin_wait_1_crossing_fin_goes_to_closing() {
+        assert_eq!(to(&advance(FinWait1, recv(true, false))), [Closing]);
+    }
+
+    // ===== CLOSING =====
+    #[test]
+    fn closing_ack_of_fin_goes_to_time_wait() {
+        assert_eq!(to(&advance(Closing, recv(false, true))), [TimeWait]);
+    }
+
+    // ===== ESTABLISHED =====
+    #[test]
+    fn established_fin_goes_to_close_wait_then_last_ack() {
+        assert_eq!(to(&advance(Established, recv(true, false))), [CloseWait]);
+        let send_fin = Input {
+            sent: true,
+            fin: true,
+            ..recv(false, false)
+        };
+        assert_eq!(to(&advance(CloseWait, send_fin)), [LastAck]);
+    }
+
+    // ===== LAST_ACK =====
+    #[test]
+    fn last_ack_ack_closes() {
+        assert_eq!(to(&advance(LastAck, recv(false, true))), [Closed]);
+        assert!(advance(LastAck, recv(false, false)).is_empty());
+    }
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Check that a scenario's oracle.tsv has the intended shape.
+
+    check.py SCENARIO_DIR...            exit 1 if a scenario misses its shape
+    check.py --summary SCENARIO_DIR...  print a Markdown table of the captures
+"""
+import csv
+import os
+import sys
+
+FLAG_NAMES = [
+    "retransmission", "fast_retransmission", "spurious_retransmission",
+    "out_of_order", "lost_segment", "ack_lost_segment", "duplicate_ack",
+    "zero_window", "zero_window_probe", "zero_window_probe_ack", "window_full",
+    "window_update", "keep_alive", "keep_alive_ack", "reused_ports",
+]
+
+
+def load(d):
+    with open(os.path.join(d, "oracle.tsv"), newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for r in rows:
+        r["flags"] = set(r["tcp.flags.str"].replace("\u00b7", ""))
+        r["an"] = {n for n in FLAG_NAMES if r.get("tcp.analysis." + n)}
+        r["src"] = (r["ip.src"] or r["ipv6.src"], r["tcp.srcport"])
+        for k in ("tcp.seq_raw", "tcp.ack_raw", "tcp.len"):
+            r[k] = int(r[k] or 0)
+        r["seq_raw"] = r["tcp.seq_raw"]
+        r["ack_raw"] = r["tcp.ack_raw"]
+        r["fin_next"] = (r["tcp.seq_raw"] + r["tcp.len"] + 1) & 0xFFFFFFFF
+    return rows
+
+
+def count(rows, flag):
+    return sum(1 for r in rows if flag in r["an"])
+
+
+def fins(rows):
+    return [r for r in rows if "F" in r["flags"]]
+
+
+def check(name, rows):
+    """Return a list of problems (empty when the capture has the intended shape)."""
+    p = []
+    all_an = set().union(*(r["an"] for r in rows)) if rows else set()
+    if not rows:
+        return ["empty capture"]
+    if len(rows) >= 100:
+        p.append("%d packets (want < 100)" % len(rows))
+    rst = [r for r in rows if "R" in r["flags"]]
+    f = fins(rows)
+    client = rows[0]["src"]
+
+    def want(flag, n=1):
+        if count(rows, flag) < n:
+            p.append("want >= %d %s, got %d" % (n, flag, count(rows, flag)))
+
+    def no_rst():
+        if rst:
+            p.append("unexpected RST")
+
+    if name in ("three_way", "four_way", "ipv6", "simultaneous", "half_closed",
+                "syn_retransmission", "retransmission", "keep_alive", "midstream",
+                "out_of_order", "fast_retransmission", "zero_window", "window_full",
+                "reused_ports", "spurious_retransmission"):
+        no_rst()
+        if len(f) < 2:
+            p.append("want two FINs")
+    if name == "three_way":
+        tail = rows[-3:]
+        if not ("F" in tail[0]["flags"] and tail[0]["src"] != client
+                and "F" in tail[1]["flags"] and tail[1]["src"] == client
+                and tail[1]["ack_raw"] == tail[0]["fin_next"]
+                and tail[2]["flags"] == {"A"}):
+            p.append("close is not server FIN, client FIN+ACK, ACK")
+    if name in ("four_way",):
+        tail = rows[-4:]
+        if not ("F" in tail[0]["flags"] and tail[0]["src"] == client
+                and tail[1]["flags"] == {"A"} and tail[1]["src"] != client
+                and "F" in tail[2]["flags"] and tail[2]["src"] != client
+                and tail[3]["flags"] == {"A"}):
+            p.append("close is not FIN, ACK, FIN, ACK")
+    if name == "ipv6":
+        if not rows[0]["ipv6.src"]:
+            p.append("not IPv6")
+    if name == "simultaneous":
+        if len(f) == 2:
+            a, b = f
+            if a["src"] == b["src"]:
+                p.append("both FINs from one side")
+            elif b["ack_raw"] == a["fin_next"] or a["ack_raw"] == b["fin_next"]:
+                p.append("a FIN acknowledges the other FIN: not simultaneous")
+    if name == "reset":
+        if not rst or "R" not in rows[-1]["flags"]:
+            p.append("want a final RST")
+        if not any(r["tcp.len"] for r in rows):
+            p.append("want data before the RST")
+    if name == "refused":
+        if len(rows) != 2 or rows[0]["flags"] != {"S"} or rows[1]["flags"] != {"R", "A"}:
+            p.append("want SYN, RST+ACK")
+    if name == "half_closed":
+        cfin = [r for r in f if r["src"] == client]
+        sfin = [r for r in f if r["src"] != client]
+        if not cfin or not sfin:
+            p.append("want a FIN from each side")
+        else:
+            i, j = rows.index(cfin[0]), rows.index(sfin[0])
+            data_after = [r for r in rows[i:j] if r["src"] != client and r["tcp.len"]]
+            if i > j or len(data_after) < 2:
+                p.append("want server data after the client's FIN")
+    if name == "open":
+        if f or rst:
+            p.append("want no FIN/RST")
+    if name == "spurious_retransmission":
+        want("spurious_retransmission")
+    if name == "midstream":
+        if "S" in rows[0]["flags"]:
+            p.append("capture starts with a SYN")
+    if name == "retransmission":
+        want("retransmission", 2)
+        if count(rows, "fast_retransmission"):
+            p.append("unexpected fast retransmission")
+    if name == "fast_retransmission":
+        want("fast_retransmission")
+        want("duplicate_ack", 3)
+    if name == "out_of_order":
+        want("out_of_order")
+    if name == "zero_window":
+        want("zero_window")
+        want("window_update")
+        want("keep_alive", 2)
+    if name == "window_full":
+        want("window_full")
+    if name == "keep_alive":
+        want("keep_alive", 2)
+        want("keep_alive_ack", 2)
+    if name == "syn_retransmission":
+        syns = [r for r in rows if r["flags"] == {"S"}]
+        if len(syns) < 3 or count(rows, "retransmission") < 2:
+            p.append("want >= 3 SYNs, the later ones flagged as retransmissions")
+    if name == "reused_ports":
+        want("reused_ports")
+        if len({r["tcp.stream"] for r in rows}) != 2:
+            p.append("want two streams")
+    return p
+
+
+def summary(dirs):
+    print("| scenario | packets | pcap bytes | tshark analysis flags (frame numbers) |")
+    print("|---|---:|---:|---|")
+    for d in dirs:
+        rows = load(d)
+        parts = []
+        for n in FLAG_NAMES:
+            frames = [r["frame.number"] for r in rows if n in r["an"]]
+            if frames:
+                parts.append("%s (%s)" % (n, ",".join(frames)))
+        size = os.path.getsize(os.path.join(d, "capture.pcap"))
+        print("| %s | %d | %d | %s |" % (os.path.basename(d.rstrip("/")), len(rows), size,
+                                         "; ".join(parts) or "none"))
+
+
+def main():
+    args = sys.argv[1:]
+    if args and args[0] == "--summary":
+        summary(args[1:])
+        return 0
+    bad = 0
+    for d in args:
+        name = os.path.basename(d.rstrip("/"))
+        problems = check(name, load(d))
+        print("%s: %s" % (name, "ok" if not problems else "; ".join(problems)))
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# Regenerate the TCP packet captures in this directory.
+#
+#   sudo tests/data/captures/make.sh            # all scenarios
+#   sudo tests/data/captures/make.sh reset ipv6 # selected scenarios
+#   tests/data/captures/make.sh --render [...]  # only re-render the text files
+#                                               # from the existing capture.pcap
+#
+# Needs root, iproute2, ethtool, tcpdump, tshark and python3.  Traffic only
+# flows between three network namespaces created here:
+#
+#   tx-cli (cli0: 10.77.0.1, fd00::1) == tx-mid (relay.py) == tx-srv (srv0: 10.77.0.2, fd00::2)
+#
+# relay.py copies Ethernet frames between the two veth pairs in user space and
+# applies the delay / drop / reorder rules of a scenario (the kernel used for
+# the captures has no netem qdisc).  peer.py holds the client and server code.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+NS_C=tx-cli
+NS_M=tx-mid
+NS_S=tx-srv
+CLI4=10.77.0.1
+SRV4=10.77.0.2
+CLI6=fd00::1
+SRV6=fd00::2
+HTTP_PORT=8080  # tcpdump decodes this port as HTTP
+PLAIN_PORT=9000
+PY=${PYTHON:-python3}
+export TZ=UTC  # tcpdump prints local time of day
+
+ALL_SCENARIOS=(three_way four_way simultaneous reset refused half_closed open
+    retransmission fast_retransmission out_of_order zero_window keep_alive
+    syn_retransmission reused_ports window_full midstream ipv6
+    spurious_retransmission)
+
+ORACLE_FIELDS=(frame.number ip.src tcp.srcport ip.dst tcp.dstport tcp.flags.str
+    tcp.seq tcp.seq_raw tcp.ack tcp.ack_raw tcp.window_size_value tcp.len
+    tcp.stream tcp.options.mss_val tcp.options.wscale.shift
+    tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
+    tcp.analysis.retransmission tcp.analysis.fast_retransmission
+    tcp.analysis.spurious_retransmission tcp.analysis.out_of_order
+    tcp.analysis.lost_segment tcp.analysis.ack_lost_segment
+    tcp.analysis.duplicate_ack tcp.analysis.duplicate_ack_num
+    tcp.analysis.zero_window tcp.analysis.zero_window_probe
+    tcp.analysis.zero_window_probe_ack tcp.analysis.window_full
+    tcp.analysis.window_update tcp.analysis.keep_alive
+    tcp.analysis.keep_alive_ack tcp.analysis.reused_ports
+    tcp.analysis.acks_frame
+    ipv6.src ipv6.dst tcp.window_size tcp.nxtseq frame.time_epoch)
+
+PIDS=()
+TMP=""
+
+log() { echo "[make.sh] $*" >&2; }
+
+teardown() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    PIDS=()
+    for ns in $NS_C $NS_M $NS_S; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    teardown
+    if [[ -n "$TMP" ]]; then rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+setup() {
+    teardown
+    ip netns add $NS_C
+    ip netns add $NS_M
+    ip netns add $NS_S
+    ip netns exec $NS_M sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip link add cli0 netns $NS_C type veth peer name mc0 netns $NS_M
+    ip link add srv0 netns $NS_S type veth peer name ms0 netns $NS_M
+    local ns ifc
+    for ns in $NS_C $NS_S; do
+        ip -n "$ns" link set lo up
+    done
+    ip -n $NS_C addr add $CLI4/24 dev cli0
+    ip -n $NS_C addr add $CLI6/64 dev cli0 nodad
+    ip -n $NS_S addr add $SRV4/24 dev srv0
+    ip -n $NS_S addr add $SRV6/64 dev srv0 nodad
+    # no offloads: segments on the wire are MSS sized and checksummed
+    ip netns exec $NS_C ethtool -K cli0 tx off sg off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec $NS_S ethtool -K srv0 tx off sg off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec $NS_M ethtool -K mc0 tx off sg off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec $NS_M ethtool -K ms0 tx off sg off tso off gso off gro off >/dev/null 2>&1 || true
+    for ifc in mc0 ms0; do ip -n $NS_M link set "$ifc" promisc on up; done
+    ip -n $NS_C link set cli0 up
+    ip -n $NS_S link set srv0 up
+}
+
+wait_for() {  # wait_for FILE [PATTERN]
+    local i
+    for i in $(seq 1 500); do
+        if [[ -z "${2:-}" && -e "$1" ]]; then return 0; fi
+        if [[ -n "${2:-}" && -e "$1" ]] && grep -q "$2" "$1"; then return 0; fi
+        sleep 0.02
+    done
+    log "timeout waiting for $1 ${2:-}"
+    return 1
+}
+
+TCPDUMP_PID=""
+start_tcpdump() {  # start_tcpdump NS IFACE SNAPLEN OUT
+    rm -f "$TMP/tcpdump.err"
+    ip netns exec "$1" tcpdump -i "$2" --immediate-mode -U -Z root -s "$3" -w "$4" tcp 2>"$TMP/tcpdump.err" &
+    TCPDUMP_PID=$!
+    PIDS+=("$TCPDUMP_PID")
+    wait_for "$TMP/tcpdump.err" "listening on"
+}
+
+stop_tcpdump() {
+    kill -INT "$TCPDUMP_PID"
+    wait "$TCPDUMP_PID" || true
+    log "$(grep -E 'captured|dropped' "$TMP/tcpdump.err" | tr '\n' ' ')"
+}
+
+render() {  # render DIR
+    local d=$1 f args=()
+    for f in "${ORACLE_FIELDS[@]}"; do args+=(-e "$f"); done
+    (
+        cd "$d"
+        tcpdump -nn -r capture.pcap >nn.txt 2>/dev/null
+        tcpdump -nn -S -r capture.pcap >nn_S.txt 2>/dev/null
+        tcpdump -nn -v -r capture.pcap >nn_v.txt 2>/dev/null
+        tshark -r capture.pcap \
+            -o tcp.relative_sequence_numbers:TRUE \
+            -o tcp.analyze_sequence_numbers:TRUE \
+            -T fields -E header=y -E separator=/t -E occurrence=f \
+            "${args[@]}" >oracle.tsv 2>/dev/null
+    )
+}
+
+run_scenario() {
+    local name=$1
+    local out="$HERE/$name"
+    local relay_args=() srv_args=() cli_args=() cli_sysctl=()
+    local cap_ns=$NS_C cap_if=cli0 snap=262144 server=yes hook=none
+    local srv_addr=$SRV4 port=$PLAIN_PORT
+    TMP=$(mktemp -d)
+
+    case $name in
+        three_way|four_way) port=$HTTP_PORT ;;
+        reset|half_closed|keep_alive) ;;
+        simultaneous)
+            relay_args+=(--delay-ms 50)
+            local deadline
+            deadline=$(date +%s.%N | awk '{printf "%.3f", $1 + 2.0}')
+            srv_args+=(--deadline "$deadline")
+            cli_args+=(--deadline "$deadline")
+            ;;
+        refused) server=no ;;
+        open) hook=stop_early ;;
+        midstream) hook=start_late ;;
+        spurious_retransmission)
+            relay_args+=(--drop s2c:data:2)
+            cap_ns=$NS_S cap_if=srv0
+            ;;
+        retransmission) relay_args+=(--drop c2s:data:2,3,4) ;;
+        fast_retransmission)
+            relay_args+=(--drop c2s:data:3)
+            srv_args+=(--maxseg 500)
+            cli_args+=(--maxseg 500 --size 12000)
+            snap=128
+            ;;
+        out_of_order)
+            relay_args+=(--delay-ms 2 --hold c2s:data:2)
+            srv_args+=(--maxseg 500)
+            cli_args+=(--maxseg 500 --nodelay --size 2000)
+            cap_ns=$NS_S cap_if=srv0
+            ;;
+        zero_window)
+            srv_args+=(--maxseg 500 --rcvbuf 2048 --stall 2.5)
+            cli_args+=(--maxseg 500 --size 8000)
+            snap=128
+            ;;
+        window_full)
+            srv_args+=(--maxseg 500 --rcvbuf 2048 --read-chunk 1000 --read-pause 0.05)
+            cli_args+=(--maxseg 500 --size 8000)
+            snap=128
+            ;;
+        syn_retransmission)
+            relay_args+=(--drop c2s:syn:1,2)
+            # kernels with this sysctl (default 4) retry SYNs at linear 1 s
+            # intervals first; 0 gives the classic 1 s, 2 s, 4 s backoff
+            cli_sysctl+=(net.ipv4.tcp_syn_linear_timeouts=0)
+            ;;
+        reused_ports) cli_args+=(--src $CLI4 --src-port 40000) ;;
+        ipv6) srv_addr=$SRV6 port=$HTTP_PORT ;;
+        *) log "unknown scenario $name"; return 1 ;;
+    esac
+
+    log "=== $name"
+    setup
+    local kv
+    for kv in "${cli_sysctl[@]}"; do
+        ip netns exec $NS_C sysctl -qw "$kv" 2>/dev/null || log "sysctl $kv not available"
+    done
+    mkdir -p "$out"
+    rm -f "$out/capture.pcap"
+
+    ip netns exec $NS_M $PY "$HERE/relay.py" --a mc0 --b ms0 "${relay_args[@]}" 2>"$TMP/relay.log" &
+    PIDS+=($!)
+    wait_for "$TMP/relay.log" "relay up"
+
+    local srv_pid=""
+    if [[ $server == yes ]]; then
+        ip netns exec $NS_S $PY "$HERE/peer.py" server "$name" --addr "$srv_addr" --port $port \
+            --ready "$TMP/ready" "${srv_args[@]}" 2>"$TMP/server.log" &
+        srv_pid=$!
+        PIDS+=("$srv_pid")
+        wait_for "$TMP/ready"
+    fi
+
+    if [[ $hook != start_late ]]; then
+        start_tcpdump $cap_ns $cap_if $snap "$out/capture.pcap"
+        sleep 0.2
+    fi
+
+    ip netns exec $NS_C $PY "$HERE/peer.py" client "$name" --addr "$srv_addr" --port $port \
+        --signal "$TMP/checkpoint" --wait "$TMP/go" "${cli_args[@]}" 2>"$TMP/client.log" &
+    local cli_pid=$!
+    PIDS+=("$cli_pid")
+
+    case $hook in
+        start_late)
+            wait_for "$TMP/checkpoint"
+            sleep 0.2
+            start_tcpdump $cap_ns $cap_if $snap "$out/capture.pcap"
+            sleep 0.1
+            touch "$TMP/go"
+            ;;
+        stop_early)
+            wait_for "$TMP/checkpoint"
+            sleep 0.3
+            stop_tcpdump
+            touch "$TMP/go"
+            ;;
+    esac
+
+    wait "$cli_pid" || { log "client failed"; cat "$TMP/client.log" >&2; }
+    if [[ -n $srv_pid ]]; then
+        wait "$srv_pid" || { log "server failed"; cat "$TMP/server.log" >&2; }
+    fi
+    if [[ $hook != stop_early ]]; then
+        sleep 0.5
+        stop_tcpdump
+    fi
+    sed 's/^/  relay:  /' "$TMP/relay.log" >&2
+    sed 's/^/  client: /' "$TMP/client.log" >&2
+    [[ -e "$TMP/server.log" ]] && sed 's/^/  server: /' "$TMP/server.log" >&2
+    teardown
+    render "$out"
+    log "$name: $(wc -l <"$out/nn.txt") packets, $(stat -c %s "$out/capture.pcap") bytes"
+    rm -rf "$TMP"
+    TMP=""
+}
+
+if [[ ${1:-} == --render ]]; then
+    shift
+    if [[ $# -eq 0 ]]; then set -- "${ALL_SCENARIOS[@]}"; fi
+    for s in "$@"; do render "$HERE/$s"; done
+    $PY "$HERE/check.py" "${@/#/$HERE/}"
+    exit
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "must run as root (network namespaces, tcpdump)" >&2
+    exit 1
+fi
+for tool in ip ethtool tcpdump tshark "$PY"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+done
+
+if [[ $# -eq 0 ]]; then
+    set -- "${ALL_SCENARIOS[@]}"
+fi
+FAILED=()
+for s in "$@"; do
+    ok=no
+    for attempt in $(seq 1 "${ATTEMPTS:-3}"); do
+        run_scenario "$s"
+        if $PY "$HERE/check.py" "$HERE/$s" >&2; then ok=yes; break; fi
+        log "$s: attempt $attempt did not give the intended shape"
+    done
+    [[ $ok == yes ]] || FAILED+=("$s")
+done
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+    log "scenarios without the intended shape: ${FAILED[*]}"
+    exit 1
+fi
