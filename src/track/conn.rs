@@ -105,6 +105,8 @@ pub struct Connection {
     pub last_line: u64,
     first_time: Option<f64>,
     last_time: Option<f64>,
+    /// Time of the connection's segment before the current one.
+    last_time_before: Option<f64>,
     segments: u64,
     numbering: Numbering,
     tcpdump_entry: bool,
@@ -169,6 +171,7 @@ impl Connection {
             last_line: line,
             first_time: None,
             last_time: None,
+            last_time_before: None,
             segments: 0,
             numbering: if hint == Numbering::Absolute {
                 Numbering::Absolute
@@ -465,6 +468,7 @@ impl Connection {
         if self.first_time.is_none() {
             self.first_time = time;
         }
+        self.last_time_before = self.last_time;
         self.last_time = time.or(self.last_time);
 
         let f = p.flags;
@@ -507,9 +511,23 @@ impl Connection {
                 if seq > n && !rst {
                     events.push(Event::new(EventKind::LostSegment));
                 }
-                if len <= 1 && seq == n.plus(u32::MAX) && !sfr {
+                // tcpdump prints no seq on an empty ACK (without -vv), so a probe
+                // one byte behind looks like a duplicate ACK; silence tells them apart.
+                let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
+                if len <= 1 && !sfr && (seq == n.plus(u32::MAX) || idle_probe) {
                     keepalive = true;
-                    events.push(Event::new(EventKind::KeepAlive));
+                    let mut e = Event::new(EventKind::KeepAlive);
+                    if rev_window == Some(0) {
+                        // Linux probes a zero window this way; Wireshark calls it a keep-alive.
+                        e.note = Some("zero_window_probe".into());
+                    }
+                    if idle_probe {
+                        e.note = Some(
+                            e.note
+                                .map_or("inferred".into(), |n| format!("{n}, inferred")),
+                        );
+                    }
+                    events.push(e);
                 }
                 let same_ack = ack.is_some() && ack == self.dir[d].last_ack;
                 if len == 0
@@ -536,7 +554,9 @@ impl Connection {
             }
         }
         let pure = len == 0 && !sfr;
-        let steady = next == Some(seq) && ack.is_some() && ack == self.dir[d].last_ack;
+        // A keep-alive sits one byte behind, so it is not a steady repeat of the last ACK.
+        let steady =
+            !keepalive && next == Some(seq) && ack.is_some() && ack == self.dir[d].last_ack;
         let mut dup = false;
         if pure && steady && Some(win) == self.dir[d].window {
             if win != 0 && self.dir[r].last_was_keepalive {
@@ -769,6 +789,20 @@ impl Connection {
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
+        if rst && self.reset_note == Some((from, "refused")) {
+            // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
+            self.inbox[from].clear();
+            let was = self.live[from];
+            self.live[from] = TcpState::Closed;
+            self.changes.entry(line).or_default().push(Transition {
+                who: from,
+                from: was,
+                to: TcpState::Closed,
+                why: "nothing listens on this port: the SYN is answered with RST".into(),
+                cause_line: line,
+                inferred: false,
+            });
+        }
         self.catch_up(from, ack, line);
         let send = Input {
             sent: true,
@@ -842,6 +876,25 @@ impl Connection {
                 text: String::new(),
             },
         }
+    }
+
+    /// An empty ACK repeating `side`'s last ACK and window after a silence, while
+    /// the peer has nothing unacknowledged: a keep-alive (or zero-window) probe,
+    /// not a duplicate ACK (which answers data the peer has in flight).
+    fn looks_like_probe(
+        &self,
+        side: Role,
+        ack: Option<SeqNumber>,
+        win: u32,
+        time: Option<f64>,
+    ) -> bool {
+        const SILENCE: f64 = 0.2;
+        let (mine, peer) = (&self.dir[side], &self.dir[side.other()]);
+        let quiet = time
+            .zip(self.last_time_before)
+            .is_some_and(|(now, before)| now - before >= SILENCE);
+        let peer_all_acked = peer.next.is_some() && peer.next == ack;
+        quiet && peer_all_acked && ack == mine.last_ack && Some(win) == mine.window
     }
 
     /// The window scale of `side`'s advertisements: known once both SYNs were seen
@@ -999,8 +1052,16 @@ impl Connection {
         };
         let fins = (c.fin_line, s.fin_line);
         let rst = self.reset_note;
+        let first_fin = match fins {
+            (Some(cl), Some(sl)) if sl < cl => Some(ClosedBy::Server),
+            (Some(_), _) => Some(ClosedBy::Client),
+            (None, Some(_)) => Some(ClosedBy::Server),
+            (None, None) => None,
+        };
+        let half_close = c.data_after_peer_fin || s.data_after_peer_fin;
         let (teardown, closed_by) = match (fins, rst) {
             (_, Some((_, "refused"))) => (Teardown::Refused, Some(ClosedBy::Server)),
+            (_, None | Some((_, "after_close"))) if half_close => (Teardown::HalfClosed, first_fin),
             ((Some(_), Some(_)), _) if self.crossed_fins => {
                 (Teardown::Simultaneous, Some(ClosedBy::Both))
             }

@@ -14,7 +14,7 @@ mod zeek;
 use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
 use report::{ConnectionSummary, SegmentReport};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Limits that keep memory bounded on any input.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +77,7 @@ pub struct Tracker {
     numbering_hint: Numbering,
     records: u64,
     last_active: HashMap<usize, u64>,
+    finished_keys: HashSet<Key>,
 }
 
 impl Default for Tracker {
@@ -99,6 +100,7 @@ impl Tracker {
             numbering_hint: Numbering::Unknown,
             records: 0,
             last_active: HashMap::new(),
+            finished_keys: HashSet::new(),
         }
     }
 
@@ -169,20 +171,23 @@ impl Tracker {
 
     fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
         let k = key(p);
+        let mut reused = false;
         if let Some(&id) = self.by_key.get(&k) {
-            let reused = self.conns.get(&id).is_some_and(|c| c.is_reused_by(p));
-            if !reused {
+            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
                 return id;
             }
+            reused = true;
             self.summarise(id);
         }
+        let syn = p.flags.contains(crate::model::Flags::SYN);
+        reused |= syn && self.finished_keys.contains(&k);
         if self.conns.len() >= self.options.max_connections {
             self.evict_idle();
         }
         let id = self.next_id;
         self.next_id = self.next_id.saturating_add(1);
         let mut c = Connection::new(id, p, line, self.numbering_hint);
-        if self.by_key.contains_key(&k) {
+        if reused {
             c.mark_reused();
         }
         self.conns.insert(id, c);
@@ -277,6 +282,11 @@ impl Tracker {
             if self.by_key.get(&k) == Some(&id) {
                 self.by_key.remove(&k);
             }
+            // Remembered so that a new SYN on it is reported as port reuse.
+            if self.finished_keys.len() >= self.options.max_connections {
+                self.finished_keys.clear();
+            }
+            self.finished_keys.insert(k);
         }
         self.last_active.remove(&id);
         self.out.push_back(Item::Connection(Box::new(summary)));

@@ -1,0 +1,270 @@
+//! Real captures made between network namespaces, rendered by tcpdump with and
+//! without -S and with -v, checked frame by frame against tshark: the parsed
+//! fields (addresses, ports, flags, seq/ack as printed, window, options, payload
+//! length), the absolute and relative numbers, and Wireshark's analysis events.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use tcpexplain::model::{Flags, RecordKind, TcpPacket};
+use tcpexplain::{Item, SegmentReport};
+
+const WIRESHARK_KINDS: [&str; 15] = [
+    "retransmission",
+    "fast_retransmission",
+    "spurious_retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "duplicate_ack",
+    "zero_window",
+    "zero_window_probe",
+    "zero_window_probe_ack",
+    "window_full",
+    "window_update",
+    "keep_alive",
+    "keep_alive_ack",
+    "reused_ports",
+];
+
+fn captures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("oracle.tsv").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn oracle(dir: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(dir.join("oracle.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split('\t')
+        .map(String::from)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn segments(path: &Path) -> Vec<(TcpPacket, SegmentReport)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    tcpexplain::explain(&text)
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Line {
+                record,
+                report: Some(r),
+            } => match record.kind {
+                RecordKind::Tcp(p) => Some((*p, *r)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn num(row: &HashMap<String, String>, key: &str) -> Option<u64> {
+    row.get(key).and_then(|v| v.parse().ok())
+}
+
+/// Compares one rendering with the oracle; returns the disagreements.
+fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec<String> {
+    let segs = segments(&dir.join(rendering));
+    let name = format!("{}/{rendering}", dir.file_name().unwrap().to_string_lossy());
+    let mut bad = Vec::new();
+    if segs.len() != rows.len() {
+        bad.push(format!(
+            "{name}: {} segments, tshark {}",
+            segs.len(),
+            rows.len()
+        ));
+        return bad;
+    }
+    let absolute = rendering.contains("_S");
+    for (i, ((p, r), row)) in segs.iter().zip(rows).enumerate() {
+        let frame = i + 1;
+        macro_rules! check {
+            ($what:expr, $ours:expr, $theirs:expr) => {{
+                let (ours, theirs): (Option<u64>, Option<u64>) = ($ours, $theirs);
+                if ours != theirs {
+                    bad.push(format!(
+                        "{name} frame {frame}: {} {ours:?}, tshark {theirs:?}",
+                        $what
+                    ));
+                }
+            }};
+        }
+        // The parser: fields as printed.
+        let src = row
+            .get("ip.src")
+            .filter(|v| !v.is_empty())
+            .or(row.get("ipv6.src"));
+        if Some(&p.src.host) != src {
+            bad.push(format!(
+                "{name} frame {frame}: src {} vs {src:?}",
+                p.src.host
+            ));
+        }
+        check!(
+            "src port",
+            p.src.port_number().map(u64::from),
+            num(row, "tcp.srcport")
+        );
+        check!(
+            "dst port",
+            p.dst.port_number().map(u64::from),
+            num(row, "tcp.dstport")
+        );
+        check!(
+            "win",
+            p.win.map(u64::from),
+            num(row, "tcp.window_size_value")
+        );
+        check!("len", Some(u64::from(p.payload_len())), num(row, "tcp.len"));
+        check!(
+            "mss",
+            p.mss().map(u64::from),
+            num(row, "tcp.options.mss_val")
+        );
+        check!(
+            "wscale",
+            p.wscale().map(u64::from),
+            num(row, "tcp.options.wscale.shift")
+        );
+        check!(
+            "TS val",
+            p.timestamps().map(|t| u64::from(t.0)),
+            num(row, "tcp.options.timestamp.tsval")
+        );
+        let tflags = row.get("tcp.flags.str").cloned().unwrap_or_default();
+        for (letter, flag) in [
+            ('S', Flags::SYN),
+            ('A', Flags::ACK),
+            ('F', Flags::FIN),
+            ('R', Flags::RST),
+            ('P', Flags::PSH),
+        ] {
+            if p.flags.contains(flag) != tflags.contains(letter) {
+                bad.push(format!(
+                    "{name} frame {frame}: flag {letter} differs ({tflags})"
+                ));
+            }
+        }
+        let has_ack = p.flags.contains(Flags::ACK);
+        if absolute {
+            check!(
+                "printed seq",
+                p.seq.map(|s| u64::from(s.first)),
+                p.seq.and(num(row, "tcp.seq_raw"))
+            );
+            check!(
+                "printed ack",
+                p.ack.map(u64::from),
+                p.ack.and(num(row, "tcp.ack_raw"))
+            );
+        }
+        // The tracker: absolute and relative numbers.
+        check!(
+            "seq_raw",
+            r.seq_raw.map(u64::from),
+            r.seq.and(num(row, "tcp.seq_raw"))
+        );
+        check!("seq", r.seq.map(u64::from), p.seq.and(num(row, "tcp.seq")));
+        if has_ack {
+            check!("ack_raw", r.ack_raw.map(u64::from), num(row, "tcp.ack_raw"));
+            check!("ack", r.ack.map(u64::from), num(row, "tcp.ack"));
+        }
+        // Wireshark's analysis events.
+        let ours: BTreeSet<&str> = r
+            .events
+            .iter()
+            .map(|e| e.kind.name())
+            .filter(|k| WIRESHARK_KINDS.contains(k))
+            .collect();
+        let theirs: BTreeSet<&str> = WIRESHARK_KINDS
+            .iter()
+            .copied()
+            .filter(|k| {
+                row.get(&format!("tcp.analysis.{k}"))
+                    .is_some_and(|v| !v.is_empty())
+            })
+            .collect();
+        if ours != theirs {
+            bad.push(format!(
+                "{name} frame {frame}: events {ours:?}, tshark {theirs:?}"
+            ));
+        }
+        if let Some(dup) = r.events.iter().find(|e| e.kind.name() == "duplicate_ack") {
+            check!(
+                "dup ack #",
+                dup.count.map(u64::from),
+                num(row, "tcp.analysis.duplicate_ack_num")
+            );
+        }
+    }
+    bad
+}
+
+#[test]
+fn captures_agree_with_tshark_frame_by_frame() {
+    let dirs = captures();
+    assert!(dirs.len() >= 17, "only {} captures", dirs.len());
+    let mut bad = Vec::new();
+    for dir in &dirs {
+        let rows = oracle(dir);
+        for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+            bad.extend(compare(dir, rendering, &rows));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} disagreements:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn each_teardown_kind_on_a_real_capture() {
+    use tcpexplain::track::report::Teardown::*;
+    let expected = [
+        ("three_way", ThreeWay),
+        ("four_way", FourWay),
+        ("simultaneous", Simultaneous),
+        ("reset", Reset),
+        ("refused", Refused),
+        ("half_closed", HalfClosed),
+        ("open", Open),
+        ("ipv6", ThreeWay),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
+    for (dir, teardown) in expected {
+        for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+            let text = std::fs::read_to_string(root.join(dir).join(rendering)).unwrap();
+            let summaries: Vec<_> = tcpexplain::explain(&text)
+                .into_iter()
+                .filter_map(|i| match i {
+                    Item::Connection(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(summaries.len(), 1, "{dir}/{rendering}");
+            assert_eq!(
+                summaries[0].teardown, teardown,
+                "{dir}/{rendering}: {}",
+                summaries[0].text
+            );
+        }
+    }
+}
