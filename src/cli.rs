@@ -225,7 +225,10 @@ fn explain_input(
     out: &mut Output<'_>,
     interrupted: &AtomicBool,
 ) -> io::Result<()> {
-    let mut explainer = Explainer::new();
+    let mut explainer = Explainer::with_options(crate::Options {
+        reports: !out.args.summary,
+        ..crate::Options::default()
+    });
     let drain = |explainer: &mut Explainer, out: &mut Output<'_>| -> io::Result<()> {
         while let Some(item) = explainer.next_item() {
             out.item(item)?;
@@ -278,7 +281,7 @@ fn explain_input(
         let mut reader = BufReader::with_capacity(1 << 16, input);
         let mut buf = Vec::new();
         while let Some(_cut) = read_line(&mut reader, &mut buf)? {
-            explainer.push_line(&String::from_utf8_lossy(&buf));
+            explainer.push_line(&crate::reader::decode(&buf));
             drain(&mut explainer, out)?;
             if interrupted.load(Ordering::Relaxed) {
                 break;

@@ -50,7 +50,12 @@ impl Explainer {
 
     pub fn with_options(options: Options) -> Explainer {
         Explainer {
-            assembler: Assembler::new(),
+            // Without reports nothing shows the input text, so it is not kept.
+            assembler: if options.reports {
+                Assembler::new()
+            } else {
+                Assembler::without_text()
+            },
             tracker: Tracker::new(options),
         }
     }

@@ -76,6 +76,9 @@ pub struct Prefix {
     #[serde(skip)]
     pub number_sep: u8,
     pub timestamp: Option<Timestamp>,
+    /// tcpdump printed a message instead of the time (`[Error converting time]`, ...).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub time_unreadable: bool,
     pub link: Option<LinkLayer>,
 }
 

@@ -5,17 +5,29 @@
 //! earlier, for live input that has paused. Memory holds one record at a time.
 
 use crate::model::{Diagnostic, Record, RecordKind};
-use crate::parse::{self, LineClass, Pending};
+use crate::parse::{self, Pending};
 use std::io::{self, BufRead};
 
 /// Lines longer than this are cut, and the cut is reported (tcpdump lines are far shorter).
 pub const MAX_LINE: usize = 1 << 20;
 
 /// Turns lines into records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Assembler {
     line_no: u64,
     open: Option<Open>,
+    /// Keep each record's input text (`Record::text`); off when nobody will show it.
+    keep_text: bool,
+}
+
+impl Default for Assembler {
+    fn default() -> Assembler {
+        Assembler {
+            line_no: 0,
+            open: None,
+            keep_text: true,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -29,21 +41,29 @@ struct Open {
 }
 
 impl Open {
-    fn new(line: u64, text: &str, pending: Pending) -> Open {
+    fn new(line: u64, text: &str, pending: Pending, keep_text: bool) -> Open {
+        // A header line waiting for its TCP line is kept: a diagnostic may need it.
+        let keep = keep_text || matches!(pending, Pending::NeedsTransport { .. });
         Open {
             line,
             lines: 1,
-            head_text: text.to_string(),
+            head_text: if keep {
+                text.to_string()
+            } else {
+                String::new()
+            },
             more: String::new(),
             pending,
         }
     }
 
-    fn add(&mut self, line_no: u64, text: &str) {
+    fn add(&mut self, line_no: u64, text: &str, keep_text: bool) {
         self.pending.add_continuation(line_no, text);
         self.lines = self.lines.saturating_add(1);
-        self.more.push('\n');
-        self.more.push_str(text);
+        if keep_text {
+            self.more.push('\n');
+            self.more.push_str(text);
+        }
     }
 
     fn close(self) -> Record {
@@ -62,6 +82,14 @@ impl Open {
 impl Assembler {
     pub fn new() -> Assembler {
         Assembler::default()
+    }
+
+    /// An assembler that does not keep the input text of records (faster).
+    pub fn without_text() -> Assembler {
+        Assembler {
+            keep_text: false,
+            ..Assembler::default()
+        }
     }
 
     /// Number of lines seen so far.
@@ -94,57 +122,45 @@ impl Assembler {
                     expected: "a line shorter than 1 MiB (the rest was skipped)".into(),
                     text: shown.clone(),
                 })),
+                self.keep_text,
             ));
             return done;
         }
-        match parse::classify(text) {
-            LineClass::Blank => {
-                if let Some(open) = &mut self.open {
-                    if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.dump.is_empty())
-                    {
-                        open.add(self.line_no, text);
-                    }
+        if text.trim().is_empty() {
+            // Blank lines belong to an `-A` payload being dumped; otherwise they are skipped.
+            if let Some(open) = &mut self.open {
+                if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.dump.is_empty())
+                {
+                    open.add(self.line_no, text, self.keep_text);
                 }
-                None
             }
-            LineClass::Continuation if self.accepts_continuation() => {
-                if let Some(nested) = self.nested(text) {
-                    let done = self.open.take().map(Open::close);
-                    self.open = Some(Open::new(self.line_no, text, nested));
-                    return done;
-                }
-                if let Some(open) = &mut self.open {
-                    open.add(self.line_no, text);
-                }
-                None
-            }
-            LineClass::Continuation => {
-                // Nothing to continue: an orphan line is a diagnostic of its own.
-                let done = self.open.take().map(Open::close);
-                self.open = Some(Open::new(
-                    self.line_no,
-                    text,
-                    Pending::Ready(RecordKind::Unparsed(Diagnostic {
-                        line: self.line_no,
-                        column: 1,
-                        expected:
-                            "a tcpdump packet line (timestamp, `IP`, `IP6`, ...) or tcpdump message"
-                                .into(),
-                        text: text.to_string(),
-                    })),
-                ));
-                done
-            }
-            LineClass::Head => {
-                let done = self.open.take().map(Open::close);
-                self.open = Some(Open::new(
-                    self.line_no,
-                    text,
-                    parse::parse_head(self.line_no, text),
-                ));
-                done
-            }
+            return None;
         }
+        if let Some(pending) = parse::read_head(self.line_no, text) {
+            let done = self.open.take().map(Open::close);
+            self.open = Some(Open::new(self.line_no, text, pending, self.keep_text));
+            return done;
+        }
+        if self.accepts_continuation() {
+            if let Some(nested) = self.nested(text) {
+                let done = self.open.take().map(Open::close);
+                self.open = Some(Open::new(self.line_no, text, nested, self.keep_text));
+                return done;
+            }
+            if let Some(open) = &mut self.open {
+                open.add(self.line_no, text, self.keep_text);
+            }
+            return None;
+        }
+        // Nothing to continue: an orphan line is a diagnostic of its own.
+        let done = self.open.take().map(Open::close);
+        self.open = Some(Open::new(
+            self.line_no,
+            text,
+            parse::parse_head(self.line_no, text),
+            self.keep_text,
+        ));
+        done
     }
 
     /// A packet inside a non-TCP record's continuation (tunnels, ICMP quotes) starts a record.
@@ -221,7 +237,7 @@ impl<R: BufRead> RecordReader<R> {
                     return Ok(self.assembler.finish());
                 }
                 Some(cut) => {
-                    let text = String::from_utf8_lossy(&self.buf);
+                    let text = decode(&self.buf);
                     let record = if cut {
                         self.assembler.push_cut_line(&text)
                     } else {
@@ -250,6 +266,14 @@ impl<R: BufRead> Iterator for RecordReader<R> {
     }
 }
 
+/// Text of a line: valid UTF-8 as is, invalid bytes replaced (U+FFFD).
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Reads one line into `buf` (newline removed), keeping at most [`MAX_LINE`] bytes
 /// and skipping the rest. `None` at the end of input; `Some(true)` when cut.
 pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
@@ -266,7 +290,7 @@ pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Opti
             return Ok(any.then_some(cut));
         }
         any = true;
-        let (chunk, used, end) = match available.iter().position(|&b| b == b'\n') {
+        let (chunk, used, end) = match memchr::memchr(b'\n', available) {
             Some(i) => (available.get(..i).unwrap_or(&[]), i.saturating_add(1), true),
             None => (available, available.len(), false),
         };

@@ -124,11 +124,35 @@ pub enum LineClass {
 pub fn classify(line: &str) -> LineClass {
     if line.trim().is_empty() {
         LineClass::Blank
-    } else if banner(line) || prefix::starts_packet(line) {
+    } else if read_head(1, line).is_some() {
         LineClass::Head
     } else {
         LineClass::Continuation
     }
+}
+
+/// Reads a line that starts a record; `None` when it does not look like one
+/// (a continuation of the record before it). One pass: the prefix read to
+/// decide is the prefix the record keeps.
+pub fn read_head(line_no: u64, text: &str) -> Option<Pending> {
+    if banner(text) {
+        return Some(Pending::Ready(RecordKind::Banner(Banner {
+            text: text.trim().to_string(),
+        })));
+    }
+    let (rest, prefix) = prefix::prefix(text).ok()?;
+    let starts_packet = prefix.timestamp.is_some()
+        || prefix.link.is_some()
+        || prefix.time_unreadable
+        || (prefix.number.is_some() && !rest.is_empty() && !rest.starts_with(char::is_whitespace))
+        || PACKET_WORDS.iter().any(|w| rest.starts_with(w));
+    if !starts_packet {
+        return None;
+    }
+    Some(match packet(prefix, rest) {
+        Ok(pending) => pending,
+        Err(e) => Pending::Ready(unparsed(line_no, text, 0, e)),
+    })
 }
 
 /// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).
@@ -237,15 +261,15 @@ impl Pending {
 
 /// Reads one head line (1-based `line_no`). Never fails: unreadable text becomes a diagnostic.
 pub fn parse_head(line_no: u64, text: &str) -> Pending {
-    if banner(text) {
-        return Pending::Ready(RecordKind::Banner(Banner {
-            text: text.trim().to_string(),
-        }));
-    }
-    match packet(text) {
-        Ok(pending) => pending,
-        Err(e) => Pending::Ready(unparsed(line_no, text, 0, e)),
-    }
+    read_head(line_no, text).unwrap_or_else(|| {
+        Pending::Ready(RecordKind::Unparsed(Diagnostic {
+            line: line_no,
+            column: 1,
+            expected: "a tcpdump packet line (timestamp, `IP`, `IP6`, ...) or tcpdump message"
+                .into(),
+            text: text.to_string(),
+        }))
+    })
 }
 
 /// Parses a single, self-contained line into a record kind (no continuation lines).
@@ -270,19 +294,8 @@ fn unparsed(line_no: u64, text: &str, offset: usize, e: Expected<'_>) -> RecordK
     })
 }
 
-fn to_expected(e: nom::Err<Expected<'_>>) -> Expected<'_> {
-    match e {
-        nom::Err::Error(x) | nom::Err::Failure(x) => x,
-        nom::Err::Incomplete(_) => Expected {
-            at: "",
-            what: "more input",
-        },
-    }
-}
-
 /// A packet line: prefix, network layer, transport.
-fn packet(text: &str) -> Result<Pending, Expected<'_>> {
-    let (rest, prefix) = prefix::prefix(text).map_err(to_expected)?;
+fn packet(prefix: Prefix, rest: &str) -> Result<Pending, Expected<'_>> {
     let (ip, ip_word, rest) = if let Some(r) = rest.strip_prefix("IP6 ") {
         (Some(IpVersion::V6), true, r)
     } else if let Some(r) = rest.strip_prefix("IP ") {

@@ -11,9 +11,15 @@ use nom::Parser;
 /// Parses `[pktnum] [timestamp]` and an optional link-layer prefix.
 pub fn prefix(input: &str) -> Res<'_, Prefix> {
     let (rest, (number, number_pad, number_sep)) = packet_number(input)?;
-    let rest = skip_time_error(rest);
-    let (rest, timestamp) = opt(timestamp).parse(rest)?;
-    let (rest, link) = opt(link_layer).parse(rest)?;
+    let after = skip_time_error(rest);
+    let time_unreadable = after.len() != rest.len();
+    let (rest, timestamp) = opt(timestamp).parse(after)?;
+    // The common case, `IP `/`IP6 ` right after the time, has no link-layer header.
+    let (rest, link) = if rest.starts_with("IP ") || rest.starts_with("IP6 ") {
+        (rest, None)
+    } else {
+        opt(link_layer).parse(rest)?
+    };
     Ok((
         rest,
         Prefix {
@@ -21,6 +27,7 @@ pub fn prefix(input: &str) -> Res<'_, Prefix> {
             number_pad,
             number_sep,
             timestamp,
+            time_unreadable,
             link,
         },
     ))
@@ -293,21 +300,6 @@ fn cooked_v2(input: &str) -> Res<'_, LinkLayer> {
             raw: input.get(..raw_len).unwrap_or("").to_string(),
         },
     ))
-}
-
-/// Tests whether a line starts like a packet record (used to tell head lines from continuations).
-pub fn starts_packet(line: &str) -> bool {
-    let Ok((rest, (number, _, _))) = packet_number(line) else {
-        return false;
-    };
-    if timestamp(rest).is_ok() || link_layer(rest).is_ok() {
-        return true;
-    }
-    if number.is_some() && !rest.is_empty() {
-        return !rest.starts_with(char::is_whitespace);
-    }
-    rest.len() != skip_time_error(rest).len()
-        || super::PACKET_WORDS.iter().any(|w| rest.starts_with(w))
 }
 
 /// Messages tcpdump prints instead of a time it could not convert.

@@ -147,10 +147,10 @@ fn endpoints<'a>(
 
 /// Splits `host.port` at the last dot; an IPv4 address alone (truncated lines) has no port.
 pub fn endpoint(token: &str) -> Endpoint {
-    let dots = token.matches('.').count();
-    let all_numeric = token.split('.').all(|p| p.parse::<u8>().is_ok());
-    let plain_ipv4 = dots == 3 && all_numeric && !token.contains(':');
-    let mapped_v6_without_port = token.contains(':') && dots == 3;
+    let dots = token.bytes().filter(|&b| b == b'.').count();
+    let plain_ipv4 =
+        dots == 3 && !token.contains(':') && token.split('.').all(|p| p.parse::<u8>().is_ok());
+    let mapped_v6_without_port = dots == 3 && token.contains(':');
     if plain_ipv4 || mapped_v6_without_port {
         return Endpoint {
             host: token.to_string(),
@@ -401,26 +401,30 @@ fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)
 
 /// Byte length of the option at the start of `s`.
 fn option_end(s: &str, close: char) -> usize {
+    let bytes = s.as_bytes();
+    let close = u8::try_from(close).unwrap_or(b']');
     let mut depth = 0usize;
-    let mut prev_space = false;
-    for (i, c) in s.char_indices() {
-        let here = s.get(i..).unwrap_or("");
-        if depth == 0
-            && (here.starts_with("[bad opt]")
+    for (i, &b) in bytes.iter().enumerate() {
+        // Markers that end the list start with `[` (or ` [` for a truncation).
+        if depth == 0 && (b == b'[' || b == b' ') {
+            let here = s.get(i..).unwrap_or("");
+            let space_before = i > 0 && bytes.get(i.wrapping_sub(1)) == Some(&b' ');
+            if here.starts_with("[bad opt]")
                 || here.starts_with("[|tcp]")
-                || (here.starts_with(" [|tcp]") && !prev_space))
-        {
-            return i;
+                || (here.starts_with(" [|tcp]") && !space_before)
+            {
+                return i;
+            }
         }
-        match c {
-            '{' | '[' | '(' => depth = depth.saturating_add(1),
-            '}' | ')' => depth = depth.saturating_sub(1),
-            ']' if depth > 0 => depth = depth.saturating_sub(1),
-            c if c == close && depth == 0 => return i,
-            ',' if depth == 0 && !here.starts_with(", ") => return i,
+        match b {
+            b'{' | b'[' | b'(' => depth = depth.saturating_add(1),
+            b'}' | b')' => depth = depth.saturating_sub(1),
+            b']' if depth > 0 => depth = depth.saturating_sub(1),
+            _ if b == close && depth == 0 => return i,
+            // A separator is a comma without a space after it.
+            b',' if depth == 0 && bytes.get(i.saturating_add(1)) != Some(&b' ') => return i,
             _ => {}
         }
-        prev_space = c == ' ';
     }
     s.len()
 }
@@ -428,13 +432,43 @@ fn option_end(s: &str, close: char) -> usize {
 /// One option's text into its typed form. The typed form is kept only when it
 /// prints back to the same text; anything else is kept verbatim.
 pub fn option(text: &str, legacy: bool) -> TcpOption {
-    let typed = typed_option(text, legacy);
+    // Fixed words need no check; typed values must print back identically.
+    let typed = match text {
+        "nop" => Some(TcpOption::Nop),
+        "sackOK" => Some(TcpOption::SackOk),
+        "eol" => Some(TcpOption::Eol),
+        _ => typed_option(text, legacy).filter(|o| canonical(o, text, legacy)),
+    };
     match typed {
-        Some(o) if super::print::option_text(&o, legacy) == text => o,
+        Some(o) => o,
         _ => TcpOption::Other {
             name: text.split(' ').next().unwrap_or("").to_string(),
             text: text.to_string(),
         },
+    }
+}
+
+/// Whether `o` prints back exactly as `text` (numbers without leading zeros, single spaces).
+fn canonical(o: &TcpOption, text: &str, legacy: bool) -> bool {
+    let plain = |w: &str| w == "0" || !w.starts_with('0');
+    match o {
+        TcpOption::Sack { .. } => super::print::option_text(o, legacy) == text,
+        _ => {
+            text.split(' ').all(|w| !w.is_empty() && plain(w))
+                && text.split(' ').count()
+                    == if matches!(o, TcpOption::Timestamp { .. }) {
+                        if legacy {
+                            3
+                        } else {
+                            5
+                        }
+                    } else {
+                        2
+                    }
+                && (!matches!(o, TcpOption::Timestamp { .. })
+                    || legacy
+                    || text.contains(" val ") && text.contains(" ecr "))
+        }
     }
 }
 

@@ -63,6 +63,56 @@ struct InFlight {
     effect: bool,
 }
 
+/// The segments on their way to one end, in order, with the lines that wait
+/// for that end's answer.
+#[derive(Debug, Clone, Default)]
+struct Inbox {
+    items: VecDeque<InFlight>,
+    /// Every item up to this line is known to be processed later (deferred).
+    deferred_upto: u64,
+    /// Lines of unresolved items that change the receiver's state.
+    waiting: std::collections::BTreeSet<u64>,
+}
+
+impl Inbox {
+    fn status(&self, item: &InFlight) -> Delivery {
+        if item.line <= self.deferred_upto {
+            Delivery::Deferred
+        } else {
+            item.status
+        }
+    }
+
+    fn push(&mut self, item: InFlight) {
+        if item.status == Delivery::Unresolved && item.effect && item.line > self.deferred_upto {
+            self.waiting.insert(item.line);
+        }
+        self.items.push_back(item);
+    }
+
+    fn pop_front(&mut self) -> Option<InFlight> {
+        let item = self.items.pop_front()?;
+        self.waiting.remove(&item.line);
+        Some(item)
+    }
+
+    /// The receiver answered without covering the front item: all are processed later.
+    fn defer_all(&mut self) {
+        if let Some(last) = self.items.back() {
+            self.deferred_upto = last.line;
+        }
+        self.waiting.clear();
+    }
+
+    fn front_status(&self) -> Option<(u64, Delivery)> {
+        self.items.front().map(|f| (f.line, self.status(f)))
+    }
+
+    fn back_status(&self) -> Option<Delivery> {
+        self.items.back().map(|b| self.status(b))
+    }
+}
+
 /// What one direction (one sender) has shown so far.
 #[derive(Debug, Clone, Default)]
 struct Direction {
@@ -72,6 +122,8 @@ struct Direction {
     printed_zero: Option<u32>,
     /// Wireshark's nextseq: highest seq + len (+1 for SYN/FIN).
     next: Option<SeqNumber>,
+    /// Wireshark's maxseqtobeacked: the end of the contiguous bytes seen.
+    max_ackable: Option<SeqNumber>,
     last_ack: Option<SeqNumber>,
     last_ack_line: u64,
     window: Option<u32>,
@@ -116,7 +168,7 @@ pub struct Connection {
     /// States as of the last line released.
     released: States,
     /// Inbox of each side: what the peer sent that it has not processed yet.
-    inbox: Sides<VecDeque<InFlight>>,
+    inbox: Sides<Inbox>,
     /// State changes decided, keyed by the line they are shown on.
     changes: BTreeMap<u64, Vec<Transition>>,
     history: History,
@@ -134,11 +186,6 @@ pub struct Connection {
     reused: bool,
     /// Input records seen since this connection finished (for the summary's timing).
     pub quiet_records: u64,
-}
-
-/// The facts of one line, before its states are known.
-pub struct Draft {
-    pub report: SegmentReport,
 }
 
 impl Connection {
@@ -207,6 +254,12 @@ impl Connection {
         self.numbering
     }
 
+    /// Whether `p` travels between this connection's two endpoints.
+    pub fn has_endpoints(&self, p: &TcpPacket) -> bool {
+        (p.src == self.client && p.dst == self.server)
+            || (p.src == self.server && p.dst == self.client)
+    }
+
     /// The role of the sender of `p` (which must belong to this connection).
     pub fn role_of(&self, p: &TcpPacket) -> Role {
         if p.src == self.client && p.dst == self.server {
@@ -243,9 +296,7 @@ impl Connection {
     pub fn first_unresolved(&self) -> Option<u64> {
         self.inbox
             .iter()
-            .flat_map(|q| q.iter())
-            .filter(|f| f.status == Delivery::Unresolved && f.effect)
-            .map(|f| f.line)
+            .filter_map(|q| q.waiting.first().copied())
             .min()
     }
 
@@ -253,11 +304,10 @@ impl Connection {
     /// arrival (at their own lines). Used at the end of input and when output cannot wait.
     pub fn assume_delivered(&mut self, up_to: u64) {
         for side in [Role::Client, Role::Server] {
-            while let Some(front) = self.inbox[side].front() {
-                if front.status != Delivery::Unresolved || front.line > up_to {
+            while let Some((at, status)) = self.inbox[side].front_status() {
+                if status != Delivery::Unresolved || at > up_to {
                     break;
                 }
-                let at = front.line;
                 self.process_front(side, at, true);
             }
         }
@@ -269,7 +319,7 @@ impl Connection {
         self.assume_delivered(u64::MAX);
         let last = self.last_line;
         for side in [Role::Client, Role::Server] {
-            while !self.inbox[side].is_empty() {
+            while !self.inbox[side].items.is_empty() {
                 self.process_front(side, last, true);
             }
         }
@@ -457,7 +507,13 @@ impl Connection {
     }
 
     /// Analyses one segment of this connection; its states come later (see [`Connection::release`]).
-    pub fn segment(&mut self, p: &TcpPacket, line: u64, time: Option<f64>) -> Draft {
+    pub fn segment(
+        &mut self,
+        p: &TcpPacket,
+        line: u64,
+        time: Option<f64>,
+        report: bool,
+    ) -> Option<SegmentReport> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
         let from = self.role_of(p);
@@ -585,8 +641,11 @@ impl Connection {
             events.push(e);
         }
         if has_ack {
-            if let (Some(a), Some(rn)) = (ack, self.dir[r].next) {
+            // Wireshark compares with the highest contiguous byte seen (not across a gap).
+            if let (Some(a), Some(rn)) = (ack, self.dir[r].max_ackable) {
                 if a > rn {
+                    // The receiver has the bytes the capture missed: the gap is closed.
+                    self.dir[r].max_ackable = self.dir[r].next.max(Some(a));
                     events.push(Event::new(EventKind::AckLostSegment));
                 }
             }
@@ -753,6 +812,10 @@ impl Connection {
         if !zwp && dirn.next.is_none_or(|n| end > n) {
             dirn.next = Some(end);
         }
+        // Contiguous (or filling the hole): everything seen so far can be acknowledged.
+        if dirn.max_ackable.is_none_or(|m| seq <= m) {
+            dirn.max_ackable = dirn.next;
+        }
         if let Some(a) = ack {
             if dirn.last_ack != Some(a) {
                 dirn.dupacks = 0;
@@ -791,7 +854,7 @@ impl Connection {
         // ---- States: the receiver first catches up on what this segment acknowledges ----
         if rst && self.reset_note == Some((from, "refused")) {
             // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
-            self.inbox[from].clear();
+            self.inbox[from] = Inbox::default();
             let was = self.live[from];
             self.live[from] = TcpState::Closed;
             self.changes.entry(line).or_default().push(Transition {
@@ -852,30 +915,28 @@ impl Connection {
                 .zip(self.window_scale(from))
                 .map(|(w, s)| u64::from(w) << s.min(14))
         };
-        Draft {
-            report: SegmentReport {
-                line,
-                conn: self.id,
-                from,
-                flags: f.letters(),
-                seq: seq_rel.filter(|_| p.seq.is_some()),
-                ack: ack_rel,
-                seq_raw: seq_raw.filter(|_| p.seq.is_some()),
-                ack_raw,
-                len,
-                window,
-                time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
-                events,
-                acked,
-                transitions: Vec::new(),
-                state: self.released,
-                offer,
-                peer_fin_unacked,
-                handshake_rtt,
-                notes,
-                text: String::new(),
-            },
-        }
+        report.then(|| SegmentReport {
+            line,
+            conn: self.id,
+            from,
+            flags: f.letters(),
+            seq: seq_rel.filter(|_| p.seq.is_some()),
+            ack: ack_rel,
+            seq_raw: seq_raw.filter(|_| p.seq.is_some()),
+            ack_raw,
+            len,
+            window,
+            time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
+            events,
+            acked,
+            transitions: Vec::new(),
+            state: self.released,
+            offer,
+            peer_fin_unacked,
+            handshake_rtt,
+            notes,
+            text: String::new(),
+        })
     }
 
     /// An empty ACK repeating `side`'s last ACK and window after a silence, while
@@ -961,20 +1022,17 @@ impl Connection {
     /// peer's segments that ack covers. Those it did not cover were not processed yet.
     fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64) {
         let me = from;
-        while let Some(front) = self.inbox[me].front() {
+        while let Some(front) = self.inbox[me].items.front() {
             let covered = !front.occupies || ack.is_some_and(|a| a >= front.end);
             if !covered {
                 // Sent before this segment arrived: the receiver processes it later.
-                for item in self.inbox[me].iter_mut() {
-                    item.status = Delivery::Deferred;
-                }
+                self.inbox[me].defer_all();
                 break;
             }
             // The receiver's first answer covers it: shown on its own line; otherwise here.
-            let shown_on = if front.status == Delivery::Unresolved {
-                front.line
-            } else {
-                line
+            let shown_on = match self.inbox[me].status(front) {
+                Delivery::Unresolved => front.line,
+                Delivery::Deferred => line,
             };
             self.process_front(from, shown_on, false);
         }
@@ -997,7 +1055,7 @@ impl Connection {
             peer.syn_end.is_some_and(|e| a >= e) || peer.fin_end.is_some_and(|e| a >= e)
         });
         let effect = input.syn || input.fin || input.rst || acks_peer;
-        let status = match self.inbox[to].back() {
+        let status = match self.inbox[to].back_status() {
             // Nothing ahead of it and nothing to acknowledge: processed on arrival.
             None if !occupies => {
                 let item = InFlight {
@@ -1013,13 +1071,13 @@ impl Connection {
                 return;
             }
             // Occupies no sequence space: it shares the fate of the segment ahead of it.
-            Some(last) if !occupies => last.status,
+            Some(last) if !occupies => last,
             _ => Delivery::Unresolved,
         };
-        if self.inbox[to].len() >= MAX_INBOX {
+        if self.inbox[to].items.len() >= MAX_INBOX {
             self.process_front(from.other(), line, true);
         }
-        self.inbox[to].push_back(InFlight {
+        self.inbox[to].push(InFlight {
             line,
             end,
             occupies,

@@ -14,7 +14,7 @@ mod zeek;
 use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
 use report::{ConnectionSummary, SegmentReport};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Limits that keep memory bounded on any input.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,9 @@ pub struct Options {
     pub max_held: usize,
     /// Records after which a finished connection's summary is given.
     pub linger: u64,
+    /// Build a report (facts and explanation) for every segment; off when only
+    /// the connection summaries are wanted.
+    pub reports: bool,
 }
 
 impl Default for Options {
@@ -33,6 +36,7 @@ impl Default for Options {
             max_connections: 100_000,
             max_held: 10_000,
             linger: 200,
+            reports: true,
         }
     }
 }
@@ -54,20 +58,31 @@ struct Held {
     conn: Option<usize>,
 }
 
-type Key = (Endpoint, Endpoint);
+/// A connection's 4-tuple, as a hash of its two endpoints in either order
+/// (computed without copying; lookups compare the endpoints themselves).
+type Key = u64;
 
 fn key(p: &TcpPacket) -> Key {
-    if p.src <= p.dst {
-        (p.src.clone(), p.dst.clone())
-    } else {
-        (p.dst.clone(), p.src.clone())
+    // FNV-1a over both endpoints, the smaller one first.
+    fn feed(mut h: u64, e: &Endpoint) -> u64 {
+        let port = e.port.as_deref().unwrap_or("");
+        for b in e.host.bytes().chain([b'.']).chain(port.bytes()).chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h
     }
+    let (a, b) = if p.src <= p.dst {
+        (&p.src, &p.dst)
+    } else {
+        (&p.dst, &p.src)
+    };
+    feed(feed(0xcbf2_9ce4_8422_2325, a), b)
 }
 
 /// Follows every connection of a stream of records.
 pub struct Tracker {
     options: Options,
-    by_key: HashMap<Key, usize>,
+    by_key: HashMap<Key, Vec<usize>>,
     conns: HashMap<usize, Connection>,
     keys: HashMap<usize, Key>,
     next_id: usize,
@@ -78,6 +93,9 @@ pub struct Tracker {
     records: u64,
     last_active: HashMap<usize, u64>,
     finished_keys: HashSet<Key>,
+    /// The first line each connection is waiting on, ordered (the global minimum holds output).
+    waiting: BTreeSet<(u64, usize)>,
+    waiting_of: HashMap<usize, u64>,
 }
 
 impl Default for Tracker {
@@ -101,6 +119,8 @@ impl Tracker {
             records: 0,
             last_active: HashMap::new(),
             finished_keys: HashSet::new(),
+            waiting: BTreeSet::new(),
+            waiting_of: HashMap::new(),
         }
     }
 
@@ -114,14 +134,15 @@ impl Tracker {
                 let time = p.prefix.timestamp.as_ref().map(|t| self.clock.seconds(t));
                 let id = self.connection_for(p, record.line);
                 if let Some(c) = self.conns.get_mut(&id) {
-                    let draft = c.segment(p, record.line, time);
+                    let draft = c.segment(p, record.line, time, self.options.reports);
                     if c.numbering() == Numbering::Absolute {
                         self.numbering_hint = Numbering::Absolute;
                     }
                     c.quiet_records = 0;
-                    report = Some(Box::new(draft.report));
+                    report = draft.map(Box::new);
                     conn = Some(id);
                 }
+                self.sync_waiting(id);
                 self.last_active.insert(id, self.records);
             }
         }
@@ -132,9 +153,7 @@ impl Tracker {
         });
         if self.held.len() > self.options.max_held {
             if let Some(line) = self.held.front().map(|h| h.record.line) {
-                for c in self.conns.values_mut() {
-                    c.assume_delivered(line);
-                }
+                self.assume_delivered(line);
             }
         }
         self.release();
@@ -149,9 +168,7 @@ impl Tracker {
     /// Releases every held line now (live input paused): segments still waiting
     /// for an answer are assumed to have been processed on arrival.
     pub fn flush(&mut self) {
-        for c in self.conns.values_mut() {
-            c.assume_delivered(u64::MAX);
-        }
+        self.assume_delivered(u64::MAX);
         self.release();
         self.summarise_finished(true);
     }
@@ -161,6 +178,10 @@ impl Tracker {
         for c in self.conns.values_mut() {
             c.drain();
         }
+        let ids: Vec<usize> = self.waiting_of.keys().copied().collect();
+        for id in ids {
+            self.sync_waiting(id);
+        }
         self.release();
         let mut ids: Vec<usize> = self.conns.keys().copied().collect();
         ids.sort_unstable();
@@ -169,10 +190,48 @@ impl Tracker {
         }
     }
 
+    /// Resolves, as delivered on arrival, what the connections wait on up to `line`.
+    fn assume_delivered(&mut self, line: u64) {
+        let ids: Vec<usize> = self
+            .waiting
+            .iter()
+            .take_while(|(l, _)| *l <= line)
+            .map(|(_, id)| *id)
+            .collect();
+        for id in ids {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.assume_delivered(line);
+            }
+            self.sync_waiting(id);
+        }
+    }
+
+    /// Records the first line connection `id` waits on.
+    fn sync_waiting(&mut self, id: usize) {
+        let now = self.conns.get(&id).and_then(Connection::first_unresolved);
+        let before = self.waiting_of.get(&id).copied();
+        if now == before {
+            return;
+        }
+        if let Some(b) = before {
+            self.waiting.remove(&(b, id));
+            self.waiting_of.remove(&id);
+        }
+        if let Some(n) = now {
+            self.waiting.insert((n, id));
+            self.waiting_of.insert(id, n);
+        }
+    }
+
     fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
         let k = key(p);
         let mut reused = false;
-        if let Some(&id) = self.by_key.get(&k) {
+        let found = self.by_key.get(&k).and_then(|ids| {
+            ids.iter()
+                .copied()
+                .find(|id| self.conns.get(id).is_some_and(|c| c.has_endpoints(p)))
+        });
+        if let Some(id) = found {
             if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
                 return id;
             }
@@ -191,7 +250,7 @@ impl Tracker {
             c.mark_reused();
         }
         self.conns.insert(id, c);
-        self.by_key.insert(k.clone(), id);
+        self.by_key.entry(k).or_default().push(id);
         self.keys.insert(id, k);
         id
     }
@@ -210,6 +269,7 @@ impl Tracker {
                 c.evict();
                 c.drain();
             }
+            self.sync_waiting(id);
             self.release();
             self.summarise(id);
         }
@@ -217,11 +277,7 @@ impl Tracker {
 
     /// Moves lines whose states are settled to the output, in input order.
     fn release(&mut self) {
-        let waiting = self
-            .conns
-            .values()
-            .filter_map(Connection::first_unresolved)
-            .min();
+        let waiting = self.waiting.first().map(|(line, _)| *line);
         while let Some(front) = self.held.front() {
             if waiting.is_some_and(|w| front.record.line >= w) {
                 break;
@@ -264,23 +320,26 @@ impl Tracker {
 
     /// Summarises one connection (after its held lines are out) and lets it go.
     fn summarise(&mut self, id: usize) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.drain();
+        }
+        self.sync_waiting(id);
         if self.held.iter().any(|h| h.conn == Some(id)) {
-            if let Some(c) = self.conns.get_mut(&id) {
-                c.drain();
-            }
             self.release_all();
         }
         let Some(mut c) = self.conns.remove(&id) else {
             return;
         };
-        c.drain();
         let late = c.release_rest();
         let (states, _) = c.release(u64::MAX);
         let mut summary = c.summary(states);
         crate::explain::connection(&mut summary, &late);
         if let Some(k) = self.keys.remove(&id) {
-            if self.by_key.get(&k) == Some(&id) {
-                self.by_key.remove(&k);
+            if let Some(ids) = self.by_key.get_mut(&k) {
+                ids.retain(|i| *i != id);
+                if ids.is_empty() {
+                    self.by_key.remove(&k);
+                }
             }
             // Remembered so that a new SYN on it is reported as port reuse.
             if self.finished_keys.len() >= self.options.max_connections {
@@ -294,9 +353,7 @@ impl Tracker {
 
     /// Releases all held lines (their connection was drained).
     fn release_all(&mut self) {
-        for c in self.conns.values_mut() {
-            c.assume_delivered(u64::MAX);
-        }
+        self.assume_delivered(u64::MAX);
         self.release();
     }
 }

@@ -31,6 +31,11 @@ def load(d):
     return rows
 
 
+def seq_ge(a, b):
+    """a >= b in 32-bit sequence space."""
+    return (a - b) & 0xFFFFFFFF < 1 << 31
+
+
 def count(rows, flag):
     return sum(1 for r in rows if flag in r["an"])
 
@@ -62,7 +67,8 @@ def check(name, rows):
     if name in ("three_way", "four_way", "ipv6", "simultaneous", "half_closed",
                 "syn_retransmission", "retransmission", "keep_alive", "midstream",
                 "out_of_order", "fast_retransmission", "zero_window", "window_full",
-                "reused_ports", "spurious_retransmission"):
+                "reused_ports", "spurious_retransmission", "capture_gap",
+                "zero_window_probe"):
         no_rst()
         if len(f) < 2:
             p.append("want two FINs")
@@ -131,6 +137,47 @@ def check(name, rows):
         want("keep_alive", 2)
     if name == "window_full":
         want("window_full")
+    if name == "capture_gap":
+        # one client data frame removed from the capture: tshark sees a hole
+        # in the client's sequence space, then a server ACK for bytes it never
+        # saw; the peers themselves lost nothing, so nothing is retransmitted
+        want("lost_segment")
+        want("ack_lost_segment")
+        lost = [r for r in rows if "lost_segment" in r["an"]]
+        acks = [r for r in rows if "ack_lost_segment" in r["an"]]
+        if len(lost) != 1 or lost[0]["src"] != client:
+            p.append("want exactly one lost_segment, on a client segment")
+        elif acks:
+            i = rows.index(lost[0])
+            before = [r for r in rows[:i] if r["src"] == client and r["tcp.len"]]
+            gap_end = lost[0]["seq_raw"]
+            if not before or seq_ge(before[-1]["seq_raw"] + before[-1]["tcp.len"], gap_end):
+                p.append("no missing bytes before the lost_segment frame")
+            if acks[0]["src"] == client or not seq_ge(acks[0]["ack_raw"], gap_end):
+                p.append("the ack_lost_segment ACK does not cover the missing bytes")
+        if count(rows, "retransmission"):
+            p.append("unexpected retransmission: the gap must be in the capture only")
+    if name == "zero_window_probe":
+        # 1-byte probes at the next expected sequence number, each answered by
+        # an ACK that keeps the window at 0 and does not take the byte
+        if len(rows) >= 60:
+            p.append("%d packets (want < 60)" % len(rows))
+        want("zero_window")
+        want("zero_window_probe", 2)
+        want("zero_window_probe_ack", 2)
+        want("window_update")
+        if count(rows, "keep_alive"):
+            p.append("unexpected keep_alive (Linux-style empty probe)")
+        for i, r in enumerate(rows):
+            if "zero_window_probe" not in r["an"]:
+                continue
+            if r["src"] != client or r["tcp.len"] != 1:
+                p.append("frame %s: probe is not a 1-byte client segment" % r["frame.number"])
+            nxt = rows[i + 1] if i + 1 < len(rows) else None
+            if (nxt is None or "zero_window_probe_ack" not in nxt["an"]
+                    or nxt["ack_raw"] != r["seq_raw"] or nxt["tcp.window_size_value"] != "0"):
+                p.append("frame %s: probe not answered by a win 0 ACK that leaves the byte "
+                         "unacknowledged" % r["frame.number"])
     if name == "keep_alive":
         want("keep_alive", 2)
         want("keep_alive_ack", 2)

@@ -6,14 +6,20 @@
 #   tests/data/captures/make.sh --render [...]  # only re-render the text files
 #                                               # from the existing capture.pcap
 #
-# Needs root, iproute2, ethtool, tcpdump, tshark and python3.  Traffic only
-# flows between three network namespaces created here:
+# Needs root, iproute2, ethtool, tcpdump, tshark, editcap and python3.
+# Traffic only flows between three network namespaces created here:
 #
 #   tx-cli (cli0: 10.77.0.1, fd00::1) == tx-mid (relay.py) == tx-srv (srv0: 10.77.0.2, fd00::2)
 #
 # relay.py copies Ethernet frames between the two veth pairs in user space and
 # applies the delay / drop / reorder rules of a scenario (the kernel used for
 # the captures has no netem qdisc).  peer.py holds the client and server code.
+#
+# Two scenarios go beyond kernel-to-kernel traffic: capture_gap removes one
+# data frame from the finished capture with editcap (a capture that missed a
+# packet the peers did exchange), and zero_window_probe replaces the client by
+# peer.py's user-space TCP client on an AF_PACKET socket (Linux itself never
+# sends 1-byte zero-window probes).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +38,7 @@ export TZ=UTC  # tcpdump prints local time of day
 ALL_SCENARIOS=(three_way four_way simultaneous reset refused half_closed open
     retransmission fast_retransmission out_of_order zero_window keep_alive
     syn_retransmission reused_ports window_full midstream ipv6
-    spurious_retransmission)
+    spurious_retransmission capture_gap zero_window_probe)
 
 ORACLE_FIELDS=(frame.number ip.src tcp.srcport ip.dst tcp.dstport tcp.flags.str
     tcp.seq tcp.seq_raw tcp.ack tcp.ack_raw tcp.window_size_value tcp.len
@@ -120,6 +126,19 @@ start_tcpdump() {  # start_tcpdump NS IFACE SNAPLEN OUT
     wait_for "$TMP/tcpdump.err" "listening on"
 }
 
+cut_data_segment() {  # cut_data_segment PCAP SRC N: remove SRC's N-th data segment
+    local pcap=$1 frame
+    frame=$(tshark -r "$pcap" -Y "ip.src == $2 && tcp.len > 0" -T fields -e frame.number 2>/dev/null |
+        sed -n "${3}p")
+    if [[ -z $frame ]]; then
+        log "no data segment $3 from $2 in $pcap"
+        return 1
+    fi
+    log "removing frame $frame ($(tcpdump -nn -r "$pcap" 2>/dev/null | sed -n "${frame}p"))"
+    editcap -F pcap "$pcap" "$pcap.cut" "$frame"
+    mv "$pcap.cut" "$pcap"
+}
+
 stop_tcpdump() {
     kill -INT "$TCPDUMP_PID"
     wait "$TCPDUMP_PID" || true
@@ -147,7 +166,7 @@ run_scenario() {
     local out="$HERE/$name"
     local relay_args=() srv_args=() cli_args=() cli_sysctl=()
     local cap_ns=$NS_C cap_if=cli0 snap=262144 server=yes hook=none
-    local srv_addr=$SRV4 port=$PLAIN_PORT
+    local srv_addr=$SRV4 port=$PLAIN_PORT cut_data="" raw_client=no
     TMP=$(mktemp -d)
 
     case $name in
@@ -185,6 +204,22 @@ run_scenario() {
             cli_args+=(--maxseg 500 --size 8000)
             snap=128
             ;;
+        capture_gap)
+            # a clean transfer; the capture then loses the client's third data
+            # segment (editcap, below), as a busy capture host or SPAN port would
+            srv_args+=(--maxseg 500)
+            cli_args+=(--maxseg 500 --size 4000)
+            cut_data=3
+            snap=128
+            ;;
+        zero_window_probe)
+            # user-space client (peer.py RawTcpClient) on cli0 without an IPv4
+            # address: the kernel in tx-cli neither owns 10.77.0.1 nor forwards,
+            # so it drops the server's segments silently (no RST)
+            srv_args+=(--maxseg 500 --rcvbuf 2048 --stall 2.0)
+            cli_args+=(--maxseg 500 --size 4000 --src $CLI4 --iface cli0 --probes 3)
+            raw_client=yes
+            ;;
         window_full)
             srv_args+=(--maxseg 500 --rcvbuf 2048 --read-chunk 1000 --read-pause 0.05)
             cli_args+=(--maxseg 500 --size 8000)
@@ -207,6 +242,9 @@ run_scenario() {
     for kv in "${cli_sysctl[@]}"; do
         ip netns exec $NS_C sysctl -qw "$kv" 2>/dev/null || log "sysctl $kv not available"
     done
+    if [[ $raw_client == yes ]]; then
+        ip -n $NS_C addr del $CLI4/24 dev cli0
+    fi
     mkdir -p "$out"
     rm -f "$out/capture.pcap"
 
@@ -261,6 +299,10 @@ run_scenario() {
     sed 's/^/  client: /' "$TMP/client.log" >&2
     [[ -e "$TMP/server.log" ]] && sed 's/^/  server: /' "$TMP/server.log" >&2
     teardown
+    if [[ -n $cut_data ]]; then
+        # on failure the uncut capture fails check.py and the scenario is retried
+        cut_data_segment "$out/capture.pcap" $CLI4 "$cut_data" || true
+    fi
     render "$out"
     log "$name: $(wc -l <"$out/nn.txt") packets, $(stat -c %s "$out/capture.pcap") bytes"
     rm -rf "$TMP"
@@ -279,7 +321,7 @@ if [[ $(id -u) -ne 0 ]]; then
     echo "must run as root (network namespaces, tcpdump)" >&2
     exit 1
 fi
-for tool in ip ethtool tcpdump tshark "$PY"; do
+for tool in ip ethtool tcpdump tshark editcap "$PY"; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 

@@ -7,6 +7,8 @@
 --signal FILE / --wait FILE let make.sh start or stop tcpdump at a chosen
 point of the client's run (midstream, open).  --deadline is an absolute
 time.time() value at which both ends close (simultaneous).
+The client of zero_window_probe is a user-space TCP implementation on an
+AF_PACKET socket (RawTcpClient, --iface, --src), not a kernel socket.
 """
 import argparse
 import os
@@ -154,11 +156,11 @@ def server(args):
                 c.sendall(b"part %d of 5 " % (i + 1) + b"y" * 40 + b"\n")
             time.sleep(0.1)
             c.close()
-        elif sc in ("fast_retransmission", "out_of_order"):
+        elif sc in ("fast_retransmission", "out_of_order", "capture_gap"):
             n = recv_all(c)
             c.sendall(b"got %d bytes\n" % n)
             c.close()
-        elif sc in ("zero_window", "window_full"):
+        elif sc in ("zero_window", "window_full", "zero_window_probe"):
             time.sleep(args.stall)
             total = 0
             while True:
@@ -200,6 +202,9 @@ def request(s, text):
 
 def client(args):
     sc = args.scenario
+    if sc == "zero_window_probe":
+        raw_client(args)
+        return
     if sc == "refused":
         s = socket.socket(family_of(args.addr), socket.SOCK_STREAM)
         try:
@@ -263,7 +268,8 @@ def client(args):
         request(s, "GET /two")  # dropped once by the relay
         time.sleep(0.05)
         s.close()
-    elif sc in ("fast_retransmission", "out_of_order", "zero_window", "window_full"):
+    elif sc in ("fast_retransmission", "out_of_order", "zero_window", "window_full",
+                "capture_gap"):
         payload = bytes((ord("a") + i % 26) for i in range(args.size))
         s.sendall(payload)
         s.shutdown(socket.SHUT_WR)
@@ -283,6 +289,260 @@ def client(args):
         s.close()
     else:
         raise SystemExit("unknown scenario " + sc)
+
+
+# ------------------------------------------------- user-space client (raw)
+#
+# zero_window_probe needs a sender that probes a zero window with one byte of
+# new data, which Linux never does (its probes are empty segments carrying
+# snd_una - 1).  This minimal TCP client builds its Ethernet/IPv4/TCP frames
+# itself and sends them on an AF_PACKET socket.  Its address (--src) is not
+# configured on the interface, so the client namespace's kernel drops the
+# server's segments silently instead of answering them with RSTs; the client
+# answers ARP requests for that address itself.
+
+ETH_P_ALL = 0x0003
+ETH_P_IP = 0x0800
+ETH_P_ARP = 0x0806
+PACKET_OUTGOING = 4
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def inet_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def seq_add(a, n):
+    return (a + n) & 0xFFFFFFFF
+
+
+def seq_diff(a, b):
+    """a - b in sequence space, as a signed number."""
+    d = (a - b) & 0xFFFFFFFF
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
+class RawTcpClient:
+    def __init__(self, iface, src, dst, dport, mss, window=64240):
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.bind((iface, 0))
+        self.mac = self.sock.getsockname()[4]
+        self.src = socket.inet_aton(src)
+        self.dst = socket.inet_aton(dst)
+        self.sport = int.from_bytes(os.urandom(2), "big") % 20000 + 40000
+        self.dport = dport
+        self.mss = mss
+        self.window = window
+        self.ip_id = int.from_bytes(os.urandom(2), "big")
+        self.peer_mac = None
+        self.iss = int.from_bytes(os.urandom(4), "big")
+        self.snd_una = self.snd_nxt = self.iss
+        self.rcv_nxt = 0
+        self.peer_wnd = 0
+        self.peer_mss = 536
+        self.received = b""
+        self.peer_fin = False
+
+    # -- frames
+    def send_frame(self, dst_mac, ethertype, payload):
+        self.sock.send(dst_mac + self.mac + struct.pack("!H", ethertype) + payload)
+
+    def arp(self, op, target_mac, target_ip):
+        body = struct.pack("!HHBBH6s4s6s4s", 1, ETH_P_IP, 6, 4, op, self.mac, self.src,
+                           target_mac, target_ip)
+        self.send_frame(b"\xff" * 6 if op == 1 else target_mac, ETH_P_ARP, body)
+
+    def send_tcp(self, flags, seq, payload=b"", options=b""):
+        tcp_len = 20 + len(options) + len(payload)
+        hdr = struct.pack("!HHIIBBHHH", self.sport, self.dport, seq,
+                          self.rcv_nxt if flags & TH_ACK else 0,
+                          (20 + len(options)) // 4 << 4, flags, self.window, 0, 0)
+        seg = hdr + options + payload
+        pseudo = self.src + self.dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, tcp_len)
+        csum = inet_sum(pseudo + seg)
+        seg = seg[:16] + struct.pack("!H", csum) + seg[18:]
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + tcp_len, self.ip_id, 0x4000, 64,
+                         socket.IPPROTO_TCP, 0, self.src, self.dst)
+        ip = ip[:10] + struct.pack("!H", inet_sum(ip)) + ip[12:]
+        self.send_frame(self.peer_mac, ETH_P_IP, ip + seg)
+
+    def recv(self, timeout):
+        """Next TCP segment of this connection as a dict, or None on timeout.
+
+        Answers ARP requests for our address on the way."""
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                frame, addr = self.sock.recvfrom(65600)
+            except socket.timeout:
+                return None
+            if addr[2] == PACKET_OUTGOING or len(frame) < 42:
+                continue
+            etype = int.from_bytes(frame[12:14], "big")
+            if etype == ETH_P_ARP:
+                op, sha, spa, _, tpa = struct.unpack("!6xH6s4s6s4s", frame[14:42])
+                if op == 1 and tpa == self.src:
+                    self.arp(2, sha, spa)
+                elif op == 2 and spa == self.dst:
+                    self.peer_mac = sha
+                continue
+            if etype != ETH_P_IP or frame[23] != socket.IPPROTO_TCP:
+                continue
+            if frame[26:30] != self.dst or frame[30:34] != self.src:
+                continue
+            ihl = (frame[14] & 0x0F) * 4
+            total = int.from_bytes(frame[16:18], "big")
+            t = 14 + ihl
+            sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", frame[t:t + 16])
+            if sport != self.dport or dport != self.sport:
+                continue
+            doff = (off >> 4) * 4
+            opts = frame[t + 20:t + doff]
+            return {"seq": seq, "ack": ack, "flags": flags, "win": win, "opts": opts,
+                    "data": frame[t + doff:14 + total]}
+
+    def resolve(self):
+        for _ in range(5):
+            self.arp(1, b"\0" * 6, self.dst)
+            end = time.time() + 1.0
+            while self.peer_mac is None and time.time() < end:
+                self.recv(0.05)
+            if self.peer_mac:
+                return
+        raise SystemExit("no ARP reply from the server")
+
+    # -- TCP
+    def on_segment(self, seg):
+        """Process the peer's segment: ACK, window, data, FIN."""
+        if seg["flags"] & TH_RST:
+            raise SystemExit("connection reset by the server")
+        if seg["flags"] & TH_ACK and 0 <= seq_diff(seg["ack"], self.snd_una) <= seq_diff(self.snd_nxt, self.snd_una):
+            self.snd_una = seg["ack"]
+            self.peer_wnd = seg["win"]
+        answer = False
+        if seg["data"] or seg["flags"] & TH_FIN:
+            if seg["seq"] == self.rcv_nxt:
+                self.received += seg["data"]
+                self.rcv_nxt = seq_add(self.rcv_nxt, len(seg["data"]))
+                if seg["flags"] & TH_FIN:
+                    self.rcv_nxt = seq_add(self.rcv_nxt, 1)
+                    self.peer_fin = True
+            answer = True  # acknowledge every data segment or FIN at once
+        if answer:
+            self.send_tcp(TH_ACK, self.snd_nxt)
+
+    def connect(self):
+        self.resolve()
+        for _ in range(4):
+            self.send_tcp(TH_SYN, self.iss, options=struct.pack("!BBH", 2, 4, self.mss))
+            seg = self.recv(1.0)
+            if seg and seg["flags"] & (TH_SYN | TH_ACK) == TH_SYN | TH_ACK:
+                break
+        else:
+            raise SystemExit("no SYN-ACK")
+        opts = seg["opts"]
+        i = 0
+        while i < len(opts):
+            kind = opts[i]
+            if kind == 0:
+                break
+            if kind == 1:
+                i += 1
+                continue
+            if kind == 2:
+                self.peer_mss = int.from_bytes(opts[i + 2:i + 4], "big")
+            i += max(opts[i + 1], 2)
+        self.rcv_nxt = seq_add(seg["seq"], 1)
+        self.snd_una = self.snd_nxt = seq_add(self.iss, 1)
+        self.peer_wnd = seg["win"]
+        self.send_tcp(TH_ACK, self.snd_nxt)
+        log("connected from %s:%d, server window %d, mss %d"
+            % (socket.inet_ntoa(self.src), self.sport, self.peer_wnd, self.peer_mss))
+
+    def send_all(self, payload, probe_first=0.2, probes=3):
+        """Send payload and a FIN, probing a zero window with one new byte."""
+        start = seq_add(self.iss, 1)
+        fin_seq = seq_add(start, len(payload))
+        mss = min(self.mss, self.peer_mss)
+        probe_wait = probe_first
+        last_progress = time.time()
+        sent_probes = 0
+        while seq_diff(self.snd_una, fin_seq) <= 0:  # until the FIN is acknowledged
+            # send what the offered window allows
+            right = seq_add(self.snd_una, self.peer_wnd)
+            while seq_diff(self.snd_nxt, fin_seq) < 0 and seq_diff(right, self.snd_nxt) > 0:
+                off = seq_diff(self.snd_nxt, start)
+                n = min(mss, seq_diff(right, self.snd_nxt), len(payload) - off)
+                flags = TH_ACK
+                if off + n == len(payload):
+                    flags |= TH_PSH | TH_FIN
+                elif seq_diff(right, seq_add(self.snd_nxt, n)) <= 0:
+                    flags |= TH_PSH
+                self.send_tcp(flags, self.snd_nxt, payload[off:off + n])
+                self.snd_nxt = seq_add(self.snd_nxt, n + (1 if flags & TH_FIN else 0))
+            if seq_diff(self.snd_nxt, fin_seq) < 0 and self.peer_wnd == 0 and self.snd_una == self.snd_nxt:
+                # persist state: probe the zero window with the next byte
+                seg = self.recv(probe_wait)
+                if seg:
+                    self.on_segment(seg)
+                    continue
+                if sent_probes >= probes:
+                    probe_wait = 5.0  # wait for the window update
+                    continue
+                off = seq_diff(self.snd_nxt, start)
+                log("zero window probe %d, seq %d" % (sent_probes + 1, off + 1))
+                self.send_tcp(TH_ACK | TH_PSH, self.snd_nxt, payload[off:off + 1])
+                sent_probes += 1
+                probe_wait *= 2
+                seg = self.recv(probe_wait)
+                if seg:
+                    una = self.snd_una
+                    self.on_segment(seg)
+                    if seq_diff(self.snd_una, una) > 0:  # the probe byte was accepted
+                        self.snd_nxt = self.snd_una
+                continue
+            seg = self.recv(1.0)
+            if seg:
+                una = self.snd_una
+                self.on_segment(seg)
+                if self.snd_una != una:
+                    last_progress = time.time()
+            elif time.time() - last_progress > 1.0 and self.snd_una != self.snd_nxt:
+                log("timeout, resending from snd_una")
+                self.snd_nxt = self.snd_una
+                last_progress = time.time()
+
+    def finish(self, timeout=5.0):
+        """Receive the server's reply until its FIN, then linger briefly."""
+        end = time.time() + timeout
+        while not self.peer_fin and time.time() < end:
+            seg = self.recv(end - time.time())
+            if seg:
+                self.on_segment(seg)
+        linger = time.time() + 0.3
+        while time.time() < linger:
+            seg = self.recv(linger - time.time())
+            if seg:
+                self.on_segment(seg)
+        return self.received
+
+
+def raw_client(args):
+    c = RawTcpClient(args.iface, args.src, args.addr, args.port, args.maxseg or 536)
+    c.connect()
+    payload = bytes((ord("a") + i % 26) for i in range(args.size))
+    c.send_all(payload, probes=args.probes)
+    log("reply %r" % c.finish())
 
 
 def main():
@@ -305,6 +565,8 @@ def main():
     ap.add_argument("--read-chunk", type=int, default=65536)
     ap.add_argument("--read-pause", type=float, default=0.0)
     ap.add_argument("--idle", type=float, default=3.5)
+    ap.add_argument("--iface", default="cli0", help="client: interface of the raw client")
+    ap.add_argument("--probes", type=int, default=3, help="client: zero-window probes to send")
     args = ap.parse_args()
     if args.role == "server":
         server(args)
