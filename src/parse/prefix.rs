@@ -15,7 +15,10 @@ pub fn prefix(input: &str) -> Res<'_, Prefix> {
     let time_unreadable = after.len() != rest.len();
     let (rest, timestamp) = opt(timestamp).parse(after)?;
     // The common case, `IP `/`IP6 ` right after the time, has no link-layer header.
-    let (rest, link) = if rest.starts_with("IP ") || rest.starts_with("IP6 ") {
+    // (PPP's `-e` header `IP (0x0021), ` also starts with `IP `.)
+    let plain_ip =
+        (rest.starts_with("IP ") && !rest.starts_with("IP (0x")) || rest.starts_with("IP6 ");
+    let (rest, link) = if plain_ip {
         (rest, None)
     } else {
         opt(link_layer).parse(rest)?
