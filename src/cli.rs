@@ -59,7 +59,7 @@ struct Args {
     format: FormatArg,
 
     /// Draw a ladder diagram of each connection instead of the line-by-line text.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["format", "summary"])]
     diagram: bool,
 
     /// Show only the connection summaries.
@@ -108,6 +108,8 @@ struct Args {
 #[derive(Default)]
 struct Outcome {
     unparsed: u64,
+    /// An input could not be read (reported on stderr already).
+    failed: bool,
 }
 
 /// Output, with the filters and formats chosen.
@@ -117,8 +119,12 @@ struct Output<'a> {
     text: text::TextOptions,
     out: Box<dyn Write + 'a>,
     line_buffered: bool,
-    /// Items kept for document formats and diagrams.
+    /// Items kept for diagrams (until their connection's summary arrives).
     kept: Vec<Item>,
+    /// The input being read, named in machine output when there are several.
+    file: Option<String>,
+    /// Items of each input for the document formats, written once at the end.
+    documents: Vec<(String, Vec<Item>)>,
     outcome: Outcome,
 }
 
@@ -174,10 +180,17 @@ impl Output<'_> {
             }
             return Ok(());
         }
-        match self.format {
-            Format::Text => text::item(&item, &self.text, &mut self.out)?,
-            Format::Jsonl => jsonl::write(&item, &mut self.out)?,
-            Format::Json | Format::Markdown | Format::Html => self.kept.push(item),
+        match (self.format, &self.file) {
+            (Format::Text, _) => text::item(&item, &self.text, &mut self.out)?,
+            (Format::Jsonl, None) => jsonl::write(&item, &mut self.out)?,
+            (Format::Jsonl, Some(file)) => {
+                writeln!(self.out, "{}", jsonl::with_file(&item, file))?;
+            }
+            (Format::Json | Format::Markdown | Format::Html, _) => {
+                if let Some((_, items)) = self.documents.last_mut() {
+                    items.push(item);
+                }
+            }
         }
         if self.line_buffered {
             self.out.flush()?;
@@ -203,15 +216,30 @@ impl Output<'_> {
         self.out.flush()
     }
 
+    /// Starts an input; `many` when several inputs are explained in one run.
+    fn begin(&mut self, name: &str, many: bool) -> io::Result<()> {
+        self.file = many.then(|| name.to_string());
+        self.documents.push((name.to_string(), Vec::new()));
+        if many && self.format == Format::Text && !self.args.diagram {
+            writeln!(self.out, "==> {} <==", render::sanitize(name))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the document formats, one document for all inputs.
     fn end(&mut self, title: &str) -> io::Result<()> {
+        let sections: Vec<(&str, &[Item])> = self
+            .documents
+            .iter()
+            .map(|(name, items)| (name.as_str(), items.as_slice()))
+            .collect();
         if !self.args.diagram {
             match self.format {
-                Format::Json => writeln!(self.out, "{}", document::json(&self.kept))?,
-                Format::Markdown => write!(self.out, "{}", document::markdown(&self.kept))?,
-                Format::Html => write!(self.out, "{}", document::html(&self.kept, title))?,
+                Format::Json => writeln!(self.out, "{}", document::json(&sections))?,
+                Format::Markdown => write!(self.out, "{}", document::markdown(&sections))?,
+                Format::Html => write!(self.out, "{}", document::html(&sections, title))?,
                 Format::Text | Format::Jsonl => {}
             }
-            self.kept.clear();
         }
         self.out.flush()
     }
@@ -303,6 +331,7 @@ pub fn run(argv: Vec<String>) -> i32 {
         }
     };
     match run_args(&args) {
+        Ok(outcome) if outcome.failed => 2,
         Ok(outcome) => i32::from(args.strict && outcome.unparsed > 0),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
@@ -344,6 +373,8 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         out: Box::new(BufWriter::with_capacity(1 << 16, stdout.lock())),
         line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
         kept: Vec::new(),
+        file: None,
+        documents: Vec::new(),
         outcome: Outcome::default(),
     };
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -361,6 +392,7 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         args.files.clone()
     };
     if args.demo {
+        output.begin("demo", false)?;
         explain_input(
             Box::new(DEMO.as_bytes()),
             false,
@@ -371,24 +403,50 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         output.end("tcpexplain: built-in sample (3-segment close)")?;
     }
     let many = inputs.len() > 1;
+    // Like cat: an input that cannot be read is reported and the others are still explained.
+    let mut failed = None;
     for path in &inputs {
-        let name = path.display().to_string();
-        let (input, live): (Box<dyn Read + Send>, bool) = if name == "-" {
-            (Box::new(io::stdin()), true)
+        let name = if path.as_os_str() == "-" {
+            "standard input".to_string()
         } else {
-            let file =
-                File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
-            let live = !file.metadata().map(|m| m.is_file()).unwrap_or(false);
-            (Box::new(file), live)
+            path.display().to_string()
         };
-        if many && output.format == Format::Text {
-            writeln!(output.out, "==> {} <==", render::sanitize(&name))?;
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
+        let opened: io::Result<(Box<dyn Read + Send>, bool)> = if path.as_os_str() == "-" {
+            Ok((Box::new(io::stdin()), true))
+        } else {
+            File::open(path).map(|file| {
+                let live = !file.metadata().map(|m| m.is_file()).unwrap_or(false);
+                (Box::new(file) as Box<dyn Read + Send>, live)
+            })
+        };
+        let result = opened.and_then(|(input, live)| {
+            output.begin(&name, many)?;
+            explain_input(input, live, hold, &mut output, &interrupted)
+        });
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
+            Err(e) => {
+                eprintln!("tcpexplain: {}", named(e));
+                failed = Some(io::ErrorKind::Other);
+            }
+            Ok(()) => {}
         }
-        explain_input(input, live, hold, &mut output, &interrupted)?;
-        output.end(&name)?;
         if interrupted.load(Ordering::Relaxed) {
             break;
         }
     }
+    if !args.demo {
+        output.end(&inputs_title(&inputs))?;
+    }
+    if failed.is_some() {
+        output.outcome.failed = true;
+    }
     Ok(std::mem::take(&mut output.outcome))
+}
+
+/// The title of a document made from these inputs.
+fn inputs_title(inputs: &[PathBuf]) -> String {
+    let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    format!("tcpexplain: {}", names.join(", "))
 }

@@ -166,7 +166,10 @@ pub fn segment(r: &mut SegmentReport) {
             r.ack.unwrap_or(0)
         );
     }
-    if let Some(line) = r.peer_fin_unacked {
+    if let Some(line) = r
+        .peer_fin_unacked
+        .filter(|_| !has(EventKind::SimultaneousClose))
+    {
         let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
     }
     if let Some(rtt) = r.handshake_rtt {
@@ -295,7 +298,7 @@ fn event_sentence(e: &Event, r: &SegmentReport) -> Option<String> {
             of(" after the segment on")
         ),
         EventKind::FinAcksFin => format!(
-            "So this FIN carries the ACK of the {peer}'s FIN{}: the close takes three segments instead of four, because the {}'s application closed before its delayed ACK fired and the ACK rode on the FIN.",
+            "So this FIN carries the ACK of the {peer}'s FIN{}: the close takes three segments instead of four. Most likely the {}'s application closed before its delayed ACK fired, so the ACK rode on the FIN.",
             of(" on"),
             who(r.from)
         ),
@@ -369,11 +372,15 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
     if s.roles_inferred {
         t.push_str(" (roles guessed from the ports)");
     }
-    let _ = write!(
-        t,
-        ", lines {}–{}, {} segments",
-        s.first_line, s.last_line, s.segments
-    );
+    if s.segments == 1 {
+        let _ = write!(t, ", line {}, 1 segment", s.first_line);
+    } else {
+        let _ = write!(
+            t,
+            ", lines {}–{}, {} segments",
+            s.first_line, s.last_line, s.segments
+        );
+    }
     if let Some(d) = s.duration {
         let _ = write!(t, " over {}", ms(d));
     }
@@ -422,8 +429,12 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             " (After the last line, the remaining in-flight segments are assumed delivered.)",
         );
     }
-    for role in &s.time_wait {
-        let _ = write!(t, " The {} holds TIME_WAIT (60 s on Linux).", who(*role));
+    match s.time_wait.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = write!(t, " The {} holds TIME_WAIT (60 s on Linux).", who(*one));
+        }
+        _ => t.push_str(" Both ends hold TIME_WAIT (60 s on Linux)."),
     }
     if let Some(v) = &s.vantage {
         let _ = write!(

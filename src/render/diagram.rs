@@ -5,8 +5,8 @@ use super::{sanitize, ConnectionView};
 use crate::track::report::{Role, SegmentReport};
 use std::fmt::Write;
 
-const STATE_WIDTH: usize = 13;
-const ARROW_WIDTH: usize = 46;
+const STATE_WIDTH: usize = 12;
+const ARROW_WIDTH: usize = 42;
 
 /// The label on an arrow: flags, relative seq/ack, length, and the first event.
 pub fn label(r: &SegmentReport, absolute: bool) -> String {

@@ -23,14 +23,37 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// All items as one JSON array of the JSON Lines objects.
-pub fn json(items: &[Item]) -> String {
-    let values: Vec<serde_json::Value> = items.iter().map(jsonl::value).collect();
+/// Items of one or more inputs, each named (`name`, items).
+pub type Sections<'a> = [(&'a str, &'a [Item])];
+
+/// All items as one JSON array of the JSON Lines objects (with a `file` field
+/// when there are several inputs).
+pub fn json(sections: &Sections<'_>) -> String {
+    let many = sections.len() > 1;
+    let values: Vec<serde_json::Value> = sections
+        .iter()
+        .flat_map(|(name, items)| {
+            items.iter().map(move |item| {
+                if many {
+                    jsonl::with_file(item, name)
+                } else {
+                    jsonl::value(item)
+                }
+            })
+        })
+        .collect();
     serde_json::to_string_pretty(&values).unwrap_or_default()
 }
 
+/// Text for a Markdown table cell: HTML-significant characters escaped (GitHub
+/// renders inline HTML), pipes escaped, newlines as `<br>`.
 fn md_cell(text: &str) -> String {
-    escape(text).replace('|', "\\|").replace('\n', "<br>")
+    sanitize(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
 }
 
 fn direction(r: &SegmentReport) -> &'static str {
@@ -49,9 +72,20 @@ fn events(r: &SegmentReport) -> String {
     names.join(", ")
 }
 
-/// Markdown: per connection, a table of its lines and its summary; then lines that were not TCP.
-pub fn markdown(items: &[Item]) -> String {
+/// Markdown: per input (a heading when there are several), per connection a
+/// table of its lines, its summary and its diagram; then lines that were not TCP.
+pub fn markdown(sections: &Sections<'_>) -> String {
     let mut out = String::new();
+    for (name, items) in sections {
+        if sections.len() > 1 {
+            let _ = writeln!(out, "## {}\n", md_cell(name));
+        }
+        markdown_section(items, &mut out);
+    }
+    out
+}
+
+fn markdown_section(items: &[Item], out: &mut String) {
     for view in by_connection(items) {
         let Some(first) = view.segments.first() else {
             continue;
@@ -93,7 +127,7 @@ pub fn markdown(items: &[Item]) -> String {
         if let Some(s) = view.summary {
             let _ = writeln!(out, "\n**Summary.** {}\n", md_cell(&s.text));
         }
-        out.push_str("\n```text\n");
+        out.push_str("```text\n");
         out.push_str(&diagram::ladder(&view, false).replace("```", "'''"));
         out.push_str("```\n\n");
     }
@@ -104,7 +138,6 @@ pub fn markdown(items: &[Item]) -> String {
             let _ = writeln!(out, "| {line} | {kind} | {} |", md_cell(&text));
         }
     }
-    out
 }
 
 /// Lines that are not segments: (line, kind, text).
@@ -165,13 +198,25 @@ pub fn html_table(segments: &[&SegmentReport]) -> String {
     out
 }
 
-/// A standalone HTML page: per connection, the ladder diagram as SVG, the table and the summary.
-pub fn html(items: &[Item], title: &str) -> String {
+/// A standalone HTML page: per input (a heading when there are several), per
+/// connection the ladder diagram as SVG, the table and the summary.
+pub fn html(sections: &Sections<'_>, title: &str) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
         escape(title),
         escape(title)
     );
+    for (name, items) in sections {
+        if sections.len() > 1 {
+            let _ = writeln!(out, "<h1>{}</h1>", escape(name));
+        }
+        html_section(items, &mut out);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn html_section(items: &[Item], out: &mut String) {
     for view in by_connection(items) {
         let Some(first) = view.segments.first() else {
             continue;
@@ -199,6 +244,4 @@ pub fn html(items: &[Item], title: &str) -> String {
         }
         out.push_str("</table>");
     }
-    out.push_str("</body></html>\n");
-    out
 }

@@ -67,6 +67,15 @@ pub fn value(item: &Item) -> Value {
     }
 }
 
+/// One item as a JSON value with the input it came from (`file`), for runs over several inputs.
+pub fn with_file(item: &Item, file: &str) -> Value {
+    let mut v = value(item);
+    if let Value::Object(map) = &mut v {
+        map.insert("file".into(), Value::String(file.to_string()));
+    }
+    v
+}
+
 /// Writes one item as one line of JSON, newline included. Segments and
 /// summaries are written straight from their structs (the common, fast path).
 pub fn write(item: &Item, out: &mut impl std::io::Write) -> std::io::Result<()> {

@@ -57,7 +57,23 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut col = 0usize;
     let room = width.saturating_sub(indent.chars().count()).max(20);
+    // A unit stays with its number and an arrow with the state before it.
+    let mut words: Vec<String> = Vec::new();
     for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let glue = matches!(
+            word,
+            "→" | "s" | "ms" | "s," | "ms," | "s)" | "ms)" | "s." | "ms."
+        ) || word.starts_with("s;")
+            || word.starts_with("ms;");
+        match words.last_mut() {
+            Some(last) if glue => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+    }
+    for word in &words {
         let w = word.chars().count();
         if col == 0 {
             out.push_str(indent);

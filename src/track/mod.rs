@@ -285,9 +285,10 @@ impl Tracker {
             let Some(mut h) = self.held.pop_front() else {
                 break;
             };
-            if let (Some(id), Some(report)) = (h.conn, h.report.as_mut()) {
-                if let Some(c) = self.conns.get_mut(&id) {
-                    let (states, transitions) = c.release(h.record.line);
+            // The line's state changes are applied whether or not a report is wanted.
+            if let Some(c) = h.conn.and_then(|id| self.conns.get_mut(&id)) {
+                let (states, transitions) = c.release(h.record.line);
+                if let Some(report) = h.report.as_mut() {
                     report.state = states;
                     report.transitions = transitions;
                     crate::explain::segment(report);

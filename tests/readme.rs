@@ -1,0 +1,35 @@
+//! The README's sample output is the real output of the binary.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpexplain"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn blocks(readme: &str) -> Vec<&str> {
+    readme
+        .split("```text\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect()
+}
+
+#[test]
+fn readme_samples_are_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let blocks = blocks(&readme);
+    let text = run(&["--color", "never", "tests/data/article/close3.txt"]);
+    assert!(
+        text.ends_with(blocks[0]),
+        "README's text sample is not the end of `tcpexplain tests/data/article/close3.txt`:\n{text}"
+    );
+    let diagram = run(&["--diagram", "tests/data/article/closing.txt"]);
+    assert_eq!(diagram.trim_end(), blocks[1].trim_end());
+}
