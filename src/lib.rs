@@ -1,7 +1,44 @@
 //! tcpexplain: reads tcpdump's text output and explains the TCP conversations in it.
 //!
+//! One real line, the SYN that opens the connection of the article's
+//! 3-segment close:
+//!
+//! ```
+//! let line = "12:43:46.905723 IP 172.16.196.142.41334 > 172.16.196.145.60000: Flags [S], \
+//!             seq 3255498564, win 14600, options [mss 1460,sackOK,TS val 1412272238 ecr 0,nop,wscale 7], length 0";
+//! let items = tcpexplain::explain(line);
+//! let tcpexplain::Item::Line { report: Some(syn), .. } = &items[0] else { unreachable!() };
+//! assert_eq!(syn.from, tcpexplain::Role::Client);
+//! assert_eq!((syn.seq, syn.seq_raw), (Some(0), Some(3255498564)));
+//! assert_eq!(syn.state.client, tcpexplain::TcpState::SynSent);
+//! assert_eq!(syn.state.server, tcpexplain::TcpState::SynReceived);
+//! assert_eq!(
+//!     syn.text,
+//!     "Client → server: SYN, asking to open a connection; initial sequence number 3255498564 \
+//!      (relative 0). It offers MSS 1460 (largest segment it accepts), SACK permitted, timestamps, \
+//!      window scale 7 (its windows count in units of 128). Now: client CLOSED → SYN_SENT \
+//!      (sent SYN: active open), server LISTEN → SYN_RECEIVED (received SYN, assumed)."
+//! );
+//! // No answer is in the input, so the server's processing of the SYN is assumed.
+//! // The connection is summarised at the end of the input.
+//! let tcpexplain::Item::Connection(summary) = &items[1] else { unreachable!() };
+//! assert_eq!(summary.conn_state, "S0");
+//! ```
+//!
+//! The API in brief:
+//!
+//! - [`parse_line`] reads one line into a [`Record`]'s kind (a [`TcpPacket`],
+//!   another protocol, a tcpdump message, or a [`Diagnostic`]); [`RecordReader`]
+//!   reads records from any `BufRead`, continuation lines attached.
+//! - [`Explainer`] takes lines one at a time (`push_line`), and gives
+//!   [`Item`]s as they are settled (`next_item`): a [`SegmentReport`] per TCP
+//!   line, a [`ConnectionSummary`] per connection. [`explain()`] does it for a
+//!   whole text.
+//! - [`render`] turns items into text, JSON Lines, JSON, Markdown, HTML or
+//!   ladder diagrams.
+//!
 //! The layers: [`parse`] (the grammar: lines into [`model`] records) →
-//! [`track`] (connections, sequence numbers, states, events) → [`explain`]
+//! [`track`] (connections, sequence numbers, states, events) → [`mod@explain`]
 //! (facts into words) → [`render`] (text, JSON, Markdown, HTML). The command
 //! line and the Python module are thin faces over [`Explainer`].
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -1,5 +1,5 @@
 //! The facts the tracker establishes, as data. Text is rendered from these
-//! (see [`crate::explain`]), so every face shows the same facts.
+//! (see [`mod@crate::explain`]), so every face shows the same facts.
 
 use super::state::TcpState;
 use serde::{Deserialize, Serialize};
