@@ -14,7 +14,7 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "tests/data/article/close4.txt".into());
     let reader = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut explainer = Explainer::new();
-    let mut show = |explainer: &mut Explainer| {
+    let show = |explainer: &mut Explainer| {
         while let Some(item) = explainer.next_item() {
             match item {
                 Item::Line {
