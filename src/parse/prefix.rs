@@ -70,6 +70,45 @@ fn fraction(input: &str) -> Res<'_, (i128, u8)> {
 
 /// `HH:MM:SS.frac` in nanoseconds.
 fn clock(input: &str) -> Res<'_, (i128, u8)> {
+    if let Some(fast) = clock_fast(input) {
+        return Ok(fast);
+    }
+    clock_general(input)
+}
+
+/// The common `HH:MM:SS.ffffff` / `.fffffffff` shape, read directly from the bytes.
+fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
+    let b = input.as_bytes();
+    let digit = |i: usize| {
+        b.get(i)
+            .and_then(|c| c.checked_sub(b'0'))
+            .filter(|d| *d < 10)
+    };
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i.saturating_add(1))?);
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') || b.get(8) != Some(&b'.') {
+        return None;
+    }
+    let (h, m, s) = (two(0)?, two(3)?, two(6)?);
+    let mut frac: i128 = 0;
+    let mut n = 0usize;
+    while let Some(d) = digit(9usize.saturating_add(n)) {
+        frac = frac.saturating_mul(10).saturating_add(i128::from(d));
+        n = n.saturating_add(1);
+    }
+    if n != 6 && n != 9 {
+        return None; // other widths take the general path
+    }
+    let nanos = if n == 6 {
+        frac.saturating_mul(1000)
+    } else {
+        frac
+    };
+    let secs = i128::from(h) * 3600 + i128::from(m) * 60 + i128::from(s);
+    let rest = input.get(9usize.saturating_add(n)..)?;
+    Some((rest, (secs * 1_000_000_000 + nanos, u8::try_from(n).ok()?)))
+}
+
+fn clock_general(input: &str) -> Res<'_, (i128, u8)> {
     let (rest, (h, _, m, _, s, (frac, digits))) = (
         digit1,
         char(':'),

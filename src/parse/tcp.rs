@@ -24,7 +24,7 @@ pub fn locate(text: &str) -> Option<usize> {
         let colon = from.saturating_add(pos);
         let body = text.get(colon.saturating_add(1)..).unwrap_or("");
         let before = text.get(..colon).unwrap_or("");
-        if before.contains(" > ") && looks_like_tcp_body(body) {
+        if find_arrow(before).is_some() && looks_like_tcp_body(body) {
             return Some(colon.saturating_add(1));
         }
         from = colon.saturating_add(1);
@@ -126,7 +126,7 @@ fn endpoints<'a>(
     head: &'a str,
     whole: &'a str,
 ) -> Result<(Option<String>, Endpoint, Endpoint), Expected<'a>> {
-    let gt = head.rfind(" > ").ok_or(Expected {
+    let gt = rfind_arrow(head).ok_or(Expected {
         at: whole,
         what: "`src > dst: `",
     })?;
@@ -403,20 +403,32 @@ fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)
 fn option_end(s: &str, close: char) -> usize {
     let bytes = s.as_bytes();
     let close = u8::try_from(close).unwrap_or(b']');
+    // Most options (`nop`, `mss 1460`, `TS val 1 ecr 2`) hold no bracket and end
+    // at a plain separator: find it directly.
+    if let Some(end) = memchr::memchr2(b',', close, bytes) {
+        let head = bytes.get(..end).unwrap_or(&[]);
+        let plain_separator =
+            bytes.get(end) == Some(&close) || bytes.get(end.saturating_add(1)) != Some(&b' ');
+        if plain_separator && memchr::memchr3(b'[', b'{', b'(', head).is_none() {
+            return end;
+        }
+    }
+    let marker_at = |i: usize| {
+        let here = s.get(i..).unwrap_or("");
+        here.starts_with("[bad opt]") || here.starts_with("[|tcp]")
+    };
     let mut depth = 0usize;
     for (i, &b) in bytes.iter().enumerate() {
-        // Markers that end the list start with `[` (or ` [` for a truncation).
-        if depth == 0 && (b == b'[' || b == b' ') {
-            let here = s.get(i..).unwrap_or("");
-            let space_before = i > 0 && bytes.get(i.wrapping_sub(1)) == Some(&b' ');
-            if here.starts_with("[bad opt]")
-                || here.starts_with("[|tcp]")
-                || (here.starts_with(" [|tcp]") && !space_before)
-            {
-                return i;
-            }
-        }
         match b {
+            // Markers that end the list: `[bad opt]`, `[|tcp]`, ` [|tcp]`.
+            b'[' if depth == 0 && marker_at(i) => return i,
+            b' ' if depth == 0
+                && bytes.get(i.saturating_add(1)) == Some(&b'[')
+                && marker_at(i.saturating_add(1))
+                && i.checked_sub(1).and_then(|p| bytes.get(p)) != Some(&b' ') =>
+            {
+                return i
+            }
             b'{' | b'[' | b'(' => depth = depth.saturating_add(1),
             b'}' | b')' => depth = depth.saturating_sub(1),
             b']' if depth > 0 => depth = depth.saturating_sub(1),
@@ -432,85 +444,83 @@ fn option_end(s: &str, close: char) -> usize {
 /// One option's text into its typed form. The typed form is kept only when it
 /// prints back to the same text; anything else is kept verbatim.
 pub fn option(text: &str, legacy: bool) -> TcpOption {
-    // Fixed words need no check; typed values must print back identically.
-    let typed = match text {
-        "nop" => Some(TcpOption::Nop),
-        "sackOK" => Some(TcpOption::SackOk),
-        "eol" => Some(TcpOption::Eol),
-        _ => typed_option(text, legacy).filter(|o| canonical(o, text, legacy)),
-    };
-    match typed {
-        Some(o) => o,
-        _ => TcpOption::Other {
-            name: text.split(' ').next().unwrap_or("").to_string(),
-            text: text.to_string(),
-        },
-    }
-}
-
-/// Whether `o` prints back exactly as `text` (numbers without leading zeros, single spaces).
-fn canonical(o: &TcpOption, text: &str, legacy: bool) -> bool {
-    let plain = |w: &str| w == "0" || !w.starts_with('0');
-    match o {
-        TcpOption::Sack { .. } => super::print::option_text(o, legacy) == text,
-        _ => {
-            text.split(' ').all(|w| !w.is_empty() && plain(w))
-                && text.split(' ').count()
-                    == if matches!(o, TcpOption::Timestamp { .. }) {
-                        if legacy {
-                            3
-                        } else {
-                            5
-                        }
-                    } else {
-                        2
-                    }
-                && (!matches!(o, TcpOption::Timestamp { .. })
-                    || legacy
-                    || text.contains(" val ") && text.contains(" ecr "))
-        }
-    }
-}
-
-fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
-    let num = |s: &str| s.parse::<u32>().ok();
-    let mut words = text.split(' ');
-    let name = words.next()?;
-    Some(match name {
-        "nop" => TcpOption::Nop,
-        "eol" => TcpOption::Eol,
-        "sackOK" => TcpOption::SackOk,
-        "mss" => TcpOption::Mss {
-            value: num(words.next()?)?,
-        },
-        "wscale" => TcpOption::Wscale {
-            shift: num(words.next()?)?,
-        },
-        "TS" if !legacy => {
-            let (val, ecr) = (words.nth(1)?, words.nth(1)?);
-            TcpOption::Timestamp {
-                val: num(val)?,
-                ecr: num(ecr)?,
-            }
-        }
-        "timestamp" if legacy => TcpOption::Timestamp {
-            val: num(words.next()?)?,
-            ecr: num(words.next()?)?,
-        },
-        "sack" => {
-            let _count = words.next()?;
-            let blocks_text = words.next()?;
-            let mut blocks = Vec::new();
-            for block in blocks_text
-                .strip_prefix('{')?
-                .strip_suffix('}')?
-                .split("}{")
-            {
-                let (l, r) = block.split_once(':')?;
-                blocks.push((num(l)?, num(r)?));
-            }
-            TcpOption::Sack { blocks }
-        }
-        _ => return None,
+    typed_option(text, legacy).unwrap_or_else(|| TcpOption::Other {
+        name: text.split(' ').next().unwrap_or("").to_string(),
+        text: text.to_string(),
     })
+}
+
+/// A number as tcpdump prints it (no sign, no leading zeros): it prints back the same.
+fn number(s: &str) -> Option<u32> {
+    if s.is_empty() || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    s.bytes().try_fold(0u32, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u32::from(digit))
+    })
+}
+
+/// Position of the first ` > ` (the separator between the endpoints).
+pub fn find_arrow(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    memchr::memchr_iter(b'>', bytes)
+        .find(|&i| {
+            i > 0
+                && bytes.get(i.wrapping_sub(1)) == Some(&b' ')
+                && bytes.get(i.saturating_add(1)) == Some(&b' ')
+        })
+        .map(|i| i.wrapping_sub(1))
+}
+
+/// Position of the last ` > `.
+fn rfind_arrow(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    memchr::memrchr_iter(b'>', bytes)
+        .find(|&i| {
+            i > 0
+                && bytes.get(i.wrapping_sub(1)) == Some(&b' ')
+                && bytes.get(i.saturating_add(1)) == Some(&b' ')
+        })
+        .map(|i| i.wrapping_sub(1))
+}
+
+/// The typed form of an option, only when it prints back exactly as `text`.
+fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
+    if let Some(v) = text.strip_prefix("mss ") {
+        return Some(TcpOption::Mss { value: number(v)? });
+    }
+    if let Some(v) = text.strip_prefix("wscale ") {
+        return Some(TcpOption::Wscale { shift: number(v)? });
+    }
+    let timestamp = if legacy {
+        text.strip_prefix("timestamp ")
+            .and_then(|t| t.split_once(' '))
+    } else {
+        text.strip_prefix("TS val ")
+            .and_then(|t| t.split_once(" ecr "))
+    };
+    if let Some((val, ecr)) = timestamp {
+        return Some(TcpOption::Timestamp {
+            val: number(val)?,
+            ecr: number(ecr)?,
+        });
+    }
+    match text {
+        "nop" => return Some(TcpOption::Nop),
+        "eol" => return Some(TcpOption::Eol),
+        "sackOK" => return Some(TcpOption::SackOk),
+        _ => {}
+    }
+    let (count, blocks_text) = text.strip_prefix("sack ")?.split_once(' ')?;
+    let mut blocks = Vec::new();
+    for block in blocks_text
+        .strip_prefix('{')?
+        .strip_suffix('}')?
+        .split("}{")
+    {
+        let (l, r) = block.split_once(':')?;
+        blocks.push((number(l)?, number(r)?));
+    }
+    (number(count)? as usize == blocks.len()).then_some(TcpOption::Sack { blocks })
 }
