@@ -177,11 +177,15 @@ fn banner(line: &str) -> bool {
         "",
     ];
     let t = line.trim();
-    if STARTS.iter().any(|s| t.starts_with(s)) || t.starts_with("sudo tcpdump") {
-        return true;
+    if !t.starts_with(|c: char| c.is_ascii_digit()) {
+        return STARTS.iter().any(|s| t.starts_with(s)) || t.starts_with("sudo tcpdump");
     }
     // `12 packets captured`, `1 packet received by filter`, `--count`'s `12 packets`.
-    let Some((n, rest)) = t.split_once(' ') else {
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (Some(n), Some(rest)) = (
+        t.get(..digits),
+        t.get(digits..).and_then(|r| r.strip_prefix(' ')),
+    ) else {
         return false;
     };
     let rest = rest

@@ -498,7 +498,8 @@ fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
             .and_then(|t| t.split_once(' '))
     } else {
         text.strip_prefix("TS val ")
-            .and_then(|t| t.split_once(" ecr "))
+            .and_then(|t| t.split_once(' '))
+            .and_then(|(val, rest)| Some((val, rest.strip_prefix("ecr ")?)))
     };
     if let Some((val, ecr)) = timestamp {
         return Some(TcpOption::Timestamp {

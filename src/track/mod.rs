@@ -15,6 +15,7 @@ use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp}
 use conn::{Connection, Numbering};
 use report::{ConnectionSummary, SegmentReport};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Limits that keep memory bounded on any input.
 #[derive(Debug, Clone, Copy)]
@@ -79,23 +80,59 @@ fn key(p: &TcpPacket) -> Key {
     feed(feed(0xcbf2_9ce4_8422_2325, a), b)
 }
 
+/// Maps keyed by connection numbers and endpoint hashes: a multiply-shift hash
+/// with a per-process random key (SipHash would dominate the per-line cost).
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyedHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<KeyedHasher>>;
+
+#[derive(Default)]
+struct KeyedHasher(u64);
+
+/// The per-process key, so that crafted endpoints cannot aim at one bucket.
+fn process_key() -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u64) | 1)
+}
+
+impl Hasher for KeyedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let x = (self.0 ^ n).wrapping_mul(process_key());
+        self.0 = x ^ (x >> 29);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
 /// Follows every connection of a stream of records.
 pub struct Tracker {
     options: Options,
-    by_key: HashMap<Key, Vec<usize>>,
-    conns: HashMap<usize, Connection>,
-    keys: HashMap<usize, Key>,
+    by_key: FastMap<Key, Vec<usize>>,
+    conns: FastMap<usize, Connection>,
+    keys: FastMap<usize, Key>,
     next_id: usize,
     held: VecDeque<Held>,
     out: VecDeque<Item>,
     clock: Clock,
     numbering_hint: Numbering,
     records: u64,
-    last_active: HashMap<usize, u64>,
-    finished_keys: HashSet<Key>,
+    last_active: FastMap<usize, u64>,
+    finished_keys: FastSet<Key>,
     /// The first line each connection is waiting on, ordered (the global minimum holds output).
     waiting: BTreeSet<(u64, usize)>,
-    waiting_of: HashMap<usize, u64>,
+    waiting_of: FastMap<usize, u64>,
 }
 
 impl Default for Tracker {
@@ -108,19 +145,19 @@ impl Tracker {
     pub fn new(options: Options) -> Tracker {
         Tracker {
             options,
-            by_key: HashMap::new(),
-            conns: HashMap::new(),
-            keys: HashMap::new(),
+            by_key: FastMap::default(),
+            conns: FastMap::default(),
+            keys: FastMap::default(),
             next_id: 0,
             held: VecDeque::new(),
             out: VecDeque::new(),
             clock: Clock::default(),
             numbering_hint: Numbering::Unknown,
             records: 0,
-            last_active: HashMap::new(),
-            finished_keys: HashSet::new(),
+            last_active: FastMap::default(),
+            finished_keys: FastSet::default(),
             waiting: BTreeSet::new(),
-            waiting_of: HashMap::new(),
+            waiting_of: FastMap::default(),
         }
     }
 
