@@ -266,17 +266,14 @@ fn explain_input(
     if live {
         // A reader thread, so that a pause in the input can be noticed and held
         // lines released after `hold`.
-        let (tx, rx) = mpsc::sync_channel::<io::Result<String>>(1024);
+        let (tx, rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, bool)>>(1024);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(input);
             let mut buf = Vec::new();
             loop {
                 match read_line(&mut reader, &mut buf) {
-                    Ok(Some(_)) => {
-                        if tx
-                            .send(Ok(String::from_utf8_lossy(&buf).into_owned()))
-                            .is_err()
-                        {
+                    Ok(Some(cut)) => {
+                        if tx.send(Ok((buf.clone(), cut))).is_err() {
                             return;
                         }
                     }
@@ -294,7 +291,8 @@ fn explain_input(
             }
             match rx.recv_timeout(hold) {
                 Ok(line) => {
-                    explainer.push_line(&line?);
+                    let (bytes, cut) = line?;
+                    explainer.push_read_line(&bytes, cut);
                     drain(&mut explainer, out)?;
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -308,8 +306,8 @@ fn explain_input(
     } else {
         let mut reader = BufReader::with_capacity(1 << 16, input);
         let mut buf = Vec::new();
-        while let Some(_cut) = read_line(&mut reader, &mut buf)? {
-            explainer.push_line(&crate::reader::decode(&buf));
+        while let Some(cut) = read_line(&mut reader, &mut buf)? {
+            explainer.push_read_line(&buf, cut);
             drain(&mut explainer, out)?;
             if interrupted.load(Ordering::Relaxed) {
                 break;

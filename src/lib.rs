@@ -104,6 +104,29 @@ impl Explainer {
         }
     }
 
+    /// Feeds a line that was cut at [`reader::MAX_LINE`] bytes: it is reported as
+    /// a diagnostic instead of being read short.
+    pub fn push_cut_line(&mut self, line: &str) {
+        if let Some(record) = self.assembler.push_cut_line(line) {
+            self.tracker.feed(record);
+        }
+    }
+
+    /// Feeds a line as [`reader::read_line`] returned it (`cut`: longer than the limit).
+    pub fn push_read_line(&mut self, bytes: &[u8], cut: bool) {
+        let text = reader::decode(bytes);
+        if cut {
+            self.push_cut_line(&text);
+        } else {
+            self.push_line(&text);
+        }
+    }
+
+    /// Number of input lines fed so far.
+    pub fn lines_seen(&self) -> u64 {
+        self.assembler.lines_seen()
+    }
+
     /// Feeds one record that was read elsewhere.
     pub fn push_record(&mut self, record: Record) {
         self.tracker.feed(record);

@@ -1,0 +1,116 @@
+"""Explains TCP conversations from tcpdump's text output, line by line.
+
+The engine is written in Rust; this package is its Python face.
+
+>>> import tcpexplain
+>>> trace = tcpexplain.explain(
+...     "12:43:46.905723 IP 10.0.0.1.41334 > 10.0.0.2.80: Flags [S], seq 100, win 14600, length 0\\n"
+...     "12:43:46.905751 IP 10.0.0.2.80 > 10.0.0.1.41334: Flags [S.], seq 900, ack 101, win 14480, length 0\\n"
+...     "12:43:46.905987 IP 10.0.0.1.41334 > 10.0.0.2.80: Flags [.], ack 901, win 115, length 0\\n"
+... )
+>>> [s.state for s in trace.segments][-1]
+{'client': 'ESTABLISHED', 'server': 'ESTABLISHED'}
+>>> trace.connections[0].handshake
+'complete'
+
+Entry points:
+
+- :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`;
+- :func:`stream` explains lines as they arrive (a pipe from ``tcpdump -l``);
+- :func:`parse_line` reads one line into its record, or raises :class:`ParseError`;
+- :class:`Explainer` is the engine itself, one line at a time.
+
+In notebooks, :class:`Trace`, :class:`Connection` and :class:`Segment` show
+as tables with the ladder diagram (HTML, no script).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Union
+
+from . import _tcpexplain
+from ._stream import stream
+from ._tcpexplain import (
+    Connection,
+    Diagnostic,
+    Explainer,
+    OtherLine,
+    ParseError,
+    Segment,
+    __version__,
+)
+from ._trace import Item, Trace
+
+__all__ = [
+    "Connection",
+    "Diagnostic",
+    "Explainer",
+    "Item",
+    "OtherLine",
+    "ParseError",
+    "Segment",
+    "Trace",
+    "__version__",
+    "explain",
+    "explain_file",
+    "parse_line",
+    "stream",
+]
+
+
+def explain(text: Union[str, bytes]) -> Trace:
+    """Explains a whole tcpdump text output.
+
+    ``text`` is ``str``, or ``bytes`` (decoded as UTF-8, invalid bytes
+    replaced). Lines that cannot be read are not errors: they are kept in
+    :attr:`Trace.diagnostics`. The work is done without the GIL, and Ctrl-C
+    interrupts it.
+
+    >>> trace = explain(
+    ...     "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0\\n"
+    ...     "12:00:00.000001 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq ?\\n"
+    ... )
+    >>> trace.segments[0].client_state, trace.segments[0].server_state
+    ('SYN_SENT', 'SYN_RECEIVED')
+    >>> trace.diagnostics[0].line, trace.diagnostics[0].column, trace.diagnostics[0].expected
+    (2, 58, '`, win N`')
+    """
+    return Trace(_tcpexplain.explain(text))
+
+
+def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
+    """Reads and explains a file of tcpdump text output (e.g. ``tcpdump -nn -r x.pcap > dump.txt``).
+
+    Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
+    file cannot be read. The file is read and explained without the GIL, in
+    chunks, and Ctrl-C interrupts it.
+
+    >>> explain_file("no/such/dump.txt")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] No such file or directory: 'no/such/dump.txt'
+    """
+    return Trace(_tcpexplain.explain_file(path))
+
+
+def parse_line(text: Union[str, bytes]) -> Dict[str, Any]:
+    """Parses one line of tcpdump output into its record, as a dict.
+
+    The dict is the record model as the Rust engine serialises it: ``type``
+    (``"tcp"``, ``"other"`` or ``"banner"``) and that kind's fields. TCP
+    records also carry ``flag_letters`` (the flags as tcpdump prints them;
+    ``flags`` itself is the bit set). Raises :class:`ParseError` (a
+    :class:`ValueError`) with ``line``, ``column`` and ``expected`` when the
+    line cannot be read.
+
+    >>> record = parse_line("12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0")
+    >>> record["type"], record["src"], record["flag_letters"], record["length"]
+    ('tcp', {'host': '10.0.0.1', 'port': '5000'}, 'S', 0)
+    >>> try:
+    ...     parse_line("12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq x")
+    ... except ParseError as e:
+    ...     print(e.column, e.expected)
+    58 `, win N`
+    """
+    return _tcpexplain.parse_line(text)

@@ -1,0 +1,301 @@
+"""The API's contract: parse_line, errors, the typed objects, tables, the low-level Explainer."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+import tcpexplain
+import tcpexplain._stream
+import tcpexplain._trace
+from conftest import ARTICLE
+
+SYN = "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0"
+
+
+def test_parse_line_gives_the_record() -> None:
+    record = tcpexplain.parse_line(SYN)
+    assert record["type"] == "tcp"
+    assert record["src"] == {"host": "10.0.0.1", "port": "5000"}
+    assert record["dst"] == {"host": "10.0.0.2", "port": "80"}
+    assert record["flag_letters"] == "S"
+    assert record["seq"] == {"first": 1, "last": None}
+    assert record["win"] == 100
+    assert record["length"] == 0
+    # A trailing newline (as from a file) is fine; bytes too.
+    assert tcpexplain.parse_line(SYN + "\n") == record
+    assert tcpexplain.parse_line(SYN.encode()) == record
+
+
+def test_parse_line_reads_one_record() -> None:
+    with pytest.raises(ValueError, match="one record"):
+        tcpexplain.parse_line(SYN + "\n" + SYN)
+
+
+def test_parse_line_other_kinds() -> None:
+    udp = tcpexplain.parse_line("12:00:00.000000 IP 10.0.0.1.53 > 10.0.0.2.5353: UDP, length 12")
+    assert udp["type"] == "other"
+    assert udp["protocol"] == "UDP"
+    banner = tcpexplain.parse_line("listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes")
+    assert banner["type"] == "banner"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "this is not tcpdump output",
+        "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq x",
+        "12:00:00.000000 IP 10.0.0.1.5000 > : Flags [S], seq 1, win 1, length 0",
+        "",
+    ],
+)
+def test_parse_line_raises_parse_error(garbage: str) -> None:
+    with pytest.raises(tcpexplain.ParseError) as info:
+        tcpexplain.parse_line(garbage)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert err.line == 1
+    assert isinstance(err.column, int) and err.column >= 1
+    assert isinstance(err.expected, str) and err.expected
+    assert err.text == garbage
+    assert f"column {err.column}" in str(err)
+    assert err.expected in str(err)
+
+
+def test_parse_error_points_at_the_bad_column() -> None:
+    line = "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq x"
+    with pytest.raises(tcpexplain.ParseError) as info:
+        tcpexplain.parse_line(line)
+    # The column is 1-based and at or before the unreadable `x`.
+    assert 1 <= info.value.column <= line.index("x") + 1
+    assert info.value.column > line.index("Flags")
+
+
+def test_explain_file_missing_path_raises_file_not_found(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(FileNotFoundError) as info:
+        tcpexplain.explain_file(missing)
+    assert info.value.filename == str(missing)
+    assert info.value.errno == 2
+
+
+def test_explain_file_on_a_directory_raises_os_error(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        tcpexplain.explain_file(tmp_path)
+
+
+def test_explain_rejects_other_types() -> None:
+    with pytest.raises(TypeError):
+        tcpexplain.explain(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tcpexplain.parse_line(None)  # type: ignore[arg-type]
+
+
+def test_unreadable_lines_become_diagnostics() -> None:
+    bad = "12:00:00.000001 IP 10.0.0.1.5000 > : Flags [S], seq 1, win 1, length 0"
+    trace = tcpexplain.explain(f"{SYN}\n{bad}\n{SYN.replace('seq 1', 'seq 5')}\n")
+    (diag,) = trace.diagnostics
+    assert diag.type == "unparsed"
+    assert diag.line == 2
+    assert diag.column >= 1
+    assert diag.expected
+    assert diag.text == bad
+    assert diag.to_dict() == {
+        "type": "unparsed",
+        "line": 2,
+        "column": diag.column,
+        "expected": diag.expected,
+        "text": bad,
+    }
+    err = diag.to_error()
+    assert isinstance(err, tcpexplain.ParseError)
+    assert (err.line, err.column, err.expected) == (2, diag.column, diag.expected)
+    assert [s.line for s in trace.segments] == [1, 3]
+
+
+def test_empty_input() -> None:
+    trace = tcpexplain.explain("")
+    assert len(trace) == 0
+    assert trace.lines == 0
+    assert trace.segments == [] and trace.connections == [] and trace.diagnostics == []
+    assert trace.to_dicts() == []
+    assert trace.to_jsonl() == ""
+
+
+def test_items_are_in_output_order_and_typed(article: Path) -> None:
+    trace = tcpexplain.explain_file(article / "close3.txt")
+    kinds = [item.type for item in trace]
+    assert kinds == ["segment"] * 10 + ["connection"]
+    assert len(trace) == 11
+    assert isinstance(trace.items[0], tcpexplain.Segment)
+    assert isinstance(trace.items[-1], tcpexplain.Connection)
+    seg = trace.segments[3]
+    assert (seg.line, seg.from_, seg.flags, seg.seq, seg.ack, seg.len) == (4, "client", "P.", 1, 1, 3)
+    assert (seg.seq_raw, seg.ack_raw) == (3255498565, 4195434199)
+    assert seg.raw.startswith("4 12:43:46.906031 IP 172.16.196.142.41334 > ")
+    assert seg.record["type"] == "tcp"
+    assert seg.record["flag_letters"] == "P."
+    assert seg.record["length"] == 3
+    assert seg.to_dict()["from"] == "client"
+    assert "from_" not in seg.to_dict()
+    assert repr(seg).startswith("Segment(line=4, conn=0, from_='client', flags='P.'")
+    conn = trace.connection(0)
+    assert conn.to_dict() == trace.connections[0].to_dict()
+    assert repr(conn).startswith("Connection(conn=0, ")
+    with pytest.raises(KeyError):
+        trace.connection(99)
+
+
+def test_to_dicts_rows(article: Path) -> None:
+    trace = tcpexplain.explain_file(article / "close3.txt")
+    rows = trace.to_dicts()
+    assert len(rows) == 10
+    assert list(rows[0]) == list(tcpexplain._trace.COLUMNS)
+    row = rows[8]
+    assert row["line"] == 9
+    assert row["from"] == "client"
+    assert row["flags"] == "F."
+    assert (row["client_state"], row["server_state"]) == ("LAST_ACK", "TIME_WAIT")
+    assert row["events"] == "fin_acks_fin"
+    assert rows[0]["ack"] is None
+    assert rows[0]["events"] == ""
+    assert isinstance(row["time"], float)
+
+
+def test_to_pandas_types_and_values(article: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    trace = tcpexplain.explain_file(article / "close4.txt")
+    df = trace.to_pandas()
+    assert list(df.columns) == list(tcpexplain._trace.COLUMNS)
+    assert len(df) == 11
+    dtypes = {name: str(dtype) for name, dtype in df.dtypes.items()}
+    assert dtypes["line"] == dtypes["conn"] == dtypes["len"] == "int64"
+    for name in ("seq", "ack", "seq_raw", "ack_raw", "window"):
+        assert dtypes[name] == "Int64", name
+    assert dtypes["time"] == "float64"
+    for name in ("from", "flags", "client_state", "server_state", "events"):
+        assert dtypes[name] == "category", name
+    # Values equal the rows of to_dicts() (None ↔ <NA>).
+    for record, row in zip(df.to_dict("records"), trace.to_dicts()):
+        for key, value in row.items():
+            got = record[key]
+            if value is None:
+                assert got is None or got is pd.NA or (isinstance(got, float) and math.isnan(got)), key
+            else:
+                assert got == value, key
+    assert df.loc[df.line == 10, "server_state"].item() == "LAST_ACK"
+    assert df["seq"].isna().sum() == sum(1 for s in trace.segments if s.seq is None)
+    assert (df["from"] == "client").sum() == 6
+
+
+def test_to_pandas_picks_columns(article: Path) -> None:
+    pytest.importorskip("pandas")
+    trace = tcpexplain.explain_file(article / "close3.txt")
+    df = trace.to_pandas(columns=["server_state", "line"])
+    assert list(df.columns) == ["server_state", "line"]
+    assert df.iloc[8].tolist() == ["TIME_WAIT", 9]
+    full = trace.to_pandas()
+    assert df["line"].tolist() == full["line"].tolist()
+    with pytest.raises(ValueError, match="unknown columns"):
+        trace.to_pandas(columns=["line", "from_"])
+
+
+def test_to_pandas_without_timestamps_gives_nan_time() -> None:
+    pytest.importorskip("pandas")
+    trace = tcpexplain.explain(
+        "IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0\n"
+        "IP 10.0.0.2.80 > 10.0.0.1.5000: Flags [S.], seq 9, ack 2, win 100, length 0\n"
+    )
+    df = trace.to_pandas()
+    assert df["time"].isna().all()
+    assert [s.time for s in trace.segments] == [None, None]
+
+
+def test_to_pandas_names_pandas_when_missing(monkeypatch: pytest.MonkeyPatch, article: Path) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    trace = tcpexplain.explain_file(article / "close3.txt")
+    with pytest.raises(ImportError, match="pip install pandas"):
+        trace.to_pandas()
+    assert len(trace.to_dicts()) == 10  # still fine without pandas
+
+
+def test_low_level_explainer(article: Path) -> None:
+    explainer = tcpexplain.Explainer()
+    items = []
+    for line in (article / "close3.txt").read_text().splitlines(keepends=True):
+        explainer.push_line(line)
+        while True:
+            item = explainer.next_item()
+            if item is None:
+                break
+            items.append(item)
+    assert explainer.next_item() is None
+    explainer.finish()
+    items.extend(explainer.drain())
+    assert explainer.lines == 10
+    batch = tcpexplain.explain_file(article / "close3.txt")
+    assert [i.to_dict() for i in items] == [i.to_dict() for i in batch.items]
+
+
+def test_explainer_push_splits_text_holding_several_lines(article: Path) -> None:
+    explainer = tcpexplain.Explainer()
+    items = explainer.push((article / "closing.txt").read_text())
+    explainer.finish()
+    items += explainer.drain()
+    assert explainer.lines == 4
+    assert [i.to_dict() for i in items] == [
+        i.to_dict() for i in tcpexplain.explain_file(article / "closing.txt").items
+    ]
+
+
+def test_crlf_and_invalid_utf8_are_read_like_the_cli() -> None:
+    bad = b"12:00:00.000001 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq \xff\xfe, win 1, length 0"
+    trace = tcpexplain.explain((SYN + "\r\n").encode() + bad + b"\r\n")
+    assert trace.segments[0].flags == "S"
+    assert trace.segments[0].raw == SYN
+    (diag,) = trace.diagnostics
+    assert diag.text == bad.decode("utf-8", errors="replace")
+
+
+def test_objects_outlive_their_trace(article: Path) -> None:
+    seg = tcpexplain.explain_file(article / "close3.txt").segments[8]
+    import gc
+
+    gc.collect()
+    assert seg.state == {"client": "LAST_ACK", "server": "TIME_WAIT"}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [tcpexplain, tcpexplain._trace, tcpexplain._stream],
+    ids=lambda m: m.__name__,
+)
+def test_docstring_examples(module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # the examples name relative paths that must not exist
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_stub_and_marker_are_installed() -> None:
+    package = Path(tcpexplain.__file__).parent
+    assert (package / "py.typed").is_file()
+    stub = (package / "_tcpexplain.pyi").read_text()
+    for name in ("class Segment", "class Connection", "class ParseError", "def explain_file", "def cli_main"):
+        assert name in stub
+    native = tcpexplain._tcpexplain
+    assert native.__name__ == "tcpexplain._tcpexplain"
+    assert os.path.basename(native.__file__).startswith("_tcpexplain")

@@ -1,0 +1,1702 @@
+//! The Python face (`tcpexplain._tcpexplain`), built by maturin with the `python` feature.
+//!
+//! This native module is private: the package in `python/tcpexplain/` is the
+//! public API and wraps it. Everything here is a thin layer over
+//! [`crate::Explainer`] and the renderers:
+//!
+//! - [`TraceData`] holds the explained items of a whole text, shared (one
+//!   `Arc`) by the [`Segment`], [`Connection`], [`Diagnostic`] and [`OtherLine`]
+//!   objects made from it, so that those objects cost a pointer and an index.
+//! - Whole texts are read in chunks of [`CHUNK`] lines with the GIL released;
+//!   between chunks the GIL is taken back to let Python handle signals (Ctrl-C).
+//! - Table columns for pandas are built in one pass into native buffers
+//!   (`bytearray`s that numpy reads without a copy per value).
+//! - HTML for notebooks reuses [`document::html_table`] and [`diagram::svg`];
+//!   every string from the input is escaped and there is no script.
+
+use crate::model::{Banner, Diagnostic as ParseDiagnostic, Record, RecordKind};
+use crate::reader::read_line;
+use crate::render::{self, diagram, document, jsonl, text as text_render, ConnectionView};
+use crate::track::report::{ConnectionSummary, SegmentReport};
+use crate::track::Item;
+use crate::Explainer as Engine;
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Lines explained per stretch without the GIL; signals are checked between stretches.
+const CHUNK: usize = 1 << 16;
+
+pyo3::create_exception!(
+    tcpexplain,
+    ParseError,
+    PyValueError,
+    "A line that tcpdump's grammar cannot read.\n\nAttributes: `line` (1-based), `column` (1-based, in characters), `expected` (what the grammar expected there) and `text` (the line)."
+);
+
+// ---------------------------------------------------------------------------
+// Conversions
+
+/// A JSON value as the Python object `json.loads` would give.
+fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_bound_py_any(py)?,
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                u.into_bound_py_any(py)?
+            } else if let Some(i) = n.as_i64() {
+                i.into_bound_py_any(py)?
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)?
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(a) => {
+            let list = PyList::empty(py);
+            for x in a {
+                list.append(json_to_py(py, x)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(m) => {
+            let dict = PyDict::new(py);
+            for (k, x) in m {
+                dict.set_item(k, json_to_py(py, x)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+fn serde_to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    json_to_py(py, &value)
+}
+
+/// A serde enum's name (`"four_way"`, `"client"`, ...).
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn states_dict<'py>(
+    py: Python<'py>,
+    states: &crate::track::report::States,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("client", states.client.name())?;
+    d.set_item("server", states.server.name())?;
+    Ok(d)
+}
+
+fn parse_error(py: Python<'_>, d: &ParseDiagnostic) -> PyErr {
+    let err = ParseError::new_err(d.to_string());
+    let value = err.value(py);
+    let _ = value.setattr("line", d.line);
+    let _ = value.setattr("column", d.column);
+    let _ = value.setattr("expected", d.expected.as_str());
+    let _ = value.setattr("text", d.text.as_str());
+    err
+}
+
+/// An OS error as Python's `OSError(errno, strerror, filename)`, which Python
+/// turns into the matching subclass (`FileNotFoundError`, `IsADirectoryError`, ...).
+fn os_error(e: &io::Error, path: &Path) -> PyErr {
+    match e.raw_os_error() {
+        Some(code) => {
+            let message = e.to_string();
+            let suffix = format!(" (os error {code})");
+            let strerror = message
+                .strip_suffix(&suffix)
+                .unwrap_or(&message)
+                .to_string();
+            PyOSError::new_err((code, strerror, path.display().to_string()))
+        }
+        None => PyOSError::new_err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Text from a `str` or `bytes` object (bytes decoded as UTF-8, invalid bytes replaced).
+fn text_of<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, str>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Cow::Owned(s.to_cow()?.into_owned()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(String::from_utf8_lossy(b.as_bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "expected str or bytes, not {}",
+        obj.get_type().name()?
+    )))
+}
+
+/// A string as Python's `repr()` writes it.
+fn pr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len().saturating_add(2));
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+fn pr_opt(s: Option<&str>) -> String {
+    s.map_or_else(|| "None".to_string(), pr)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Items as Python objects
+
+/// One item of a shared list.
+#[derive(Clone)]
+struct At {
+    items: Arc<Vec<Item>>,
+    index: usize,
+}
+
+impl At {
+    fn item(&self) -> PyResult<&Item> {
+        self.items
+            .get(self.index)
+            .ok_or_else(|| PyValueError::new_err("item out of range"))
+    }
+
+    fn report(&self) -> PyResult<&SegmentReport> {
+        match self.item()? {
+            Item::Line {
+                report: Some(r), ..
+            } => Ok(r),
+            _ => Err(PyValueError::new_err("not a segment")),
+        }
+    }
+
+    fn summary(&self) -> PyResult<&ConnectionSummary> {
+        match self.item()? {
+            Item::Connection(s) => Ok(s),
+            _ => Err(PyValueError::new_err("not a connection")),
+        }
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &jsonl::value(self.item()?))
+    }
+}
+
+/// The item at `index` as the matching Python object.
+fn wrap_item(py: Python<'_>, items: &Arc<Vec<Item>>, index: usize) -> PyResult<Py<PyAny>> {
+    let at = At {
+        items: Arc::clone(items),
+        index,
+    };
+    match items.get(index) {
+        Some(Item::Connection(_)) => Connection { at }.into_py_any(py),
+        Some(Item::Line {
+            report: Some(_), ..
+        }) => Segment { at }.into_py_any(py),
+        Some(Item::Line { record, .. }) if matches!(record.kind, RecordKind::Unparsed(_)) => {
+            Diagnostic { at }.into_py_any(py)
+        }
+        Some(Item::Line { .. }) => OtherLine { at }.into_py_any(py),
+        None => Err(PyValueError::new_err("item out of range")),
+    }
+}
+
+fn wrap_owned(py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
+    wrap_item(py, &Arc::new(vec![item]), 0)
+}
+
+/// Wraps the items of `items` whose index passes `keep`.
+fn wrap_where(
+    py: Python<'_>,
+    items: &Arc<Vec<Item>>,
+    keep: impl Fn(&Item) -> bool,
+) -> PyResult<Py<PyList>> {
+    let list = PyList::empty(py);
+    for (i, item) in items.iter().enumerate() {
+        if keep(item) {
+            list.append(wrap_item(py, items, i)?)?;
+        }
+    }
+    Ok(list.unbind())
+}
+
+fn is_segment(item: &Item) -> bool {
+    matches!(
+        item,
+        Item::Line {
+            report: Some(_),
+            ..
+        }
+    )
+}
+
+fn is_connection(item: &Item) -> bool {
+    matches!(item, Item::Connection(_))
+}
+
+fn is_unparsed(item: &Item) -> bool {
+    matches!(item, Item::Line { report: None, record } if matches!(record.kind, RecordKind::Unparsed(_)))
+}
+
+fn is_other(item: &Item) -> bool {
+    matches!(item, Item::Line { report: None, record } if !matches!(record.kind, RecordKind::Unparsed(_)))
+}
+
+fn mimebundle<'py>(py: Python<'py>, plain: String, html: String) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("text/plain", plain)?;
+    d.set_item("text/html", html)?;
+    Ok(d)
+}
+
+/// One explained TCP segment: the fields of the JSON Lines `"segment"` object.
+///
+/// `from_` is the JSON field `from` (a Python keyword); `to_dict()` returns the
+/// JSON Lines object exactly, with the key `"from"`.
+#[pyclass(module = "tcpexplain", frozen)]
+pub struct Segment {
+    at: At,
+}
+
+#[pymethods]
+impl Segment {
+    /// Always `"segment"` (the JSON Lines `type`).
+    #[getter(r#type)]
+    fn kind(&self) -> &'static str {
+        "segment"
+    }
+    /// 1-based input line (the record's first line).
+    #[getter]
+    fn line(&self) -> PyResult<u64> {
+        Ok(self.at.report()?.line)
+    }
+    /// 0-based connection number, in order of first appearance.
+    #[getter]
+    fn conn(&self) -> PyResult<usize> {
+        Ok(self.at.report()?.conn)
+    }
+    /// `"client"` or `"server"`: who sent the segment (JSON field `from`).
+    #[getter]
+    fn from_(&self) -> PyResult<&'static str> {
+        Ok(self.at.report()?.from.name())
+    }
+    #[getter]
+    fn flags(&self) -> PyResult<String> {
+        Ok(self.at.report()?.flags.clone())
+    }
+    #[getter]
+    fn seq(&self) -> PyResult<Option<u32>> {
+        Ok(self.at.report()?.seq)
+    }
+    #[getter]
+    fn ack(&self) -> PyResult<Option<u32>> {
+        Ok(self.at.report()?.ack)
+    }
+    #[getter]
+    fn seq_raw(&self) -> PyResult<Option<u32>> {
+        Ok(self.at.report()?.seq_raw)
+    }
+    #[getter]
+    fn ack_raw(&self) -> PyResult<Option<u32>> {
+        Ok(self.at.report()?.ack_raw)
+    }
+    #[getter]
+    fn len(&self) -> PyResult<u32> {
+        Ok(self.at.report()?.len)
+    }
+    #[getter]
+    fn window(&self) -> PyResult<Option<u64>> {
+        Ok(self.at.report()?.window)
+    }
+    #[getter]
+    fn time(&self) -> PyResult<Option<f64>> {
+        Ok(self.at.report()?.time)
+    }
+    /// Events on this line: dicts with a `"kind"` (and `count`, `of_line`, `seconds`, `note` when known).
+    #[getter]
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        serde_to_py(py, &self.at.report()?.events)
+    }
+    /// The event kinds, in order.
+    #[getter]
+    fn event_kinds(&self) -> PyResult<Vec<&'static str>> {
+        Ok(self
+            .at
+            .report()?
+            .events
+            .iter()
+            .map(|e| e.kind.name())
+            .collect())
+    }
+    #[getter]
+    fn acked<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        serde_to_py(py, &self.at.report()?.acked)
+    }
+    #[getter]
+    fn transitions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        serde_to_py(py, &self.at.report()?.transitions)
+    }
+    /// Both ends' states after this line: `{"client": ..., "server": ...}`.
+    #[getter]
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        states_dict(py, &self.at.report()?.state)
+    }
+    #[getter]
+    fn client_state(&self) -> PyResult<&'static str> {
+        Ok(self.at.report()?.state.client.name())
+    }
+    #[getter]
+    fn server_state(&self) -> PyResult<&'static str> {
+        Ok(self.at.report()?.state.server.name())
+    }
+    #[getter]
+    fn offer<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        serde_to_py(py, &self.at.report()?.offer)
+    }
+    #[getter]
+    fn peer_fin_unacked(&self) -> PyResult<Option<u64>> {
+        Ok(self.at.report()?.peer_fin_unacked)
+    }
+    #[getter]
+    fn handshake_rtt(&self) -> PyResult<Option<f64>> {
+        Ok(self.at.report()?.handshake_rtt)
+    }
+    #[getter]
+    fn notes(&self) -> PyResult<Vec<String>> {
+        Ok(self.at.report()?.notes.clone())
+    }
+    /// The explanation.
+    #[getter]
+    fn text(&self) -> PyResult<String> {
+        Ok(self.at.report()?.text.clone())
+    }
+    /// The input line(s) as read.
+    #[getter]
+    fn raw(&self) -> PyResult<String> {
+        match self.at.item()? {
+            Item::Line { record, .. } => Ok(record.text.clone()),
+            Item::Connection(_) => Ok(String::new()),
+        }
+    }
+    /// The parsed record, as a dict (what `parse_line()` gives for the line).
+    #[getter]
+    fn record<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.at.item()? {
+            Item::Line { record, .. } => kind_to_py(py, &record_kind(record)),
+            Item::Connection(_) => Ok(py.None().into_bound(py)),
+        }
+    }
+    /// The JSON Lines object of this segment, exactly (`"type": "segment"`, key `"from"`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.at.to_dict(py)
+    }
+    fn to_html(&self) -> PyResult<String> {
+        let item = self.at.item()?;
+        let r = self.at.report()?;
+        let raw = match item {
+            Item::Line { record, .. } => record.text.as_str(),
+            Item::Connection(_) => "",
+        };
+        Ok(format!(
+            "<div class=\"tcpexplain\">{STYLE}<div class=\"raw\">{}</div>{}</div>",
+            document::escape(raw),
+            document::html_table(&[r])
+        ))
+    }
+    #[pyo3(signature = (include = None, exclude = None))]
+    fn _repr_mimebundle_<'py>(
+        &self,
+        py: Python<'py>,
+        include: Option<&Bound<'py, PyAny>>,
+        exclude: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let _ = (include, exclude);
+        mimebundle(py, item_text(self.at.item()?), self.to_html()?)
+    }
+    fn __repr__(&self) -> PyResult<String> {
+        let r = self.at.report()?;
+        let opt = |v: Option<u32>| v.map_or("None".to_string(), |v| v.to_string());
+        Ok(format!(
+            "Segment(line={}, conn={}, from_={}, flags={}, seq={}, ack={}, len={}, state={{'client': {}, 'server': {}}})",
+            r.line,
+            r.conn,
+            pr(r.from.name()),
+            pr(&r.flags),
+            opt(r.seq),
+            opt(r.ack),
+            r.len,
+            pr(r.state.client.name()),
+            pr(r.state.server.name())
+        ))
+    }
+}
+
+/// A connection's summary: the fields of the JSON Lines `"connection"` object.
+///
+/// `segments` is the count of segments (as in the JSON); `get_segments()`
+/// returns the `Segment` objects when the connection came from a `Trace`.
+#[pyclass(module = "tcpexplain", frozen)]
+pub struct Connection {
+    at: At,
+}
+
+impl Connection {
+    fn reports(&self) -> PyResult<Vec<&SegmentReport>> {
+        let id = self.at.summary()?.conn;
+        Ok(self
+            .at
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Line {
+                    report: Some(r), ..
+                } if r.conn == id => Some(r.as_ref()),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+#[pymethods]
+impl Connection {
+    /// Always `"connection"` (the JSON Lines `type`).
+    #[getter(r#type)]
+    fn kind(&self) -> &'static str {
+        "connection"
+    }
+    #[getter]
+    fn conn(&self) -> PyResult<usize> {
+        Ok(self.at.summary()?.conn)
+    }
+    #[getter]
+    fn client(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.client.clone())
+    }
+    #[getter]
+    fn server(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.server.clone())
+    }
+    #[getter]
+    fn roles_inferred(&self) -> PyResult<bool> {
+        Ok(self.at.summary()?.roles_inferred)
+    }
+    #[getter]
+    fn first_line(&self) -> PyResult<u64> {
+        Ok(self.at.summary()?.first_line)
+    }
+    #[getter]
+    fn last_line(&self) -> PyResult<u64> {
+        Ok(self.at.summary()?.last_line)
+    }
+    /// Number of segments (see `get_segments()` for the segments themselves).
+    #[getter(segments)]
+    fn segment_count(&self) -> PyResult<u64> {
+        Ok(self.at.summary()?.segments)
+    }
+    #[getter]
+    fn duration(&self) -> PyResult<Option<f64>> {
+        Ok(self.at.summary()?.duration)
+    }
+    #[getter]
+    fn bytes_client(&self) -> PyResult<u64> {
+        Ok(self.at.summary()?.bytes_client)
+    }
+    #[getter]
+    fn bytes_server(&self) -> PyResult<u64> {
+        Ok(self.at.summary()?.bytes_server)
+    }
+    #[getter]
+    fn handshake(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.handshake.clone())
+    }
+    #[getter]
+    fn handshake_rtt(&self) -> PyResult<Option<f64>> {
+        Ok(self.at.summary()?.handshake_rtt)
+    }
+    /// `three_way`, `four_way`, `simultaneous`, `reset`, `refused`, `half_closed` or `open`.
+    #[getter]
+    fn teardown(&self) -> PyResult<String> {
+        Ok(serde_name(&self.at.summary()?.teardown))
+    }
+    /// `"client"`, `"server"`, `"both"` or None.
+    #[getter]
+    fn closed_by(&self) -> PyResult<Option<String>> {
+        Ok(self.at.summary()?.closed_by.map(|c| serde_name(&c)))
+    }
+    #[getter]
+    fn final_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        states_dict(py, &self.at.summary()?.final_state)
+    }
+    #[getter]
+    fn time_wait(&self) -> PyResult<Vec<&'static str>> {
+        Ok(self
+            .at
+            .summary()?
+            .time_wait
+            .iter()
+            .map(|r| r.name())
+            .collect())
+    }
+    #[getter]
+    fn conn_state(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.conn_state.clone())
+    }
+    #[getter]
+    fn history(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.history.clone())
+    }
+    /// Count of each event kind.
+    #[getter]
+    fn events(&self) -> PyResult<std::collections::BTreeMap<String, u32>> {
+        Ok(self.at.summary()?.events.clone())
+    }
+    #[getter]
+    fn vantage(&self) -> PyResult<Option<String>> {
+        Ok(self.at.summary()?.vantage.clone())
+    }
+    #[getter]
+    fn evicted(&self) -> PyResult<bool> {
+        Ok(self.at.summary()?.evicted)
+    }
+    #[getter]
+    fn text(&self) -> PyResult<String> {
+        Ok(self.at.summary()?.text.clone())
+    }
+    /// The segments of this connection, in input order (empty for a connection
+    /// that came from `stream()`, which keeps no history).
+    fn get_segments(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let id = self.at.summary()?.conn;
+        wrap_where(
+            py,
+            &self.at.items,
+            |item| matches!(item, Item::Line { report: Some(r), .. } if r.conn == id),
+        )
+    }
+    /// The JSON Lines object of this connection, exactly (`"type": "connection"`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.at.to_dict(py)
+    }
+    /// HTML: ladder diagram (SVG), table of lines and summary. `head`/`tail`
+    /// rows are kept when there are more; `head=None` keeps every row.
+    #[pyo3(signature = (head = Some(20), tail = 20), text_signature = "(self, /, head=20, tail=20)")]
+    fn to_html(&self, head: Option<usize>, tail: usize) -> PyResult<String> {
+        let summary = self.at.summary()?;
+        let view = ConnectionView {
+            segments: self.reports()?,
+            summary: Some(summary),
+        };
+        let cut = head.map(|head| Cut { head, tail });
+        Ok(format!(
+            "<div class=\"tcpexplain\">{STYLE}{}</div>",
+            connection_html(&view, summary.conn, cut)
+        ))
+    }
+    #[pyo3(signature = (include = None, exclude = None))]
+    fn _repr_mimebundle_<'py>(
+        &self,
+        py: Python<'py>,
+        include: Option<&Bound<'py, PyAny>>,
+        exclude: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let _ = (include, exclude);
+        mimebundle(
+            py,
+            item_text(self.at.item()?),
+            self.to_html(Some(HEAD), TAIL)?,
+        )
+    }
+    fn __repr__(&self) -> PyResult<String> {
+        let s = self.at.summary()?;
+        Ok(format!(
+            "Connection(conn={}, client={}, server={}, segments={}, teardown={}, closed_by={}, final_state={{'client': {}, 'server': {}}})",
+            s.conn,
+            pr(&s.client),
+            pr(&s.server),
+            s.segments,
+            pr(&serde_name(&s.teardown)),
+            pr_opt(s.closed_by.map(|c| serde_name(&c)).as_deref()),
+            pr(s.final_state.client.name()),
+            pr(s.final_state.server.name())
+        ))
+    }
+}
+
+/// A line that could not be read: the JSON Lines `"unparsed"` object.
+#[pyclass(module = "tcpexplain", frozen)]
+pub struct Diagnostic {
+    at: At,
+}
+
+impl Diagnostic {
+    fn diagnostic(&self) -> PyResult<&ParseDiagnostic> {
+        match self.at.item()? {
+            Item::Line { record, .. } => match &record.kind {
+                RecordKind::Unparsed(d) => Ok(d),
+                _ => Err(PyValueError::new_err("not a diagnostic")),
+            },
+            Item::Connection(_) => Err(PyValueError::new_err("not a diagnostic")),
+        }
+    }
+}
+
+#[pymethods]
+impl Diagnostic {
+    /// Always `"unparsed"` (the JSON Lines `type`).
+    #[getter(r#type)]
+    fn kind(&self) -> &'static str {
+        "unparsed"
+    }
+    #[getter]
+    fn line(&self) -> PyResult<u64> {
+        Ok(self.diagnostic()?.line)
+    }
+    #[getter]
+    fn column(&self) -> PyResult<u32> {
+        Ok(self.diagnostic()?.column)
+    }
+    #[getter]
+    fn expected(&self) -> PyResult<String> {
+        Ok(self.diagnostic()?.expected.clone())
+    }
+    #[getter]
+    fn text(&self) -> PyResult<String> {
+        Ok(self.diagnostic()?.text.clone())
+    }
+    /// The JSON Lines object, exactly (`"type": "unparsed"`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.at.to_dict(py)
+    }
+    /// The `ParseError` this diagnostic describes (not raised).
+    fn to_error(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let err = parse_error(py, self.diagnostic()?);
+        Ok(err.value(py).clone().into_any().unbind())
+    }
+    fn __repr__(&self) -> PyResult<String> {
+        let d = self.diagnostic()?;
+        Ok(format!(
+            "Diagnostic(line={}, column={}, expected={}, text={})",
+            d.line,
+            d.column,
+            pr(&d.expected),
+            pr(&d.text)
+        ))
+    }
+    fn __str__(&self) -> PyResult<String> {
+        Ok(self.diagnostic()?.to_string())
+    }
+}
+
+/// A line that is not a TCP segment: another protocol (`"other"`) or one of
+/// tcpdump's own messages (`"banner"`).
+#[pyclass(module = "tcpexplain", frozen)]
+pub struct OtherLine {
+    at: At,
+}
+
+#[pymethods]
+impl OtherLine {
+    /// `"other"` or `"banner"` (the JSON Lines `type`).
+    #[getter(r#type)]
+    fn kind(&self) -> PyResult<String> {
+        Ok(jsonl::value(self.at.item()?)
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("other")
+            .to_string())
+    }
+    #[getter]
+    fn line(&self) -> PyResult<u64> {
+        match self.at.item()? {
+            Item::Line { record, .. } => Ok(record.line),
+            Item::Connection(_) => Err(PyValueError::new_err("not a line")),
+        }
+    }
+    /// The protocol word (`UDP`, `ICMP`, ...), when one was recognised.
+    #[getter]
+    fn protocol(&self) -> PyResult<Option<String>> {
+        Ok(jsonl::value(self.at.item()?)
+            .get("protocol")
+            .and_then(Value::as_str)
+            .map(str::to_string))
+    }
+    #[getter]
+    fn text(&self) -> PyResult<String> {
+        Ok(jsonl::value(self.at.item()?)
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+    /// The JSON Lines object, exactly.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.at.to_dict(py)
+    }
+    fn __repr__(&self) -> PyResult<String> {
+        Ok(format!(
+            "OtherLine(type={}, line={}, protocol={}, text={})",
+            pr(&self.kind()?),
+            self.line()?,
+            pr_opt(self.protocol()?.as_deref()),
+            pr(&self.text()?)
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+const HEAD: usize = 20;
+const TAIL: usize = 20;
+const MAX_CONNECTIONS: usize = 10;
+
+const STYLE: &str = "<style>\
+.tcpexplain table{border-collapse:collapse;margin:.4em 0}\
+.tcpexplain td,.tcpexplain th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}\
+.tcpexplain th{background:#f4f4f4}\
+.tcpexplain td.n{text-align:right;font-family:monospace}\
+.tcpexplain td.f{font-family:monospace}\
+.tcpexplain td:nth-child(2){white-space:nowrap}\
+.tcpexplain .ev{color:#c0392b;font-weight:bold}\
+.tcpexplain .raw{font-family:monospace;white-space:pre-wrap;color:#555}\
+.tcpexplain .summary{background:#f8f8f0;padding:.4em .8em;border-left:4px solid #aa8}\
+.tcpexplain .omitted,.tcpexplain .omitted td{text-align:center;font-style:italic;color:#777}\
+</style>";
+
+/// How many rows to keep from the start and the end of a long list.
+#[derive(Clone, Copy)]
+struct Cut {
+    head: usize,
+    tail: usize,
+}
+
+/// The kept start, the number omitted, and the kept end.
+fn split<T>(v: &[T], cut: Option<Cut>) -> (&[T], usize, &[T]) {
+    let Some(Cut { head, tail }) = cut else {
+        return (v, 0, &[]);
+    };
+    if v.len() <= head.saturating_add(tail) {
+        return (v, 0, &[]);
+    }
+    let omitted = v.len().saturating_sub(head).saturating_sub(tail);
+    let first = v.get(..head).unwrap_or(v);
+    let last = v.get(v.len().saturating_sub(tail)..).unwrap_or(&[]);
+    (first, omitted, last)
+}
+
+fn omitted_row(n: usize, columns: usize) -> String {
+    format!(
+        "<tr class=\"omitted\"><td colspan=\"{columns}\">… {} omitted …</td></tr>",
+        plural(n, "row")
+    )
+}
+
+/// A connection's table of lines, cut to head and tail.
+fn segments_table(segments: &[&SegmentReport], cut: Option<Cut>) -> String {
+    let (first, omitted, last) = split(segments, cut);
+    if omitted == 0 {
+        return document::html_table(segments);
+    }
+    let a = document::html_table(first);
+    let b = document::html_table(last);
+    let a = a.strip_suffix("</table>").unwrap_or(&a);
+    // The second table without its header row.
+    let b = b
+        .find("</tr>")
+        .and_then(|i| b.get(i.saturating_add(5)..))
+        .unwrap_or(&b);
+    format!("{a}{}{b}", omitted_row(omitted, 6))
+}
+
+/// The ladder diagram, cut to head and tail.
+fn diagram_svg(view: &ConnectionView<'_>, cut: Option<Cut>) -> String {
+    let (first, omitted, last) = split(&view.segments, cut);
+    if omitted == 0 {
+        return diagram::svg(view);
+    }
+    let shown = ConnectionView {
+        segments: first.iter().chain(last).copied().collect(),
+        summary: view.summary,
+    };
+    format!(
+        "{}<div class=\"omitted\">The diagram shows the first {} and the last {}; {} in between omitted.</div>",
+        diagram::svg(&shown),
+        plural(first.len(), "line"),
+        plural(last.len(), "line"),
+        omitted
+    )
+}
+
+fn facts_table(s: &ConnectionSummary) -> String {
+    let closed_by = s
+        .closed_by
+        .map(|c| serde_name(&c))
+        .unwrap_or_else(|| "—".into());
+    let time_wait: Vec<&str> = s.time_wait.iter().map(|r| r.name()).collect();
+    let facts = [
+        ("segments", s.segments.to_string()),
+        ("handshake", s.handshake.clone()),
+        ("teardown", serde_name(&s.teardown)),
+        ("closed by", closed_by),
+        ("final client", s.final_state.client.name().to_string()),
+        ("final server", s.final_state.server.name().to_string()),
+        ("TIME_WAIT", time_wait.join(", ")),
+        ("conn_state", s.conn_state.clone()),
+        ("history", s.history.clone()),
+    ];
+    let mut out = String::from("<table class=\"facts\"><tr>");
+    for (k, _) in &facts {
+        let _ = write!(out, "<th>{}</th>", document::escape(k));
+    }
+    out.push_str("</tr><tr>");
+    for (_, v) in &facts {
+        let _ = write!(out, "<td>{}</td>", document::escape(v));
+    }
+    out.push_str("</tr></table>");
+    out
+}
+
+/// One connection: heading, diagram, table, facts and summary.
+fn connection_html(view: &ConnectionView<'_>, conn: usize, cut: Option<Cut>) -> String {
+    let heading = view.summary.map_or_else(
+        || format!("Connection {conn}"),
+        |s| format!("Connection {}: {} → {}", s.conn, s.client, s.server),
+    );
+    let mut out = format!("<h4>{}</h4>", document::escape(&heading));
+    if !view.segments.is_empty() {
+        out.push_str(&diagram_svg(view, cut));
+        out.push_str(&segments_table(&view.segments, cut));
+    }
+    if let Some(s) = view.summary {
+        out.push_str(&facts_table(s));
+        let _ = write!(
+            out,
+            "<p class=\"summary\">{}</p>",
+            document::escape(&s.text)
+        );
+    }
+    out
+}
+
+struct Counts {
+    segments: usize,
+    connections: usize,
+    unparsed: usize,
+    other: usize,
+}
+
+fn counts(items: &[Item]) -> Counts {
+    let mut c = Counts {
+        segments: 0,
+        connections: 0,
+        unparsed: 0,
+        other: 0,
+    };
+    for item in items {
+        if is_segment(item) {
+            c.segments = c.segments.saturating_add(1);
+        } else if is_connection(item) {
+            c.connections = c.connections.saturating_add(1);
+        } else if is_unparsed(item) {
+            c.unparsed = c.unparsed.saturating_add(1);
+        } else {
+            c.other = c.other.saturating_add(1);
+        }
+    }
+    c
+}
+
+fn headline(items: &[Item], lines: u64) -> String {
+    let c = counts(items);
+    format!(
+        "{}, {}, {}, {}, {}",
+        plural(usize::try_from(lines).unwrap_or(usize::MAX), "line"),
+        plural(c.segments, "TCP segment"),
+        plural(c.connections, "connection"),
+        plural(c.unparsed, "unparsed line"),
+        plural(c.other, "other line")
+    )
+}
+
+/// A whole trace as an HTML fragment for notebooks.
+fn trace_html(
+    items: &[Item],
+    lines: u64,
+    cut: Option<Cut>,
+    max_connections: Option<usize>,
+) -> String {
+    let mut out = format!(
+        "<div class=\"tcpexplain\">{STYLE}<p><b>tcpexplain</b> · {}</p>",
+        document::escape(&headline(items, lines))
+    );
+    let views = render::by_connection(items);
+    let shown = max_connections.unwrap_or(usize::MAX).min(views.len());
+    for view in views.iter().take(shown) {
+        let conn = view
+            .segments
+            .first()
+            .map(|r| r.conn)
+            .or(view.summary.map(|s| s.conn))
+            .unwrap_or_default();
+        out.push_str(&connection_html(view, conn, cut));
+    }
+    if views.len() > shown {
+        let _ = write!(
+            out,
+            "<p class=\"omitted\">… {} not shown (see <code>.connections</code>) …</p>",
+            plural(views.len().saturating_sub(shown), "more connection")
+        );
+    }
+    let rest: Vec<&Item> = items
+        .iter()
+        .filter(|i| !is_segment(i) && !is_connection(i))
+        .collect();
+    if !rest.is_empty() {
+        out.push_str("<h4>Other lines</h4><table><tr><th>line</th><th>kind</th><th>text</th></tr>");
+        let (first, omitted, last) = split(&rest, cut);
+        let row = |out: &mut String, item: &Item| {
+            if let Item::Line { record, .. } = item {
+                let (kind, text) = match &record.kind {
+                    RecordKind::Unparsed(d) => (
+                        "unparsed",
+                        format!("column {}: expected {} — {}", d.column, d.expected, d.text),
+                    ),
+                    RecordKind::Banner(_) => ("banner", record.text.clone()),
+                    _ => ("other", record.text.clone()),
+                };
+                let _ = write!(
+                    out,
+                    "<tr><td class=\"n\">{}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
+                    record.line,
+                    document::escape(&text)
+                );
+            }
+        };
+        for item in first {
+            row(&mut out, item);
+        }
+        if omitted > 0 {
+            out.push_str(&omitted_row(omitted, 3));
+        }
+        for item in last {
+            row(&mut out, item);
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// One item as the command line's text.
+fn item_text(item: &Item) -> String {
+    let mut buf = Vec::new();
+    let _ = text_render::item(item, &text_render::TextOptions::default(), &mut buf);
+    String::from_utf8_lossy(&buf).trim_end().to_string()
+}
+
+/// A whole trace as text, cut to head and tail items.
+fn trace_text(items: &[Item], lines: u64, cut: Option<Cut>) -> String {
+    let mut out = format!("Trace: {}\n", headline(items, lines));
+    let (first, omitted, last) = split(items, cut);
+    for item in first {
+        out.push_str(&item_text(item));
+        out.push('\n');
+    }
+    if omitted > 0 {
+        let _ = writeln!(out, "      … {} omitted …", plural(omitted, "item"));
+    }
+    for item in last {
+        out.push_str(&item_text(item));
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+/// Stands in for a segment's parsed record, which a whole trace does not keep.
+fn dropped() -> RecordKind {
+    RecordKind::Banner(Banner {
+        text: String::new(),
+    })
+}
+
+/// Lightens an item kept in a whole trace: a segment's report says everything
+/// the record did, so the parsed record is dropped (its text is kept, and
+/// `Segment.record` parses it again on request). Spare capacity is returned.
+fn slim(item: Item) -> Item {
+    match item {
+        Item::Line {
+            mut record,
+            report: Some(mut report),
+        } => {
+            if matches!(record.kind, RecordKind::Tcp(_)) {
+                record.kind = dropped();
+            }
+            record.text.shrink_to_fit();
+            report.text.shrink_to_fit();
+            Item::Line {
+                record,
+                report: Some(report),
+            }
+        }
+        other => other,
+    }
+}
+
+/// A segment's record kind: as kept, or parsed again from its text when the trace dropped it.
+fn record_kind(record: &Record) -> Cow<'_, RecordKind> {
+    if record.kind != dropped() {
+        return Cow::Borrowed(&record.kind);
+    }
+    let mut assembler = crate::reader::Assembler::new();
+    let mut records = Vec::new();
+    for line in record.text.split('\n') {
+        records.extend(assembler.push_line(line));
+    }
+    records.extend(assembler.finish());
+    Cow::Owned(
+        records
+            .into_iter()
+            .next()
+            .map_or_else(|| crate::parse::parse_line(&record.text), |r| r.kind),
+    )
+}
+
+/// Explains everything `input` holds, in chunks of [`CHUNK`] lines without the GIL.
+/// Lines are split and decoded exactly as the command line does.
+fn gather<R: BufRead + Send>(
+    py: Python<'_>,
+    mut input: R,
+    on_error: impl Fn(&io::Error) -> PyErr,
+) -> PyResult<TraceData> {
+    let mut engine = Engine::new();
+    let mut items: Vec<Item> = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
+    let mut lines: u64 = 0;
+    loop {
+        let done = py
+            .detach(|| -> io::Result<bool> {
+                for _ in 0..CHUNK {
+                    let Some(cut) = read_line(&mut input, &mut buf)? else {
+                        return Ok(true);
+                    };
+                    lines = lines.saturating_add(1);
+                    engine.push_read_line(&buf, cut);
+                    items.extend(std::iter::from_fn(|| engine.next_item()).map(slim));
+                }
+                Ok(false)
+            })
+            .map_err(|e| on_error(&e))?;
+        if done {
+            break;
+        }
+        py.check_signals()?;
+    }
+    py.detach(|| {
+        engine.finish();
+        items.extend(std::iter::from_fn(|| engine.next_item()).map(slim));
+    });
+    Ok(TraceData {
+        items: Arc::new(items),
+        lines,
+    })
+}
+
+/// Explains a whole text (`str` or `bytes`) with the GIL released.
+#[pyfunction]
+fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
+    let on_error = |e: &io::Error| PyOSError::new_err(e.to_string());
+    if let Ok(b) = text.cast::<PyBytes>() {
+        return gather(py, b.as_bytes(), on_error);
+    }
+    if text.is_instance_of::<PyString>() {
+        let s: PyBackedStr = text.extract()?;
+        return gather(py, s.as_bytes(), on_error);
+    }
+    Err(PyTypeError::new_err(format!(
+        "explain() takes str or bytes, not {}",
+        text.get_type().name()?
+    )))
+}
+
+/// Reads and explains a file with the GIL released.
+#[pyfunction]
+fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
+    let file = File::open(&path).map_err(|e| os_error(&e, &path))?;
+    gather(py, BufReader::with_capacity(1 << 16, file), |e| {
+        os_error(e, &path)
+    })
+}
+
+/// Parses one line (or one record: a head line and its continuation lines)
+/// as `explain()` would read it alone; returns the record as a dict, and
+/// raises `ParseError` when the line cannot be read.
+#[pyfunction]
+fn parse_line<'py>(py: Python<'py>, text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let text = text_of(text)?;
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let mut assembler = crate::reader::Assembler::new();
+    let mut records = Vec::new();
+    for line in body.split('\n') {
+        records.extend(assembler.push_line(line));
+    }
+    records.extend(assembler.finish());
+    let kind = match records.len() {
+        // Only blank lines: let the grammar say what it expected.
+        0 => crate::parse::parse_line(""),
+        1 => match records.pop() {
+            Some(record) => record.kind,
+            None => crate::parse::parse_line(body),
+        },
+        n => {
+            return Err(PyValueError::new_err(format!(
+                "parse_line() reads one record, and this text holds {n}; use explain() for several"
+            )))
+        }
+    };
+    if let RecordKind::Unparsed(d) = &kind {
+        return Err(parse_error(py, d));
+    }
+    kind_to_py(py, &kind)
+}
+
+/// A record's kind as a dict: `type` and the kind's fields; TCP records also
+/// carry `flag_letters` (the flags as tcpdump prints them).
+fn kind_to_py<'py>(py: Python<'py>, kind: &RecordKind) -> PyResult<Bound<'py, PyAny>> {
+    let mut value = serde_json::to_value(kind).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    if let (RecordKind::Tcp(p), Value::Object(map)) = (kind, &mut value) {
+        map.insert("flag_letters".into(), Value::String(p.flags.letters()));
+    }
+    json_to_py(py, &value)
+}
+
+/// Runs the `tcpexplain` command line (the same as the Rust binary) and returns its exit status.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
+    py.detach(|| crate::cli::run(argv))
+}
+
+// ---------------------------------------------------------------------------
+// Whole traces
+
+/// The explained items of a whole text (wrapped by `tcpexplain.Trace`).
+#[pyclass(module = "tcpexplain._tcpexplain", frozen)]
+pub struct TraceData {
+    items: Arc<Vec<Item>>,
+    lines: u64,
+}
+
+/// Column kinds handed to Python (see `TraceData.columns`).
+fn int64_column<'py>(py: Python<'py>, v: &[i64]) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, v.len().saturating_mul(8), |buf| {
+        for (chunk, x) in buf.chunks_exact_mut(8).zip(v) {
+            chunk.copy_from_slice(&x.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+fn float64_column<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, v.len().saturating_mul(8), |buf| {
+        for (chunk, x) in buf.chunks_exact_mut(8).zip(v) {
+            chunk.copy_from_slice(&x.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+fn int32_column<'py>(py: Python<'py>, v: &[i32]) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, v.len().saturating_mul(4), |buf| {
+        for (chunk, x) in buf.chunks_exact_mut(4).zip(v) {
+            chunk.copy_from_slice(&x.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+/// Codes for a categorical column, categories in order of first appearance.
+/// Few categories are searched in order (faster than hashing); many, by a map.
+#[derive(Default)]
+struct Categories {
+    index: HashMap<String, i32>,
+    names: Vec<String>,
+    codes: Vec<i32>,
+}
+
+const FEW: usize = 16;
+
+impl Categories {
+    fn push(&mut self, name: &str) {
+        let found = if self.names.len() <= FEW {
+            self.names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|i| i32::try_from(i).ok())
+        } else {
+            self.index.get(name).copied()
+        };
+        let code = match found {
+            Some(c) => c,
+            None => {
+                let c = i32::try_from(self.names.len()).unwrap_or(i32::MAX);
+                self.names.push(name.to_string());
+                if self.names.len() > FEW {
+                    if self.index.is_empty() {
+                        for (i, n) in self.names.iter().enumerate() {
+                            self.index
+                                .insert(n.clone(), i32::try_from(i).unwrap_or(i32::MAX));
+                        }
+                    } else {
+                        self.index.insert(name.to_string(), c);
+                    }
+                }
+                c
+            }
+        };
+        self.codes.push(code);
+    }
+}
+
+#[derive(Default)]
+struct Nullable {
+    values: Vec<i64>,
+    missing: Vec<u8>,
+}
+
+impl Nullable {
+    fn push(&mut self, v: Option<i64>) {
+        self.values.push(v.unwrap_or(0));
+        self.missing.push(u8::from(v.is_none()));
+    }
+}
+
+#[derive(Default)]
+struct Columns {
+    line: Vec<i64>,
+    conn: Vec<i64>,
+    from: Categories,
+    flags: Categories,
+    seq: Nullable,
+    ack: Nullable,
+    seq_raw: Nullable,
+    ack_raw: Nullable,
+    len: Vec<i64>,
+    time: Vec<f64>,
+    window: Nullable,
+    client_state: Categories,
+    server_state: Categories,
+    events: Categories,
+}
+
+fn event_names(r: &SegmentReport) -> String {
+    let names: Vec<&str> = r.events.iter().map(|e| e.kind.name()).collect();
+    names.join(",")
+}
+
+fn build_columns(items: &[Item]) -> Columns {
+    let mut c = Columns::default();
+    let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for item in items {
+        let Item::Line {
+            report: Some(r), ..
+        } = item
+        else {
+            continue;
+        };
+        c.line.push(as_i64(r.line));
+        c.conn.push(as_i64(r.conn as u64));
+        c.from.push(r.from.name());
+        c.flags.push(&r.flags);
+        c.seq.push(r.seq.map(i64::from));
+        c.ack.push(r.ack.map(i64::from));
+        c.seq_raw.push(r.seq_raw.map(i64::from));
+        c.ack_raw.push(r.ack_raw.map(i64::from));
+        c.len.push(i64::from(r.len));
+        c.time.push(r.time.unwrap_or(f64::NAN));
+        c.window.push(r.window.map(as_i64));
+        c.client_state.push(r.state.client.name());
+        c.server_state.push(r.state.server.name());
+        if r.events.is_empty() {
+            c.events.push("");
+        } else {
+            c.events.push(&event_names(r));
+        }
+    }
+    c
+}
+
+#[pymethods]
+impl TraceData {
+    /// Number of input lines read.
+    #[getter]
+    fn lines(&self) -> u64 {
+        self.lines
+    }
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+    /// (segments, connections, unparsed, other)
+    fn counts(&self) -> (usize, usize, usize, usize) {
+        let c = counts(&self.items);
+        (c.segments, c.connections, c.unparsed, c.other)
+    }
+    fn items(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        wrap_where(py, &self.items, |_| true)
+    }
+    fn segments(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        wrap_where(py, &self.items, is_segment)
+    }
+    fn connections(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        wrap_where(py, &self.items, is_connection)
+    }
+    fn diagnostics(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        wrap_where(py, &self.items, is_unparsed)
+    }
+    fn others(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        wrap_where(py, &self.items, is_other)
+    }
+    /// The summary of connection `conn`, or None.
+    fn connection(&self, py: Python<'_>, conn: usize) -> PyResult<Option<Py<PyAny>>> {
+        let found = self
+            .items
+            .iter()
+            .position(|item| matches!(item, Item::Connection(s) if s.conn == conn));
+        found.map(|i| wrap_item(py, &self.items, i)).transpose()
+    }
+    /// The segment table as native columns, in one pass:
+    /// `[(name, (kind, data...)), ...]` where kind is `"int64"` (bytearray),
+    /// `"Int64"` (bytearray of int64, bytearray of missing flags), `"float64"`
+    /// (bytearray, NaN when unknown), `"category"` (bytearray of int32 codes,
+    /// list of categories) or `"object"` (list of str).
+    /// `text=False` leaves out the `text` column (the costly one: a Python
+    /// string per segment).
+    #[pyo3(signature = (text = true))]
+    fn columns<'py>(&self, py: Python<'py>, text: bool) -> PyResult<Bound<'py, PyList>> {
+        let items = Arc::clone(&self.items);
+        let c = py.detach(move || build_columns(&items));
+        let out = PyList::empty(py);
+        let add = |name: &str, spec: Bound<'py, PyTuple>| out.append((name, spec));
+        let int64 = |v: &[i64]| -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "int64").into_any(),
+                    int64_column(py, v)?.into_any(),
+                ],
+            )
+        };
+        let nullable = |n: &Nullable| -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "Int64").into_any(),
+                    int64_column(py, &n.values)?.into_any(),
+                    PyByteArray::new(py, &n.missing).into_any(),
+                ],
+            )
+        };
+        let category = |c: &Categories| -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "category").into_any(),
+                    int32_column(py, &c.codes)?.into_any(),
+                    PyList::new(py, &c.names)?.into_any(),
+                ],
+            )
+        };
+        add("line", int64(&c.line)?)?;
+        add("conn", int64(&c.conn)?)?;
+        add("from", category(&c.from)?)?;
+        add("flags", category(&c.flags)?)?;
+        add("seq", nullable(&c.seq)?)?;
+        add("ack", nullable(&c.ack)?)?;
+        add("seq_raw", nullable(&c.seq_raw)?)?;
+        add("ack_raw", nullable(&c.ack_raw)?)?;
+        add("len", int64(&c.len)?)?;
+        add(
+            "time",
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "float64").into_any(),
+                    float64_column(py, &c.time)?.into_any(),
+                ],
+            )?,
+        )?;
+        add("window", nullable(&c.window)?)?;
+        add("client_state", category(&c.client_state)?)?;
+        add("server_state", category(&c.server_state)?)?;
+        add("events", category(&c.events)?)?;
+        if !text {
+            return Ok(out);
+        }
+        let texts = PyList::empty(py);
+        for item in self.items.iter() {
+            if let Item::Line {
+                report: Some(r), ..
+            } = item
+            {
+                texts.append(PyString::new(py, &r.text))?;
+            }
+        }
+        add(
+            "text",
+            PyTuple::new(
+                py,
+                [PyString::new(py, "object").into_any(), texts.into_any()],
+            )?,
+        )?;
+        Ok(out)
+    }
+    /// One dict per segment, keys as the `columns()` names (`"from"`, not `from_`).
+    fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let keys: Vec<Bound<'py, PyString>> = [
+            "line",
+            "conn",
+            "from",
+            "flags",
+            "seq",
+            "ack",
+            "seq_raw",
+            "ack_raw",
+            "len",
+            "time",
+            "window",
+            "client_state",
+            "server_state",
+            "events",
+            "text",
+        ]
+        .iter()
+        .map(|k| PyString::intern(py, k))
+        .collect();
+        let mut names: HashMap<String, Bound<'py, PyString>> = HashMap::new();
+        let mut name = |s: &str| -> Bound<'py, PyString> {
+            if let Some(v) = names.get(s) {
+                return v.clone();
+            }
+            let v = PyString::new(py, s);
+            names.insert(s.to_string(), v.clone());
+            v
+        };
+        let out = PyList::empty(py);
+        for item in self.items.iter() {
+            let Item::Line {
+                report: Some(r), ..
+            } = item
+            else {
+                continue;
+            };
+            let row = PyDict::new(py);
+            let mut k = keys.iter();
+            let mut set = |v: Bound<'py, PyAny>| -> PyResult<()> {
+                match k.next() {
+                    Some(key) => row.set_item(key, v),
+                    None => Ok(()),
+                }
+            };
+            set(r.line.into_bound_py_any(py)?)?;
+            set(r.conn.into_bound_py_any(py)?)?;
+            set(name(r.from.name()).into_any())?;
+            set(name(&r.flags).into_any())?;
+            set(r.seq.into_bound_py_any(py)?)?;
+            set(r.ack.into_bound_py_any(py)?)?;
+            set(r.seq_raw.into_bound_py_any(py)?)?;
+            set(r.ack_raw.into_bound_py_any(py)?)?;
+            set(r.len.into_bound_py_any(py)?)?;
+            set(r.time.into_bound_py_any(py)?)?;
+            set(r.window.into_bound_py_any(py)?)?;
+            set(name(r.state.client.name()).into_any())?;
+            set(name(r.state.server.name()).into_any())?;
+            if r.events.is_empty() {
+                set(name("").into_any())?;
+            } else {
+                set(name(&event_names(r)).into_any())?;
+            }
+            set(PyString::new(py, &r.text).into_any())?;
+            out.append(row)?;
+        }
+        Ok(out)
+    }
+    /// The JSON Lines text of every item, as `tcpexplain --format jsonl` writes it.
+    fn jsonl(&self, py: Python<'_>) -> PyResult<String> {
+        let items = Arc::clone(&self.items);
+        py.detach(move || {
+            let mut out = Vec::new();
+            for item in items.iter() {
+                jsonl::write(item, &mut out)?;
+            }
+            Ok::<_, io::Error>(String::from_utf8_lossy(&out).into_owned())
+        })
+        .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+    /// HTML fragment for notebooks; `head=None` keeps every row, `max_connections=None` every connection.
+    #[pyo3(
+        signature = (head = Some(HEAD), tail = TAIL, max_connections = Some(MAX_CONNECTIONS)),
+        text_signature = "(self, /, head=20, tail=20, max_connections=10)"
+    )]
+    fn html(
+        &self,
+        py: Python<'_>,
+        head: Option<usize>,
+        tail: usize,
+        max_connections: Option<usize>,
+    ) -> String {
+        let items = Arc::clone(&self.items);
+        let lines = self.lines;
+        py.detach(move || {
+            trace_html(
+                &items,
+                lines,
+                head.map(|head| Cut { head, tail }),
+                max_connections,
+            )
+        })
+    }
+    /// Text as the command line writes it, cut to head and tail items; `head=None` keeps all.
+    #[pyo3(signature = (head = Some(HEAD), tail = TAIL), text_signature = "(self, /, head=20, tail=20)")]
+    fn text(&self, py: Python<'_>, head: Option<usize>, tail: usize) -> String {
+        let items = Arc::clone(&self.items);
+        let lines = self.lines;
+        py.detach(move || trace_text(&items, lines, head.map(|head| Cut { head, tail })))
+    }
+    fn headline(&self) -> String {
+        headline(&self.items, self.lines)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Streaming
+
+/// The engine, one line at a time: `push_line()` lines as they arrive, take
+/// the explained items with `next_item()` (or `drain()`), and `finish()` at the end.
+///
+/// `flush()` releases lines still waiting for an answer (live input that has
+/// paused), assuming delivery on arrival.
+#[pyclass(module = "tcpexplain", name = "Explainer")]
+pub struct StreamExplainer {
+    engine: Engine,
+    lines: u64,
+}
+
+impl StreamExplainer {
+    fn drain_items(&mut self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let list = PyList::empty(py);
+        while let Some(item) = self.engine.next_item() {
+            list.append(wrap_owned(py, item)?)?;
+        }
+        Ok(list.unbind())
+    }
+}
+
+#[pymethods]
+impl StreamExplainer {
+    #[new]
+    fn new() -> StreamExplainer {
+        StreamExplainer {
+            engine: Engine::new(),
+            lines: 0,
+        }
+    }
+    /// Number of input lines pushed so far.
+    #[getter]
+    fn lines(&self) -> u64 {
+        self.lines
+    }
+    /// Feeds one line (`str` or `bytes`; a trailing newline is removed; text
+    /// holding several lines is split).
+    fn push_line(&mut self, line: &Bound<'_, PyAny>) -> PyResult<()> {
+        let text = text_of(line)?;
+        let body = text.strip_suffix('\n').unwrap_or(&text);
+        for part in body.split('\n') {
+            self.lines = self.lines.saturating_add(1);
+            self.engine.push_line(part);
+        }
+        Ok(())
+    }
+    /// The next explained item, or None when none is ready yet.
+    fn next_item(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.engine
+            .next_item()
+            .map(|item| wrap_owned(py, item))
+            .transpose()
+    }
+    /// Every item ready now, as a list.
+    fn drain(&mut self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        self.drain_items(py)
+    }
+    /// `push_line(line)` then `drain()`.
+    fn push(&mut self, py: Python<'_>, line: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
+        self.push_line(line)?;
+        self.drain_items(py)
+    }
+    /// The input paused: release held lines, assuming delivery on arrival.
+    fn flush(&mut self) {
+        self.engine.flush();
+    }
+    /// The input ended: release everything and summarise every connection.
+    fn finish(&mut self) {
+        self.engine.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+#[pymodule]
+fn _tcpexplain(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ParseError", m.py().get_type::<ParseError>())?;
+    m.add_class::<TraceData>()?;
+    m.add_class::<Segment>()?;
+    m.add_class::<Connection>()?;
+    m.add_class::<Diagnostic>()?;
+    m.add_class::<OtherLine>()?;
+    m.add_class::<StreamExplainer>()?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_function(wrap_pyfunction!(explain_file, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_line, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    Ok(())
+}
