@@ -335,6 +335,34 @@ pub struct TcpPacket {
 }
 
 impl TcpPacket {
+    /// A packet between two endpoints with nothing else known yet (4.x format, IPv4).
+    pub fn new(src: Endpoint, dst: Endpoint) -> TcpPacket {
+        TcpPacket {
+            prefix: Prefix::default(),
+            ip: IpVersion::V4,
+            ip_word: false,
+            ip_header: None,
+            inner_prefix: None,
+            src,
+            dst,
+            format: TcpFormat::Modern,
+            flags: Flags::default(),
+            checksum: None,
+            seq: None,
+            ack: None,
+            win: None,
+            urg: None,
+            options: Vec::new(),
+            options_end: None,
+            length: None,
+            length_note: None,
+            tail: None,
+            continuation: Vec::new(),
+            dump: Vec::new(),
+            quoted: false,
+        }
+    }
+
     /// Payload length: `length N` or, failing that, the seq range.
     pub fn payload_len(&self) -> u32 {
         self.length

@@ -3,8 +3,7 @@
 
 use super::{expect, fail, Expected, Res};
 use crate::model::{
-    Checksum, Endpoint, Flags, IpVersion, OptionsEnd, Prefix, SeqRange, TcpFormat, TcpOption,
-    TcpPacket,
+    Checksum, Endpoint, Flags, OptionsEnd, SeqRange, TcpFormat, TcpOption, TcpPacket,
 };
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1, take_while_m_n};
@@ -76,30 +75,8 @@ pub fn segment(text: &str, start: usize) -> Result<TcpPacket, Expected<'_>> {
     let head = text.get(..start.saturating_sub(1)).unwrap_or("");
     let body = text.get(start..).unwrap_or("");
     let (inner_prefix, src, dst) = endpoints(head, text)?;
-    let mut packet = TcpPacket {
-        prefix: Prefix::default(),
-        ip: IpVersion::V4,
-        ip_word: false,
-        ip_header: None,
-        inner_prefix,
-        src,
-        dst,
-        format: TcpFormat::Modern,
-        flags: Flags::default(),
-        checksum: None,
-        seq: None,
-        ack: None,
-        win: None,
-        urg: None,
-        options: Vec::new(),
-        options_end: None,
-        length: None,
-        length_note: None,
-        tail: None,
-        continuation: Vec::new(),
-        dump: Vec::new(),
-        quoted: false,
-    };
+    let mut packet = TcpPacket::new(src, dst);
+    packet.inner_prefix = inner_prefix;
     let result = if body.starts_with(" Flags [") {
         modern(body, &mut packet)
     } else if body.starts_with(" tcp ") || body.starts_with("  tcp ") {
