@@ -184,8 +184,6 @@ pub struct Connection {
     pub evicted: bool,
     /// A new connection on a 4-tuple used before (port reuse).
     reused: bool,
-    /// Input records seen since this connection finished (for the summary's timing).
-    pub quiet_records: u64,
 }
 
 impl Connection {
@@ -246,7 +244,6 @@ impl Connection {
             event_counts: BTreeMap::new(),
             evicted: false,
             reused: false,
-            quiet_records: 0,
         }
     }
 

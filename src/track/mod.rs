@@ -34,7 +34,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            max_connections: 100_000,
+            max_connections: 20_000,
             max_held: 10_000,
             linger: 200,
             reports: true,
@@ -133,6 +133,8 @@ pub struct Tracker {
     /// The first line each connection is waiting on, ordered (the global minimum holds output).
     waiting: BTreeSet<(u64, usize)>,
     waiting_of: FastMap<usize, u64>,
+    /// Connections that are over, with the record count when they last moved.
+    finished_at: FastMap<usize, u64>,
 }
 
 impl Default for Tracker {
@@ -158,6 +160,7 @@ impl Tracker {
             finished_keys: FastSet::default(),
             waiting: BTreeSet::new(),
             waiting_of: FastMap::default(),
+            finished_at: FastMap::default(),
         }
     }
 
@@ -175,7 +178,10 @@ impl Tracker {
                     if c.numbering() == Numbering::Absolute {
                         self.numbering_hint = Numbering::Absolute;
                     }
-                    c.quiet_records = 0;
+                    if c.finished() {
+                        // (Re)starts its quiet period: a late segment may still come.
+                        self.finished_at.insert(id, self.records);
+                    }
                     report = draft.map(Box::new);
                     conn = Some(id);
                 }
@@ -340,16 +346,14 @@ impl Tracker {
 
     /// Summarises connections that are over and have been quiet for a while.
     fn summarise_finished(&mut self, now: bool) {
-        let linger = self.options.linger;
-        let mut done = Vec::new();
-        for (id, c) in &mut self.conns {
-            if c.finished() {
-                c.quiet_records = c.quiet_records.saturating_add(1);
-                if now || c.quiet_records > linger {
-                    done.push(*id);
-                }
-            }
-        }
+        let (linger, records) = (self.options.linger, self.records);
+        // Only finished connections are looked at (not the whole table, once per line).
+        let mut done: Vec<usize> = self
+            .finished_at
+            .iter()
+            .filter(|(_, at)| now || records.saturating_sub(**at) > linger)
+            .map(|(id, _)| *id)
+            .collect();
         done.sort_unstable();
         for id in done {
             self.summarise(id);
@@ -362,9 +366,16 @@ impl Tracker {
             c.drain();
         }
         self.sync_waiting(id);
-        if self.held.iter().any(|h| h.conn == Some(id)) {
+        // Its lines go out before its summary.
+        let last_line = self.conns.get(&id).map_or(0, |c| c.last_line);
+        if self
+            .held
+            .front()
+            .is_some_and(|h| h.record.line <= last_line)
+        {
             self.release_all();
         }
+        self.finished_at.remove(&id);
         let Some(mut c) = self.conns.remove(&id) else {
             return;
         };
