@@ -167,6 +167,10 @@ pub struct Connection {
     live: Sides<TcpState>,
     /// States as of the last line released.
     released: States,
+    /// The latest line each side's changes were shown on.
+    last_shown: Sides<u64>,
+    /// The last line released (its states can no longer change).
+    released_upto: u64,
     /// Inbox of each side: what the peer sent that it has not processed yet.
     inbox: Sides<Inbox>,
     /// State changes decided, keyed by the line they are shown on.
@@ -231,6 +235,8 @@ impl Connection {
                 server: start.1,
             },
             inbox: Sides::default(),
+            last_shown: Sides::default(),
+            released_upto: 0,
             changes: BTreeMap::new(),
             history: History::default(),
             handshake_rtt: None,
@@ -301,11 +307,20 @@ impl Connection {
     /// arrival (at their own lines). Used at the end of input and when output cannot wait.
     pub fn assume_delivered(&mut self, up_to: u64) {
         for side in [Role::Client, Role::Server] {
-            while let Some((at, status)) = self.inbox[side].front_status() {
-                if status != Delivery::Unresolved || at > up_to {
+            // Segments ahead of a waiting one (deferred ones) are processed first, in order.
+            while self.inbox[side]
+                .waiting
+                .first()
+                .is_some_and(|&l| l <= up_to)
+            {
+                let Some((at, status)) = self.inbox[side].front_status() else {
                     break;
-                }
-                self.process_front(side, at, true);
+                };
+                let shown_on = match status {
+                    Delivery::Unresolved => at,
+                    Delivery::Deferred => self.last_line,
+                };
+                self.process_front(side, shown_on, true);
             }
         }
     }
@@ -324,6 +339,7 @@ impl Connection {
 
     /// Applies the state changes shown on `line` to the released states.
     pub fn release(&mut self, line: u64) -> (States, Vec<Transition>) {
+        self.released_upto = self.released_upto.max(line);
         let changes = self.changes.remove(&line).unwrap_or_default();
         for t in &changes {
             self.released.set(t.who, t.to);
@@ -344,6 +360,15 @@ impl Connection {
     }
 
     fn record_steps(&mut self, who: Role, input: Input, shown_on: u64, cause: u64, inferred: bool) {
+        // A side's changes are shown in the order they happen: never on a line
+        // before one its earlier changes are shown on.
+        let mut shown_on = shown_on.max(self.last_shown[who]);
+        if shown_on <= self.released_upto {
+            // That line is already out: show the change on the line being read
+            // (or, after the end of input, in the summary only).
+            shown_on = self.last_line.max(self.released_upto.saturating_add(1));
+        }
+        self.last_shown[who] = shown_on;
         let steps = advance(self.live[who], input);
         for step in steps {
             if step.from == TcpState::FinWait1 && step.to == TcpState::Closing {
@@ -849,11 +874,13 @@ impl Connection {
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
-        if rst && self.reset_note == Some((from, "refused")) {
+        if rst && self.reset_note == Some((from, "refused")) && self.live[from] != TcpState::Closed
+        {
             // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
             self.inbox[from] = Inbox::default();
             let was = self.live[from];
             self.live[from] = TcpState::Closed;
+            self.last_shown[from] = line;
             self.changes.entry(line).or_default().push(Transition {
                 who: from,
                 from: was,
