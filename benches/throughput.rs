@@ -50,6 +50,10 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this too (without `--bench`): nothing to measure then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let path = std::env::var("TCPEXPLAIN_BENCH_DUMP")
         .unwrap_or_else(|_| format!("{}/target/bench/bulk-1m.txt", env!("CARGO_MANIFEST_DIR")));
     let Ok(data) = std::fs::read(&path) else {
