@@ -75,11 +75,11 @@ pub fn segment(r: &mut SegmentReport) {
     if r.len > 0 {
         let first = r.seq.unwrap_or(0);
         let last = first.wrapping_add(r.len).wrapping_sub(1);
-        let mut data = format!(
-            "{} byte{} of data (relative seq {first}–{last})",
-            r.len,
-            if r.len == 1 { "" } else { "s" }
-        );
+        let mut data = if r.len == 1 {
+            format!("1 byte of data (relative seq {first})")
+        } else {
+            format!("{} bytes of data (relative seq {first}–{last})", r.len)
+        };
         if flags.contains('P') {
             data.push_str(" with PSH (push: deliver to the application at once)");
         }
@@ -171,6 +171,18 @@ pub fn segment(r: &mut SegmentReport) {
         .filter(|_| !has(EventKind::SimultaneousClose))
     {
         let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
+    }
+    if !r.sack.is_empty() {
+        let blocks: Vec<String> = r
+            .sack
+            .iter()
+            .map(|(a, b)| format!("{a}–{}", b.wrapping_sub(1)))
+            .collect();
+        let _ = write!(
+            t,
+            " SACK: it has also received bytes {} (so the bytes between its ACK and them are the ones missing).",
+            blocks.join(", ")
+        );
     }
     if let Some(rtt) = r.handshake_rtt {
         let _ = write!(

@@ -104,6 +104,22 @@ impl Inbox {
         self.waiting.clear();
     }
 
+    /// A copy of a segment still waiting to be processed was sent again: the
+    /// earlier copy was most likely lost, so only the new one will count.
+    fn supersede(&mut self, end: SeqNumber, input: &Input) {
+        let same = |f: &InFlight| {
+            f.occupies && f.end == end && f.input.syn == input.syn && f.input.fin == input.fin
+        };
+        if let Some(i) = self.items.iter().rposition(same) {
+            if let Some(old) = self.items.get(i) {
+                if self.status(old) == Delivery::Unresolved {
+                    self.waiting.remove(&old.line);
+                    self.items.remove(i);
+                }
+            }
+        }
+    }
+
     fn front_status(&self) -> Option<(u64, Delivery)> {
         self.items.front().map(|f| (f.line, self.status(f)))
     }
@@ -506,6 +522,15 @@ impl Connection {
         }
     }
 
+    /// An acknowledgment-space value as printed by `from` (an ACK or SACK edge), made relative.
+    fn relative_ack(&self, from: Role, printed: u32) -> Option<u32> {
+        let peer = &self.dir[from.other()];
+        match self.numbering {
+            Numbering::Absolute => peer.isn.map(|i| printed.wrapping_sub(i)),
+            _ => Some(printed.wrapping_add(peer.printed_zero.unwrap_or(0))),
+        }
+    }
+
     /// Relative (tcpdump's default) or absolute (`-S`)? Whichever lands nearer to what is expected.
     fn decide_numbering(&self, from: Role, seq: Option<u32>, ack: Option<u32>) -> Numbering {
         let (d, r) = (&self.dir[from], &self.dir[from.other()]);
@@ -766,6 +791,13 @@ impl Connection {
             self.handshake_rtt = handshake_rtt;
         }
 
+        // SACK edges are printed like the ACK (relative to the peer's base unless -S).
+        let sack: Vec<(u32, u32)> = p
+            .sack_blocks()
+            .iter()
+            .filter_map(|&(l, r)| self.relative_ack(from, l).zip(self.relative_ack(from, r)))
+            .collect();
+
         // ---- Teardown facts ----
         let peer_fin = self.dir[r].fin_end;
         let peer_fin_unacked = match (peer_fin, ack) {
@@ -956,6 +988,7 @@ impl Connection {
             transitions: Vec::new(),
             state: self.released,
             offer,
+            sack,
             peer_fin_unacked,
             handshake_rtt,
             notes,
@@ -1098,6 +1131,9 @@ impl Connection {
             Some(last) if !occupies => last,
             _ => Delivery::Unresolved,
         };
+        if occupies {
+            self.inbox[to].supersede(end, &input);
+        }
         if self.inbox[to].items.len() >= MAX_INBOX {
             self.process_front(from.other(), line, true);
         }

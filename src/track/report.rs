@@ -263,6 +263,9 @@ pub struct SegmentReport {
     /// What a SYN or SYN-ACK offers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer: Option<Offer>,
+    /// SACK blocks (relative, `first..last`): data received beyond the ACK.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sack: Vec<(u32, u32)>,
     /// The peer's FIN (its line) that this segment's ACK does not cover yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_fin_unacked: Option<u64>,
