@@ -11,6 +11,10 @@ use std::io::{self, BufRead};
 /// Lines longer than this are cut, and the cut is reported (tcpdump lines are far shorter).
 pub const MAX_LINE: usize = 1 << 20;
 
+/// Continuation text one record keeps, at most: later lines are counted, not
+/// kept (an `-X` dump of a 64 KiB segment takes about 300 KB).
+pub const MAX_RECORD: usize = 4 << 20;
+
 /// Turns lines into records.
 #[derive(Debug)]
 pub struct Assembler {
@@ -37,6 +41,8 @@ struct Open {
     head_text: String,
     /// Continuation lines, newline-joined.
     more: String,
+    /// Bytes of continuation lines kept so far (see [`MAX_RECORD`]).
+    kept: usize,
     pending: Pending,
 }
 
@@ -53,13 +59,18 @@ impl Open {
                 String::new()
             },
             more: String::new(),
+            kept: 0,
             pending,
         }
     }
 
     fn add(&mut self, line_no: u64, text: &str, keep_text: bool) {
-        self.pending.add_continuation(line_no, text);
         self.lines = self.lines.saturating_add(1);
+        if self.kept > MAX_RECORD {
+            return;
+        }
+        self.kept = self.kept.saturating_add(text.len().saturating_add(1));
+        self.pending.add_continuation(line_no, text);
         if keep_text {
             self.more.push('\n');
             self.more.push_str(text);
