@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Peak memory (and time) of the release binary on inputs built to grow memory:
+#   syn-100k    the first 100,000 of them (memory should be flat from here on)
 #   syn-1m      a million connections that never close (one SYN each)
 #   line-100m   one 100 MB line (a TCP head line whose tail never ends)
 #   random-1g   1 GiB of random bytes
 #   tcp+random  one TCP line, then 256 MiB of random bytes (continuation lines)
+#   tcp+cont    one TCP line, then 2,000,000 indented lines (~195 MB): one record
 #   bulk-100k   the first 100,000 lines of target/bench/bulk-1m.txt (if present)
 #   bulk-1m     target/bench/bulk-1m.txt (tests/data/captures/make_bulk.sh makes it)
 # each read with `--summary` and with `--format jsonl` (output to /dev/null).
@@ -43,6 +45,10 @@ make_input() {
                 }
             }' >"$path"
             ;;
+        syn-100k)
+            make_input syn-1m
+            head -n 100000 "$DIR/syn-1m.txt" >"$path"
+            ;;
         line-100m)
             {
                 printf '12:00:00.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1:101, ack 1, win 502, length 100: HTTP: '
@@ -57,6 +63,13 @@ make_input() {
             {
                 printf '12:00:00.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1:101, ack 1, win 502, length 100\n'
                 head -c 256M /dev/urandom
+            } >"$path"
+            ;;
+        tcp+cont)
+            {
+                printf '12:00:00.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1:101, ack 1, win 502, length 100\n'
+                awk 'BEGIN { for (i = 0; i < 2000000; i++)
+                    printf "\tcontinuation line %d of decoder output for the segment above, padded to about 100 bytes....\n", i }'
             } >"$path"
             ;;
         bulk-100k)
@@ -92,7 +105,7 @@ measure() {
 
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
-    NAMES=(syn-1m line-100m random-1g tcp+random bulk-100k bulk-1m)
+    NAMES=(syn-100k syn-1m line-100m random-1g tcp+random tcp+cont bulk-100k bulk-1m)
 fi
 
 printf '%-12s %10s %10s | %12s %9s | %12s %9s\n' input MB lines "summary RSS" "time s" "jsonl RSS" "time s"
