@@ -333,7 +333,7 @@ pub fn run(argv: Vec<String>) -> i32 {
         Ok(outcome) => i32::from(args.strict && outcome.unparsed > 0),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("tcpexplain: {e}");
+            let _ = writeln!(io::stderr(), "tcpexplain: {e}");
             2
         }
     }
@@ -343,7 +343,10 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
     let stdin_terminal = io::stdin().is_terminal();
     let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
     if !args.demo && reads_stdin && stdin_terminal {
-        eprintln!("tcpexplain: no input. Pipe tcpdump's output in, or name files:\n\n{EXAMPLES}");
+        let _ = writeln!(
+            io::stderr(),
+            "tcpexplain: no input. Pipe tcpdump's output in, or name files:\n\n{EXAMPLES}"
+        );
         return Err(io::Error::other("nothing to read from a terminal"));
     }
     let stdout = io::stdout();
@@ -425,7 +428,7 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         match result {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
             Err(e) => {
-                eprintln!("tcpexplain: {}", named(e));
+                let _ = writeln!(io::stderr(), "tcpexplain: {}", named(e));
                 failed = Some(io::ErrorKind::Other);
             }
             Ok(()) => {}

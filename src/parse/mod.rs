@@ -1,7 +1,7 @@
 //! The grammar: tcpdump text lines into typed records.
 //!
-//! A record is a head line plus continuation lines. [`classify`] tells the two
-//! apart; [`parse_head`] reads a head line; [`Pending::add_continuation`] attaches
+//! A record is a head line plus continuation lines. [`read_head`] reads a head
+//! line (and says when a line is not one); [`Pending::add_continuation`] attaches
 //! what follows. [`crate::reader::RecordReader`] drives them over a stream.
 //!
 //! The TCP segment a line describes is the *first* `src > dst: ` group whose text
@@ -108,28 +108,6 @@ pub(crate) const PACKET_WORDS: [&str; 19] = [
     "CFMv",
     "IP6,",
 ];
-
-/// How a line relates to the records around it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineClass {
-    /// Starts a record: a packet line or a tcpdump message.
-    Head,
-    /// Belongs to the record before it (indented decoder output, payload dumps).
-    Continuation,
-    /// Empty or whitespace only.
-    Blank,
-}
-
-/// Tells a head line from a continuation line.
-pub fn classify(line: &str) -> LineClass {
-    if line.trim().is_empty() {
-        LineClass::Blank
-    } else if read_head(1, line).is_some() {
-        LineClass::Head
-    } else {
-        LineClass::Continuation
-    }
-}
 
 /// Reads a line that starts a record; `None` when it does not look like one
 /// (a continuation of the record before it). One pass: the prefix read to
