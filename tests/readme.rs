@@ -32,4 +32,14 @@ fn readme_samples_are_real_output() {
     );
     let diagram = run(&["--diagram", "tests/data/article/closing.txt"]);
     assert_eq!(diagram.trim_end(), blocks[1].trim_end());
+    let jsonl = run(&["--format", "jsonl", "tests/data/article/close3.txt"]);
+    let sample = readme
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    assert!(
+        jsonl.ends_with(sample),
+        "README's jsonl sample is not the end of the real output"
+    );
 }
