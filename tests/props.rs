@@ -273,28 +273,9 @@ fn tail() -> impl Strategy<Value = String> {
 
 fn blank_packet(ip: IpVersion, (src, dst): (Endpoint, Endpoint)) -> TcpPacket {
     TcpPacket {
-        prefix: Prefix::default(),
         ip,
         ip_word: true,
-        ip_header: None,
-        inner_prefix: None,
-        src,
-        dst,
-        format: TcpFormat::Modern,
-        flags: Flags::default(),
-        checksum: None,
-        seq: None,
-        ack: None,
-        win: None,
-        urg: None,
-        options: Vec::new(),
-        options_end: None,
-        length: None,
-        length_note: None,
-        tail: None,
-        continuation: Vec::new(),
-        dump: Vec::new(),
-        quoted: false,
+        ..TcpPacket::new(src, dst)
     }
 }
 
