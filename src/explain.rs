@@ -159,7 +159,8 @@ pub fn segment(r: &mut SegmentReport) {
     if let Some(a) = &r.acked {
         t.push(' ');
         t.push_str(&acked(a, r.ack, peer));
-    } else if ack && !rst && r.ack.is_some() && !syn {
+    } else if ack && !rst && !fin && r.len == 0 && r.ack.is_some() && !syn {
+        // (Said only of empty segments: one that carries data or a FIN is about that.)
         let _ = write!(
             t,
             " Its ACK (ack {}) acknowledges nothing new.",
