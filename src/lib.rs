@@ -163,7 +163,12 @@ impl Explainer {
 /// assert!(report.text.starts_with("Client → server: SYN"));
 /// ```
 pub fn explain(text: &str) -> Vec<Item> {
-    let mut explainer = Explainer::new();
+    explain_with(text, Options::default())
+}
+
+/// Explains a whole text with the given limits.
+pub fn explain_with(text: &str, options: Options) -> Vec<Item> {
+    let mut explainer = Explainer::with_options(options);
     let mut items = Vec::new();
     for line in text.lines() {
         explainer.push_line(line);

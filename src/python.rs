@@ -34,6 +34,25 @@ use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
+const COLUMNS: [&str; 15] = [
+    "line",
+    "conn",
+    "from",
+    "flags",
+    "seq",
+    "ack",
+    "seq_raw",
+    "ack_raw",
+    "len",
+    "time",
+    "window",
+    "client_state",
+    "server_state",
+    "events",
+    "text",
+];
+
 /// Lines explained per stretch without the GIL; signals are checked between stretches.
 const CHUNK: usize = 1 << 16;
 
@@ -1492,26 +1511,8 @@ impl TraceData {
     }
     /// One dict per segment, keys as the `columns()` names (`"from"`, not `from_`).
     fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let keys: Vec<Bound<'py, PyString>> = [
-            "line",
-            "conn",
-            "from",
-            "flags",
-            "seq",
-            "ack",
-            "seq_raw",
-            "ack_raw",
-            "len",
-            "time",
-            "window",
-            "client_state",
-            "server_state",
-            "events",
-            "text",
-        ]
-        .iter()
-        .map(|k| PyString::intern(py, k))
-        .collect();
+        let keys: Vec<Bound<'py, PyString>> =
+            COLUMNS.iter().map(|k| PyString::intern(py, k)).collect();
         let mut names: HashMap<String, Bound<'py, PyString>> = HashMap::new();
         let mut name = |s: &str| -> Bound<'py, PyString> {
             if let Some(v) = names.get(s) {
@@ -1687,6 +1688,7 @@ impl StreamExplainer {
 #[pymodule]
 fn _tcpexplain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("COLUMNS", COLUMNS.to_vec())?;
     m.add("ParseError", m.py().get_type::<ParseError>())?;
     m.add_class::<TraceData>()?;
     m.add_class::<Segment>()?;

@@ -1030,19 +1030,15 @@ proptest! {
     #[test]
     fn random_segments_with_tiny_limits((isns, style, steps) in scenario(), held in 1usize..4) {
         let (text, flags) = render_scenario(&isns, style, &steps);
-        let mut explainer = Explainer::with_options(Options {
-            max_connections: 1,
-            max_held: held,
-            linger: 1,
-            reports: true,
-        });
-        let mut items = Vec::new();
-        for line in text.lines() {
-            explainer.push_line(line);
-            items.extend(std::iter::from_fn(|| explainer.next_item()));
-        }
-        explainer.finish();
-        items.extend(std::iter::from_fn(|| explainer.next_item()));
+        let items = tcpexplain::explain_with(
+            &text,
+            Options {
+                max_connections: 1,
+                max_held: held,
+                linger: 1,
+                reports: true,
+            },
+        );
         let lines = items.iter().filter(|i| matches!(i, Item::Line { .. })).count();
         prop_assert_eq!(lines, steps.len());
         check_states(&items, &flags, &text)?;

@@ -4,6 +4,7 @@ import os
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union, final
 
 __all__ = [
+    "COLUMNS",
     "Connection",
     "Diagnostic",
     "Explainer",
@@ -19,6 +20,7 @@ __all__ = [
 ]
 
 __version__: str
+COLUMNS: list[str]
 
 class ParseError(ValueError):
     """A line that tcpdump's grammar cannot read."""

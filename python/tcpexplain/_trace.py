@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Union
 
+from ._tcpexplain import COLUMNS as _COLUMNS
 from ._tcpexplain import Connection, Diagnostic, OtherLine, Segment, TraceData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -13,23 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Item = Union[Segment, Connection, Diagnostic, OtherLine]
 
 #: The table's columns, in order (see :meth:`Trace.to_pandas`).
-COLUMNS = (
-    "line",
-    "conn",
-    "from",
-    "flags",
-    "seq",
-    "ack",
-    "seq_raw",
-    "ack_raw",
-    "len",
-    "time",
-    "window",
-    "client_state",
-    "server_state",
-    "events",
-    "text",
-)
+COLUMNS = tuple(_COLUMNS)
 
 
 class Trace:
