@@ -28,8 +28,8 @@ fn explain_all(data: &[u8], options: Options, mut each: impl FnMut(&Item)) -> u6
     let mut n = 0u64;
     let mut reader = BufReader::with_capacity(1 << 16, data);
     let mut buf = Vec::new();
-    while let Ok(Some(_)) = tcpexplain::reader::read_line(&mut reader, &mut buf) {
-        explainer.push_line(&String::from_utf8_lossy(&buf));
+    while let Ok(Some(cut)) = tcpexplain::reader::read_line(&mut reader, &mut buf) {
+        explainer.push_read_line(&buf, cut);
         while let Some(item) = explainer.next_item() {
             each(&item);
             n += 1;

@@ -4,6 +4,7 @@
 //! Values tcpdump prints that this model has no field for are kept as text
 //! (`raw` fields, [`TcpOption::Other`]) rather than rejected.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// One record of tcpdump output, tagged with the 1-based line it starts on.
@@ -155,10 +156,11 @@ pub struct IpHeader {
 }
 
 /// One end of the conversation as printed: host (address or name) and port (number or service).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Endpoint {
-    pub host: String,
-    pub port: Option<String>,
+    /// Kept inline (no allocation) up to 24 bytes: every address and most names.
+    pub host: CompactString,
+    pub port: Option<CompactString>,
 }
 
 impl Endpoint {

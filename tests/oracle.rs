@@ -110,7 +110,7 @@ fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec
             .get("ip.src")
             .filter(|v| !v.is_empty())
             .or(row.get("ipv6.src"));
-        if Some(&p.src.host) != src {
+        if Some(p.src.host.as_str()) != src.map(String::as_str) {
             bad.push(format!(
                 "{name} frame {frame}: src {} vs {src:?}",
                 p.src.host

@@ -172,8 +172,8 @@ fn endpoints(ip: IpVersion) -> BoxedStrategy<(Endpoint, Endpoint)> {
         IpVersion::V6 => ipv6().prop_map(|a| a.to_string()).boxed(),
     };
     let endpoint = (host, any::<u16>()).prop_map(|(host, port)| Endpoint {
-        host,
-        port: Some(port.to_string()),
+        host: host.into(),
+        port: Some(port.to_string().into()),
     });
     (endpoint.clone(), endpoint).boxed()
 }

@@ -5,6 +5,7 @@ use super::{expect, fail, Expected, Res};
 use crate::model::{
     Checksum, Endpoint, Flags, OptionsEnd, SeqRange, TcpFormat, TcpOption, TcpPacket,
 };
+use compact_str::CompactString;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1, take_while_m_n};
 use nom::character::complete::{char, digit1};
@@ -19,7 +20,10 @@ const LEGACY_FLAGS: &str = "SFRPWE";
 /// that follows `src > dst` and precedes a TCP body.
 pub fn locate(text: &str) -> Option<usize> {
     let mut from = 0usize;
-    while let Some(pos) = text.get(from..).and_then(|s| s.find(':')) {
+    while let Some(pos) = text
+        .get(from..)
+        .and_then(|s| memchr::memchr(b':', s.as_bytes()))
+    {
         let colon = from.saturating_add(pos);
         let body = text.get(colon.saturating_add(1)..).unwrap_or("");
         let before = text.get(..colon).unwrap_or("");
@@ -124,28 +128,31 @@ fn endpoints<'a>(
 
 /// Splits `host.port` at the last dot; an IPv4 address alone (truncated lines) has no port.
 pub fn endpoint(token: &str) -> Endpoint {
-    let dots = token.bytes().filter(|&b| b == b'.').count();
-    let plain_ipv4 =
-        dots == 3 && !token.contains(':') && token.split('.').all(|p| p.parse::<u8>().is_ok());
-    let mapped_v6_without_port = dots == 3 && token.contains(':');
-    if plain_ipv4 || mapped_v6_without_port {
-        return Endpoint {
-            host: token.to_string(),
-            port: None,
-        };
+    let bytes = token.as_bytes();
+    let dots = bytes.iter().filter(|&&b| b == b'.').count();
+    if dots == 3 {
+        let colon = bytes.contains(&b':');
+        let plain_ipv4 = !colon && token.split('.').all(|p| p.parse::<u8>().is_ok());
+        // `::ffff:1.2.3.4` without a port (a mapped address has three dots of its own).
+        if plain_ipv4 || colon {
+            return Endpoint {
+                host: token.into(),
+                port: None,
+            };
+        }
     }
-    match token.rsplit_once('.') {
-        Some((host, port)) if !port.is_empty() => Endpoint {
-            host: host.to_string(),
-            port: Some(port.to_string()),
+    match memchr::memrchr(b'.', bytes) {
+        Some(dot) if dot.saturating_add(1) < bytes.len() => Endpoint {
+            host: token.get(..dot).unwrap_or("").into(),
+            port: token.get(dot.saturating_add(1)..).map(Into::into),
         },
         // A bare port: IPv6 with extension headers prints ports only.
-        _ if token.bytes().all(|b| b.is_ascii_digit()) => Endpoint {
-            host: String::new(),
-            port: Some(token.to_string()),
+        _ if bytes.iter().all(u8::is_ascii_digit) => Endpoint {
+            host: CompactString::default(),
+            port: Some(token.into()),
         },
         _ => Endpoint {
-            host: token.to_string(),
+            host: token.into(),
             port: None,
         },
     }
@@ -202,6 +209,94 @@ fn checksum(input: &str) -> Res<'_, Checksum> {
 
 /// The 4.x body: `Flags [..], [cksum], [seq], [ack], win, [urg], [options], length N[ tail]`.
 fn modern<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
+    if modern_common(body, p).is_some() {
+        return Ok(("", ()));
+    }
+    modern_full(body, p)
+}
+
+/// The shape nearly every 4.x line has (`Flags [..], [seq], [ack], win, [options], length N`),
+/// read without backtracking. It fills `p` only when the whole body has that shape, and
+/// then exactly as [`modern_full`] would (checked over the corpus by a test); anything
+/// else (checksums, urg, notes, markers, malformed text) is left to the full grammar.
+pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
+    let rest = body.strip_prefix(" Flags [")?;
+    let close = memchr::memchr(b']', rest.as_bytes())?;
+    let letters = rest.get(..close)?;
+    let flags = if letters == "none" {
+        Flags::default()
+    } else if !letters.is_empty()
+        && letters
+            .bytes()
+            .all(|b| MODERN_FLAGS.as_bytes().contains(&b))
+    {
+        letters_to_flags(letters)
+    } else {
+        return None;
+    };
+    let mut rest = rest.get(close.saturating_add(1)..)?;
+    let mut seq = None;
+    if let Some(r) = rest.strip_prefix(", seq ") {
+        let (first, r) = leading_u32(r)?;
+        let (last, r) = match r.strip_prefix(':') {
+            Some(r) => {
+                let (last, r) = leading_u32(r)?;
+                (Some(last), r)
+            }
+            None => (None, r),
+        };
+        seq = Some(SeqRange { first, last });
+        rest = r;
+    }
+    let mut ack = None;
+    if let Some(r) = rest.strip_prefix(", ack ") {
+        let (n, r) = leading_u32(r)?;
+        ack = Some(n);
+        rest = r;
+    }
+    let (win, mut rest) = leading_u32(rest.strip_prefix(", win ")?)?;
+    let mut options = Vec::new();
+    let mut options_end = None;
+    if let Some(list) = rest.strip_prefix(", options [") {
+        let (r, (list, end)) = option_list(list, ']').ok()?;
+        if end != OptionsEnd::Normal {
+            return None;
+        }
+        options = list;
+        options_end = Some(end);
+        rest = r;
+    }
+    let (length, rest) = leading_u32(rest.strip_prefix(", length ")?)?;
+    if rest.starts_with(" [was ") {
+        return None;
+    }
+    p.flags = flags;
+    p.seq = seq;
+    p.ack = ack;
+    p.win = Some(win);
+    p.options = options;
+    p.options_end = options_end;
+    p.length = Some(length);
+    p.tail = (!rest.is_empty()).then(|| rest.to_string());
+    Some(())
+}
+
+/// The decimal number at the start of `s` (at least one digit, below 2^32) and what follows.
+fn leading_u32(s: &str) -> Option<(u32, &str)> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let (number, rest) = s.split_at_checked(digits)?;
+    let n = number.bytes().try_fold(0u32, |n, b| {
+        n.checked_mul(10)?
+            .checked_add(u32::from(b.wrapping_sub(b'0')))
+    })?;
+    Some((n, rest))
+}
+
+/// The full 4.x grammar, every optional field and marker included.
+pub(super) fn modern_full<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
     let (rest, flags) = delimited(tag(" Flags ["), modern_flags, tag("]")).parse(body)?;
     p.flags = flags;
     if rest.starts_with(" [bad hdr length") {
@@ -349,7 +444,8 @@ fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
 /// Options are separated by `,` with no space; a `, ` is inside a value (MD5
 /// messages), as are `{..}` and nested `[..]` (MPTCP keys and flags).
 fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)> {
-    let mut options = Vec::new();
+    // Enough for the usual lists (`nop,nop,TS val .. ecr ..`) in one allocation.
+    let mut options = Vec::with_capacity(4);
     let mut rest = input;
     loop {
         if let Some(after) = rest.strip_prefix(close) {

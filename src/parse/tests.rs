@@ -27,3 +27,66 @@ fn article_syn() {
     assert_eq!(p.timestamps(), Some((1412272238, 0)));
     assert_eq!(p.length, Some(0));
 }
+
+/// Every text file under `dir`, recursively.
+fn text_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            text_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "txt" || e == "out") {
+            out.push(path);
+        }
+    }
+}
+
+/// The fast path for the common 4.x shape either declines or reads exactly what
+/// the full grammar reads: every 4.x line of the test data (and of ../shared's
+/// corpus when present), whole and cut short at every character.
+#[test]
+fn common_shape_reads_as_the_full_grammar() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    text_files(&root.join("tests/data"), &mut files);
+    text_files(&root.join("../shared/corpus"), &mut files);
+    let (mut lines, mut fast) = (0usize, 0usize);
+    for path in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+        for line in text.lines() {
+            let Some(body) = tcp::locate(line).and_then(|at| line.get(at..)) else {
+                continue;
+            };
+            if !body.starts_with(" Flags [") {
+                continue;
+            }
+            lines += 1;
+            let cuts = body.char_indices().map(|(i, _)| i).chain([body.len()]);
+            // Cutting every line at every character is slow: the whole line always, cuts for a sample.
+            let cuts: Vec<usize> = if lines % 50 == 1 {
+                cuts.collect()
+            } else {
+                vec![body.len()]
+            };
+            for cut in cuts {
+                let whole = cut == body.len();
+                let body = &body[..cut];
+                let blank = || TcpPacket::new(Endpoint::default(), Endpoint::default());
+                let (mut quick, mut full) = (blank(), blank());
+                if tcp::modern_common(body, &mut quick).is_none() {
+                    continue;
+                }
+                fast += usize::from(whole);
+                assert!(
+                    tcp::modern_full(body, &mut full).is_ok(),
+                    "{}: fast path read what the grammar rejects: {body}",
+                    path.display()
+                );
+                assert_eq!(quick, full, "{}: {body}", path.display());
+            }
+        }
+    }
+    // Most lines take the fast path (the rest are mostly `-v` lines with checksums).
+    assert!(lines > 1000 && fast * 2 > lines, "{fast} of {lines} lines");
+}

@@ -72,6 +72,8 @@ struct Inbox {
     deferred_upto: u64,
     /// Lines of unresolved items that change the receiver's state.
     waiting: std::collections::BTreeSet<u64>,
+    /// No item ends beyond this (an upper bound: new data skips the search in `supersede`).
+    max_end: Option<SeqNumber>,
 }
 
 impl Inbox {
@@ -87,12 +89,18 @@ impl Inbox {
         if item.status == Delivery::Unresolved && item.effect && item.line > self.deferred_upto {
             self.waiting.insert(item.line);
         }
+        if item.occupies && self.max_end.is_none_or(|m| item.end > m) {
+            self.max_end = Some(item.end);
+        }
         self.items.push_back(item);
     }
 
     fn pop_front(&mut self) -> Option<InFlight> {
         let item = self.items.pop_front()?;
         self.waiting.remove(&item.line);
+        if self.items.is_empty() {
+            self.max_end = None;
+        }
         Some(item)
     }
 
@@ -107,6 +115,9 @@ impl Inbox {
     /// A copy of a segment still waiting to be processed was sent again: the
     /// earlier copy was most likely lost, so only the new one will count.
     fn supersede(&mut self, end: SeqNumber, input: &Input) {
+        if self.max_end.is_none_or(|m| end > m) {
+            return; // beyond everything in flight: a first copy
+        }
         let same = |f: &InFlight| {
             f.occupies && f.end == end && f.input.syn == input.syn && f.input.fin == input.fin
         };
