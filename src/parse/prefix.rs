@@ -38,6 +38,11 @@ pub fn prefix(input: &str) -> Res<'_, Prefix> {
 
 /// `-#` prints `%5u` then two spaces; pasted article dumps use `N ` then the time.
 fn packet_number(input: &str) -> Res<'_, (Option<u64>, u8, u8)> {
+    // Most lines start with the time: digits then `:` (no number).
+    let digits = input.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 && input.as_bytes().get(digits) != Some(&b' ') {
+        return Ok((input, (None, 0, 0)));
+    }
     let attempt: Res<'_, _> = (space0, digit1, alt((tag("  "), tag(" ")))).parse(input);
     let width = |s: &str| u8::try_from(s.len()).unwrap_or(u8::MAX);
     match attempt {
@@ -89,23 +94,29 @@ fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
         return None;
     }
     let (h, m, s) = (two(0)?, two(3)?, two(6)?);
-    let mut frac: i128 = 0;
+    let mut frac: u64 = 0;
     let mut n = 0usize;
     while let Some(d) = digit(9usize.saturating_add(n)) {
-        frac = frac.saturating_mul(10).saturating_add(i128::from(d));
+        if n == 9 {
+            return None; // other widths take the general path
+        }
+        frac = frac * 10 + u64::from(d);
         n = n.saturating_add(1);
     }
-    if n != 6 && n != 9 {
-        return None; // other widths take the general path
-    }
-    let nanos = if n == 6 {
-        frac.saturating_mul(1000)
-    } else {
-        frac
+    let nanos = match n {
+        6 => frac * 1000,
+        9 => frac,
+        _ => return None,
     };
-    let secs = i128::from(h) * 3600 + i128::from(m) * 60 + i128::from(s);
+    let secs = u64::from(h) * 3600 + u64::from(m) * 60 + u64::from(s);
     let rest = input.get(9usize.saturating_add(n)..)?;
-    Some((rest, (secs * 1_000_000_000 + nanos, u8::try_from(n).ok()?)))
+    Some((
+        rest,
+        (
+            i128::from(secs * 1_000_000_000 + nanos),
+            u8::try_from(n).ok()?,
+        ),
+    ))
 }
 
 fn clock_general(input: &str) -> Res<'_, (i128, u8)> {
@@ -134,6 +145,18 @@ fn clock_general(input: &str) -> Res<'_, (i128, u8)> {
 
 /// One of the `-t` forms, followed by one space.
 pub fn timestamp(input: &str) -> Res<'_, Timestamp> {
+    // The default form, as the alternatives below would read it (none other starts `DD:`).
+    if let Some((rest, (nanos, digits))) = clock_fast(input) {
+        if let Some(rest) = rest.strip_prefix(' ') {
+            let ts = Timestamp {
+                form: TimeForm::TimeOfDay,
+                nanos,
+                digits,
+                date: None,
+            };
+            return Ok((rest, ts));
+        }
+    }
     let date = |i| {
         let (rest, (y, _, mo, _, d, _, (nanos, digits))) = (
             fixed_digits(4),

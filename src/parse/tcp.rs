@@ -283,16 +283,20 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
 
 /// The decimal number at the start of `s` (at least one digit, below 2^32) and what follows.
 fn leading_u32(s: &str) -> Option<(u32, &str)> {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut n = 0u32;
+    let mut digits = 0usize;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(d))?;
+        digits = digits.saturating_add(1);
+    }
     if digits == 0 {
         return None;
     }
-    let (number, rest) = s.split_at_checked(digits)?;
-    let n = number.bytes().try_fold(0u32, |n, b| {
-        n.checked_mul(10)?
-            .checked_add(u32::from(b.wrapping_sub(b'0')))
-    })?;
-    Some((n, rest))
+    Some((n, s.get(digits..)?))
 }
 
 /// The full 4.x grammar, every optional field and marker included.
@@ -457,6 +461,14 @@ fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)
         if rest.starts_with("[|tcp]") || rest.starts_with(" [|tcp]") {
             return Ok(("", (options, OptionsEnd::Truncated(rest.to_string()))));
         }
+        if let Some((o, end)) = common_option(rest, close) {
+            options.push(o);
+            rest = rest.get(end..).unwrap_or("");
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after;
+            }
+            continue;
+        }
         let end = option_end(rest, close);
         let Some(text) = rest.get(..end) else {
             return fail(rest, "an option");
@@ -472,18 +484,63 @@ fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)
     }
 }
 
+/// The options nearly every line has (`nop`, `TS val N ecr N`, `mss N`, `sackOK`,
+/// `wscale N`), read in one pass: the option and its byte length, exactly as
+/// [`option_end`] and [`option`] would give them (checked by a test); `None` for
+/// anything else.
+pub(super) fn common_option(s: &str, close: char) -> Option<(TcpOption, usize)> {
+    let close = u8::try_from(close).ok()?;
+    // An option ends at a separator (a comma with no space after it) or the list's end.
+    let ends_at = |i: usize| {
+        let b = s.as_bytes();
+        match b.get(i) {
+            Some(&b',') => b.get(i.saturating_add(1)) != Some(&b' '),
+            Some(&c) => c == close,
+            None => false,
+        }
+    };
+    // A number as `number` reads it, and the index after it.
+    let number_at = |i: usize| {
+        let digits = s.get(i..)?.bytes().take_while(u8::is_ascii_digit).count();
+        let end = i.saturating_add(digits);
+        Some((number(s.get(i..end)?)?, end))
+    };
+    let (option, end) = match s.as_bytes().first()? {
+        b'n' if s.starts_with("nop") => (TcpOption::Nop, 3),
+        b's' if s.starts_with("sackOK") => (TcpOption::SackOk, 6),
+        b'm' if s.starts_with("mss ") => {
+            let (value, end) = number_at(4)?;
+            (TcpOption::Mss { value }, end)
+        }
+        b'w' if s.starts_with("wscale ") => {
+            let (shift, end) = number_at(7)?;
+            (TcpOption::Wscale { shift }, end)
+        }
+        b'T' if s.starts_with("TS val ") => {
+            let (val, after) = number_at(7)?;
+            if !s.get(after..)?.starts_with(" ecr ") {
+                return None;
+            }
+            let (ecr, end) = number_at(after.saturating_add(5))?;
+            (TcpOption::Timestamp { val, ecr }, end)
+        }
+        _ => return None,
+    };
+    ends_at(end).then_some((option, end))
+}
+
 /// Byte length of the option at the start of `s`.
-fn option_end(s: &str, close: char) -> usize {
+pub(super) fn option_end(s: &str, close: char) -> usize {
     let bytes = s.as_bytes();
     let close = u8::try_from(close).unwrap_or(b']');
-    // Most options (`nop`, `mss 1460`, `TS val 1 ecr 2`) hold no bracket and end
-    // at a plain separator: find it directly.
-    if let Some(end) = memchr::memchr2(b',', close, bytes) {
-        let head = bytes.get(..end).unwrap_or(&[]);
-        let plain_separator =
-            bytes.get(end) == Some(&close) || bytes.get(end.saturating_add(1)) != Some(&b' ');
-        if plain_separator && memchr::memchr3(b'[', b'{', b'(', head).is_none() {
-            return end;
+    // Most options (`nop`, `mss 1460`, `TS val 1 ecr 2`) are short, hold no
+    // bracket and end at a plain separator: find it directly.
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b',' if bytes.get(i.saturating_add(1)) != Some(&b' ') => return i,
+            b',' | b'[' | b'{' | b'(' => break,
+            _ if b == close => return i,
+            _ => {}
         }
     }
     let marker_at = |i: usize| {
@@ -560,6 +617,12 @@ fn rfind_arrow(s: &str) -> Option<usize> {
 
 /// The typed form of an option, only when it prints back exactly as `text`.
 fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
+    match text {
+        "nop" => return Some(TcpOption::Nop),
+        "eol" => return Some(TcpOption::Eol),
+        "sackOK" => return Some(TcpOption::SackOk),
+        _ => {}
+    }
     if let Some(v) = text.strip_prefix("mss ") {
         return Some(TcpOption::Mss { value: number(v)? });
     }
@@ -579,12 +642,6 @@ fn typed_option(text: &str, legacy: bool) -> Option<TcpOption> {
             val: number(val)?,
             ecr: number(ecr)?,
         });
-    }
-    match text {
-        "nop" => return Some(TcpOption::Nop),
-        "eol" => return Some(TcpOption::Eol),
-        "sackOK" => return Some(TcpOption::SackOk),
-        _ => {}
     }
     let (count, blocks_text) = text.strip_prefix("sack ")?.split_once(' ')?;
     let mut blocks = Vec::new();

@@ -90,3 +90,43 @@ fn common_shape_reads_as_the_full_grammar() {
     // Most lines take the fast path (the rest are mostly `-v` lines with checksums).
     assert!(lines > 1000 && fast * 2 > lines, "{fast} of {lines} lines");
 }
+
+/// The one-pass reading of common options agrees with the general one: every
+/// option of every options list in the test data (and ../shared's corpus).
+#[test]
+fn common_options_read_as_the_general_path() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    text_files(&root.join("tests/data"), &mut files);
+    text_files(&root.join("../shared/corpus"), &mut files);
+    let (mut seen, mut quick) = (0usize, 0usize);
+    for path in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+        for line in text.lines() {
+            let (list, close) = match (line.find(", options ["), line.find(" <")) {
+                (Some(at), _) => (&line[at + ", options [".len()..], ']'),
+                (None, Some(at)) => (&line[at + 2..], '>'),
+                _ => continue,
+            };
+            let mut rest = list;
+            while !rest.is_empty() && !rest.starts_with(close) {
+                let end = tcp::option_end(rest, close);
+                if end == 0 || end == rest.len() {
+                    break;
+                }
+                seen += 1;
+                if let Some((option, quick_end)) = tcp::common_option(rest, close) {
+                    quick += 1;
+                    assert_eq!(quick_end, end, "{}: {line}", path.display());
+                    assert_eq!(option, tcp::option(&rest[..end], close == '>'), "{line}");
+                }
+                rest = &rest[end..];
+                rest = rest.strip_prefix(',').unwrap_or(rest);
+            }
+        }
+    }
+    assert!(
+        seen > 10_000 && quick * 2 > seen,
+        "{quick} of {seen} options"
+    );
+}
