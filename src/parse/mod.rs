@@ -12,9 +12,7 @@ mod prefix;
 mod print;
 mod tcp;
 
-use crate::model::{
-    Banner, Diagnostic, IpHeader, IpVersion, OtherPacket, Prefix, RecordKind, TcpPacket,
-};
+use crate::model::{Banner, Diagnostic, IpHeader, IpVersion, OtherPacket, Prefix, RecordKind};
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
@@ -474,14 +472,12 @@ fn transport(
 ) -> Result<RecordKind, Expected<'_>> {
     match tcp::locate(text) {
         Some(start) => {
-            let body = tcp::segment(text, start)?;
-            Ok(RecordKind::Tcp(Box::new(TcpPacket {
-                prefix,
-                ip,
-                ip_header,
-                ip_word,
-                ..body
-            })))
+            let mut packet = tcp::segment(text, start)?;
+            packet.prefix = prefix;
+            packet.ip = ip;
+            packet.ip_header = ip_header;
+            packet.ip_word = ip_word;
+            Ok(RecordKind::Tcp(packet))
         }
         None => {
             // An IP packet of another protocol still has `src > dst: ` before its text.

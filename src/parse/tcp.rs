@@ -75,11 +75,12 @@ fn looks_like_tcp_body(body: &str) -> bool {
 }
 
 /// Parses `src > dst: body` where `start` (from [`locate`]) is the index after `:`.
-pub fn segment(text: &str, start: usize) -> Result<TcpPacket, Expected<'_>> {
+pub fn segment(text: &str, start: usize) -> Result<Box<TcpPacket>, Expected<'_>> {
     let head = text.get(..start.saturating_sub(1)).unwrap_or("");
     let body = text.get(start..).unwrap_or("");
     let (inner_prefix, src, dst) = endpoints(head, text)?;
-    let mut packet = TcpPacket::new(src, dst);
+    // Boxed from the start: the packet is large, and moving it costs more than filling it.
+    let mut packet = Box::new(TcpPacket::new(src, dst));
     packet.inner_prefix = inner_prefix;
     let result = if body.starts_with(" Flags [") {
         modern(body, &mut packet)
