@@ -80,7 +80,8 @@ pub struct Prefix {
     /// tcpdump printed a message instead of the time (`[Error converting time]`, ...).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub time_unreadable: bool,
-    pub link: Option<LinkLayer>,
+    /// Boxed: rare, and large next to the rest of the prefix.
+    pub link: Option<Box<LinkLayer>>,
 }
 
 /// A timestamp in one of tcpdump's `-t` forms.

@@ -399,7 +399,7 @@ pub fn nested(text: &str, quoted: bool) -> Option<Pending> {
 
 fn link_ip_version(prefix: &Prefix) -> Option<IpVersion> {
     use crate::model::LinkLayer;
-    let raw = match &prefix.link {
+    let raw = match prefix.link.as_deref() {
         Some(LinkLayer::Ethernet { ethertype, .. }) => ethertype.as_str(),
         Some(LinkLayer::Cooked { raw, .. } | LinkLayer::Other { raw }) => raw.as_str(),
         None => return None,

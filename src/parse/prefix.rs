@@ -21,7 +21,7 @@ pub fn prefix(input: &str) -> Res<'_, Prefix> {
     let (rest, link) = if plain_ip {
         (rest, None)
     } else {
-        opt(link_layer).parse(rest)?
+        opt(nom::combinator::map(link_layer, Box::new)).parse(rest)?
     };
     Ok((
         rest,

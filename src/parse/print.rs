@@ -55,7 +55,7 @@ impl fmt::Display for Prefix {
         if let Some(ts) = &self.timestamp {
             write!(f, "{ts} ")?;
         }
-        match &self.link {
+        match self.link.as_deref() {
             Some(
                 LinkLayer::Ethernet { raw, .. }
                 | LinkLayer::Cooked { raw, .. }

@@ -44,11 +44,14 @@ fn looks_like_tcp_body(body: &str) -> bool {
         return false;
     };
     if let Some(rest) = body.strip_prefix("Flags [") {
-        let flags_end = rest.find(']').unwrap_or(0);
+        let flags_end = memchr::memchr(b']', rest.as_bytes()).unwrap_or(0);
         let letters = rest.get(..flags_end).unwrap_or("");
         let after = rest.get(flags_end.saturating_add(1)..).unwrap_or("");
         let flags_ok = letters == "none"
-            || (!letters.is_empty() && letters.chars().all(|c| MODERN_FLAGS.contains(c)));
+            || (!letters.is_empty()
+                && letters
+                    .bytes()
+                    .all(|b| MODERN_FLAGS.as_bytes().contains(&b)));
         return flags_ok && (after.starts_with(", ") || after.starts_with(" [bad hdr"));
     }
     if let Some(rest) = body.strip_prefix("tcp ") {
@@ -114,9 +117,9 @@ fn endpoints<'a>(
     })?;
     let dst = head.get(gt.saturating_add(3)..).unwrap_or("");
     let before = head.get(..gt).unwrap_or("");
-    let src_start = before.rfind(' ').map_or(0, |p| p.saturating_add(1));
+    let src_start = memchr::memrchr(b' ', before.as_bytes()).map_or(0, |p| p.saturating_add(1));
     let src = before.get(src_start..).unwrap_or("");
-    if src.is_empty() || dst.is_empty() || dst.contains(' ') {
+    if src.is_empty() || dst.is_empty() || memchr::memchr(b' ', dst.as_bytes()).is_some() {
         return Err(Expected {
             at: whole,
             what: "`src > dst: ` with addresses and ports",
@@ -452,15 +455,22 @@ fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)
     // Enough for the usual lists (`nop,nop,TS val .. ecr ..`) in one allocation.
     let mut options = Vec::with_capacity(4);
     let mut rest = input;
+    let close_byte = u8::try_from(close).unwrap_or(b']');
     loop {
-        if let Some(after) = rest.strip_prefix(close) {
-            return Ok((after, (options, OptionsEnd::Normal)));
-        }
-        if rest.starts_with("[bad opt]") {
-            return Ok(("", (options, OptionsEnd::BadOpt(rest.to_string()))));
-        }
-        if rest.starts_with("[|tcp]") || rest.starts_with(" [|tcp]") {
-            return Ok(("", (options, OptionsEnd::Truncated(rest.to_string()))));
+        match rest.as_bytes().first() {
+            Some(&b) if b == close_byte => {
+                let after = rest.get(1..).unwrap_or("");
+                return Ok((after, (options, OptionsEnd::Normal)));
+            }
+            Some(b'[' | b' ') => {
+                if rest.starts_with("[bad opt]") {
+                    return Ok(("", (options, OptionsEnd::BadOpt(rest.to_string()))));
+                }
+                if rest.starts_with("[|tcp]") || rest.starts_with(" [|tcp]") {
+                    return Ok(("", (options, OptionsEnd::Truncated(rest.to_string()))));
+                }
+            }
+            _ => {}
         }
         if let Some((o, end)) = common_option(rest, close) {
             options.push(o);
@@ -500,11 +510,18 @@ pub(super) fn common_option(s: &str, close: char) -> Option<(TcpOption, usize)> 
             None => false,
         }
     };
-    // A number as `number` reads it, and the index after it.
-    let number_at = |i: usize| {
-        let digits = s.get(i..)?.bytes().take_while(u8::is_ascii_digit).count();
-        let end = i.saturating_add(digits);
-        Some((number(s.get(i..end)?)?, end))
+    // A number as `number` reads it (no leading zero, below 2^32), and the index after it.
+    let number_at = |start: usize| {
+        let b = s.as_bytes();
+        let (mut n, mut i) = (0u32, start);
+        while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            if i > start && n == 0 {
+                return None; // a leading zero
+            }
+            n = n.checked_mul(10)?.checked_add(u32::from(d))?;
+            i = i.saturating_add(1);
+        }
+        (i > start).then_some((n, i))
     };
     let (option, end) = match s.as_bytes().first()? {
         b'n' if s.starts_with("nop") => (TcpOption::Nop, 3),
