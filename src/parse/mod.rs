@@ -152,12 +152,16 @@ fn banner(line: &str) -> bool {
         " dropped by interface",
         "",
     ];
-    let t = line.trim();
+    let t = line.trim_start();
     if !t.starts_with(|c: char| c.is_ascii_digit()) {
         return STARTS.iter().any(|s| t.starts_with(s)) || t.starts_with("sudo tcpdump");
     }
     // `12 packets captured`, `1 packet received by filter`, `--count`'s `12 packets`.
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if t.as_bytes().get(digits) != Some(&b' ') {
+        return false; // a time or an address, not a count
+    }
+    let t = t.trim_end();
     let (Some(n), Some(rest)) = (
         t.get(..digits),
         t.get(digits..).and_then(|r| r.strip_prefix(' ')),

@@ -44,7 +44,7 @@ fn looks_like_tcp_body(body: &str) -> bool {
         return false;
     };
     if let Some(rest) = body.strip_prefix("Flags [") {
-        let flags_end = memchr::memchr(b']', rest.as_bytes()).unwrap_or(0);
+        let flags_end = rest.bytes().position(|b| b == b']').unwrap_or(0);
         let letters = rest.get(..flags_end).unwrap_or("");
         let after = rest.get(flags_end.saturating_add(1)..).unwrap_or("");
         let flags_ok = letters == "none"
@@ -117,9 +117,12 @@ fn endpoints<'a>(
     })?;
     let dst = head.get(gt.saturating_add(3)..).unwrap_or("");
     let before = head.get(..gt).unwrap_or("");
-    let src_start = memchr::memrchr(b' ', before.as_bytes()).map_or(0, |p| p.saturating_add(1));
+    let src_start = before
+        .bytes()
+        .rposition(|b| b == b' ')
+        .map_or(0, |p| p.saturating_add(1));
     let src = before.get(src_start..).unwrap_or("");
-    if src.is_empty() || dst.is_empty() || memchr::memchr(b' ', dst.as_bytes()).is_some() {
+    if src.is_empty() || dst.is_empty() || dst.bytes().any(|b| b == b' ') {
         return Err(Expected {
             at: whole,
             what: "`src > dst: ` with addresses and ports",
@@ -145,7 +148,8 @@ pub fn endpoint(token: &str) -> Endpoint {
             };
         }
     }
-    match memchr::memrchr(b'.', bytes) {
+    // (Tokens are short: a plain loop beats a vectorised search here and below.)
+    match bytes.iter().rposition(|&b| b == b'.') {
         Some(dot) if dot.saturating_add(1) < bytes.len() => Endpoint {
             host: token.get(..dot).unwrap_or("").into(),
             port: token.get(dot.saturating_add(1)..).map(Into::into),
@@ -225,7 +229,7 @@ fn modern<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
 /// else (checksums, urg, notes, markers, malformed text) is left to the full grammar.
 pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
     let rest = body.strip_prefix(" Flags [")?;
-    let close = memchr::memchr(b']', rest.as_bytes())?;
+    let close = rest.bytes().position(|b| b == b']')?;
     let letters = rest.get(..close)?;
     let flags = if letters == "none" {
         Flags::default()
