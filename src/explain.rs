@@ -33,21 +33,57 @@ pub fn ms(seconds: f64) -> String {
     }
 }
 
-fn lines(list: &[u64]) -> String {
+/// Writes `line N`, `lines A, B, C` or `lines A–Z` (more than three).
+fn write_lines(t: &mut String, list: &[u64]) {
     match list {
-        [] => String::new(),
-        [one] => format!("line {one}"),
-        [first, .., last] if list.len() > 3 => format!("lines {first}–{last}"),
+        [] => {}
+        [one] => {
+            let _ = write!(t, "line {one}");
+        }
+        [first, .., last] if list.len() > 3 => {
+            let _ = write!(t, "lines {first}–{last}");
+        }
         _ => {
-            let parts: Vec<String> = list.iter().map(u64::to_string).collect();
-            format!("lines {}", parts.join(", "))
+            t.push_str("lines ");
+            let mut items = List::new(", ");
+            for l in list {
+                let _ = write!(items.next(t), "{l}");
+            }
         }
     }
 }
 
-/// Fills `report.text`.
+/// Writes `{prefix} line N` when there is a line to refer to.
+fn write_of(t: &mut String, prefix: &str, line: Option<u64>) {
+    if let Some(l) = line {
+        let _ = write!(t, "{prefix} line {l}");
+    }
+}
+
+/// Items written one after another into a text, with a separator between them.
+struct List {
+    sep: &'static str,
+    count: usize,
+}
+
+impl List {
+    fn new(sep: &'static str) -> List {
+        List { sep, count: 0 }
+    }
+
+    /// Starts the next item (after a separator unless it is the first).
+    fn next<'t>(&mut self, t: &'t mut String) -> &'t mut String {
+        if self.count > 0 {
+            t.push_str(self.sep);
+        }
+        self.count = self.count.saturating_add(1);
+        t
+    }
+}
+
+/// Fills `report.text` (written into one buffer: this runs for every line).
 pub fn segment(r: &mut SegmentReport) {
-    let mut t = String::new();
+    let mut t = String::with_capacity(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
     let flags = &r.flags;
     let (syn, fin, rst, ack) = (
@@ -60,48 +96,65 @@ pub fn segment(r: &mut SegmentReport) {
     let _ = write!(t, "{} → {}: ", capital(r.from), peer);
 
     // What it carries.
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts = List::new("; ");
     if syn && ack {
-        parts.push(format!(
+        let _ = write!(
+            parts.next(&mut t),
             "SYN-ACK, the {} accepts the connection and sends its own SYN",
             who(r.from)
-        ));
+        );
     } else if syn {
-        parts.push("SYN, asking to open a connection".into());
+        parts
+            .next(&mut t)
+            .push_str("SYN, asking to open a connection");
     }
     if let Some(raw) = r.seq_raw.filter(|_| syn) {
-        parts.push(format!("initial sequence number {raw} (relative 0)"));
+        let _ = write!(
+            parts.next(&mut t),
+            "initial sequence number {raw} (relative 0)"
+        );
     }
     if r.len > 0 {
         let first = r.seq.unwrap_or(0);
         let last = first.wrapping_add(r.len).wrapping_sub(1);
-        let mut data = if r.len == 1 {
-            format!("1 byte of data (relative seq {first})")
+        let data = parts.next(&mut t);
+        let _ = if r.len == 1 {
+            write!(data, "1 byte of data (relative seq {first})")
         } else {
-            format!("{} bytes of data (relative seq {first}–{last})", r.len)
+            write!(
+                data,
+                "{} bytes of data (relative seq {first}–{last})",
+                r.len
+            )
         };
         if flags.contains('P') {
             data.push_str(" with PSH (push: deliver to the application at once)");
         }
-        parts.push(data);
     }
     if flags.contains('U') {
-        parts.push("URG set (urgent data: the urgent pointer marks where it ends)".into());
+        parts
+            .next(&mut t)
+            .push_str("URG set (urgent data: the urgent pointer marks where it ends)");
     }
     if flags.contains('E') && !syn {
-        parts.push("ECE set (echoes a congestion mark seen by the receiver)".into());
+        parts
+            .next(&mut t)
+            .push_str("ECE set (echoes a congestion mark seen by the receiver)");
     }
     if flags.contains('W') && !syn {
-        parts.push("CWR set (the sender has reduced its congestion window)".into());
+        parts
+            .next(&mut t)
+            .push_str("CWR set (the sender has reduced its congestion window)");
     }
     if flags.contains('E') && syn {
-        parts.push("ECN offered".into());
+        parts.next(&mut t).push_str("ECN offered");
     }
     if fin {
-        parts.push(format!(
+        let _ = write!(
+            parts.next(&mut t),
             "FIN: the {} has no more data to send (its application closed or shut down writing)",
             who(r.from)
-        ));
+        );
     }
     if rst {
         let note = r
@@ -109,56 +162,57 @@ pub fn segment(r: &mut SegmentReport) {
             .iter()
             .find(|e| e.kind == EventKind::Reset)
             .and_then(|e| e.note.as_deref());
-        parts.push(match note {
+        parts.next(&mut t).push_str(match note {
             Some("refused") => {
                 "RST in answer to the SYN: nothing listens on that port, the connection is refused"
-                    .into()
             }
             Some("after_close") => {
-                "RST after the connection was closed: data or an ACK arrived for a socket that no longer exists".into()
+                "RST after the connection was closed: data or an ACK arrived for a socket that no longer exists"
             }
-            _ => "RST: the connection is aborted at once, without the FIN exchange (an application abort, SO_LINGER 0, or unread data at close)".into(),
+            _ => "RST: the connection is aborted at once, without the FIN exchange (an application abort, SO_LINGER 0, or unread data at close)",
         });
     }
-    if parts.is_empty() {
-        parts.push(if ack {
-            "a pure ACK (no data)".into()
+    if parts.count == 0 {
+        t.push_str(if ack {
+            "a pure ACK (no data)"
         } else {
-            "a segment with no flags".into()
+            "a segment with no flags"
         });
     }
-    t.push_str(&parts.join("; "));
     t.push('.');
 
     if let Some(o) = &r.offer {
-        let mut offers = Vec::new();
-        if let Some(m) = o.mss {
-            offers.push(format!("MSS {m} (largest segment it accepts)"));
-        }
-        if o.sack_permitted {
-            offers.push("SACK permitted".into());
-        }
-        if o.timestamps {
-            offers.push("timestamps".into());
-        }
-        if let Some(w) = o.wscale {
-            offers.push(format!(
-                "window scale {w} (its windows count in units of {})",
-                1u64 << w.min(14)
-            ));
-        }
-        if o.fast_open {
-            offers.push("a TCP Fast Open cookie".into());
-        }
-        if !offers.is_empty() {
-            let _ = write!(t, " It offers {}.", offers.join(", "));
+        if o.mss.is_some() || o.sack_permitted || o.timestamps || o.wscale.is_some() || o.fast_open
+        {
+            t.push_str(" It offers ");
+            let mut offers = List::new(", ");
+            if let Some(m) = o.mss {
+                let _ = write!(offers.next(&mut t), "MSS {m} (largest segment it accepts)");
+            }
+            if o.sack_permitted {
+                offers.next(&mut t).push_str("SACK permitted");
+            }
+            if o.timestamps {
+                offers.next(&mut t).push_str("timestamps");
+            }
+            if let Some(w) = o.wscale {
+                let _ = write!(
+                    offers.next(&mut t),
+                    "window scale {w} (its windows count in units of {})",
+                    1u64 << w.min(14)
+                );
+            }
+            if o.fast_open {
+                offers.next(&mut t).push_str("a TCP Fast Open cookie");
+            }
+            t.push('.');
         }
     }
 
     // What the ACK acknowledges.
     if let Some(a) = &r.acked {
         t.push(' ');
-        t.push_str(&acked(a, r.ack, peer));
+        write_acked(&mut t, a, r.ack, peer);
     } else if ack && !rst && !fin && r.len == 0 && r.ack.is_some() && !syn {
         // (Said only of empty segments: one that carries data or a FIN is about that.)
         let _ = write!(
@@ -174,16 +228,12 @@ pub fn segment(r: &mut SegmentReport) {
         let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
     }
     if !r.sack.is_empty() {
-        let blocks: Vec<String> = r
-            .sack
-            .iter()
-            .map(|(a, b)| format!("{a}–{}", b.wrapping_sub(1)))
-            .collect();
-        let _ = write!(
-            t,
-            " SACK: it has also received bytes {} (so the bytes between its ACK and them are the ones missing).",
-            blocks.join(", ")
-        );
+        t.push_str(" SACK: it has also received bytes ");
+        let mut blocks = List::new(", ");
+        for (a, b) in &r.sack {
+            let _ = write!(blocks.next(&mut t), "{a}–{}", b.wrapping_sub(1));
+        }
+        t.push_str(" (so the bytes between its ACK and them are the ones missing).");
     }
     if let Some(rtt) = r.handshake_rtt {
         let _ = write!(
@@ -199,10 +249,7 @@ pub fn segment(r: &mut SegmentReport) {
     }
 
     for e in &r.events {
-        if let Some(s) = event_sentence(e, r) {
-            t.push(' ');
-            t.push_str(&s);
-        }
+        write_event(&mut t, e, r);
     }
     if !has(EventKind::Reset) && r.notes.iter().any(|n| n == "excerpt") {
         t.push_str(
@@ -215,54 +262,51 @@ pub fn segment(r: &mut SegmentReport) {
 
     // States.
     t.push(' ');
-    t.push_str(&states(r));
+    write_states(&mut t, r);
     r.text = t;
 }
 
-fn acked(a: &Acked, ack: Option<u32>, peer: &str) -> String {
-    let mut what = Vec::new();
-    if a.syn {
-        what.push("SYN".to_string());
+fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
+    t.push_str("Its ACK");
+    if let Some(v) = ack {
+        let _ = write!(t, " (ack {v})");
     }
-    if a.bytes > 0 {
-        what.push(format!(
-            "{} byte{}",
-            a.bytes,
-            if a.bytes == 1 { "" } else { "s" }
-        ));
-    }
-    if a.fin {
-        what.push("FIN".to_string());
-    }
-    let ack_text = ack.map(|v| format!(" (ack {v})")).unwrap_or_default();
-    if what.is_empty() {
-        return format!(
-            "Its ACK{ack_text} moves forward to {} without covering a segment the capture shows.",
+    if !a.syn && a.bytes == 0 && !a.fin {
+        let _ = write!(
+            t,
+            " moves forward to {} without covering a segment the capture shows.",
             a.last
         );
+        return;
     }
-    let mut s = format!(
-        "Its ACK{ack_text} acknowledges the {peer}'s {}",
-        what.join(" and ")
-    );
+    let _ = write!(t, " acknowledges the {peer}'s ");
+    let mut what = List::new(" and ");
+    if a.syn {
+        what.next(t).push_str("SYN");
+    }
+    if a.bytes > 0 {
+        let s = if a.bytes == 1 { "" } else { "s" };
+        let _ = write!(what.next(t), "{} byte{s}", a.bytes);
+    }
+    if a.fin {
+        what.next(t).push_str("FIN");
+    }
     if !a.lines.is_empty() {
-        let _ = write!(s, " of {}", lines(&a.lines));
+        t.push_str(" of ");
+        write_lines(t, &a.lines);
     }
     if let Some(rtt) = a.rtt {
-        let _ = write!(s, ", {} after it was sent", ms(rtt));
+        let _ = write!(t, ", {} after it was sent", ms(rtt));
     }
-    s.push('.');
-    s
+    t.push('.');
 }
 
-fn event_sentence(e: &Event, r: &SegmentReport) -> Option<String> {
-    let of = |prefix: &str| {
-        e.of_line
-            .map(|l| format!("{prefix} line {l}"))
-            .unwrap_or_default()
-    };
+/// Writes the sentence an event adds (after a space), if it adds one.
+fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
-    Some(match e.kind {
+    let start = t.len();
+    t.push(' ');
+    match e.kind {
         EventKind::Retransmission => {
             if r.events.iter().any(|x| {
                 matches!(
@@ -270,110 +314,126 @@ fn event_sentence(e: &Event, r: &SegmentReport) -> Option<String> {
                     EventKind::FastRetransmission | EventKind::SpuriousRetransmission
                 )
             }) {
-                return None;
+                t.truncate(start);
+                return;
             }
-            format!("Retransmission{}: this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).", of(" of"))
+            t.push_str("Retransmission");
+            write_of(t, " of", e.of_line);
+            t.push_str(": this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).");
         }
-        EventKind::FastRetransmission => format!("Fast retransmission{}: the {peer} sent duplicate ACKs for these bytes, so the sender resent them without waiting for its timer.", of(" of")),
-        EventKind::SpuriousRetransmission => "Spurious retransmission: every byte here had already been acknowledged; the resend was unnecessary.".into(),
-        EventKind::OutOfOrder => "Out of order: these bytes come before data already seen and arrive soon after it (reordered in the network, not resent).".into(),
-        EventKind::LostSegment => "Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it.".into(),
-        EventKind::AckLostSegment => format!("ACKed unseen segment: it acknowledges data the capture never showed from the {peer} (missed by the capture)."),
-        EventKind::DuplicateAck => format!(
-            "Duplicate ACK #{}{}: same ack, same window, no data; the receiver is still waiting for the byte after its ACK (a gap, or a lost segment).",
-            e.count.unwrap_or(1),
-            of(" of the ACK on")
-        ),
-        EventKind::ZeroWindow => return None, // said with the window
-        EventKind::ZeroWindowProbe => format!("Zero-window probe: one byte sent into the {peer}'s zero window to learn when it opens."),
-        EventKind::ZeroWindowProbeAck => "Reply to a zero-window probe: the window is still closed.".into(),
-        EventKind::WindowFull => format!("Window full: this segment fills the {peer}'s advertised window exactly; the sender must wait for an ACK."),
-        EventKind::WindowUpdate => "Window update: only the advertised window changed (the receiver made room).".into(),
-        EventKind::KeepAlive => {
-            if r.len == 0 {
-                "Keep-alive (Wireshark's label): it re-sends the byte before the next one, to make the peer answer. An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe.".into()
-            } else {
-                "Keep-alive: it re-sends the last byte the peer has already acknowledged, to make the peer answer.".into()
+        EventKind::FastRetransmission => {
+            t.push_str("Fast retransmission");
+            write_of(t, " of", e.of_line);
+            let _ = write!(t, ": the {peer} sent duplicate ACKs for these bytes, so the sender resent them without waiting for its timer.");
+        }
+        EventKind::SpuriousRetransmission => t.push_str("Spurious retransmission: every byte here had already been acknowledged; the resend was unnecessary."),
+        EventKind::OutOfOrder => t.push_str("Out of order: these bytes come before data already seen and arrive soon after it (reordered in the network, not resent)."),
+        EventKind::LostSegment => t.push_str("Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it."),
+        EventKind::AckLostSegment => {
+            let _ = write!(t, "ACKed unseen segment: it acknowledges data the capture never showed from the {peer} (missed by the capture).");
+        }
+        EventKind::DuplicateAck => {
+            let _ = write!(t, "Duplicate ACK #{}", e.count.unwrap_or(1));
+            write_of(t, " of the ACK on", e.of_line);
+            t.push_str(": same ack, same window, no data; the receiver is still waiting for the byte after its ACK (a gap, or a lost segment).");
+        }
+        // Said with the window and with the flags.
+        EventKind::ZeroWindow | EventKind::Reset | EventKind::Evicted => t.truncate(start),
+        EventKind::ZeroWindowProbe => {
+            let _ = write!(t, "Zero-window probe: one byte sent into the {peer}'s zero window to learn when it opens.");
+        }
+        EventKind::ZeroWindowProbeAck => t.push_str("Reply to a zero-window probe: the window is still closed."),
+        EventKind::WindowFull => {
+            let _ = write!(t, "Window full: this segment fills the {peer}'s advertised window exactly; the sender must wait for an ACK.");
+        }
+        EventKind::WindowUpdate => t.push_str("Window update: only the advertised window changed (the receiver made room)."),
+        EventKind::KeepAlive => t.push_str(if r.len == 0 {
+            "Keep-alive (Wireshark's label): it re-sends the byte before the next one, to make the peer answer. An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe."
+        } else {
+            "Keep-alive: it re-sends the last byte the peer has already acknowledged, to make the peer answer."
+        }),
+        EventKind::KeepAliveAck => t.push_str("Keep-alive ACK: the peer answers the probe; it is alive."),
+        EventKind::ReusedPorts => t.push_str("Port numbers reused: a new connection on the same addresses and ports as an earlier one."),
+        EventKind::SynRetransmission => {
+            t.push_str("SYN sent again");
+            write_of(t, ", first on", e.of_line);
+            let _ = write!(t, " (attempt {})", e.count.map_or(2, |c| c.saturating_add(1)));
+            if let Some(s) = e.seconds {
+                let _ = write!(t, ", {} after the previous one", ms(s));
             }
+            t.push_str(": no SYN-ACK came back in time; the wait doubles each time (Linux: 1 s, 2 s, 4 s …).");
         }
-        EventKind::KeepAliveAck => "Keep-alive ACK: the peer answers the probe; it is alive.".into(),
-        EventKind::ReusedPorts => "Port numbers reused: a new connection on the same addresses and ports as an earlier one.".into(),
-        EventKind::SynRetransmission => format!(
-            "SYN sent again{} (attempt {}){}: no SYN-ACK came back in time; the wait doubles each time (Linux: 1 s, 2 s, 4 s …).",
-            of(", first on"),
-            e.count.map_or(2, |c| c.saturating_add(1)),
-            e.seconds.map(|s| format!(", {} after the previous one", ms(s))).unwrap_or_default()
-        ),
-        EventKind::Reset => return None, // said with the flags
-        EventKind::DelayedAck => format!(
-            "This ACK waited {}{}: likely a delayed ACK (Linux waits 40 ms to 200 ms hoping to piggy-back the ACK on data) — an inference from timing.",
-            e.seconds.map(ms).unwrap_or_default(),
-            of(" after the segment on")
-        ),
-        EventKind::FinAcksFin => format!(
-            "So this FIN carries the ACK of the {peer}'s FIN{}: the close takes three segments instead of four. Most likely the {}'s application closed before its delayed ACK fired, so the ACK rode on the FIN.",
-            of(" on"),
-            who(r.from)
-        ),
-        EventKind::SimultaneousClose => format!(
-            "This FIN does not acknowledge the {peer}'s FIN{}: it was sent before that FIN arrived. The two FINs crossed in flight — a simultaneous close, in which both ends pass through CLOSING.",
-            of(" of")
-        ),
-        EventKind::HalfClose => format!(
-            "Data after the {peer}'s FIN{}: a half-close; the {peer} stopped sending but still receives.",
-            of(" on")
-        ),
-        EventKind::Evicted => return None,
-    })
+        EventKind::DelayedAck => {
+            t.push_str("This ACK waited ");
+            if let Some(s) = e.seconds {
+                t.push_str(&ms(s));
+            }
+            write_of(t, " after the segment on", e.of_line);
+            t.push_str(": likely a delayed ACK (Linux waits 40 ms to 200 ms hoping to piggy-back the ACK on data) — an inference from timing.");
+        }
+        EventKind::FinAcksFin => {
+            let _ = write!(t, "So this FIN carries the ACK of the {peer}'s FIN");
+            write_of(t, " on", e.of_line);
+            let _ = write!(t, ": the close takes three segments instead of four. Most likely the {}'s application closed before its delayed ACK fired, so the ACK rode on the FIN.", who(r.from));
+        }
+        EventKind::SimultaneousClose => {
+            let _ = write!(t, "This FIN does not acknowledge the {peer}'s FIN");
+            write_of(t, " of", e.of_line);
+            t.push_str(": it was sent before that FIN arrived. The two FINs crossed in flight — a simultaneous close, in which both ends pass through CLOSING.");
+        }
+        EventKind::HalfClose => {
+            let _ = write!(t, "Data after the {peer}'s FIN");
+            write_of(t, " on", e.of_line);
+            let _ = write!(t, ": a half-close; the {peer} stopped sending but still receives.");
+        }
+    }
 }
 
-fn states(r: &SegmentReport) -> String {
-    let mut parts = Vec::new();
+/// Writes `Now: client S, server S.` with the changes this line shows and why.
+fn write_states(t: &mut String, r: &SegmentReport) {
+    t.push_str("Now: ");
+    let mut parts = List::new(", ");
     for role in [Role::Client, Role::Server] {
-        let steps: Vec<&Transition> = r.transitions.iter().filter(|t| t.who == role).collect();
-        if steps.is_empty() {
-            parts.push(format!("{} {}", who(role), r.state.get(role)));
+        let s = parts.next(t);
+        let mut steps = r.transitions.iter().filter(|t| t.who == role).peekable();
+        let Some(first) = steps.peek() else {
+            let _ = write!(s, "{} {}", who(role), r.state.get(role));
             continue;
+        };
+        let _ = write!(s, "{} {}", who(role), first.from);
+        for step in steps.clone() {
+            let _ = write!(s, " → {}", step.to);
         }
-        let mut chain = steps
-            .first()
-            .map(|t| t.from.to_string())
-            .unwrap_or_default();
-        for t in &steps {
-            let _ = write!(chain, " → {}", t.to);
+        s.push_str(" (");
+        let mut reasons = List::new("; ");
+        for step in steps {
+            let why = reasons.next(s);
+            why.push_str(&step.why);
+            if step.cause_line != r.line {
+                let _ = write!(why, " (line {})", step.cause_line);
+            }
+            if step.inferred {
+                why.push_str(", assumed");
+            }
         }
-        let reasons: Vec<String> = steps
-            .iter()
-            .map(|t| {
-                let mut why = t.why.clone();
-                if t.cause_line != r.line {
-                    let _ = write!(why, " (line {})", t.cause_line);
-                }
-                if t.inferred {
-                    why.push_str(", assumed");
-                }
-                why
-            })
-            .collect();
-        parts.push(format!("{} {chain} ({})", who(role), reasons.join("; ")));
+        s.push(')');
     }
-    let mut s = format!("Now: {}.", parts.join(", "));
+    t.push('.');
     let late = r
         .transitions
         .iter()
         .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred);
-    if let Some(t) = late {
+    if let Some(step) = late {
         let _ = write!(
-            s,
+            t,
             " The {} had not yet processed line {} when it sent its previous segment (that ACK did not cover it); this ACK shows it has now.",
-            who(t.who),
-            t.cause_line
+            who(step.who),
+            step.cause_line
         );
     }
     if r.transitions.iter().any(|t| t.to == TcpState::TimeWait) {
-        s.push_str(" TIME_WAIT lasts 2×MSL (60 s on Linux) so that late segments die out.");
+        t.push_str(" TIME_WAIT lasts 2×MSL (60 s on Linux) so that late segments die out.");
     }
-    s
 }
 
 /// Fills `summary.text`. `late` are state changes after the last line (assumed deliveries).
