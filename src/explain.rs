@@ -23,14 +23,25 @@ fn capital(role: Role) -> &'static str {
 
 /// Milliseconds with sensible precision.
 pub fn ms(seconds: f64) -> String {
+    let mut s = String::new();
+    write_ms(&mut s, seconds);
+    s
+}
+
+fn write_ms(t: &mut String, seconds: f64) {
     let ms = seconds * 1000.0;
-    if ms.abs() >= 100.0 {
-        format!("{ms:.0} ms")
+    let _ = if ms.abs() >= 100.0 {
+        write!(t, "{ms:.0} ms")
     } else if ms.abs() >= 1.0 {
-        format!("{ms:.1} ms")
+        write!(t, "{ms:.1} ms")
     } else {
-        format!("{ms:.3} ms")
-    }
+        write!(t, "{ms:.3} ms")
+    };
+}
+
+/// Writes a whole number (without the formatting machinery: this is on every line).
+fn num(t: &mut String, n: impl itoa::Integer) {
+    t.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Writes `line N`, `lines A, B, C` or `lines A–Z` (more than three).
@@ -38,7 +49,8 @@ fn write_lines(t: &mut String, list: &[u64]) {
     match list {
         [] => {}
         [one] => {
-            let _ = write!(t, "line {one}");
+            t.push_str("line ");
+            num(t, *one);
         }
         [first, .., last] if list.len() > 3 => {
             let _ = write!(t, "lines {first}–{last}");
@@ -93,7 +105,10 @@ pub fn segment(r: &mut SegmentReport) {
         flags.contains('.'),
     );
     let peer = who(r.from.other());
-    let _ = write!(t, "{} → {}: ", capital(r.from), peer);
+    t.push_str(capital(r.from));
+    t.push_str(" → ");
+    t.push_str(peer);
+    t.push_str(": ");
 
     // What it carries.
     let mut parts = List::new("; ");
@@ -118,15 +133,17 @@ pub fn segment(r: &mut SegmentReport) {
         let first = r.seq.unwrap_or(0);
         let last = first.wrapping_add(r.len).wrapping_sub(1);
         let data = parts.next(&mut t);
-        let _ = if r.len == 1 {
-            write!(data, "1 byte of data (relative seq {first})")
+        if r.len == 1 {
+            data.push_str("1 byte of data (relative seq ");
+            num(data, first);
         } else {
-            write!(
-                data,
-                "{} bytes of data (relative seq {first}–{last})",
-                r.len
-            )
-        };
+            num(data, r.len);
+            data.push_str(" bytes of data (relative seq ");
+            num(data, first);
+            data.push('–');
+            num(data, last);
+        }
+        data.push(')');
         if flags.contains('P') {
             data.push_str(" with PSH (push: deliver to the application at once)");
         }
@@ -269,7 +286,9 @@ pub fn segment(r: &mut SegmentReport) {
 fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
     t.push_str("Its ACK");
     if let Some(v) = ack {
-        let _ = write!(t, " (ack {v})");
+        t.push_str(" (ack ");
+        num(t, v);
+        t.push(')');
     }
     if !a.syn && a.bytes == 0 && !a.fin {
         let _ = write!(
@@ -279,14 +298,17 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
         );
         return;
     }
-    let _ = write!(t, " acknowledges the {peer}'s ");
+    t.push_str(" acknowledges the ");
+    t.push_str(peer);
+    t.push_str("'s ");
     let mut what = List::new(" and ");
     if a.syn {
         what.next(t).push_str("SYN");
     }
     if a.bytes > 0 {
-        let s = if a.bytes == 1 { "" } else { "s" };
-        let _ = write!(what.next(t), "{} byte{s}", a.bytes);
+        let bytes = what.next(t);
+        num(bytes, a.bytes);
+        bytes.push_str(if a.bytes == 1 { " byte" } else { " bytes" });
     }
     if a.fin {
         what.next(t).push_str("FIN");
@@ -296,7 +318,9 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
         write_lines(t, &a.lines);
     }
     if let Some(rtt) = a.rtt {
-        let _ = write!(t, ", {} after it was sent", ms(rtt));
+        t.push_str(", ");
+        write_ms(t, rtt);
+        t.push_str(" after it was sent");
     }
     t.push('.');
 }
@@ -397,7 +421,9 @@ fn write_states(t: &mut String, r: &SegmentReport) {
         let s = parts.next(t);
         let mut steps = r.transitions.iter().filter(|t| t.who == role).peekable();
         let Some(first) = steps.peek() else {
-            let _ = write!(s, "{} {}", who(role), r.state.get(role));
+            s.push_str(who(role));
+            s.push(' ');
+            s.push_str(r.state.get(role).name());
             continue;
         };
         let _ = write!(s, "{} {}", who(role), first.from);

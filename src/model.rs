@@ -219,16 +219,16 @@ impl Flags {
 
     /// Flags as tcpdump 4.x prints them inside `Flags [...]` (`none` when empty).
     pub fn letters(self) -> String {
-        let s: String = Flags::LETTERS
-            .iter()
-            .filter(|(_, f)| self.contains(*f))
-            .map(|(c, _)| *c)
-            .collect();
-        if s.is_empty() {
-            "none".to_string()
-        } else {
-            s
+        let mut s = String::with_capacity(8);
+        for (c, f) in Flags::LETTERS {
+            if self.contains(f) {
+                s.push(c);
+            }
         }
+        if s.is_empty() {
+            s.push_str("none");
+        }
+        s
     }
 }
 
