@@ -218,8 +218,9 @@ impl Flags {
     }
 
     /// Flags as tcpdump 4.x prints them inside `Flags [...]` (`none` when empty).
-    pub fn letters(self) -> String {
-        let mut s = String::with_capacity(8);
+    pub fn letters(self) -> CompactString {
+        // (At most nine letters: kept inline, no allocation.)
+        let mut s = CompactString::default();
         for (c, f) in Flags::LETTERS {
             if self.contains(f) {
                 s.push(c);

@@ -341,7 +341,7 @@ impl Segment {
     }
     #[getter]
     fn flags(&self) -> PyResult<String> {
-        Ok(self.at.report()?.flags.clone())
+        Ok(self.at.report()?.flags.to_string())
     }
     #[getter]
     fn seq(&self) -> PyResult<Option<u32>> {
@@ -1225,7 +1225,10 @@ fn parse_line<'py>(py: Python<'py>, text: &Bound<'py, PyAny>) -> PyResult<Bound<
 fn kind_to_py<'py>(py: Python<'py>, kind: &RecordKind) -> PyResult<Bound<'py, PyAny>> {
     let mut value = serde_json::to_value(kind).map_err(|e| PyValueError::new_err(e.to_string()))?;
     if let (RecordKind::Tcp(p), Value::Object(map)) = (kind, &mut value) {
-        map.insert("flag_letters".into(), Value::String(p.flags.letters()));
+        map.insert(
+            "flag_letters".into(),
+            Value::String(p.flags.letters().into()),
+        );
     }
     json_to_py(py, &value)
 }

@@ -49,7 +49,7 @@ struct Open {
 impl Open {
     fn new(line: u64, text: &str, pending: Pending, keep_text: bool) -> Open {
         // A header line waiting for its TCP line is kept: a diagnostic may need it.
-        let keep = keep_text || matches!(pending, Pending::NeedsTransport { .. });
+        let keep = keep_text || matches!(pending, Pending::NeedsTransport(_));
         Open {
             line,
             lines: 1,
@@ -194,7 +194,7 @@ impl Assembler {
         matches!(
             &self.open,
             Some(Open {
-                pending: Pending::NeedsTransport { .. }
+                pending: Pending::NeedsTransport(_)
                     | Pending::Ready(
                         RecordKind::Tcp(_) | RecordKind::Other(_) | RecordKind::Unparsed(_)
                     ),
@@ -208,7 +208,7 @@ impl Assembler {
     pub fn flush(&mut self) -> Option<Record> {
         match &self.open {
             Some(Open {
-                pending: Pending::NeedsTransport { .. },
+                pending: Pending::NeedsTransport(_),
                 ..
             }) => None,
             _ => self.open.take().map(Open::close),

@@ -179,40 +179,39 @@ fn banner(line: &str) -> bool {
 pub enum Pending {
     /// A complete record; continuation lines are attached as they come.
     Ready(RecordKind),
-    /// An IPv4 `-v` header line whose transport text is on the next line.
-    NeedsTransport {
-        prefix: Prefix,
-        ip: IpVersion,
-        header: IpHeader,
-        ip_word: bool,
-        /// Quoted inside an ICMP error.
-        quoted: bool,
-    },
+    /// An IPv4 `-v` header line whose transport text is on the next line
+    /// (boxed: it is rare, and large next to a ready record).
+    NeedsTransport(Box<HeaderLine>),
+}
+
+/// An IP header line read on its own, waiting for its transport line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderLine {
+    prefix: Prefix,
+    ip: IpVersion,
+    header: IpHeader,
+    ip_word: bool,
+    /// Quoted inside an ICMP error.
+    quoted: bool,
 }
 
 impl Pending {
     /// Attaches a continuation line (1-based `line_no` for diagnostics).
     pub fn add_continuation(&mut self, line_no: u64, text: &str) {
         match self {
-            Pending::NeedsTransport {
-                prefix,
-                ip,
-                header,
-                ip_word,
-                quoted,
-            } => {
+            Pending::NeedsTransport(head) => {
                 let body = text.trim_start();
                 let indent = text.len().saturating_sub(body.len());
                 let mut kind = transport(
-                    std::mem::take(prefix),
-                    *ip,
-                    Some(header.clone()),
-                    *ip_word,
+                    std::mem::take(&mut head.prefix),
+                    head.ip,
+                    Some(head.header.clone()),
+                    head.ip_word,
                     body,
                 )
                 .unwrap_or_else(|e| unparsed(line_no, text, indent, e));
                 if let RecordKind::Tcp(p) = &mut kind {
-                    p.quoted = *quoted;
+                    p.quoted = head.quoted;
                 }
                 *self = Pending::Ready(kind);
             }
@@ -233,7 +232,7 @@ impl Pending {
     pub fn finish(self, line_no: u64, head_text: &str) -> RecordKind {
         match self {
             Pending::Ready(kind) => kind,
-            Pending::NeedsTransport { .. } => RecordKind::Unparsed(Diagnostic {
+            Pending::NeedsTransport(_) => RecordKind::Unparsed(Diagnostic {
                 line: line_no.saturating_add(1),
                 column: 1,
                 expected: "the TCP/IP line that follows an IPv4 `-v` header line".into(),
@@ -319,13 +318,13 @@ fn packet(prefix: Prefix, rest: &str) -> Result<Pending, Expected<'_>> {
         let own_line = after.is_empty();
         let header = ip_header(inner, own_line);
         if own_line {
-            return Ok(Pending::NeedsTransport {
+            return Ok(Pending::NeedsTransport(Box::new(HeaderLine {
                 prefix,
                 ip,
                 header,
                 ip_word,
                 quoted: false,
-            });
+            })));
         }
         (after.strip_prefix(' ').unwrap_or(after), Some(header))
     } else {
@@ -392,13 +391,13 @@ pub fn nested(text: &str, quoted: bool) -> Option<Pending> {
         return None;
     }
     let _ = mark;
-    Some(Pending::NeedsTransport {
+    Some(Pending::NeedsTransport(Box::new(HeaderLine {
         prefix: Prefix::default(),
         ip: if ip_v6 { IpVersion::V6 } else { IpVersion::V4 },
         header: ip_header(inner, true),
         ip_word: true,
         quoted,
-    })
+    })))
 }
 
 fn link_ip_version(prefix: &Prefix) -> Option<IpVersion> {

@@ -86,9 +86,14 @@ pub fn write(item: &Item, out: &mut impl std::io::Write) -> std::io::Result<()> 
             report: Some(report),
             ..
         } => {
-            let mut buf = Vec::with_capacity(1024);
-            segment(report, &mut buf);
-            return out.write_all(&buf);
+            // One line buffer per thread, reused (a segment line is a few hundred bytes).
+            thread_local!(static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+            return LINE.with_borrow_mut(|line| {
+                line.clear();
+                line.shrink_to(1 << 16);
+                segment(report, line);
+                out.write_all(line)
+            });
         }
         Item::Line { .. } => serde_json::to_writer(&mut *out, &value(item)),
     };

@@ -71,9 +71,43 @@ struct Inbox {
     /// Every item up to this line is known to be processed later (deferred).
     deferred_upto: u64,
     /// Lines of unresolved items that change the receiver's state.
-    waiting: std::collections::BTreeSet<u64>,
+    waiting: Lines,
     /// No item ends beyond this (an upper bound: new data skips the search in `supersede`).
     max_end: Option<SeqNumber>,
+}
+
+/// Line numbers in increasing order. They arrive in input order and mostly
+/// leave from the front, so a sorted queue serves better than a tree.
+#[derive(Debug, Clone, Default)]
+struct Lines(VecDeque<u64>);
+
+impl Lines {
+    fn insert(&mut self, line: u64) {
+        match self.0.back() {
+            Some(&last) if last >= line => {
+                if let Err(at) = self.0.binary_search(&line) {
+                    self.0.insert(at, line);
+                }
+            }
+            _ => self.0.push_back(line),
+        }
+    }
+
+    fn remove(&mut self, line: &u64) {
+        if self.0.front() == Some(line) {
+            self.0.pop_front();
+        } else if let Ok(at) = self.0.binary_search(line) {
+            self.0.remove(at);
+        }
+    }
+
+    fn first(&self) -> Option<&u64> {
+        self.0.front()
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 impl Inbox {
@@ -213,6 +247,8 @@ pub struct Connection {
     reset_note: Option<(Role, &'static str)>,
     event_counts: BTreeMap<String, u32>,
     pub evicted: bool,
+    /// Records seen when it last had a segment (the least recently active are let go first).
+    pub last_active: u64,
     /// A new connection on a 4-tuple used before (port reuse).
     reused: bool,
 }
@@ -276,6 +312,7 @@ impl Connection {
             reset_note: None,
             event_counts: BTreeMap::new(),
             evicted: false,
+            last_active: 0,
             reused: false,
         }
     }
@@ -292,7 +329,8 @@ impl Connection {
 
     /// The role of the sender of `p` (which must belong to this connection).
     pub fn role_of(&self, p: &TcpPacket) -> Role {
-        if p.src == self.client && p.dst == self.server {
+        // (`p` is known to be between the two ends: its source tells the direction.)
+        if p.src == self.client {
             Role::Client
         } else {
             Role::Server

@@ -14,7 +14,8 @@ mod zeek;
 use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
 use report::{ConnectionSummary, SegmentReport};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Limits that keep memory bounded on any input.
@@ -26,8 +27,9 @@ pub struct Options {
     pub max_held: usize,
     /// Records after which a finished connection's summary is given.
     pub linger: u64,
-    /// Build a report (facts and explanation) for every segment; off when only
-    /// the connection summaries are wanted.
+    /// Give every input record as an item, with a report (facts and explanation)
+    /// for each segment; off when only the connection summaries are wanted (then
+    /// only [`Item::Connection`]s come out).
     pub reports: bool,
 }
 
@@ -54,7 +56,9 @@ pub enum Item {
 }
 
 struct Held {
-    record: Record,
+    line: u64,
+    /// `None` when only summaries are wanted.
+    record: Option<Record>,
     report: Option<Box<SegmentReport>>,
     conn: Option<usize>,
 }
@@ -128,11 +132,12 @@ pub struct Tracker {
     clock: Clock,
     numbering_hint: Numbering,
     records: u64,
-    last_active: FastMap<usize, u64>,
     finished_keys: FastSet<Key>,
-    /// The first line each connection is waiting on, ordered (the global minimum holds output).
-    waiting: BTreeSet<(u64, usize)>,
+    /// The first line each connection is waiting on (the smallest holds output).
     waiting_of: FastMap<usize, u64>,
+    /// The same, smallest first; entries that no longer match `waiting_of` are
+    /// stale and dropped when they come to the top (cheaper than a tree kept exact).
+    waiting: BinaryHeap<Reverse<(u64, usize)>>,
     /// Connections that are over, with the record count when they last moved.
     finished_at: FastMap<usize, u64>,
 }
@@ -156,10 +161,9 @@ impl Tracker {
             clock: Clock::default(),
             numbering_hint: Numbering::Unknown,
             records: 0,
-            last_active: FastMap::default(),
             finished_keys: FastSet::default(),
-            waiting: BTreeSet::new(),
             waiting_of: FastMap::default(),
+            waiting: BinaryHeap::new(),
             finished_at: FastMap::default(),
         }
     }
@@ -186,16 +190,19 @@ impl Tracker {
                     conn = Some(id);
                 }
                 self.sync_waiting(id);
-                self.last_active.insert(id, self.records);
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.last_active = self.records;
+                }
             }
         }
         self.held.push_back(Held {
-            record,
+            line: record.line,
+            record: self.options.reports.then_some(record),
             report,
             conn,
         });
         if self.held.len() > self.options.max_held {
-            if let Some(line) = self.held.front().map(|h| h.record.line) {
+            if let Some(line) = self.held.front().map(|h| h.line) {
                 self.assume_delivered(line);
             }
         }
@@ -235,16 +242,24 @@ impl Tracker {
 
     /// Resolves, as delivered on arrival, what the connections wait on up to `line`.
     fn assume_delivered(&mut self, line: u64) {
-        let ids: Vec<usize> = self
-            .waiting
-            .iter()
-            .take_while(|(l, _)| *l <= line)
-            .map(|(_, id)| *id)
-            .collect();
+        let mut ids = Vec::new();
+        while let Some(&Reverse((l, id))) = self.waiting.peek() {
+            if l > line {
+                break;
+            }
+            self.waiting.pop();
+            if self.waiting_of.get(&id) == Some(&l) {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
         for id in ids {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.assume_delivered(line);
             }
+            // Its entry left the heap: record where it waits now, afresh.
+            self.waiting_of.remove(&id);
             self.sync_waiting(id);
         }
     }
@@ -252,18 +267,29 @@ impl Tracker {
     /// Records the first line connection `id` waits on.
     fn sync_waiting(&mut self, id: usize) {
         let now = self.conns.get(&id).and_then(Connection::first_unresolved);
-        let before = self.waiting_of.get(&id).copied();
-        if now == before {
+        if now == self.waiting_of.get(&id).copied() {
             return;
         }
-        if let Some(b) = before {
-            self.waiting.remove(&(b, id));
-            self.waiting_of.remove(&id);
+        match now {
+            Some(n) => {
+                self.waiting_of.insert(id, n);
+                self.waiting.push(Reverse((n, id)));
+            }
+            None => {
+                self.waiting_of.remove(&id);
+            }
         }
-        if let Some(n) = now {
-            self.waiting.insert((n, id));
-            self.waiting_of.insert(id, n);
+    }
+
+    /// The first line any connection waits on (dropping stale heap entries).
+    fn first_waiting(&mut self) -> Option<u64> {
+        while let Some(&Reverse((line, id))) = self.waiting.peek() {
+            if self.waiting_of.get(&id) == Some(&line) {
+                return Some(line);
+            }
+            self.waiting.pop();
         }
+        None
     }
 
     fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
@@ -300,11 +326,8 @@ impl Tracker {
 
     /// Lets go of the least recently active tenth of the connections.
     fn evict_idle(&mut self) {
-        let mut by_age: Vec<(u64, usize)> = self
-            .conns
-            .keys()
-            .map(|id| (self.last_active.get(id).copied().unwrap_or(0), *id))
-            .collect();
+        let mut by_age: Vec<(u64, usize)> =
+            self.conns.values().map(|c| (c.last_active, c.id)).collect();
         by_age.sort_unstable();
         let n = (by_age.len() / 10).max(1);
         for (_, id) in by_age.into_iter().take(n) {
@@ -320,9 +343,9 @@ impl Tracker {
 
     /// Moves lines whose states are settled to the output, in input order.
     fn release(&mut self) {
-        let waiting = self.waiting.first().map(|(line, _)| *line);
+        let waiting = self.first_waiting();
         while let Some(front) = self.held.front() {
-            if waiting.is_some_and(|w| front.record.line >= w) {
+            if waiting.is_some_and(|w| front.line >= w) {
                 break;
             }
             let Some(mut h) = self.held.pop_front() else {
@@ -330,17 +353,19 @@ impl Tracker {
             };
             // The line's state changes are applied whether or not a report is wanted.
             if let Some(c) = h.conn.and_then(|id| self.conns.get_mut(&id)) {
-                let (states, transitions) = c.release(h.record.line);
+                let (states, transitions) = c.release(h.line);
                 if let Some(report) = h.report.as_mut() {
                     report.state = states;
                     report.transitions = transitions;
                     crate::explain::segment(report);
                 }
             }
-            self.out.push_back(Item::Line {
-                record: h.record,
-                report: h.report,
-            });
+            if let Some(record) = h.record {
+                self.out.push_back(Item::Line {
+                    record,
+                    report: h.report,
+                });
+            }
         }
     }
 
@@ -368,11 +393,7 @@ impl Tracker {
         self.sync_waiting(id);
         // Its lines go out before its summary.
         let last_line = self.conns.get(&id).map_or(0, |c| c.last_line);
-        if self
-            .held
-            .front()
-            .is_some_and(|h| h.record.line <= last_line)
-        {
+        if self.held.front().is_some_and(|h| h.line <= last_line) {
             self.release_all();
         }
         self.finished_at.remove(&id);
@@ -396,7 +417,6 @@ impl Tracker {
             }
             self.finished_keys.insert(k);
         }
-        self.last_active.remove(&id);
         self.out.push_back(Item::Connection(Box::new(summary)));
     }
 

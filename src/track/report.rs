@@ -246,7 +246,7 @@ pub struct SegmentReport {
     pub line: u64,
     pub conn: usize,
     pub from: Role,
-    pub flags: String,
+    pub flags: compact_str::CompactString,
     pub seq: Option<u32>,
     pub ack: Option<u32>,
     pub seq_raw: Option<u32>,
