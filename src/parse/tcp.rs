@@ -291,20 +291,28 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
 
 /// The decimal number at the start of `s` (at least one digit, below 2^32) and what follows.
 fn leading_u32(s: &str) -> Option<(u32, &str)> {
-    let mut n = 0u32;
+    let (n, digits) = leading_digits(s.as_bytes())?;
+    Some((n, s.get(digits..)?))
+}
+
+/// The value of the decimal digits at the start of `b` (at least one, below
+/// 2^32) and how many there are. (Up to 19 digits fit a u64 without a check
+/// per digit; longer runs are left to the caller's general path.)
+fn leading_digits(b: &[u8]) -> Option<(u32, usize)> {
+    let mut n = 0u64;
     let mut digits = 0usize;
-    for b in s.bytes() {
-        let d = b.wrapping_sub(b'0');
+    for &c in b.iter().take(20) {
+        let d = c.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        n = n.checked_mul(10)?.checked_add(u32::from(d))?;
-        digits = digits.saturating_add(1);
+        n = n * 10 + u64::from(d);
+        digits += 1;
     }
-    if digits == 0 {
+    if digits == 0 || digits == 20 {
         return None;
     }
-    Some((n, s.get(digits..)?))
+    Some((u32::try_from(n).ok()?, digits))
 }
 
 /// The full 4.x grammar, every optional field and marker included.
@@ -516,16 +524,12 @@ pub(super) fn common_option(s: &str, close: char) -> Option<(TcpOption, usize)> 
     };
     // A number as `number` reads it (no leading zero, below 2^32), and the index after it.
     let number_at = |start: usize| {
-        let b = s.as_bytes();
-        let (mut n, mut i) = (0u32, start);
-        while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
-            if i > start && n == 0 {
-                return None; // a leading zero
-            }
-            n = n.checked_mul(10)?.checked_add(u32::from(d))?;
-            i = i.saturating_add(1);
+        let digits = s.as_bytes().get(start..)?;
+        let (n, len) = leading_digits(digits)?;
+        if len > 1 && digits.first() == Some(&b'0') {
+            return None; // a leading zero
         }
-        (i > start).then_some((n, i))
+        Some((n, start.saturating_add(len)))
     };
     let (option, end) = match s.as_bytes().first()? {
         b'n' if s.starts_with("nop") => (TcpOption::Nop, 3),
