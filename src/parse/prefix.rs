@@ -378,6 +378,9 @@ const TIME_ERRORS: [&str; 5] = [
 
 /// Skips a time-conversion message; the record then has no timestamp.
 fn skip_time_error(input: &str) -> &str {
+    if !input.starts_with(['[', 'D']) {
+        return input;
+    }
     TIME_ERRORS
         .iter()
         .find_map(|e| input.strip_prefix(e))

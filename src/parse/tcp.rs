@@ -298,21 +298,43 @@ fn leading_u32(s: &str) -> Option<(u32, &str)> {
 /// The value of the decimal digits at the start of `b` (at least one, below
 /// 2^32) and how many there are. (Up to 19 digits fit a u64 without a check
 /// per digit; longer runs are left to the caller's general path.)
-fn leading_digits(b: &[u8]) -> Option<(u32, usize)> {
+pub(super) fn leading_digits(b: &[u8]) -> Option<(u32, usize)> {
     let mut n = 0u64;
     let mut digits = 0usize;
-    for &c in b.iter().take(20) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
+    // Eight digits at once while there are (sequence numbers have ten).
+    if let Some(eight) = b.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        if let Some(value) = eight_digits(u64::from_le_bytes(eight)) {
+            n = value;
+            digits = 8;
+        }
+    }
+    while let Some(d) = b.get(digits).map(|c| c.wrapping_sub(b'0')) {
+        if d > 9 || digits == 19 {
             break;
         }
         n = n * 10 + u64::from(d);
         digits += 1;
     }
-    if digits == 0 || digits == 20 {
+    if digits == 0 || b.get(digits).is_some_and(u8::is_ascii_digit) {
         return None;
     }
     Some((u32::try_from(n).ok()?, digits))
+}
+
+/// The value of eight ASCII digits loaded little-endian (first digit lowest),
+/// or `None` when any byte is not a digit.
+fn eight_digits(word: u64) -> Option<u64> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = word.wrapping_sub(0x3030_3030_3030_3030); // a byte below '0' sets its high bit
+    let above = word.wrapping_add(0x4646_4646_4646_4646); // a byte above '9' sets its high bit
+    if (below | above | word) & HIGH != 0 {
+        return None;
+    }
+    // Pairs, then quads, then all eight: each step joins neighbours as tens and units.
+    let v = below;
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601) >> 16;
+    Some((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32)
 }
 
 /// The full 4.x grammar, every optional field and marker included.

@@ -130,3 +130,31 @@ fn common_options_read_as_the_general_path() {
         "{quick} of {seen} options"
     );
 }
+
+#[test]
+fn numbers_read_eight_digits_at_a_time_as_one_by_one() {
+    for s in [
+        "0",
+        "7",
+        "12345678",
+        "123456789",
+        "4294967295",
+        "4294967296",
+        "00000000000000000001",
+        "1234567x",
+        "12a45678901",
+        "99999999",
+        "0000000000",
+    ] {
+        let one_by_one = s
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .try_fold(0u64, |n, b| Some(n * 10 + u64::from(b - b'0')));
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let expected = one_by_one
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|_| digits > 0 && digits < 20)
+            .map(|n| (n, digits));
+        assert_eq!(tcp::leading_digits(s.as_bytes()), expected, "{s}");
+    }
+}
