@@ -1432,9 +1432,15 @@ impl TraceData {
     /// (bytearray, NaN when unknown), `"category"` (bytearray of int32 codes,
     /// list of categories) or `"object"` (list of str).
     /// `text=False` leaves out the `text` column (the costly one: a Python
-    /// string per segment).
-    #[pyo3(signature = (text = true))]
-    fn columns<'py>(&self, py: Python<'py>, text: bool) -> PyResult<Bound<'py, PyList>> {
+    /// string per segment); `text_buffers=True` gives it as `("utf8", int64
+    /// offsets, bytes)` instead, Arrow's layout (no Python object per row).
+    #[pyo3(signature = (text = true, text_buffers = false))]
+    fn columns<'py>(
+        &self,
+        py: Python<'py>,
+        text: bool,
+        text_buffers: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
         let items = Arc::clone(&self.items);
         let c = py.detach(move || build_columns(&items));
         let out = PyList::empty(py);
@@ -1492,6 +1498,42 @@ impl TraceData {
         add("server_state", category(&c.server_state)?)?;
         add("events", category(&c.events)?)?;
         if !text {
+            return Ok(out);
+        }
+        if text_buffers {
+            // Arrow's layout for a large string array: int64 offsets, then the UTF-8 bytes.
+            let reports = || {
+                self.items.iter().filter_map(|item| match item {
+                    Item::Line {
+                        report: Some(r), ..
+                    } => Some(r),
+                    _ => None,
+                })
+            };
+            let total: usize = reports().map(|r| r.text.len()).sum();
+            let mut offsets = Vec::with_capacity(c.line.len().saturating_add(1));
+            offsets.push(0i64);
+            let data = PyByteArray::new_with(py, total, |buf| {
+                let mut at = 0usize;
+                for r in reports() {
+                    let end = at.saturating_add(r.text.len());
+                    if let Some(dst) = buf.get_mut(at..end) {
+                        dst.copy_from_slice(r.text.as_bytes());
+                    }
+                    at = end;
+                    offsets.push(i64::try_from(at).unwrap_or(i64::MAX));
+                }
+                Ok(())
+            })?;
+            let spec = PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "utf8").into_any(),
+                    int64_column(py, &offsets)?.into_any(),
+                    data.into_any(),
+                ],
+            )?;
+            add("text", spec)?;
             return Ok(out);
         }
         let texts = PyList::empty(py);

@@ -134,7 +134,9 @@ class Trace:
         ``time`` (float64, seconds since the connection's first line, NaN when
         the text has no timestamps); ``from``, ``flags``, ``client_state``,
         ``server_state``, ``events`` (category; ``events`` is the event kinds
-        joined by commas, ``""`` when none); ``text`` (the explanation, str).
+        joined by commas, ``""`` when none); ``text`` (the explanation, str:
+        Arrow-backed, without a Python object per row, when pyarrow is
+        installed; Python strings otherwise).
 
         ``columns`` picks some of them, in the order given; leaving out
         ``text`` (a Python string per segment) makes this several times faster.
@@ -157,7 +159,8 @@ class Trace:
         if unknown:
             raise ValueError(f"unknown columns {unknown}; the columns are {list(COLUMNS)}")
         data: Dict[str, Any] = {}
-        for name, column in self._data.columns("text" in wanted):
+        arrow_text = "text" in wanted and _has_pyarrow()
+        for name, column in self._data.columns("text" in wanted, arrow_text):
             if name not in wanted:
                 continue
             spec: Any = column
@@ -173,6 +176,8 @@ class Trace:
             elif kind == "category":
                 codes = np.frombuffer(spec[1], dtype=np.int32)
                 data[name] = pd.Categorical.from_codes(codes, categories=spec[2])
+            elif kind == "utf8":
+                data[name] = _arrow_strings(pd, np, spec[1], spec[2])
             else:
                 data[name] = np.array(spec[1], dtype=object)
         return pd.DataFrame(data, columns=wanted, copy=False)
@@ -211,3 +216,25 @@ class Trace:
 
     def __repr__(self) -> str:
         return f"<Trace: {self._data.headline()}>"
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _arrow_strings(pd: Any, np: Any, offsets: bytearray, data: bytearray) -> Any:
+    """A pandas string array over Arrow buffers (offsets and UTF-8 bytes), without copying."""
+    import pyarrow as pa
+
+    count = len(offsets) // 8 - 1
+    array = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        # pandas' own `str` dtype (the default for strings from pandas 3 on).
+        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pragma: no cover - pandas before 2.3
+        dtype = pd.StringDtype("pyarrow")
+    return pd.array(array, dtype=dtype)

@@ -192,6 +192,20 @@ def test_to_pandas_types_and_values(article: Path) -> None:
     assert (df["from"] == "client").sum() == 6
 
 
+def test_to_pandas_text_with_and_without_pyarrow(monkeypatch: pytest.MonkeyPatch, article: Path) -> None:
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    trace = tcpexplain.explain_file(article / "closing.txt")
+    texts = [s.text for s in trace.segments]
+    assert any("→" in t for t in texts)  # multi-byte text crosses the buffers intact
+    arrow = trace.to_pandas()
+    assert str(arrow["text"].dtype) in ("str", "string")  # Arrow-backed, no object per row
+    monkeypatch.setattr(tcpexplain._trace, "_has_pyarrow", lambda: False)
+    plain = trace.to_pandas()
+    assert arrow["text"].tolist() == plain["text"].tolist() == texts
+    assert arrow.drop(columns="text").equals(plain.drop(columns="text"))
+
+
 def test_to_pandas_picks_columns(article: Path) -> None:
     pytest.importorskip("pandas")
     trace = tcpexplain.explain_file(article / "close3.txt")
