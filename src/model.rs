@@ -275,6 +275,9 @@ pub enum TcpOption {
     },
 }
 
+/// A packet's options, in order.
+pub type Options = smallvec::SmallVec<[TcpOption; 4]>;
+
 /// How the options list ended when it did not end normally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -321,7 +324,8 @@ pub struct TcpPacket {
     pub ack: Option<u32>,
     pub win: Option<u32>,
     pub urg: Option<u32>,
-    pub options: Vec<TcpOption>,
+    /// Kept inline up to four (the usual `nop,nop,TS val .. ecr ..`): no allocation.
+    pub options: Options,
     /// `None` when the packet has no options list.
     pub options_end: Option<OptionsEnd>,
     /// TCP payload length (`length N`, legacy `(N)`, or `-q` `tcp N`).
@@ -356,7 +360,7 @@ impl TcpPacket {
             ack: None,
             win: None,
             urg: None,
-            options: Vec::new(),
+            options: Options::new(),
             options_end: None,
             length: None,
             length_note: None,

@@ -334,7 +334,7 @@ fn modern() -> impl Strategy<Value = TcpPacket> {
                     ack,
                     win: Some(win),
                     urg,
-                    options,
+                    options: options.into(),
                     options_end: end,
                     // Nothing follows an options-list marker.
                     length: (!abnormal).then_some(length),
@@ -401,7 +401,7 @@ fn legacy() -> impl Strategy<Value = TcpPacket> {
                     ack,
                     win: Some(win),
                     urg,
-                    options,
+                    options: options.into(),
                     options_end: end,
                     tail: tail.filter(|_| !abnormal).map(str::to_string),
                     ..frame

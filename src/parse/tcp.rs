@@ -263,7 +263,7 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
         rest = r;
     }
     let (win, mut rest) = leading_u32(rest.strip_prefix(", win ")?)?;
-    let mut options = Vec::new();
+    let mut options = crate::model::Options::new();
     let mut options_end = None;
     if let Some(list) = rest.strip_prefix(", options [") {
         let (r, (list, end)) = option_list(list, ']').ok()?;
@@ -485,9 +485,8 @@ fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
 ///
 /// Options are separated by `,` with no space; a `, ` is inside a value (MD5
 /// messages), as are `{..}` and nested `[..]` (MPTCP keys and flags).
-fn option_list(input: &str, close: char) -> Res<'_, (Vec<TcpOption>, OptionsEnd)> {
-    // Enough for the usual lists (`nop,nop,TS val .. ecr ..`) in one allocation.
-    let mut options = Vec::with_capacity(4);
+fn option_list(input: &str, close: char) -> Res<'_, (crate::model::Options, OptionsEnd)> {
+    let mut options = crate::model::Options::new();
     let mut rest = input;
     let close_byte = u8::try_from(close).unwrap_or(b']');
     loop {
