@@ -323,14 +323,14 @@ impl Connection {
 
     /// Whether `p` travels between this connection's two endpoints.
     pub fn has_endpoints(&self, p: &TcpPacket) -> bool {
-        (p.src == self.client && p.dst == self.server)
-            || (p.src == self.server && p.dst == self.client)
+        (same(&p.src, &self.client) && same(&p.dst, &self.server))
+            || (same(&p.src, &self.server) && same(&p.dst, &self.client))
     }
 
     /// The role of the sender of `p` (which must belong to this connection).
     pub fn role_of(&self, p: &TcpPacket) -> Role {
         // (`p` is known to be between the two ends: its source tells the direction.)
-        if p.src == self.client {
+        if same(&p.src, &self.client) {
             Role::Client
         } else {
             Role::Server
@@ -1309,6 +1309,11 @@ impl Connection {
             Some("middle".into())
         }
     }
+}
+
+/// Endpoint equality, ports first: short, and where two endpoints usually differ.
+fn same(a: &Endpoint, b: &Endpoint) -> bool {
+    a.port == b.port && a.host == b.host
 }
 
 fn closed_by(role: Role) -> ClosedBy {

@@ -68,13 +68,30 @@ struct Held {
 type Key = u64;
 
 fn key(p: &TcpPacket) -> Key {
-    // FNV-1a over both endpoints, the smaller one first.
-    fn feed(mut h: u64, e: &Endpoint) -> u64 {
-        let port = e.port.as_deref().unwrap_or("");
-        for b in e.host.bytes().chain([b'.']).chain(port.bytes()).chain([0]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    // Both endpoints, the smaller one first, eight bytes at a time (a multiply
+    // and a rotation per word; equal keys are told apart by comparing endpoints).
+    fn mix(h: u64, word: u64) -> u64 {
+        (h ^ word)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+    }
+    fn text(mut h: u64, s: &str) -> u64 {
+        let mut chunks = s.as_bytes().chunks_exact(8);
+        for chunk in &mut chunks {
+            h = mix(
+                h,
+                u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default()),
+            );
         }
-        h
+        let mut last = [0u8; 8];
+        for (slot, b) in last.iter_mut().zip(chunks.remainder()) {
+            *slot = *b;
+        }
+        // The length ends each part, so that `1.2` + `3` and `1` + `2.3` differ.
+        mix(mix(h, u64::from_le_bytes(last)), s.len() as u64)
+    }
+    fn feed(h: u64, e: &Endpoint) -> u64 {
+        text(text(h, &e.host), e.port.as_deref().unwrap_or(""))
     }
     let (a, b) = if p.src <= p.dst {
         (&p.src, &p.dst)
