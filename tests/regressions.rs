@@ -136,6 +136,8 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
     }
     if options.reports {
         assert_eq!(covered, non_blank + kept_blanks, "every line answered");
+    } else {
+        assert_eq!(covered, 0, "summaries only: no line items");
     }
     items
 }

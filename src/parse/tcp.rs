@@ -505,22 +505,21 @@ fn option_list(input: &str, close: char) -> Res<'_, (crate::model::Options, Opti
             }
             _ => {}
         }
-        if let Some((o, end)) = common_option(rest, close) {
-            options.push(o);
-            rest = rest.get(end..).unwrap_or("");
-            if let Some(after) = rest.strip_prefix(',') {
-                rest = after;
+        let (found, end) = match common_option(rest, close) {
+            Some(common) => common,
+            None => {
+                let end = option_end(rest, close);
+                let Some(text) = rest.get(..end).filter(|t| !t.is_empty()) else {
+                    // (An empty option would not move on: the list is unreadable here.)
+                    return fail(rest, "an option");
+                };
+                if end == rest.len() {
+                    return fail("", "`]` closing the options list");
+                }
+                (option(text, close == '>'), end)
             }
-            continue;
-        }
-        let end = option_end(rest, close);
-        let Some(text) = rest.get(..end) else {
-            return fail(rest, "an option");
         };
-        if end == rest.len() {
-            return fail("", "`]` closing the options list");
-        }
-        options.push(option(text, close == '>'));
+        options.push(found);
         rest = rest.get(end..).unwrap_or("");
         if let Some(after) = rest.strip_prefix(',') {
             rest = after;
