@@ -390,7 +390,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::DelayedAck => {
             t.push_str("This ACK waited ");
             if let Some(s) = e.seconds {
-                t.push_str(&ms(s));
+                write_ms(t, s);
             }
             write_of(t, " after the segment on", e.of_line);
             t.push_str(": likely a delayed ACK (Linux waits 40 ms to 200 ms hoping to piggy-back the ACK on data) — an inference from timing.");

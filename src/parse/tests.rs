@@ -28,6 +28,21 @@ fn article_syn() {
     assert_eq!(p.length, Some(0));
 }
 
+/// Calls `each(file, line)` for every line of the test data and, when present,
+/// of ../shared's corpus.
+fn every_line(mut each: impl FnMut(&std::path::Path, &str)) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    text_files(&root.join("tests/data"), &mut files);
+    text_files(&root.join("../shared/corpus"), &mut files);
+    for path in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+        for line in text.lines() {
+            each(path, line);
+        }
+    }
+}
+
 /// Every text file under `dir`, recursively.
 fn text_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -47,46 +62,39 @@ fn text_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 /// corpus when present), whole and cut short at every character.
 #[test]
 fn common_shape_reads_as_the_full_grammar() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    text_files(&root.join("tests/data"), &mut files);
-    text_files(&root.join("../shared/corpus"), &mut files);
     let (mut lines, mut fast) = (0usize, 0usize);
-    for path in &files {
-        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
-        for line in text.lines() {
-            let Some(body) = tcp::locate(line).and_then(|at| line.get(at..)) else {
-                continue;
-            };
-            if !body.starts_with(" Flags [") {
-                continue;
-            }
-            lines += 1;
-            let cuts = body.char_indices().map(|(i, _)| i).chain([body.len()]);
-            // Cutting every line at every character is slow: the whole line always, cuts for a sample.
-            let cuts: Vec<usize> = if lines % 50 == 1 {
-                cuts.collect()
-            } else {
-                vec![body.len()]
-            };
-            for cut in cuts {
-                let whole = cut == body.len();
-                let body = &body[..cut];
-                let blank = || TcpPacket::new(Endpoint::default(), Endpoint::default());
-                let (mut quick, mut full) = (blank(), blank());
-                if tcp::modern_common(body, &mut quick).is_none() {
-                    continue;
-                }
-                fast += usize::from(whole);
-                assert!(
-                    tcp::modern_full(body, &mut full).is_ok(),
-                    "{}: fast path read what the grammar rejects: {body}",
-                    path.display()
-                );
-                assert_eq!(quick, full, "{}: {body}", path.display());
-            }
+    every_line(|path, line| {
+        let Some(body) = tcp::locate(line).and_then(|at| line.get(at..)) else {
+            return;
+        };
+        if !body.starts_with(" Flags [") {
+            return;
         }
-    }
+        lines += 1;
+        let cuts = body.char_indices().map(|(i, _)| i).chain([body.len()]);
+        // Cutting every line at every character is slow: the whole line always, cuts for a sample.
+        let cuts: Vec<usize> = if lines % 50 == 1 {
+            cuts.collect()
+        } else {
+            vec![body.len()]
+        };
+        for cut in cuts {
+            let whole = cut == body.len();
+            let body = &body[..cut];
+            let blank = || TcpPacket::new(Endpoint::default(), Endpoint::default());
+            let (mut quick, mut full) = (blank(), blank());
+            if tcp::modern_common(body, &mut quick).is_none() {
+                continue;
+            }
+            fast += usize::from(whole);
+            assert!(
+                tcp::modern_full(body, &mut full).is_ok(),
+                "{}: fast path read what the grammar rejects: {body}",
+                path.display()
+            );
+            assert_eq!(quick, full, "{}: {body}", path.display());
+        }
+    });
     // Most lines take the fast path (the rest are mostly `-v` lines with checksums).
     assert!(lines > 1000 && fast * 2 > lines, "{fast} of {lines} lines");
 }
@@ -95,36 +103,29 @@ fn common_shape_reads_as_the_full_grammar() {
 /// option of every options list in the test data (and ../shared's corpus).
 #[test]
 fn common_options_read_as_the_general_path() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    text_files(&root.join("tests/data"), &mut files);
-    text_files(&root.join("../shared/corpus"), &mut files);
     let (mut seen, mut quick) = (0usize, 0usize);
-    for path in &files {
-        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
-        for line in text.lines() {
-            let (list, close) = match (line.find(", options ["), line.find(" <")) {
-                (Some(at), _) => (&line[at + ", options [".len()..], ']'),
-                (None, Some(at)) => (&line[at + 2..], '>'),
-                _ => continue,
-            };
-            let mut rest = list;
-            while !rest.is_empty() && !rest.starts_with(close) {
-                let end = tcp::option_end(rest, close);
-                if end == 0 || end == rest.len() {
-                    break;
-                }
-                seen += 1;
-                if let Some((option, quick_end)) = tcp::common_option(rest, close) {
-                    quick += 1;
-                    assert_eq!(quick_end, end, "{}: {line}", path.display());
-                    assert_eq!(option, tcp::option(&rest[..end], close == '>'), "{line}");
-                }
-                rest = &rest[end..];
-                rest = rest.strip_prefix(',').unwrap_or(rest);
+    every_line(|path, line| {
+        let (list, close) = match (line.find(", options ["), line.find(" <")) {
+            (Some(at), _) => (&line[at + ", options [".len()..], ']'),
+            (None, Some(at)) => (&line[at + 2..], '>'),
+            _ => return,
+        };
+        let mut rest = list;
+        while !rest.is_empty() && !rest.starts_with(close) {
+            let end = tcp::option_end(rest, close);
+            if end == 0 || end == rest.len() {
+                break;
             }
+            seen += 1;
+            if let Some((option, quick_end)) = tcp::common_option(rest, close) {
+                quick += 1;
+                assert_eq!(quick_end, end, "{}: {line}", path.display());
+                assert_eq!(option, tcp::option(&rest[..end], close == '>'), "{line}");
+            }
+            rest = &rest[end..];
+            rest = rest.strip_prefix(',').unwrap_or(rest);
         }
-    }
+    });
     assert!(
         seen > 10_000 && quick * 2 > seen,
         "{quick} of {seen} options"
