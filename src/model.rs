@@ -29,8 +29,8 @@ pub enum RecordKind {
     Other(Box<OtherPacket>),
     /// One of tcpdump's own messages (`listening on ...`, `N packets captured`, ...).
     Banner(Banner),
-    /// A line that could not be read.
-    Unparsed(Diagnostic),
+    /// A line that could not be read (boxed: rare, and larger than the other kinds).
+    Unparsed(Box<Diagnostic>),
 }
 
 /// A non-TCP packet line.

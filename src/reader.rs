@@ -127,12 +127,12 @@ impl Assembler {
             self.open = Some(Open::new(
                 self.line_no,
                 &shown,
-                Pending::Ready(RecordKind::Unparsed(Diagnostic {
+                Pending::Ready(RecordKind::Unparsed(Box::new(Diagnostic {
                     line: self.line_no,
                     column: u32::try_from(MAX_LINE).unwrap_or(u32::MAX),
                     expected: "a line shorter than 1 MiB (the rest was skipped)".into(),
                     text: shown.clone(),
-                })),
+                }))),
                 self.keep_text,
             ));
             return done;

@@ -232,12 +232,12 @@ impl Pending {
     pub fn finish(self, line_no: u64, head_text: &str) -> RecordKind {
         match self {
             Pending::Ready(kind) => kind,
-            Pending::NeedsTransport(_) => RecordKind::Unparsed(Diagnostic {
+            Pending::NeedsTransport(_) => RecordKind::Unparsed(Box::new(Diagnostic {
                 line: line_no.saturating_add(1),
                 column: 1,
                 expected: "the TCP/IP line that follows an IPv4 `-v` header line".into(),
                 text: head_text.to_string(),
-            }),
+            })),
         }
     }
 }
@@ -245,13 +245,13 @@ impl Pending {
 /// Reads one head line (1-based `line_no`). Never fails: unreadable text becomes a diagnostic.
 pub fn parse_head(line_no: u64, text: &str) -> Pending {
     read_head(line_no, text).unwrap_or_else(|| {
-        Pending::Ready(RecordKind::Unparsed(Diagnostic {
+        Pending::Ready(RecordKind::Unparsed(Box::new(Diagnostic {
             line: line_no,
             column: 1,
             expected: "a tcpdump packet line (timestamp, `IP`, `IP6`, ...) or tcpdump message"
                 .into(),
             text: text.to_string(),
-        }))
+        })))
     })
 }
 
@@ -269,12 +269,12 @@ fn unparsed(line_no: u64, text: &str, offset: usize, e: Expected<'_>) -> RecordK
     let column = text
         .get(..consumed)
         .map_or(1, |done| done.chars().count().saturating_add(1));
-    RecordKind::Unparsed(Diagnostic {
+    RecordKind::Unparsed(Box::new(Diagnostic {
         line: line_no,
         column: u32::try_from(column).unwrap_or(u32::MAX),
         expected: e.what.to_string(),
         text: text.to_string(),
-    })
+    }))
 }
 
 /// A packet line: prefix, network layer, transport.
