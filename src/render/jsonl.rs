@@ -294,11 +294,46 @@ impl Json<'_> {
     }
 
     fn float(&mut self, x: f64) {
-        if x.is_finite() {
-            self.raw(ryu::Buffer::new().format_finite(x));
-        } else {
+        if !x.is_finite() {
             self.raw("null");
+        } else if !self.microseconds(x) {
+            self.raw(ryu::Buffer::new().format_finite(x));
         }
+    }
+
+    /// Writes `x` as ryu would when it is the double nearest to a whole number
+    /// of microseconds (tcpdump's times and their differences), in about a
+    /// fifth of ryu's time; says whether it did.
+    ///
+    /// Then no other decimal with six or fewer fraction digits rounds to `x`
+    /// (below 1e9 a double's spacing is under 0.2 µs), so the shortest one
+    /// (ryu's choice) is that number of microseconds with trailing zeros cut.
+    fn microseconds(&mut self, x: f64) -> bool {
+        if !(1e-3..1e9).contains(&x) {
+            return false;
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let us = (x * 1e6).round() as u64;
+        #[allow(clippy::cast_precision_loss)]
+        if us as f64 / 1e6 != x {
+            return false;
+        }
+        self.int(us / 1_000_000);
+        self.0.push(b'.');
+        let mut fraction = us % 1_000_000;
+        if fraction == 0 {
+            self.0.push(b'0');
+            return true;
+        }
+        let mut width = 6;
+        while fraction % 10 == 0 {
+            fraction /= 10;
+            width -= 1;
+        }
+        let digits = itoa::Buffer::new().format(fraction).len();
+        self.0.extend(std::iter::repeat_n(b'0', width - digits));
+        self.int(fraction);
+        true
     }
 
     fn opt_float(&mut self, x: Option<f64>) {
@@ -367,6 +402,41 @@ impl Json<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The microsecond writer gives ryu's digits wherever it writes at all.
+    #[test]
+    fn microseconds_are_ryus_digits() {
+        let mut values: Vec<f64> = vec![0.001, 0.04, 0.1, 1.0, 12.5, 59.999_999, 86_399.999_999];
+        // Every microsecond of a second, and a spread up to 1e9 s.
+        values.extend((0..1_000_000u64).map(|us| us as f64 / 1e6));
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let us = state % 1_000_000_000_000_000;
+            values.push(us as f64 / 1e6);
+            // Sums as the clock makes them (seconds of day plus a day), and non-grid values.
+            values.push(us as f64 / 1e9 + 86_400.0);
+            values.push(f64::from_bits(state >> 2));
+        }
+        let mut written = 0usize;
+        for x in values.into_iter().filter(|x| x.is_finite()) {
+            let mut out = Vec::new();
+            if Json(&mut out).microseconds(x) {
+                written += 1;
+                assert_eq!(
+                    std::str::from_utf8(&out).unwrap(),
+                    ryu::Buffer::new().format_finite(x),
+                    "{x:e}"
+                );
+            }
+        }
+        assert!(
+            written > 1_000_000,
+            "only {written} values took the fast path"
+        );
+    }
 
     /// The direct writer gives serde's bytes for every segment of the test
     /// data (and of ../shared's corpus when present).

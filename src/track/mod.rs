@@ -157,6 +157,8 @@ pub struct Tracker {
     waiting: BinaryHeap<Reverse<(u64, usize)>>,
     /// Connections that are over, with the record count when they last moved.
     finished_at: FastMap<usize, u64>,
+    /// The connection of the last TCP line (see `connection_for`).
+    last: Option<usize>,
 }
 
 impl Default for Tracker {
@@ -181,6 +183,7 @@ impl Tracker {
             finished_keys: FastSet::default(),
             waiting_of: FastMap::default(),
             waiting: BinaryHeap::new(),
+            last: None,
             finished_at: FastMap::default(),
         }
     }
@@ -310,20 +313,24 @@ impl Tracker {
     }
 
     fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
-        let k = key(p);
-        let mut reused = false;
-        let found = self.by_key.get(&k).and_then(|ids| {
-            ids.iter()
-                .copied()
-                .find(|id| self.conns.get(id).is_some_and(|c| c.has_endpoints(p)))
+        let has_endpoints = |id: &usize| self.conns.get(id).is_some_and(|c| c.has_endpoints(p));
+        // Consecutive lines mostly share a connection, and at most one open
+        // connection has these endpoints: comparing them costs less than hashing.
+        let found = self.last.filter(has_endpoints).or_else(|| {
+            self.by_key
+                .get(&key(p))
+                .and_then(|ids| ids.iter().copied().find(has_endpoints))
         });
+        let mut reused = false;
         if let Some(id) = found {
             if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
+                self.last = Some(id);
                 return id;
             }
             reused = true;
             self.summarise(id);
         }
+        let k = key(p);
         let syn = p.flags.contains(crate::model::Flags::SYN);
         reused |= syn && self.finished_keys.contains(&k);
         if self.conns.len() >= self.options.max_connections {
@@ -338,6 +345,7 @@ impl Tracker {
         self.conns.insert(id, c);
         self.by_key.entry(k).or_default().push(id);
         self.keys.insert(id, k);
+        self.last = Some(id);
         id
     }
 
