@@ -86,12 +86,17 @@ fn main() {
         "explain, summary only",
         best(3, || explain_all(&data, summary_only, |_| {})),
     );
+    // As the command line sets it up for `--format jsonl`.
+    let jsonl_options = Options {
+        segment_text: false,
+        ..Options::default()
+    };
     report(
         "explain, full jsonl",
         best(3, || {
             let mut sink = std::io::sink();
             let mut out = std::io::BufWriter::new(&mut sink);
-            let n = explain_all(&data, Options::default(), |item| {
+            let n = explain_all(&data, jsonl_options, |item| {
                 let _ = jsonl::write(item, &mut out);
             });
             let _ = out.flush();

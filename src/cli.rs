@@ -255,6 +255,8 @@ fn explain_input(
 ) -> io::Result<()> {
     let mut explainer = Explainer::with_options(crate::Options {
         reports: !out.args.summary,
+        // JSON Lines show a segment through its report alone.
+        segment_text: out.format != Format::Jsonl || out.args.diagram,
         ..crate::Options::default()
     });
     let drain = |explainer: &mut Explainer, out: &mut Output<'_>| -> io::Result<()> {

@@ -88,10 +88,10 @@ impl Explainer {
     pub fn with_options(options: Options) -> Explainer {
         Explainer {
             // Without reports nothing shows the input text, so it is not kept.
-            assembler: if options.reports {
-                Assembler::new()
-            } else {
-                Assembler::without_text()
+            assembler: match (options.reports, options.segment_text) {
+                (false, _) => Assembler::without_text(),
+                (true, false) => Assembler::without_segment_text(),
+                (true, true) => Assembler::new(),
             },
             tracker: Tracker::new(options),
         }

@@ -20,8 +20,7 @@ pub const MAX_RECORD: usize = 4 << 20;
 pub struct Assembler {
     line_no: u64,
     open: Option<Open>,
-    /// Keep each record's input text (`Record::text`); off when nobody will show it.
-    keep_text: bool,
+    keep: KeepText,
 }
 
 impl Default for Assembler {
@@ -29,9 +28,21 @@ impl Default for Assembler {
         Assembler {
             line_no: 0,
             open: None,
-            keep_text: true,
+            keep: KeepText {
+                segments: true,
+                others: true,
+            },
         }
     }
+}
+
+/// Which records keep their input text (`Record::text`): off where nobody will show it.
+#[derive(Debug, Clone, Copy)]
+struct KeepText {
+    /// TCP records (JSON output says everything about them without it).
+    segments: bool,
+    /// Every other record: other protocols, tcpdump's messages, diagnostics.
+    others: bool,
 }
 
 #[derive(Debug)]
@@ -39,39 +50,45 @@ struct Open {
     line: u64,
     lines: u32,
     head_text: String,
-    /// Continuation lines, newline-joined.
+    /// Continuation lines, newline-joined, when the text is kept.
     more: String,
+    keep_more: bool,
     /// Bytes of continuation lines kept so far (see [`MAX_RECORD`]).
     kept: usize,
     pending: Pending,
 }
 
 impl Open {
-    fn new(line: u64, text: &str, pending: Pending, keep_text: bool) -> Open {
+    fn new(line: u64, text: &str, pending: Pending, keep: KeepText) -> Open {
+        let keep_more = match &pending {
+            Pending::Ready(RecordKind::Tcp(_)) | Pending::NeedsTransport(_) => keep.segments,
+            Pending::Ready(_) => keep.others,
+        };
         // A header line waiting for its TCP line is kept: a diagnostic may need it.
-        let keep = keep_text || matches!(pending, Pending::NeedsTransport(_));
+        let keep_head = keep_more || matches!(pending, Pending::NeedsTransport(_));
         Open {
             line,
             lines: 1,
-            head_text: if keep {
+            head_text: if keep_head {
                 text.to_string()
             } else {
                 String::new()
             },
             more: String::new(),
+            keep_more,
             kept: 0,
             pending,
         }
     }
 
-    fn add(&mut self, line_no: u64, text: &str, keep_text: bool) {
+    fn add(&mut self, line_no: u64, text: &str) {
         self.lines = self.lines.saturating_add(1);
         if self.kept > MAX_RECORD {
             return;
         }
         self.kept = self.kept.saturating_add(text.len().saturating_add(1));
         self.pending.add_continuation(line_no, text);
-        if keep_text {
+        if self.keep_more {
             self.more.push('\n');
             self.more.push_str(text);
         }
@@ -98,7 +115,22 @@ impl Assembler {
     /// An assembler that does not keep the input text of records (faster).
     pub fn without_text() -> Assembler {
         Assembler {
-            keep_text: false,
+            keep: KeepText {
+                segments: false,
+                others: false,
+            },
+            ..Assembler::default()
+        }
+    }
+
+    /// An assembler that keeps the input text of every record but TCP segments
+    /// (whose reports say all that JSON output shows of them).
+    pub fn without_segment_text() -> Assembler {
+        Assembler {
+            keep: KeepText {
+                segments: false,
+                others: true,
+            },
             ..Assembler::default()
         }
     }
@@ -133,7 +165,7 @@ impl Assembler {
                     expected: "a line shorter than 1 MiB (the rest was skipped)".into(),
                     text: shown.clone(),
                 }))),
-                self.keep_text,
+                self.keep,
             ));
             return done;
         }
@@ -142,24 +174,24 @@ impl Assembler {
             if let Some(open) = &mut self.open {
                 if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.dump.is_empty())
                 {
-                    open.add(self.line_no, text, self.keep_text);
+                    open.add(self.line_no, text);
                 }
             }
             return None;
         }
         if let Some(pending) = parse::read_head(self.line_no, text) {
             let done = self.open.take().map(Open::close);
-            self.open = Some(Open::new(self.line_no, text, pending, self.keep_text));
+            self.open = Some(Open::new(self.line_no, text, pending, self.keep));
             return done;
         }
         if self.accepts_continuation() {
             if let Some(nested) = self.nested(text) {
                 let done = self.open.take().map(Open::close);
-                self.open = Some(Open::new(self.line_no, text, nested, self.keep_text));
+                self.open = Some(Open::new(self.line_no, text, nested, self.keep));
                 return done;
             }
             if let Some(open) = &mut self.open {
-                open.add(self.line_no, text, self.keep_text);
+                open.add(self.line_no, text);
             }
             return None;
         }
@@ -169,7 +201,7 @@ impl Assembler {
             self.line_no,
             text,
             parse::parse_head(self.line_no, text),
-            self.keep_text,
+            self.keep,
         ));
         done
     }

@@ -1036,7 +1036,7 @@ proptest! {
                 max_connections: 1,
                 max_held: held,
                 linger: 1,
-                reports: true,
+                ..Options::default()
             },
         );
         let lines = items.iter().filter(|i| matches!(i, Item::Line { .. })).count();

@@ -18,7 +18,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Limits that keep memory bounded on any input.
+/// Limits that keep memory bounded on any input, and what to keep.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Connections followed at once; beyond it the least recently active is let go.
@@ -31,6 +31,10 @@ pub struct Options {
     /// for each segment; off when only the connection summaries are wanted (then
     /// only [`Item::Connection`]s come out).
     pub reports: bool,
+    /// Keep each TCP record's input text (`Record::text`; other records keep
+    /// theirs whenever `reports` is on). Off when only JSON is written: a
+    /// segment's report says all that JSON shows of it.
+    pub segment_text: bool,
 }
 
 impl Default for Options {
@@ -40,6 +44,7 @@ impl Default for Options {
             max_held: 10_000,
             linger: 200,
             reports: true,
+            segment_text: true,
         }
     }
 }
