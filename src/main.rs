@@ -9,7 +9,8 @@ fn main() {
 /// are free. The look-ahead's lines come and go in waves that cross that mark
 /// every few dozen lines, and each time the memory is taken again it costs page
 /// faults: about 25,000 per million lines of a bulk transfer, 7% of the time
-/// `--format jsonl` takes. Keeping up to 64 MiB free at the top stops that; the peak is unchanged.
+/// `--format jsonl` takes. Keeping up to 64 MiB free at the top stops that;
+/// the peak is unchanged.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_heap_top() {

@@ -14,7 +14,9 @@ pub struct Record {
     pub line: u64,
     /// Number of input lines the record spans (head line plus continuations).
     pub lines: u32,
-    /// The input lines, joined by newlines (invalid UTF-8 replaced).
+    /// The input lines, joined by newlines (invalid UTF-8 replaced); empty
+    /// when the explainer was told not to keep it (`Options::reports`,
+    /// `Options::segment_text`).
     pub text: String,
     pub kind: RecordKind,
 }

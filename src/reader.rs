@@ -61,8 +61,10 @@ struct Open {
 impl Open {
     fn new(line: u64, text: &str, pending: Pending, keep: KeepText) -> Open {
         let keep_more = match &pending {
-            Pending::Ready(RecordKind::Tcp(_)) | Pending::NeedsTransport(_) => keep.segments,
+            Pending::Ready(RecordKind::Tcp(_)) => keep.segments,
             Pending::Ready(_) => keep.others,
+            // Its next line tells whether it is a segment or another packet.
+            Pending::NeedsTransport(_) => keep.segments || keep.others,
         };
         // A header line waiting for its TCP line is kept: a diagnostic may need it.
         let keep_head = keep_more || matches!(pending, Pending::NeedsTransport(_));

@@ -1,6 +1,7 @@
 //! The `tcpexplain` command itself, run as a separate process: golden outputs of
-//! every format for the article dumps, standard input versus files, live pipes,
-//! `| head`, colour, hostile input, exit statuses, filters and terminals.
+//! every format for the article dumps, JSON Lines against the library, standard
+//! input versus files, live pipes, `| head`, colour, hostile input, exit
+//! statuses, filters and terminals.
 //!
 //! Golden files live in `tests/golden/`. After an intended change of the output,
 //! regenerate them with `TCPEXPLAIN_BLESS=1 cargo test --test cli golden`, then
@@ -429,6 +430,27 @@ fn document_formats_are_well_formed() {
 
 // ---------------------------------------------------------------------------
 // 2. Standard input and files
+
+/// `--format jsonl` keeps no segment text (its reports say it all); every line
+/// must still be what the library renders with all the text kept.
+#[test]
+fn jsonl_is_the_library_rendering_with_all_text_kept() {
+    let dir = Path::new(ROOT).join("tests/data/tcpdump");
+    let mut files = 0;
+    for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let mut expected = Vec::new();
+        for item in tcpexplain::explain(&text) {
+            tcpexplain::render::jsonl::write(&item, &mut expected).unwrap();
+        }
+        let got = ok(&run(&["--format", "jsonl", path.to_str().unwrap()]));
+        if let Some(d) = first_difference(&String::from_utf8(expected).unwrap(), &got) {
+            panic!("{}: the command's jsonl differs\n{d}", path.display());
+        }
+        files += 1;
+    }
+    assert!(files >= 30, "only {files} files");
+}
 
 #[test]
 fn stdin_and_files_agree() {
