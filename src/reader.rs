@@ -301,6 +301,11 @@ impl<R: BufRead> RecordReader<R> {
     pub fn flush(&mut self) -> Option<Record> {
         self.assembler.flush()
     }
+
+    /// Number of input lines read so far.
+    pub fn lines_seen(&self) -> u64 {
+        self.assembler.lines_seen()
+    }
 }
 
 impl<R: BufRead> Iterator for RecordReader<R> {

@@ -56,6 +56,19 @@ def test_every_object_equals_the_cli_jsonl(cli: List[str], path: Path) -> None:
     assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == expected
 
 
+def test_a_long_input_equals_the_cli_jsonl(cli: List[str], tmp_path: Path) -> None:
+    # Every dump one after the other: thousands of lines, so that records cross
+    # from the parsing thread to the tracking one in many batches.
+    text = "".join(p.read_text(errors="replace") for p in DUMPS * 3)
+    path = tmp_path / "long.txt"
+    path.write_text(text)
+    expected = cli_jsonl(cli, path)
+    trace = tcpexplain.explain_file(path)
+    assert trace.lines == text.count("\n")
+    assert len(expected) > 2_000
+    assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == expected
+
+
 @pytest.mark.parametrize("path", sorted(ARTICLE.glob("*.txt")), ids=lambda p: p.name)
 def test_attributes_carry_the_jsonl_fields(cli: List[str], path: Path) -> None:
     trace = tcpexplain.explain_file(path)
