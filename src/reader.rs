@@ -61,7 +61,8 @@ struct Open {
 impl Open {
     fn new(line: u64, text: &str, pending: Pending, keep: KeepText) -> Open {
         let keep_more = match &pending {
-            Pending::Ready(RecordKind::Tcp(_)) => keep.segments,
+            // (A TCP header quoted in an ICMP error is shown as it is, not as a segment.)
+            Pending::Ready(RecordKind::Tcp(p)) if !p.quoted => keep.segments,
             Pending::Ready(_) => keep.others,
             // Its next line tells whether it is a segment or another packet.
             Pending::NeedsTransport(_) => keep.segments || keep.others,

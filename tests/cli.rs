@@ -435,9 +435,13 @@ fn document_formats_are_well_formed() {
 /// must still be what the library renders with all the text kept.
 #[test]
 fn jsonl_is_the_library_rendering_with_all_text_kept() {
-    let dir = Path::new(ROOT).join("tests/data/tcpdump");
     let mut files = 0;
-    for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+    let paths = ["tests/data/tcpdump", "tests/data/icmp"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "out" || e == "txt"));
+    for path in paths {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let mut expected = Vec::new();
         for item in tcpexplain::explain(&text) {

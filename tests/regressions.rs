@@ -146,6 +146,32 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
     items
 }
 
+/// Without segments' text (`--format jsonl`), a TCP header quoted in an ICMP
+/// error keeps its text: it is shown as it is, not through a report.
+#[test]
+fn a_quoted_tcp_header_keeps_its_text_without_segment_text() {
+    let input = "16:01:13.577306 IP 10.66.0.2 > 10.66.0.1: ICMP host 10.67.0.9 unreachable, length 68\n\
+                 \tIP 10.66.0.1.50368 > 10.67.0.9.80: Flags [S], seq 2738403834, win 64240, length 0\n";
+    let items = tcpexplain::explain_with(
+        input,
+        Options {
+            segment_text: false,
+            ..Options::default()
+        },
+    );
+    let quoted: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Line { record, .. } => match &record.kind {
+                RecordKind::Tcp(p) if p.quoted => Some(record.text.as_str()),
+                _ => None,
+            },
+            Item::Connection(_) => None,
+        })
+        .collect();
+    assert_eq!(quoted, [input.lines().nth(1).unwrap()]);
+}
+
 #[test]
 fn fuzz_inputs_stay_fixed() {
     let tiny = Options {
