@@ -13,13 +13,11 @@ impl fmt::Display for Timestamp {
         let magnitude = self.nanos.unsigned_abs();
         let secs = magnitude / 1_000_000_000;
         let nanos = magnitude % 1_000_000_000;
-        // Micro precision prints the first 6 of the 9 nanosecond digits.
-        let frac = if digits <= 9 {
-            let scale = 10u128.pow(9u32.saturating_sub(u32::from(self.digits)));
-            format!("{:0width$}", nanos / scale.max(1), width = digits)
-        } else {
-            format!("{magnitude}")
-        };
+        // Micro precision prints the first 6 of the 9 nanosecond digits. More
+        // than 9 (an out-of-range value tcpdump printed as is) were added to the
+        // seconds when read; any split that adds up the same reads back the same.
+        let scale = 10u128.pow(9u32.saturating_sub(u32::from(self.digits)));
+        let frac = format!("{:0width$}", nanos / scale, width = digits);
         let clock = |f: &mut fmt::Formatter<'_>| {
             write!(
                 f,

@@ -159,3 +159,27 @@ fn numbers_read_eight_digits_at_a_time_as_one_by_one() {
         assert_eq!(tcp::leading_digits(s.as_bytes()), expected, "{s}");
     }
 }
+
+/// tcpdump prints an out-of-range sub-second value as is (`.2147483648`): such
+/// a time prints back to text that reads the same, in every form. (Found by
+/// the mutation property test: a digit inserted into the fraction.)
+#[test]
+fn out_of_range_fractions_print_back() {
+    let body = " IP 127.0.0.1.55920 > 127.0.0.1.80: Flags [S], seq 1, win 32767, length 0";
+    for time in [
+        "03:57:35.0938066000",
+        "03:57:35.2147483648",
+        "17:16:10.1000000",
+        "1700000000.2147483648",
+        "2024-01-01 23:59:59.9999999999",
+        " 00:00:01.12345678901",
+    ] {
+        let packet = tcp(&format!("{time}{body}"));
+        let printed = packet.to_string();
+        assert_eq!(
+            tcp(&printed),
+            packet,
+            "{time:?} printed back as {printed:?}"
+        );
+    }
+}
