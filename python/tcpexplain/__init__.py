@@ -83,8 +83,9 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
     """Reads and explains a file of tcpdump text output (e.g. ``tcpdump -nn -r x.pcap > dump.txt``).
 
     Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
-    file cannot be read. The file is read and explained without the GIL, in
-    chunks, and Ctrl-C interrupts it.
+    file cannot be read. The file is read and explained without the GIL (one
+    thread parses while another follows the connections), and Ctrl-C
+    interrupts it.
 
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):
