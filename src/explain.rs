@@ -30,13 +30,52 @@ pub fn ms(seconds: f64) -> String {
 
 fn write_ms(t: &mut String, seconds: f64) {
     let ms = seconds * 1000.0;
-    let _ = if ms.abs() >= 100.0 {
-        write!(t, "{ms:.0} ms")
+    let decimals = if ms.abs() >= 100.0 {
+        0
     } else if ms.abs() >= 1.0 {
-        write!(t, "{ms:.1} ms")
+        1
     } else {
-        write!(t, "{ms:.3} ms")
+        3
     };
+    if !write_whole_microseconds(t, ms, decimals) {
+        let _ = write!(t, "{ms:.decimals$} ms");
+    }
+}
+
+/// Writes `ms` as `{ms:.decimals$} ms` would (`decimals` 0, 1 or 3) when it is
+/// a whole number of microseconds (within a thousandth), as every duration
+/// between tcpdump's microsecond times is, and not halfway between two
+/// roundings; says whether it did. (The float formatting machinery costs more
+/// than the rest of a line's explanation.)
+fn write_whole_microseconds(t: &mut String, ms: f64, decimals: usize) -> bool {
+    let us = (ms * 1000.0).round();
+    if !ms.is_sign_positive() || us >= 1e15 || (ms * 1000.0 - us).abs() >= 1e-3 {
+        return false;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let us = us as u64;
+    // Microseconds per unit of the last decimal, and units per millisecond.
+    let (step, scale) = match decimals {
+        0 => (1000, 1),
+        1 => (100, 10),
+        _ => (1, 1000),
+    };
+    if step > 1 && us % step == step / 2 {
+        return false; // A tie: how it rounds depends on the exact double.
+    }
+    let units = (us + step / 2) / step;
+    num(t, units / scale);
+    if decimals > 0 {
+        t.push('.');
+        let fraction = units % scale;
+        let width = itoa::Buffer::new().format(fraction).len();
+        for _ in width..decimals {
+            t.push('0');
+        }
+        num(t, fraction);
+    }
+    t.push_str(" ms");
+    true
 }
 
 /// Writes a whole number (without the formatting machinery: this is on every line).
@@ -53,13 +92,16 @@ fn write_lines(t: &mut String, list: &[u64]) {
             num(t, *one);
         }
         [first, .., last] if list.len() > 3 => {
-            let _ = write!(t, "lines {first}–{last}");
+            t.push_str("lines ");
+            num(t, *first);
+            t.push('–');
+            num(t, *last);
         }
         _ => {
             t.push_str("lines ");
             let mut items = List::new(", ");
             for l in list {
-                let _ = write!(items.next(t), "{l}");
+                num(items.next(t), *l);
             }
         }
     }
@@ -68,7 +110,9 @@ fn write_lines(t: &mut String, list: &[u64]) {
 /// Writes `{prefix} line N` when there is a line to refer to.
 fn write_of(t: &mut String, prefix: &str, line: Option<u64>) {
     if let Some(l) = line {
-        let _ = write!(t, "{prefix} line {l}");
+        t.push_str(prefix);
+        t.push_str(" line ");
+        num(t, l);
     }
 }
 
@@ -232,11 +276,9 @@ pub fn segment(r: &mut SegmentReport) {
         write_acked(&mut t, a, r.ack, peer);
     } else if ack && !rst && !fin && r.len == 0 && r.ack.is_some() && !syn {
         // (Said only of empty segments: one that carries data or a FIN is about that.)
-        let _ = write!(
-            t,
-            " Its ACK (ack {}) acknowledges nothing new.",
-            r.ack.unwrap_or(0)
-        );
+        t.push_str(" Its ACK (ack ");
+        num(&mut t, r.ack.unwrap_or(0));
+        t.push_str(") acknowledges nothing new.");
     }
     if let Some(line) = r
         .peer_fin_unacked
@@ -248,7 +290,10 @@ pub fn segment(r: &mut SegmentReport) {
         t.push_str(" SACK: it has also received bytes ");
         let mut blocks = List::new(", ");
         for (a, b) in &r.sack {
-            let _ = write!(blocks.next(&mut t), "{a}–{}", b.wrapping_sub(1));
+            let block = blocks.next(&mut t);
+            num(block, *a);
+            block.push('–');
+            num(block, b.wrapping_sub(1));
         }
         t.push_str(" (so the bytes between its ACK and them are the ones missing).");
     }
@@ -555,4 +600,55 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         t.push_str(" No longer followed: idle while too many connections were open.");
     }
     s.text = t;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Durations read as the float formatting writes them, on the microsecond
+    /// grid (where the fast path writes), at ties and off the grid (where it
+    /// declines).
+    #[test]
+    fn whole_microseconds_are_written_as_format_does() {
+        let mut values: Vec<f64> = (0..=300_000).map(|us| f64::from(us) / 1e6).collect();
+        // Differences of two clock readings, as the tracker makes them.
+        values.extend((0..200_000u32).map(|i| {
+            let a = 43_726.0 + f64::from(i) * 0.000_731;
+            let b = a + f64::from(i % 250_007) / 1e6;
+            b - a
+        }));
+        values.extend([
+            0.000_000_5,
+            0.000_123_456_7,
+            -0.0,
+            -0.000_5,
+            0.000_999_999_9,
+            0.001_25,
+            0.150_5,
+            86_399.999_999,
+        ]);
+        let mut fast = 0;
+        for seconds in values {
+            let mut got = String::new();
+            write_ms(&mut got, seconds);
+            let ms = seconds * 1000.0;
+            let want = if ms.abs() >= 100.0 {
+                format!("{ms:.0} ms")
+            } else if ms.abs() >= 1.0 {
+                format!("{ms:.1} ms")
+            } else {
+                format!("{ms:.3} ms")
+            };
+            assert_eq!(got, want, "{seconds:e} s");
+            let decimals = if got.contains('.') {
+                got.split(['.', ' ']).nth(1).map_or(0, str::len)
+            } else {
+                0
+            };
+            let mut again = String::new();
+            fast += usize::from(write_whole_microseconds(&mut again, ms, decimals));
+        }
+        assert!(fast > 400_000, "only {fast} values took the fast path");
+    }
 }
