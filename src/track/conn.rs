@@ -609,7 +609,7 @@ impl Connection {
         line: u64,
         time: Option<f64>,
         report: bool,
-    ) -> Option<SegmentReport> {
+    ) -> Option<Box<SegmentReport>> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
         let from = self.role_of(p);
@@ -1020,28 +1020,31 @@ impl Connection {
                 .zip(self.window_scale(from))
                 .map(|(w, s)| u64::from(w) << s.min(14))
         };
-        report.then(|| SegmentReport {
-            line,
-            conn: self.id,
-            from,
-            flags: f.letters(),
-            seq: seq_rel.filter(|_| p.seq.is_some()),
-            ack: ack_rel,
-            seq_raw: seq_raw.filter(|_| p.seq.is_some()),
-            ack_raw,
-            len,
-            window,
-            time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
-            events,
-            acked,
-            transitions: Vec::new(),
-            state: self.released,
-            offer,
-            sack,
-            peer_fin_unacked,
-            handshake_rtt,
-            notes,
-            text: String::new(),
+        // Built in its box (a report is a few hundred bytes: not moved twice).
+        report.then(|| {
+            Box::new(SegmentReport {
+                line,
+                conn: self.id,
+                from,
+                flags: f.letters(),
+                seq: seq_rel.filter(|_| p.seq.is_some()),
+                ack: ack_rel,
+                seq_raw: seq_raw.filter(|_| p.seq.is_some()),
+                ack_raw,
+                len,
+                window,
+                time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
+                events,
+                acked,
+                transitions: Vec::new(),
+                state: self.released,
+                offer,
+                sack,
+                peer_fin_unacked,
+                handshake_rtt,
+                notes,
+                text: String::new(),
+            })
         })
     }
 

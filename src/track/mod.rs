@@ -211,7 +211,7 @@ impl Tracker {
                         // (Re)starts its quiet period: a late segment may still come.
                         self.finished_at.insert(id, self.records);
                     }
-                    report = draft.map(Box::new);
+                    report = draft;
                     conn = Some(id);
                 }
                 self.sync_waiting(id);
