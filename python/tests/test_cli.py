@@ -57,16 +57,19 @@ def test_every_object_equals_the_cli_jsonl(cli: List[str], path: Path) -> None:
 
 
 def test_a_long_input_equals_the_cli_jsonl(cli: List[str], tmp_path: Path) -> None:
-    # Every dump one after the other: thousands of lines, so that records cross
-    # from the parsing thread to the tracking one in many batches.
+    # Every dump one after the other: over a megabyte, read in two threads,
+    # with records crossing from the parsing one to the tracking one in many
+    # batches; from a file and from a string.
     text = "".join(p.read_text(errors="replace") for p in DUMPS * 3)
     path = tmp_path / "long.txt"
     path.write_text(text)
     expected = cli_jsonl(cli, path)
     trace = tcpexplain.explain_file(path)
+    assert len(text) > 512 * 1024  # well past the size read in two threads
     assert trace.lines == text.count("\n")
     assert len(expected) > 2_000
     assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == expected
+    assert tcpexplain.explain(text).to_jsonl() == trace.to_jsonl()
 
 
 @pytest.mark.parametrize("path", sorted(ARTICLE.glob("*.txt")), ids=lambda p: p.name)
