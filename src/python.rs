@@ -7,9 +7,9 @@
 //! - [`TraceData`] holds the explained items of a whole text, shared (one
 //!   `Arc`) by the [`Segment`], [`Connection`], [`Diagnostic`] and [`OtherLine`]
 //!   objects made from it, so that those objects cost a pointer and an index.
-//! - Whole texts are parsed on one thread and tracked on another with the GIL
-//!   released; between batches the GIL is taken back to let Python handle
-//!   signals (Ctrl-C).
+//! - Whole texts are explained with the GIL released (big ones parsed on one
+//!   thread and tracked on another); now and then the GIL is taken back to
+//!   let Python handle signals (Ctrl-C).
 //! - Table columns for pandas are built in one pass into native buffers
 //!   (`bytearray`s that numpy reads without a copy per value).
 //! - HTML for notebooks reuses [`document::html_table`] and [`diagram::svg`];
