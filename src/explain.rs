@@ -67,12 +67,10 @@ fn write_whole_microseconds(t: &mut String, ms: f64, decimals: usize) -> bool {
     num(t, units / scale);
     if decimals > 0 {
         t.push('.');
-        let fraction = units % scale;
-        let width = itoa::Buffer::new().format(fraction).len();
-        for _ in width..decimals {
-            t.push('0');
-        }
-        num(t, fraction);
+        // Zero-padded in one go: `1` and the digits, without the `1`.
+        let mut digits = itoa::Buffer::new();
+        let padded = digits.format(scale + units % scale);
+        t.push_str(padded.get(1..).unwrap_or_default());
     }
     t.push_str(" ms");
     true

@@ -118,12 +118,14 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
                 assert!(record.line > last, "lines out of order");
                 last = record.line + u64::from(record.lines) - 1;
                 covered += u64::from(record.lines);
-                kept_blanks += (!record.text.is_empty())
-                    .then_some(record.text.split('\n'))
-                    .into_iter()
-                    .flatten()
-                    .filter(|p| p.trim().is_empty())
-                    .count() as u64;
+                // (Without its text, a segment's blank lines are not counted.)
+                if !record.text.is_empty() {
+                    kept_blanks += record
+                        .text
+                        .split('\n')
+                        .filter(|p| p.trim().is_empty())
+                        .count() as u64;
+                }
                 if let Some(r) = report {
                     assert!(
                         !summarised.contains(&r.conn),

@@ -318,9 +318,10 @@ impl Json<'_> {
             fraction /= 10;
             width -= 1;
         }
-        let digits = itoa::Buffer::new().format(fraction).len();
-        self.0.extend(std::iter::repeat_n(b'0', width - digits));
-        self.int(fraction);
+        // Zero-padded in one go: `1` and the digits, without the `1`.
+        let mut digits = itoa::Buffer::new();
+        let padded = digits.format(10u64.pow(width) + fraction);
+        self.raw(padded.get(1..).unwrap_or_default());
         true
     }
 
