@@ -203,6 +203,7 @@ impl Tracker {
                 let time = p.prefix.timestamp.as_ref().map(|t| self.clock.seconds(t));
                 let id = self.connection_for(p, record.line);
                 if let Some(c) = self.conns.get_mut(&id) {
+                    c.last_active = self.records;
                     let draft = c.segment(p, record.line, time, self.options.reports);
                     if c.numbering() == Numbering::Absolute {
                         self.numbering_hint = Numbering::Absolute;
@@ -215,9 +216,6 @@ impl Tracker {
                     conn = Some(id);
                 }
                 self.sync_waiting(id);
-                if let Some(c) = self.conns.get_mut(&id) {
-                    c.last_active = self.records;
-                }
             }
         }
         self.held.push_back(Held {
