@@ -115,9 +115,11 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
                 go(SynReceived, "sent SYN-ACK: simultaneous open", &mut now)
             }
             // Closing first: ESTABLISHED (or SYN_RECEIVED) --CLOSE / snd FIN--> FIN_WAIT_1.
-            (Established | SynReceived, _, _, true) => {
-                go(FinWait1, "sent FIN: its application closed first", &mut now)
-            }
+            (Established | SynReceived, _, _, true) => go(
+                FinWait1,
+                "sent FIN before any FIN from the peer reached it: an active close",
+                &mut now,
+            ),
             // Closing second: CLOSE_WAIT --CLOSE / snd FIN--> LAST_ACK.
             (CloseWait, _, _, true) => go(
                 LastAck,
