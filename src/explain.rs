@@ -1,8 +1,10 @@
 //! Facts into plain English: one short paragraph per line, one per connection.
 //! Everything said here is read off the reports; nothing is computed twice.
 
+use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
-    Acked, ClosedBy, ConnectionSummary, Event, EventKind, Role, SegmentReport, Teardown, Transition,
+    Acked, ClosedBy, ConnectionSummary, Event, EventKind, IcmpReport, Role, SegmentReport,
+    Teardown, Transition,
 };
 use crate::track::state::TcpState;
 use std::fmt::Write;
@@ -386,7 +388,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             }
             t.push_str("Retransmission");
             write_of(t, " of", e.of_line);
-            t.push_str(": this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).");
+            if e.note.as_deref() == Some("path_mtu") {
+                t.push_str(": an ICMP error said that segment was too big for the path, so the sender resent these bytes at once, in segments that fit (path MTU discovery).");
+            } else {
+                t.push_str(": this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).");
+            }
         }
         EventKind::FastRetransmission => {
             t.push_str("Fast retransmission");
@@ -558,6 +564,9 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             Teardown::Reset => format!("Ended by a RST from {}.", closer(s.closed_by)),
             Teardown::Refused => "Refused: the server answered the SYN with RST.".to_string(),
             Teardown::HalfClosed => format!("Half-closed: {} sent FIN; the other side never closed in the capture.", closer(s.closed_by)),
+            Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
+                "Never opened: ICMP errors came back instead of an answer from the server.".to_string()
+            }
             Teardown::Open => "Still open when the capture ends.".to_string(),
         }
     );
@@ -597,7 +606,132 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
     if s.evicted {
         t.push_str(" No longer followed: idle while too many connections were open.");
     }
+    if !s.icmp_errors.is_empty() {
+        t.push_str(" ICMP errors about it: ");
+        let mut problems: Vec<IcmpProblem> = s.icmp_errors.iter().map(|e| e.problem).collect();
+        problems.dedup();
+        let mut items = List::new("; ");
+        for p in problems {
+            let lines: Vec<u64> = s
+                .icmp_errors
+                .iter()
+                .filter(|e| e.problem == p)
+                .map(|e| e.line)
+                .collect();
+            let t = items.next(&mut t);
+            write_lines(t, &lines);
+            let _ = write!(t, " ({})", problem_name(p));
+        }
+        t.push('.');
+    }
     s.text = t;
+}
+
+/// An ICMP problem in a few words.
+pub fn problem_name(p: IcmpProblem) -> &'static str {
+    match p {
+        IcmpProblem::NetUnreachable => "network unreachable",
+        IcmpProblem::HostUnreachable => "host unreachable",
+        IcmpProblem::ProtocolUnreachable => "protocol unreachable",
+        IcmpProblem::PortUnreachable => "port unreachable",
+        IcmpProblem::Prohibited => "administratively prohibited",
+        IcmpProblem::TooBig => "too big for the path",
+        IcmpProblem::TimeExceeded => "TTL exceeded",
+        IcmpProblem::Unreachable => "unreachable",
+    }
+}
+
+/// Fills the text of an ICMP error line: what the error says, which segment
+/// it reports (`ends`: that connection's client and server), and what follows.
+pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) {
+    let about = e.about.as_deref().unwrap_or("the destination");
+    let mut t = format!(
+        "ICMP error from {} to {} ({}): ",
+        e.reporter,
+        e.to,
+        problem_name(e.problem)
+    );
+    let _ = match e.problem {
+        IcmpProblem::NetUnreachable => write!(t, "a router on the way has no route to {about}."),
+        IcmpProblem::HostUnreachable => write!(t, "the last router could not deliver to {about} (no answer on its link)."),
+        IcmpProblem::ProtocolUnreachable => write!(t, "{about} does not handle the packet's protocol."),
+        IcmpProblem::PortUnreachable => write!(
+            t,
+            "nothing on {about} accepts {} port {}; the host, or a firewall's REJECT rule, answered with ICMP instead of a TCP reset.",
+            e.transport.as_deref().unwrap_or("that"),
+            e.port.as_deref().unwrap_or("?")
+        ),
+        IcmpProblem::Prohibited => write!(t, "the way to {about} is closed by policy (a firewall rule or a prohibit route)."),
+        IcmpProblem::TooBig => {
+            t.push_str("a packet was larger than the next link takes");
+            if let Some(mtu) = e.mtu {
+                let _ = write!(t, " (MTU {mtu})");
+            }
+            write!(t, " and marked Don't Fragment: path MTU discovery.")
+        }
+        IcmpProblem::TimeExceeded => write!(t, "a packet's TTL (hop limit) ran out on the way (a routing loop, or a TTL set too low)."),
+        IcmpProblem::Unreachable => write!(t, "{about} cannot be reached."),
+    };
+    let (Some(conn), Some(from), Some((client, server))) = (r.conn, r.from, ends) else {
+        t.push_str(" No TCP connection in the capture matches it.");
+        r.text = t;
+        return;
+    };
+    let peer = who(from.other());
+    match r.segment {
+        Some(s) => {
+            let what = if s.syn {
+                "SYN".to_string()
+            } else if s.fin {
+                "FIN".to_string()
+            } else if s.len > 0 {
+                format!("{} bytes", s.len)
+            } else {
+                "segment".to_string()
+            };
+            let _ = write!(
+                t,
+                " It reports the {}'s {what} of line {} (connection {conn}, {client} → {server})",
+                who(from),
+                s.line
+            );
+            if r.inferred {
+                t.push_str(if e.problem == IcmpProblem::TooBig {
+                    ": the error does not say which, and that is the earliest unacknowledged \
+                     segment too big for the path not reported before"
+                } else {
+                    ": the error names only addresses, and that is the latest segment that fits"
+                });
+                t.push_str(if e.to.contains(':') {
+                    " (an inference: tcpdump does not print the header an ICMPv6 error quotes)."
+                } else {
+                    " (an inference; the header the error quotes, which tcpdump prints under -v, \
+                     makes it certain)."
+                });
+            } else {
+                t.push_str(", whose header it quotes.");
+            }
+            if r.undelivered && (s.syn || s.fin) {
+                let _ = write!(t, " That {what} never reached the {peer}: the {peer}'s state does not change for it.");
+            } else if r.undelivered && s.len > 0 {
+                let _ = write!(t, " Those {what} never reached the {peer}.");
+            } else if r.undelivered {
+                let _ = write!(t, " That segment never reached the {peer}.");
+            } else {
+                let _ = write!(t, " The states shown on line {} took its arrival for granted: the capture could not tell yet.", s.line);
+            }
+            if e.problem == IcmpProblem::TooBig {
+                t.push_str(" The sender is expected to lower its segment size and send those bytes again in smaller segments.");
+            }
+        }
+        None => {
+            let _ = write!(
+                t,
+                " It concerns connection {conn} ({client} → {server}), though not a segment the capture shows.",
+            );
+        }
+    }
+    r.text = t;
 }
 
 #[cfg(test)]

@@ -45,6 +45,46 @@ pub struct OtherPacket {
     pub text: String,
     /// Continuation lines, verbatim.
     pub continuation: Vec<String>,
+    /// An ICMP or ICMPv6 error, read from the text (`None` for anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<Box<IcmpError>>,
+}
+
+/// An ICMP / ICMPv6 error: a router or host saying a packet could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IcmpError {
+    /// Who reported the error (the ICMP packet's source).
+    pub reporter: CompactString,
+    /// Who it is sent to: the sender of the packet that failed.
+    pub to: CompactString,
+    pub problem: IcmpProblem,
+    /// The failed packet's destination address, when tcpdump names it.
+    pub about: Option<CompactString>,
+    /// The failed packet's transport (`tcp`, `udp`) and destination port, when named.
+    pub transport: Option<CompactString>,
+    pub port: Option<CompactString>,
+    /// The next hop's MTU, for "need to frag" / "packet too big".
+    pub mtu: Option<u32>,
+}
+
+/// What an ICMP error says went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IcmpProblem {
+    /// No route to the network (ICMPv6: "unreachable route").
+    NetUnreachable,
+    /// The host did not answer on its link (ICMPv6: "unreachable address").
+    HostUnreachable,
+    ProtocolUnreachable,
+    PortUnreachable,
+    /// Refused by policy: a filter, a `prohibit` route.
+    Prohibited,
+    /// Too big for the next link and not to be fragmented (path MTU discovery).
+    TooBig,
+    /// The TTL / hop limit ran out on the way.
+    TimeExceeded,
+    /// Another reason (source route failed, beyond scope, ...).
+    Unreachable,
 }
 
 /// A tcpdump stderr message found in the input.

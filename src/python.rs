@@ -303,11 +303,11 @@ fn is_connection(item: &Item) -> bool {
 }
 
 fn is_unparsed(item: &Item) -> bool {
-    matches!(item, Item::Line { report: None, record } if matches!(record.kind, RecordKind::Unparsed(_)))
+    matches!(item, Item::Line { report: None, record, .. } if matches!(record.kind, RecordKind::Unparsed(_)))
 }
 
 fn is_other(item: &Item) -> bool {
-    matches!(item, Item::Line { report: None, record } if !matches!(record.kind, RecordKind::Unparsed(_)))
+    matches!(item, Item::Line { report: None, record, .. } if !matches!(record.kind, RecordKind::Unparsed(_)))
 }
 
 fn mimebundle<'py>(py: Python<'py>, plain: String, html: String) -> PyResult<Bound<'py, PyDict>> {
@@ -1097,6 +1097,7 @@ fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
         Item::Line {
             mut record,
             report: Some(mut report),
+            ..
         } => {
             if matches!(record.kind, RecordKind::Tcp(_)) {
                 spent.push(std::mem::replace(&mut record.kind, dropped()));
@@ -1106,6 +1107,7 @@ fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
             Item::Line {
                 record,
                 report: Some(report),
+                icmp: None,
             }
         }
         other => other,

@@ -65,6 +65,7 @@ fn segments(path: &Path) -> Vec<(TcpPacket, SegmentReport)> {
             Item::Line {
                 record,
                 report: Some(r),
+                ..
             } => match record.kind {
                 RecordKind::Tcp(p) => Some((*p, *r)),
                 _ => None,
@@ -265,6 +266,82 @@ fn each_teardown_kind_on_a_real_capture() {
                 "{dir}/{rendering}: {}",
                 summaries[0].text
             );
+        }
+    }
+}
+
+/// ICMP errors about TCP segments (a capture through a real router): each
+/// error is linked to the segment whose header tshark finds quoted in it (the
+/// latest one before it with that source port and sequence number), in every
+/// rendering, whether or not tcpdump printed the quote; and that segment is
+/// known not to have arrived.
+#[test]
+fn icmp_errors_name_the_segment_tshark_finds_quoted() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/icmp_router");
+    let text = std::fs::read_to_string(dir.join("icmp.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let errors: Vec<HashMap<&str, &str>> = lines
+        .map(|l| header.iter().copied().zip(l.split('\t')).collect())
+        .collect();
+    assert!(errors.len() >= 8, "{} ICMP errors", errors.len());
+    for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+        let items = tcpexplain::explain(&std::fs::read_to_string(dir.join(rendering)).unwrap());
+        // One item per frame (a header quoted in an error is not a frame of its own).
+        let frames: Vec<&Item> = items
+            .iter()
+            .filter(|i| match i {
+                Item::Line { record, .. } => {
+                    !matches!(&record.kind, RecordKind::Tcp(p) if p.quoted)
+                }
+                Item::Connection(_) => false,
+            })
+            .collect();
+        let frame_of_line = |line: u64| {
+            frames
+                .iter()
+                .position(|i| matches!(i, Item::Line { record, .. } if record.line == line))
+        };
+        for e in &errors {
+            let frame: usize = e["frame.number"].parse().unwrap();
+            let Item::Line {
+                icmp: Some(icmp), ..
+            } = frames[frame - 1]
+            else {
+                panic!("{rendering} frame {frame}: no ICMP report");
+            };
+            let seq: u32 = [e["tcp.seq_raw"], e["tcp.seq"]]
+                .iter()
+                .find_map(|v| v.parse().ok())
+                .unwrap();
+            let port = e["tcp.srcport"];
+            // The latest segment before the error with the quoted port and seq.
+            let expected = frames[..frame - 1].iter().rev().find_map(|i| match i {
+                Item::Line {
+                    record,
+                    report: Some(r),
+                    ..
+                } => match &record.kind {
+                    RecordKind::Tcp(p)
+                        if r.seq_raw == Some(seq) && p.src.port.as_deref() == Some(port) =>
+                    {
+                        Some(record.line)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            });
+            let ours = icmp.segment.map(|s| s.line);
+            assert_eq!(
+                ours, expected,
+                "{rendering} frame {frame} (line {}): {}",
+                icmp.line, icmp.text
+            );
+            assert!(ours.and_then(frame_of_line).is_some());
+            assert!(icmp.undelivered, "{rendering} frame {frame}: {}", icmp.text);
+            // Tied to the quote exactly when tcpdump printed it (IPv4 under -v).
+            let quoted = rendering == "nn_v.txt" && !e["icmp.type"].is_empty();
+            assert_eq!(icmp.inferred, !quoted, "{rendering} frame {frame}");
         }
     }
 }

@@ -620,7 +620,7 @@ fn explain_and_account(input: &str, flush_every: usize) -> Result<Vec<Item>, Tes
     let mut kept_blanks = 0u64;
     let mut next = 1u64;
     for item in &items {
-        if let Item::Line { record, report } = item {
+        if let Item::Line { record, report, .. } = item {
             prop_assert!(record.lines >= 1);
             prop_assert!(
                 record.line >= next,

@@ -114,7 +114,7 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
     let mut summarised = HashSet::new();
     for item in &items {
         match item {
-            Item::Line { record, report } => {
+            Item::Line { record, report, .. } => {
                 assert!(record.line > last, "lines out of order");
                 last = record.line + u64::from(record.lines) - 1;
                 covered += u64::from(record.lines);

@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
     let mut summarised = HashSet::new();
     for item in &items {
         match item {
-            Item::Line { record, report } => {
+            Item::Line { record, report, .. } => {
                 assert!(record.line > last_line, "lines out of order");
                 last_line = record.line + u64::from(record.lines) - 1;
                 assert!(last_line <= total);

@@ -8,6 +8,7 @@
 //! is a TCP header (tunnels such as Geneve print an outer header first).
 
 pub mod dump;
+mod icmp;
 mod prefix;
 mod print;
 mod tcp;
@@ -495,6 +496,11 @@ fn transport(
             let mut kind = other(prefix, text);
             if let RecordKind::Other(o) = &mut kind {
                 o.protocol = ip_protocol(text);
+                o.icmp = icmp::error(text);
+                if o.icmp.is_some() && o.protocol.is_none() {
+                    // `-v` puts the ICMPv6 checksum verdict before the protocol word.
+                    o.protocol = Some(if ip == IpVersion::V4 { "ICMP" } else { "ICMP6" }.into());
+                }
             }
             Ok(kind)
         }
@@ -536,6 +542,7 @@ fn other(prefix: Prefix, text: &str) -> RecordKind {
         protocol: (!protocol.is_empty()).then_some(protocol),
         text: text.to_string(),
         continuation: Vec::new(),
+        icmp: None,
     }))
 }
 

@@ -166,7 +166,7 @@ pub fn endpoint(token: &str) -> Endpoint {
     }
 }
 
-fn dec(input: &str) -> Res<'_, u32> {
+pub(super) fn dec(input: &str) -> Res<'_, u32> {
     let (rest, digits) = expect("a number", digit1).parse(input)?;
     match digits.parse::<u32>() {
         Ok(n) => Ok((rest, n)),

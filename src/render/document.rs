@@ -148,6 +148,7 @@ fn others(items: &[Item]) -> Vec<(u64, &'static str, String)> {
             Item::Line {
                 record,
                 report: None,
+                icmp,
             } => Some(match &record.kind {
                 RecordKind::Unparsed(d) => (
                     record.line,
@@ -155,7 +156,14 @@ fn others(items: &[Item]) -> Vec<(u64, &'static str, String)> {
                     format!("column {}: expected {} — {}", d.column, d.expected, d.text),
                 ),
                 RecordKind::Banner(_) => (record.line, "banner", record.text.clone()),
-                _ => (record.line, "other", record.text.clone()),
+                _ => match icmp {
+                    Some(i) => (
+                        record.line,
+                        "other",
+                        format!("{} — {}", record.text, i.text),
+                    ),
+                    None => (record.line, "other", record.text.clone()),
+                },
             }),
             _ => None,
         })

@@ -6,7 +6,10 @@
 //!   (absolute; null when the text cannot tell), `len`, `events` (objects with a
 //!   `kind`), `state` (`{"client": S, "server": S}` after this line), `text`
 //!   (the explanation), and more facts (`time`, `window`, `acked`, `transitions`, ...).
-//! - `"other"`: a non-TCP packet: `line`, `protocol`, `text`.
+//! - `"other"`: a non-TCP packet: `line`, `protocol`, `text`; an ICMP error
+//!   also has `icmp`: `problem`, the `conn` and `segment` it reports (`from`,
+//!   its `line`), whether that link is `inferred` (addresses only) and whether
+//!   the segment is now known `undelivered`, and `text` (the explanation).
 //! - `"banner"`: one of tcpdump's own messages: `line`, `text`.
 //! - `"unparsed"`: `line`, `column`, `expected`, `text`.
 //! - `"connection"`: a connection's summary when it is over (or at the end of
@@ -42,6 +45,7 @@ pub fn value(item: &Item) -> Value {
         Item::Line {
             record,
             report: None,
+            icmp,
         } => match &record.kind {
             RecordKind::Banner(b) => json!({"type": "banner", "line": record.line, "text": b.text}),
             RecordKind::Unparsed(d) => json!({
@@ -51,12 +55,21 @@ pub fn value(item: &Item) -> Value {
                 "expected": d.expected,
                 "text": d.text,
             }),
-            RecordKind::Other(o) => json!({
-                "type": "other",
-                "line": record.line,
-                "protocol": o.protocol,
-                "text": record.text,
-            }),
+            RecordKind::Other(o) => {
+                let mut v = json!({
+                    "type": "other",
+                    "line": record.line,
+                    "protocol": o.protocol,
+                    "text": record.text,
+                });
+                if let (Some(i), Value::Object(map)) = (icmp, &mut v) {
+                    map.insert(
+                        "icmp".into(),
+                        serde_json::to_value(i).unwrap_or(Value::Null),
+                    );
+                }
+                v
+            }
             RecordKind::Tcp(p) => json!({
                 "type": "other",
                 "line": record.line,

@@ -140,7 +140,11 @@ fn status(r: &SegmentReport, p: &Painter, absolute: bool) -> String {
 pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
     match item {
-        Item::Line { record, report } => {
+        Item::Line {
+            record,
+            report,
+            icmp,
+        } => {
             let raw = sanitize(&record.text);
             for (i, line) in raw.lines().enumerate() {
                 let n = record.line.saturating_add(i as u64);
@@ -165,6 +169,10 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
                 }
                 (None, RecordKind::Banner(_)) => {
                     writeln!(out, "      {}", p.paint(DIM, "tcpdump's own message"))?;
+                }
+                (None, RecordKind::Other(_)) if icmp.is_some() => {
+                    let text = icmp.as_ref().map_or("", |i| i.text.as_str());
+                    writeln!(out, "{}", wrap(&sanitize(text), opts.width, "      "))?;
                 }
                 (None, RecordKind::Other(o)) => {
                     let what = o

@@ -2,12 +2,12 @@
 //! and both endpoints' states inferred from what each segment acknowledges.
 
 use super::report::{
-    Acked, ClosedBy, ConnectionSummary, Event, EventKind, Offer, Role, SegmentReport, Sides,
-    States, Teardown, Transition,
+    Acked, ClosedBy, ConnectionSummary, Event, EventKind, FailedSegment, IcmpSeen, Offer, Role,
+    SegmentReport, Sides, States, Teardown, Transition,
 };
 use super::state::{advance, Input, TcpState};
 use super::zeek::History;
-use crate::model::{Endpoint, Flags, TcpOption, TcpPacket};
+use crate::model::{Endpoint, Flags, IcmpError, IcmpProblem, TcpOption, TcpPacket};
 use crate::seq::SeqNumber;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -165,6 +165,23 @@ impl Inbox {
         }
     }
 
+    /// Takes back the segment of `line` if its receiver has not answered since:
+    /// it never arrived (an ICMP error said so). Says whether it did.
+    fn take_back(&mut self, line: u64) -> bool {
+        let Some(i) = self.items.iter().rposition(|f| f.line == line) else {
+            return false;
+        };
+        let unresolved = self
+            .items
+            .get(i)
+            .is_some_and(|f| self.status(f) == Delivery::Unresolved);
+        if unresolved {
+            self.waiting.remove(&line);
+            self.items.remove(i);
+        }
+        unresolved
+    }
+
     fn front_status(&self) -> Option<(u64, Delivery)> {
         self.items.front().map(|f| (f.line, self.status(f)))
     }
@@ -183,6 +200,8 @@ struct Direction {
     printed_zero: Option<u32>,
     /// Wireshark's nextseq: highest seq + len (+1 for SYN/FIN).
     next: Option<SeqNumber>,
+    /// When `next` last moved (Wireshark's nextseqtime).
+    next_time: Option<f64>,
     /// Wireshark's maxseqtobeacked: the end of the contiguous bytes seen.
     max_ackable: Option<SeqNumber>,
     last_ack: Option<SeqNumber>,
@@ -206,6 +225,8 @@ struct Direction {
     /// This side has acknowledged the peer's FIN (by any segment).
     acked_peer_fin_line: Option<u64>,
     data_after_peer_fin: bool,
+    /// This side's latest segment (what an ICMP error most likely reports).
+    last_sent: Option<Sent>,
 }
 
 /// One connection.
@@ -251,6 +272,7 @@ pub struct Connection {
     pub last_active: u64,
     /// A new connection on a 4-tuple used before (port reuse).
     reused: bool,
+    icmp_errors: Vec<IcmpSeen>,
 }
 
 impl Connection {
@@ -314,6 +336,7 @@ impl Connection {
             evicted: false,
             last_active: 0,
             reused: false,
+            icmp_errors: Vec::new(),
         }
     }
 
@@ -650,6 +673,8 @@ impl Connection {
         let next = self.dir[d].next;
         let rev_window = self.dir[r].window;
         let since_reverse = time.zip(self.dir[r].last_time).map(|(a, b)| a - b);
+        // Since the segment that sent the highest sequence number so far.
+        let since_highest = time.zip(self.dir[d].next_time).map(|(a, b)| a - b);
         let zwp = len == 1 && Some(seq) == next && rev_window == Some(0);
         if zwp {
             events.push(Event::new(EventKind::ZeroWindowProbe));
@@ -764,9 +789,11 @@ impl Connection {
                 {
                     Some(EventKind::FastRetransmission)
                 } else if len > 0
-                    && original.is_none()
                     && next != Some(end)
-                    && since_reverse.is_some_and(|t| t < self.handshake_rtt.unwrap_or(0.003))
+                    && since_highest.is_some_and(|t| {
+                        // Whole nanoseconds, as Wireshark compares them.
+                        round(t) < round(self.handshake_rtt.unwrap_or(0.003))
+                    })
                 {
                     Some(EventKind::OutOfOrder)
                 } else {
@@ -778,7 +805,20 @@ impl Connection {
                 // Wireshark marks fast and spurious retransmissions as retransmissions too.
                 if kind != Some(EventKind::OutOfOrder) {
                     let mut e = Event::new(EventKind::Retransmission);
-                    e.of_line = original;
+                    // Resent in other sizes: the earlier segment these bytes start in.
+                    e.of_line = original.or_else(|| {
+                        let covering = |s: &&Sent| s.first <= seq && seq < s.end;
+                        self.dir[d].unacked.iter().find(covering).map(|s| s.line)
+                    });
+                    let too_big = |i: &IcmpSeen| i.problem == IcmpProblem::TooBig;
+                    if e.of_line.is_some()
+                        && self
+                            .icmp_errors
+                            .iter()
+                            .any(|i| too_big(i) && i.segment == e.of_line)
+                    {
+                        e.note = Some("path_mtu".into());
+                    }
                     events.push(e);
                     retransmitted = true;
                 }
@@ -914,6 +954,7 @@ impl Connection {
         }
         if !zwp && dirn.next.is_none_or(|n| end > n) {
             dirn.next = Some(end);
+            dirn.next_time = time;
         }
         // Contiguous (or filling the hole): everything seen so far can be acknowledged.
         if dirn.max_ackable.is_none_or(|m| seq <= m) {
@@ -932,6 +973,15 @@ impl Connection {
         dirn.last_was_keepalive = keepalive;
         dirn.last_was_zwp = zwp;
         dirn.last_time = time.or(dirn.last_time);
+        dirn.last_sent = Some(Sent {
+            line,
+            first: seq,
+            end,
+            len,
+            syn,
+            fin,
+            time,
+        });
         if !retransmitted && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
@@ -1200,6 +1250,88 @@ impl Connection {
         });
     }
 
+    /// An ICMP error (line `line`) reports a segment `from` sent: the one whose
+    /// quoted sequence number (as printed, absolute or relative) matches; without
+    /// a quote, for "too big" the earliest unacknowledged segment over the MTU
+    /// not yet reported, else the latest. That segment never reached the peer:
+    /// it is taken back from the peer's inbox when the peer has not answered since.
+    pub fn icmp_error(
+        &mut self,
+        from: Role,
+        quoted_seq: Option<u32>,
+        line: u64,
+        error: &IcmpError,
+    ) -> (Option<FailedSegment>, bool) {
+        let d = &self.dir[from];
+        let candidates = quoted_seq.map(|s| {
+            [
+                d.isn.map(|i| SeqNumber(s.wrapping_sub(i))),
+                d.printed_zero.map(|z| SeqNumber(s.wrapping_add(z))),
+            ]
+        });
+        let sent = |s: &Sent| FailedSegment {
+            line: s.line,
+            syn: s.syn,
+            fin: s.fin,
+            len: s.len,
+        };
+        // The latest segment unless the quoted one is an earlier (unacknowledged) one.
+        let segment = match candidates {
+            Some(c) => d
+                .last_sent
+                .iter()
+                .chain(d.unacked.iter().rev())
+                .find(|s| c.contains(&Some(s.first)))
+                .or(d.last_sent.as_ref()),
+            None if error.problem == IcmpProblem::TooBig => {
+                // At least 40 bytes of IP and TCP headers ride on the payload.
+                let over = |s: &&Sent| error.mtu.map_or(s.len > 0, |m| s.len + 40 > m);
+                let reported =
+                    |s: &&Sent| self.icmp_errors.iter().any(|e| e.segment == Some(s.line));
+                d.unacked
+                    .iter()
+                    .find(|s| over(s) && !reported(s))
+                    .or(d.last_sent.as_ref())
+            }
+            None => d.last_sent.as_ref(),
+        };
+        let segment = segment.map(sent);
+        self.icmp_errors.push(IcmpSeen {
+            line,
+            problem: error.problem,
+            segment: segment.map(|s| s.line),
+        });
+        let Some(segment) = segment else {
+            return (None, false);
+        };
+        let undelivered = self.inbox[from.other()].take_back(segment.line);
+        (Some(segment), undelivered)
+    }
+
+    /// Which end sent a quoted header (`None`: not this connection's).
+    pub fn sender_of(&self, src: &Endpoint) -> Option<Role> {
+        if same(src, &self.client) {
+            Some(Role::Client)
+        } else if same(src, &self.server) {
+            Some(Role::Server)
+        } else {
+            None
+        }
+    }
+
+    /// The end whose host is `host` while its peer's is `peer` (and on `port`, when given).
+    pub fn end_towards(&self, host: &str, peer: Option<&str>, port: Option<&str>) -> Option<Role> {
+        [Role::Client, Role::Server].into_iter().find(|&r| {
+            let (me, other) = match r {
+                Role::Client => (&self.client, &self.server),
+                Role::Server => (&self.server, &self.client),
+            };
+            me.host == host
+                && peer.is_none_or(|p| other.host == p)
+                && port.is_none_or(|p| other.port.as_deref() == Some(p))
+        })
+    }
+
     /// Marks the connection as a new use of a 4-tuple seen before.
     pub fn mark_reused(&mut self) {
         self.reused = true;
@@ -1293,6 +1425,7 @@ impl Connection {
             events: self.event_counts.clone(),
             vantage,
             evicted: self.evicted,
+            icmp_errors: self.icmp_errors.clone(),
             text: String::new(),
         }
     }

@@ -11,9 +11,9 @@ pub mod report;
 pub mod state;
 mod zeek;
 
-use crate::model::{Endpoint, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
+use crate::model::{Endpoint, IcmpError, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
-use report::{ConnectionSummary, SegmentReport};
+use report::{ConnectionSummary, IcmpReport, SegmentReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -56,6 +56,8 @@ pub enum Item {
     Line {
         record: Record,
         report: Option<Box<SegmentReport>>,
+        /// What an ICMP error line is about (the connection and segment it reports).
+        icmp: Option<Box<IcmpReport>>,
     },
     Connection(Box<ConnectionSummary>),
 }
@@ -65,8 +67,19 @@ struct Held {
     /// `None` when only summaries are wanted.
     record: Option<Record>,
     report: Option<Box<SegmentReport>>,
+    icmp: Option<Box<IcmpReport>>,
     conn: Option<usize>,
 }
+
+/// An ICMP error line whose link waits for the next record: under `-v` it is
+/// the quoted header of the packet the error is about.
+struct PendingIcmp {
+    line: u64,
+    error: Box<IcmpError>,
+}
+
+/// Connections remembered as recently active, for ICMP errors that name only addresses.
+const RECENT: usize = 64;
 
 /// A connection's 4-tuple, as a hash of its two endpoints in either order
 /// (computed without copying; lookups compare the endpoints themselves).
@@ -164,6 +177,9 @@ pub struct Tracker {
     finished_at: FastMap<usize, u64>,
     /// The connection of the last TCP line (see `connection_for`).
     last: Option<usize>,
+    /// Connections of recent TCP lines, latest last (at most `RECENT`).
+    recent: VecDeque<usize>,
+    pending_icmp: Option<PendingIcmp>,
 }
 
 impl Default for Tracker {
@@ -189,6 +205,8 @@ impl Tracker {
             waiting_of: FastMap::default(),
             waiting: BinaryHeap::new(),
             last: None,
+            recent: VecDeque::new(),
+            pending_icmp: None,
             finished_at: FastMap::default(),
         }
     }
@@ -196,8 +214,19 @@ impl Tracker {
     /// Feeds one record; explained items become available from [`Tracker::next_item`].
     pub fn feed(&mut self, record: Record) {
         self.records = self.records.saturating_add(1);
+        if self.pending_icmp.is_some() {
+            let quote = match &record.kind {
+                RecordKind::Tcp(p) if p.quoted => Some(p.as_ref()),
+                _ => None,
+            };
+            self.link_icmp(quote);
+        }
         let mut conn = None;
         let mut report = None;
+        let icmp_error = match &record.kind {
+            RecordKind::Other(o) => o.icmp.clone(),
+            _ => None,
+        };
         if let RecordKind::Tcp(p) = &record.kind {
             if !p.quoted {
                 let time = p.prefix.timestamp.as_ref().map(|t| self.clock.seconds(t));
@@ -218,10 +247,17 @@ impl Tracker {
                 self.sync_waiting(id);
             }
         }
+        if let Some(error) = icmp_error {
+            self.pending_icmp = Some(PendingIcmp {
+                line: record.line,
+                error,
+            });
+        }
         self.held.push_back(Held {
             line: record.line,
             record: self.options.reports.then_some(record),
             report,
+            icmp: None,
             conn,
         });
         if self.held.len() > self.options.max_held {
@@ -241,6 +277,7 @@ impl Tracker {
     /// Releases every held line now (live input paused): segments still waiting
     /// for an answer are assumed to have been processed on arrival.
     pub fn flush(&mut self) {
+        self.link_icmp(None);
         self.assume_delivered(u64::MAX);
         self.release();
         self.summarise_finished(true);
@@ -248,6 +285,7 @@ impl Tracker {
 
     /// Ends the input: everything is released and every connection summarised.
     pub fn finish(&mut self) {
+        self.link_icmp(None);
         for c in self.conns.values_mut() {
             c.drain();
         }
@@ -319,15 +357,16 @@ impl Tracker {
         let has_endpoints = |id: &usize| self.conns.get(id).is_some_and(|c| c.has_endpoints(p));
         // Consecutive lines mostly share a connection, and at most one open
         // connection has these endpoints: comparing them costs less than hashing.
-        let found = self.last.filter(has_endpoints).or_else(|| {
-            self.by_key
-                .get(&key(p))
-                .and_then(|ids| ids.iter().copied().find(has_endpoints))
-        });
+        if let Some(id) = self.last.filter(has_endpoints) {
+            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
+                return id;
+            }
+        }
+        let found = self.find(p);
         let mut reused = false;
         if let Some(id) = found {
             if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
-                self.last = Some(id);
+                self.note_recent(id);
                 return id;
             }
             reused = true;
@@ -348,8 +387,71 @@ impl Tracker {
         self.conns.insert(id, c);
         self.by_key.entry(k).or_default().push(id);
         self.keys.insert(id, k);
-        self.last = Some(id);
+        self.note_recent(id);
         id
+    }
+
+    /// The open connection with the endpoints of `p`.
+    fn find(&self, p: &TcpPacket) -> Option<usize> {
+        let ids = self.by_key.get(&key(p))?;
+        ids.iter()
+            .copied()
+            .find(|id| self.conns.get(id).is_some_and(|c| c.has_endpoints(p)))
+    }
+
+    fn note_recent(&mut self, id: usize) {
+        self.last = Some(id);
+        if self.recent.len() >= RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(id);
+    }
+
+    /// Links the pending ICMP error to the segment it reports: the one its
+    /// quoted header shows (`quote`, under `-v`), else the latest segment from
+    /// the error's addressee to the address it names (an inference).
+    fn link_icmp(&mut self, quote: Option<&TcpPacket>) {
+        let Some(PendingIcmp { line, error }) = self.pending_icmp.take() else {
+            return;
+        };
+        let found = match quote {
+            Some(q) => self
+                .find(q)
+                .and_then(|id| Some((id, self.conns.get(&id)?.sender_of(&q.src)?))),
+            None => self.recent.iter().rev().find_map(|&id| {
+                let c = self.conns.get(&id)?;
+                let from =
+                    c.end_towards(&error.to, error.about.as_deref(), error.port.as_deref())?;
+                Some((id, from))
+            }),
+        };
+        let mut report = IcmpReport {
+            line,
+            problem: error.problem,
+            conn: None,
+            from: None,
+            segment: None,
+            inferred: quote.is_none(),
+            undelivered: false,
+            text: String::new(),
+        };
+        let mut ends = None;
+        if let Some((id, from)) = found {
+            if let Some(c) = self.conns.get_mut(&id) {
+                let quoted_seq = quote.and_then(|q| q.seq).map(|s| s.first);
+                (report.segment, report.undelivered) = c.icmp_error(from, quoted_seq, line, &error);
+                report.conn = Some(id);
+                report.from = Some(from);
+                ends = Some((c.client.to_string(), c.server.to_string()));
+            }
+            self.sync_waiting(id);
+        }
+        if self.options.reports {
+            crate::explain::icmp(&mut report, &error, ends.as_ref());
+            if let Some(h) = self.held.iter_mut().rev().find(|h| h.line == line) {
+                h.icmp = Some(Box::new(report));
+            }
+        }
     }
 
     /// Lets go of the least recently active tenth of the connections.
@@ -372,8 +474,9 @@ impl Tracker {
     /// Moves lines whose states are settled to the output, in input order.
     fn release(&mut self) {
         let waiting = self.first_waiting();
+        let icmp = self.pending_icmp.as_ref().map(|p| p.line);
         while let Some(front) = self.held.front() {
-            if waiting.is_some_and(|w| front.line >= w) {
+            if waiting.is_some_and(|w| front.line >= w) || icmp.is_some_and(|l| front.line >= l) {
                 break;
             }
             let Some(mut h) = self.held.pop_front() else {
@@ -392,6 +495,7 @@ impl Tracker {
                 self.out.push_back(Item::Line {
                     record,
                     report: h.report,
+                    icmp: h.icmp,
                 });
             }
         }

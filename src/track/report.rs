@@ -2,6 +2,7 @@
 //! (see [`mod@crate::explain`]), so every face shows the same facts.
 
 use super::state::TcpState;
+use crate::model::IcmpProblem;
 use serde::{Deserialize, Serialize};
 
 /// Which end sent a segment.
@@ -193,7 +194,7 @@ pub struct Event {
     /// Seconds, where the event has a duration (backoff, ACK delay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
-    /// A short qualifier (`refused`, `abort`, `after_close`, ...).
+    /// A short qualifier (`refused`, `abort`, `after_close`, `path_mtu`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -238,6 +239,43 @@ pub struct Transition {
     pub cause_line: u64,
     /// True when assumed rather than shown by an acknowledgment.
     pub inferred: bool,
+}
+
+/// What an ICMP error line is about, as far as the capture tells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IcmpReport {
+    pub line: u64,
+    pub problem: IcmpProblem,
+    /// The connection of the segment it reports (`None`: no connection matches).
+    pub conn: Option<usize>,
+    /// Which end sent that segment.
+    pub from: Option<Role>,
+    pub segment: Option<FailedSegment>,
+    /// Matched by addresses only (no quoted header): the latest segment that fits.
+    pub inferred: bool,
+    /// The segment was taken back from its receiver: it never arrived, so its
+    /// states do not change for it. False when it had been counted as arrived
+    /// already (output that could not wait) or changes nothing.
+    pub undelivered: bool,
+    pub text: String,
+}
+
+/// The segment an ICMP error reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedSegment {
+    pub line: u64,
+    pub syn: bool,
+    pub fin: bool,
+    pub len: u32,
+}
+
+/// An ICMP error seen about a connection (for its summary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IcmpSeen {
+    pub line: u64,
+    pub problem: IcmpProblem,
+    /// The line of the segment it reports.
+    pub segment: Option<u64>,
 }
 
 /// Everything known about one TCP line.
@@ -341,5 +379,8 @@ pub struct ConnectionSummary {
     pub vantage: Option<String>,
     /// True when the connection was let go before it ended (idle or over the cap).
     pub evicted: bool,
+    /// ICMP errors about its segments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub icmp_errors: Vec<IcmpSeen>,
     pub text: String,
 }

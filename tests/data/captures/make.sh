@@ -156,6 +156,7 @@ render() {  # render DIR
         tshark -r capture.pcap \
             -o tcp.relative_sequence_numbers:TRUE \
             -o tcp.analyze_sequence_numbers:TRUE \
+            -Y 'tcp && !icmp && !icmpv6' \
             -T fields -E header=y -E separator=/t -E occurrence=f \
             "${args[@]}" >oracle.tsv 2>/dev/null
     )
