@@ -653,7 +653,7 @@ pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) 
     );
     let _ = match e.problem {
         IcmpProblem::NetUnreachable => write!(t, "a router on the way has no route to {about}."),
-        IcmpProblem::HostUnreachable => write!(t, "the last router could not deliver to {about} (no answer on its link)."),
+        IcmpProblem::HostUnreachable => write!(t, "a router could not deliver the packet to {about}."),
         IcmpProblem::ProtocolUnreachable => write!(t, "{about} does not handle the packet's protocol."),
         IcmpProblem::PortUnreachable => write!(
             t,

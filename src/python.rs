@@ -795,6 +795,17 @@ impl OtherLine {
             .unwrap_or_default()
             .to_string())
     }
+    /// For an ICMP error: the connection and segment it reports, and its
+    /// explanation (the JSON Lines `icmp` object); `None` otherwise.
+    #[getter]
+    fn icmp<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.at.item()? {
+            Item::Line { icmp: Some(i), .. } => {
+                json_to_py(py, &serde_json::to_value(i).unwrap_or(Value::Null)).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
     /// The JSON Lines object, exactly.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.at.to_dict(py)

@@ -30,6 +30,11 @@ fn readme_samples_are_real_output() {
         text.ends_with(blocks[0]),
         "README's text sample is not the end of `tcpexplain tests/data/article/close3.txt`:\n{text}"
     );
+    let icmp = run(&["--color", "never", "tests/data/icmp/nn_v.txt"]);
+    assert!(
+        icmp.contains(blocks[2]),
+        "README's ICMP sample is not part of `tcpexplain tests/data/icmp/nn_v.txt`:\n{icmp}"
+    );
     let diagram = run(&["--diagram", "tests/data/article/closing.txt"]);
     assert_eq!(diagram.trim_end(), blocks[1].trim_end());
     let jsonl = run(&["--format", "jsonl", "tests/data/article/close3.txt"]);

@@ -193,6 +193,10 @@ class OtherLine:
     def protocol(self) -> Optional[str]: ...
     @property
     def text(self) -> str: ...
+    @property
+    def icmp(self) -> Optional[Dict[str, Any]]:
+        """For an ICMP error: ``problem``, the ``conn`` and ``segment`` it reports,
+        ``inferred``, ``undelivered`` and ``text`` (the explanation); else ``None``."""
     def to_dict(self) -> Dict[str, Any]: ...
 
 _Item = Union[Segment, Connection, Diagnostic, OtherLine]

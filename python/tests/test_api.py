@@ -12,7 +12,7 @@ import pytest
 import tcpexplain
 import tcpexplain._stream
 import tcpexplain._trace
-from conftest import ARTICLE
+from conftest import ARTICLE, REPO
 
 SYN = "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0"
 
@@ -115,6 +115,25 @@ def test_unreadable_lines_become_diagnostics() -> None:
     assert isinstance(err, tcpexplain.ParseError)
     assert (err.line, err.column, err.expected) == (2, diag.column, diag.expected)
     assert [s.line for s in trace.segments] == [1, 3]
+
+
+def test_icmp_errors_name_the_segment_they_report() -> None:
+    # A real capture: a SYN towards a network the router has no route to.
+    trace = tcpexplain.explain_file(REPO / "tests" / "data" / "icmp" / "nn_v.txt")
+    errors = [o for o in trace.others if o.icmp is not None]
+    assert len(errors) == 6
+    first = errors[0]
+    assert first.protocol == "ICMP"
+    icmp = first.icmp
+    assert icmp == first.to_dict()["icmp"]
+    assert icmp["problem"] == "host_unreachable"
+    assert icmp["conn"] == 0 and icmp["from"] == "client"
+    assert icmp["segment"] == {"line": 1, "syn": True, "fin": False, "len": 0}
+    assert icmp["undelivered"] and not icmp["inferred"]  # tied to the quoted header
+    assert "never reached the server" in icmp["text"]
+    # The SYN never arrived, so the server never left LISTEN.
+    assert trace.connections[0].to_dict()["final_state"]["server"] == "LISTEN"
+    assert all(o.icmp is None for o in trace.others if o.protocol != "ICMP" and o.protocol != "ICMP6")
 
 
 def test_empty_input() -> None:
