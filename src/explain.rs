@@ -374,8 +374,31 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
 fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
     let start = t.len();
+    let copy = r.events.iter().any(|x| x.kind == EventKind::CaptureCopy);
+    if copy && e.kind.is_wireshark() {
+        return; // explained as the copy it is
+    }
     t.push(' ');
     match e.kind {
+        EventKind::CaptureCopy => {
+            t.push_str("The same packet as");
+            write_of(t, "", e.of_line);
+            t.push_str(", seen again on another interface");
+            if let Some(n) = &e.note {
+                let _ = write!(t, " ({n})");
+            }
+            if let Some(s) = e.seconds {
+                t.push(' ');
+                write_ms(t, s);
+                t.push_str(" later");
+            }
+            t.push_str(": capturing on several interfaces (-i any), tcpdump prints a packet each time it crosses one, as when the capturing host forwards it. Not a new segment");
+            let labels: Vec<&str> = r.events.iter().filter(|x| x.kind.is_wireshark()).map(|x| x.kind.name()).collect();
+            if !labels.is_empty() {
+                let _ = write!(t, "; Wireshark's label ({}) comes from the double sighting", labels.join(", "));
+            }
+            t.push('.');
+        }
         EventKind::Retransmission => {
             if r.events.iter().any(|x| {
                 matches!(
@@ -605,6 +628,12 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
     );
     if s.evicted {
         t.push_str(" No longer followed: idle while too many connections were open.");
+    }
+    if let Some(n) = s.events.get("capture_copy") {
+        let _ = write!(
+            t,
+            " {n} of its lines repeat a packet seen on another interface (-i any): counted once here; Wireshark counts them again."
+        );
     }
     if !s.icmp_errors.is_empty() {
         t.push_str(" ICMP errors about it: ");

@@ -357,3 +357,58 @@ fn icmp_errors_in(dir: &Path, renderings: &[&str]) {
         }
     }
 }
+
+/// `-i any` on a router prints each packet twice (in on one interface, out on
+/// the other): each second sighting is a `capture_copy` of the first, as
+/// tshark's fields tell (same IP id, addresses and TCP numbers, another
+/// interface), and nothing else is; Wireshark's own labels on the copies are
+/// checked with the other captures.
+#[test]
+fn capture_copies_are_the_packets_tshark_sees_twice() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/any_forward");
+    let text = std::fs::read_to_string(dir.join("sightings.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let rows: Vec<HashMap<&str, &str>> = lines
+        .map(|l| header.iter().copied().zip(l.split('\t')).collect())
+        .collect();
+    fn packet(r: &HashMap<&str, &str>) -> Vec<String> {
+        [
+            "ip.src",
+            "ip.id",
+            "tcp.srcport",
+            "tcp.seq_raw",
+            "tcp.ack_raw",
+            "tcp.len",
+        ]
+        .iter()
+        .map(|k| r[k].to_string())
+        .collect()
+    }
+    // The frame each frame copies (1-based), per tshark.
+    let expected: Vec<Option<usize>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            rows[..i]
+                .iter()
+                .position(|e| packet(e) == packet(r) && e["sll.ifindex"] != r["sll.ifindex"])
+                .map(|j| j + 1)
+        })
+        .collect();
+    assert!(expected.iter().filter(|e| e.is_some()).count() >= 8);
+    for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+        let segs = segments(&dir.join(rendering));
+        assert_eq!(segs.len(), rows.len(), "{rendering}");
+        let lines: Vec<u64> = segs.iter().map(|(_, r)| r.line).collect();
+        for (i, (_, r)) in segs.iter().enumerate() {
+            let ours = r
+                .events
+                .iter()
+                .find(|e| e.kind.name() == "capture_copy")
+                .map(|e| e.of_line);
+            let theirs = expected[i].map(|f| Some(lines[f - 1]));
+            assert_eq!(ours, theirs, "{rendering} frame {}: {}", i + 1, r.text);
+        }
+    }
+}

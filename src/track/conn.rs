@@ -7,7 +7,7 @@ use super::report::{
 };
 use super::state::{advance, Input, TcpState};
 use super::zeek::History;
-use crate::model::{Endpoint, Flags, IcmpError, IcmpProblem, TcpOption, TcpPacket};
+use crate::model::{Endpoint, Flags, IcmpError, IcmpProblem, LinkLayer, TcpOption, TcpPacket};
 use crate::seq::SeqNumber;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -40,6 +40,26 @@ struct Sent {
     fin: bool,
     time: Option<f64>,
 }
+
+/// A packet as printed, with the interface it was seen on: two sightings that
+/// differ only in the interface are one packet crossing the capturing host.
+#[derive(Debug, Clone)]
+struct Sighting {
+    line: u64,
+    time: Option<f64>,
+    interface: String,
+    flags: Flags,
+    seq: Option<(u32, Option<u32>)>,
+    ack: Option<u32>,
+    win: Option<u32>,
+    len: u32,
+    tsval: Option<u32>,
+}
+
+/// Sightings remembered per direction (a forwarded packet's copy follows within a few).
+const SIGHTINGS: usize = 8;
+/// A copy comes within this many seconds of the first sighting.
+const COPY_WITHIN: f64 = 0.5;
 
 /// Where a segment stands with its receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +265,8 @@ pub struct Connection {
     numbering: Numbering,
     tcpdump_entry: bool,
     dir: Sides<Direction>,
+    /// Recent packets of each direction with their interface (`-i any` only).
+    sightings: Sides<VecDeque<Sighting>>,
     /// Live states, as the segments are processed.
     live: Sides<TcpState>,
     /// States as of the last line released.
@@ -314,6 +336,7 @@ impl Connection {
             },
             tcpdump_entry: false,
             dir: Sides::default(),
+            sightings: Sides::default(),
             live: Sides::new(start.0, start.1),
             released: States {
                 client: start.0,
@@ -636,6 +659,7 @@ impl Connection {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
         let from = self.role_of(p);
+        let copy = self.capture_copy(from, p, line, time);
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -824,7 +848,13 @@ impl Connection {
                 }
             }
         }
-        if syn && !has_ack {
+        // A copy is the packet already seen: Wireshark's rules above count it
+        // again (their labels are kept); nothing below does.
+        let is_copy = copy.is_some();
+        if let Some(c) = copy {
+            events.push(c);
+        }
+        if syn && !has_ack && !is_copy {
             if let Some(&(first_line, _)) = self.dir[d].syn_times.first() {
                 let mut e = Event::new(EventKind::SynRetransmission);
                 e.of_line = Some(first_line);
@@ -863,7 +893,7 @@ impl Connection {
         if syn && !has_ack && self.syn_time.is_none() {
             self.syn_time = time;
         }
-        if syn && has_ack {
+        if syn && has_ack && !is_copy {
             self.synack_time = time;
         }
         let mut handshake_rtt = None;
@@ -924,7 +954,7 @@ impl Connection {
             e.of_line = self.dir[r].fin_line;
             events.push(e);
         }
-        if rst {
+        if rst && !is_copy {
             let note = if !self.established && self.dir[r].syn_seen && !self.dir[d].syn_seen {
                 "refused"
             } else if self.dir[d].fin_end.is_some()
@@ -1005,7 +1035,11 @@ impl Connection {
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
-        if rst && self.reset_note == Some((from, "refused")) && self.live[from] != TcpState::Closed
+        if is_copy {
+            // Already sent and delivered as the earlier sighting.
+        } else if rst
+            && self.reset_note == Some((from, "refused"))
+            && self.live[from] != TcpState::Closed
         {
             // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
             self.inbox[from] = Inbox::default();
@@ -1021,28 +1055,30 @@ impl Connection {
                 inferred: false,
             });
         }
-        self.catch_up(from, ack, line);
-        let send = Input {
-            sent: true,
-            syn,
-            ack: has_ack,
-            fin,
-            rst,
-            acks_our_syn: false,
-            acks_our_fin: false,
-        };
-        self.record_steps(from, send, line, line, false);
-        self.deliver(
-            from,
-            line,
-            end,
-            len > 0 || syn || fin,
-            Input {
-                sent: false,
-                ..send
-            },
-            ack,
-        );
+        if !is_copy {
+            self.catch_up(from, ack, line);
+            let send = Input {
+                sent: true,
+                syn,
+                ack: has_ack,
+                fin,
+                rst,
+                acks_our_syn: false,
+                acks_our_fin: false,
+            };
+            self.record_steps(from, send, line, line, false);
+            self.deliver(
+                from,
+                line,
+                end,
+                len > 0 || syn || fin,
+                Input {
+                    sent: false,
+                    ..send
+                },
+                ack,
+            );
+        }
 
         for e in &events {
             *self
@@ -1306,6 +1342,61 @@ impl Connection {
         };
         let undelivered = self.inbox[from.other()].take_back(segment.line);
         (Some(segment), undelivered)
+    }
+
+    /// With `-i any`, a packet the capturing host forwards is printed once per
+    /// interface it crosses: the earlier sighting this one copies, if any.
+    fn capture_copy(
+        &mut self,
+        from: Role,
+        p: &TcpPacket,
+        line: u64,
+        time: Option<f64>,
+    ) -> Option<Event> {
+        let Some(LinkLayer::Cooked {
+            interface: Some(interface),
+            ..
+        }) = p.prefix.link.as_deref()
+        else {
+            return None;
+        };
+        let now = Sighting {
+            line,
+            time,
+            interface: interface.clone(),
+            flags: p.flags,
+            seq: p.seq.map(|s| (s.first, s.last)),
+            ack: p.ack,
+            win: p.win,
+            len: p.payload_len(),
+            tsval: p.timestamps().map(|t| t.0),
+        };
+        let seen = &mut self.sightings[from];
+        let same = |s: &&Sighting| {
+            s.interface != now.interface
+                && (s.flags, s.seq, s.ack, s.win, s.len, s.tsval)
+                    == (now.flags, now.seq, now.ack, now.win, now.len, now.tsval)
+                && s.time
+                    .zip(now.time)
+                    .is_none_or(|(a, b)| b - a <= COPY_WITHIN)
+        };
+        let event = seen.iter().rev().find(same).map(|s| {
+            let mut e = Event::new(EventKind::CaptureCopy);
+            e.of_line = Some(s.line);
+            e.note = Some(format!("{} → {}", s.interface, now.interface));
+            e.seconds = s
+                .time
+                .zip(now.time)
+                .map(|(a, b)| ((b - a) * 1e9).round() / 1e9);
+            e
+        });
+        if event.is_none() {
+            if seen.len() >= SIGHTINGS {
+                seen.pop_front();
+            }
+            seen.push_back(now);
+        }
+        event
     }
 
     /// Which end sent a quoted header (`None`: not this connection's).

@@ -129,9 +129,37 @@ pub enum EventKind {
     HalfClose,
     /// A segment for a connection tcpexplain stopped following (idle, over the cap).
     Evicted,
+    /// The same packet as an earlier line, seen on another interface (`-i any`
+    /// on a host that forwards it): `of_line` is the first sighting, `note`
+    /// the two interfaces. Wireshark's labels on it (retransmission, duplicate
+    /// ACK) are kept, and explained as this.
+    CaptureCopy,
 }
 
 impl EventKind {
+    /// One of Wireshark's `tcp.analysis` flags (the rest are tcpexplain's own).
+    pub fn is_wireshark(self) -> bool {
+        use EventKind::*;
+        matches!(
+            self,
+            Retransmission
+                | FastRetransmission
+                | SpuriousRetransmission
+                | OutOfOrder
+                | LostSegment
+                | AckLostSegment
+                | DuplicateAck
+                | ZeroWindow
+                | ZeroWindowProbe
+                | ZeroWindowProbeAck
+                | WindowFull
+                | WindowUpdate
+                | KeepAlive
+                | KeepAliveAck
+                | ReusedPorts
+        )
+    }
+
     /// Wireshark's kinds are warnings/notes; these are the ones worth a reader's attention.
     pub fn is_problem(self) -> bool {
         use EventKind::*;
@@ -177,6 +205,7 @@ impl EventKind {
             SimultaneousClose => "simultaneous_close",
             HalfClose => "half_close",
             Evicted => "evicted",
+            CaptureCopy => "capture_copy",
         }
     }
 }

@@ -145,14 +145,16 @@ stop_tcpdump() {
     log "$(grep -E 'captured|dropped' "$TMP/tcpdump.err" | tr '\n' ' ')"
 }
 
-render() {  # render DIR
+render() {  # render DIR (ORACLE_ONLY=1: only oracle.tsv)
     local d=$1 f args=()
     for f in "${ORACLE_FIELDS[@]}"; do args+=(-e "$f"); done
     (
         cd "$d"
-        tcpdump -nn -r capture.pcap >nn.txt 2>/dev/null
-        tcpdump -nn -S -r capture.pcap >nn_S.txt 2>/dev/null
-        tcpdump -nn -v -r capture.pcap >nn_v.txt 2>/dev/null
+        if [[ -z ${ORACLE_ONLY:-} ]]; then
+            tcpdump -nn -r capture.pcap >nn.txt 2>/dev/null
+            tcpdump -nn -S -r capture.pcap >nn_S.txt 2>/dev/null
+            tcpdump -nn -v -r capture.pcap >nn_v.txt 2>/dev/null
+        fi
         tshark -r capture.pcap \
             -o tcp.relative_sequence_numbers:TRUE \
             -o tcp.analyze_sequence_numbers:TRUE \

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Regenerate icmp_router/: TCP through a real (kernel) router that answers
-# with ICMP errors.
+# Regenerate icmp_router/ and any_forward/: TCP through a real (kernel) router.
 #
-#   sudo tests/data/captures/make_icmp.sh            # capture and render
-#   tests/data/captures/make_icmp.sh --render        # only re-render the text files
+#   sudo tests/data/captures/make_router.sh          # capture and render
+#   tests/data/captures/make_router.sh --render      # only redo icmp_router's text
+#                                                    # files and both oracles
 #
 # Needs root, iproute2, tcpdump, tshark and python3. Traffic flows only between
 # three network namespaces created here:
@@ -17,15 +17,21 @@
 #   2. the same over IPv6: "packet too big";
 #   3. a SYN towards 10.93.0.9 and fd93::9: "admin prohibited";
 #   4. a SYN sent with TTL 1 / hop limit 1: "time exceeded in-transit".
+# Then any_forward/: a short exchange on port 9001 captured with `-i any` on
+# the router itself, which prints every packet twice (in on one interface,
+# out on the other). Its text files are rendered inside the router's
+# namespace, where the capture's interface numbers have their names (ra, rb).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/icmp_router
+ANY=$HERE/any_forward
 PY=${PYTHON:-python3}
 export TZ=UTC
 
 render() {
     "$HERE/make.sh" --render icmp_router
+    ORACLE_ONLY=1 "$HERE/make.sh" --render any_forward
     # The ICMP oracle: each error's type and code, and the TCP header it quotes
     # (the last occurrence of a field is the quoted packet's).
     tshark -r "$OUT/capture.pcap" \
@@ -34,6 +40,12 @@ render() {
         -e frame.number -e icmp.type -e icmp.code -e icmpv6.type -e icmpv6.code \
         -e ip.src -e ipv6.src -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.seq \
         >"$OUT/icmp.tsv" 2>/dev/null
+    # Each sighting's interface and the IP packet it is (a copy has the same
+    # IP id, addresses and TCP numbers as an earlier sighting on another interface).
+    tshark -r "$ANY/capture.pcap" -T fields -E header=y -E separator=/t \
+        -e frame.number -e sll.ifindex -e sll.pkttype -e ip.src -e ip.id \
+        -e tcp.srcport -e tcp.seq_raw -e tcp.ack_raw -e tcp.len \
+        >"$ANY/sightings.tsv" 2>/dev/null
 }
 
 if [[ "${1:-}" == "--render" ]]; then
@@ -88,8 +100,18 @@ def serve(family, host):
         while c.recv(65536):
             pass
         c.close()
+def answer():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("10.92.0.1", 9001)); s.listen()
+    while True:
+        c, _ = s.accept()
+        c.recv(100)
+        c.sendall(b"y" * 1000)  # fits the 1280-byte link
+        c.close()
 for fam, host in ((socket.AF_INET, "10.92.0.1"), (socket.AF_INET6, "fd92::1")):
     threading.Thread(target=serve, args=(fam, host), daemon=True).start()
+threading.Thread(target=answer, daemon=True).start()
 threading.Event().wait()
 EOF
 PIDS+=($!)
@@ -129,7 +151,29 @@ syn(socket.AF_INET, "10.92.0.1", ttl=1)
 syn(socket.AF_INET6, "fd92::1", ttl=1)
 EOF
 sleep 1
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+mkdir -p "$ANY"
+ip netns exec ir-r tcpdump -i any -U -w "$ANY/capture.pcap" 'tcp port 9001' 2>/dev/null &
+PIDS+=($!)
+sleep 1
+ip netns exec ir-a "$PY" - <<'EOF'
+import socket, time
+s = socket.create_connection(("10.92.0.1", 9001))
+s.sendall(b"ping")
+while s.recv(4096):
+    pass
+s.close()
+time.sleep(0.3)
+EOF
+sleep 1
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+for flags in nn nn_S nn_v; do
+    opts=$(sed 's/_/ -/; s/^nn/-nn/' <<<"$flags")
+    # shellcheck disable=SC2086
+    ip netns exec ir-r tcpdump $opts -r "$ANY/capture.pcap" >"$ANY/$flags.txt" 2>/dev/null
+done
 cleanup
 trap - EXIT
 render
-echo "made $OUT"
+echo "made $OUT and $ANY"
