@@ -286,15 +286,25 @@ pub fn segment(r: &mut SegmentReport) {
     {
         let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
     }
-    if !r.sack.is_empty() {
-        t.push_str(" SACK: it has also received bytes ");
-        let mut blocks = List::new(", ");
-        for (a, b) in &r.sack {
-            let block = blocks.next(&mut t);
+    let dsack = dsack(r);
+    let write_blocks = |t: &mut String, blocks: &[(u32, u32)]| {
+        let mut list = List::new(", ");
+        for (a, b) in blocks {
+            let block = list.next(t);
             num(block, *a);
             block.push('–');
             num(block, b.wrapping_sub(1));
         }
+    };
+    let (dup, sack) = r.sack.split_at(usize::from(dsack));
+    if !dup.is_empty() {
+        t.push_str(" D-SACK: it received bytes ");
+        write_blocks(&mut t, dup);
+        t.push_str(" twice (RFC 2883), so a resend of them was unnecessary.");
+    }
+    if !sack.is_empty() {
+        t.push_str(" SACK: it has also received bytes ");
+        write_blocks(&mut t, sack);
         t.push_str(" (so the bytes between its ACK and them are the ones missing).");
     }
     if let Some(rtt) = r.handshake_rtt {
@@ -335,6 +345,12 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
         num(t, v);
         t.push(')');
     }
+    if a.first == a.last && !a.lines.is_empty() {
+        t.push_str(" acknowledges nothing new: it answers the copy sent again on ");
+        write_lines(t, &a.lines);
+        t.push_str(" (those bytes had been acknowledged already).");
+        return;
+    }
     if !a.syn && a.bytes == 0 && !a.fin {
         let _ = write!(
             t,
@@ -368,6 +384,15 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
         t.push_str(" after it was sent");
     }
     t.push('.');
+}
+
+/// A first SACK block at or below the ACK is a D-SACK (RFC 2883): bytes received twice.
+fn dsack(r: &SegmentReport) -> bool {
+    match (r.sack.first(), r.ack) {
+        #[allow(clippy::cast_possible_wrap)]
+        (Some(&(_, right)), Some(a)) => right.wrapping_sub(a) as i32 <= 0,
+        _ => false,
+    }
 }
 
 /// Writes the sentence an event adds (after a space), if it adds one.
@@ -431,7 +456,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::DuplicateAck => {
             let _ = write!(t, "Duplicate ACK #{}", e.count.unwrap_or(1));
             write_of(t, " of the ACK on", e.of_line);
-            t.push_str(": same ack, same window, no data; the receiver is still waiting for the byte after its ACK (a gap, or a lost segment).");
+            if dsack(r) {
+                t.push_str(": same ack, same window, no data; sent because a duplicate segment arrived (the D-SACK), not because of a gap.");
+            } else {
+                t.push_str(": same ack, same window, no data; the receiver is still waiting for the byte after its ACK (a gap, or a lost segment).");
+            }
         }
         // Said with the window and with the flags.
         EventKind::ZeroWindow | EventKind::Reset | EventKind::Evicted => t.truncate(start),

@@ -1,7 +1,8 @@
 //! Real captures made between network namespaces, rendered by tcpdump with and
 //! without -S and with -v, checked frame by frame against tshark: the parsed
 //! fields (addresses, ports, flags, seq/ack as printed, window, options, payload
-//! length), the absolute and relative numbers, and Wireshark's analysis events.
+//! length), the absolute and relative numbers, which segment each ACK
+//! acknowledges, and Wireshark's analysis events.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -82,6 +83,12 @@ fn num(row: &HashMap<String, String>, key: &str) -> Option<u64> {
 /// Compares one rendering with the oracle; returns the disagreements.
 fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec<String> {
     let segs = segments(&dir.join(rendering));
+    // Line of each segment -> its frame number (for tshark's acks_frame).
+    let frame_of: HashMap<u64, &str> = segs
+        .iter()
+        .zip(rows)
+        .map(|((_, r), row)| (r.line, row["frame.number"].as_str()))
+        .collect();
     let name = format!("{}/{rendering}", dir.file_name().unwrap().to_string_lossy());
     let mut bad = Vec::new();
     if segs.len() != rows.len() {
@@ -204,6 +211,22 @@ fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec
         if ours != theirs {
             bad.push(format!(
                 "{name} frame {frame}: events {ours:?}, tshark {theirs:?}"
+            ));
+        }
+        // What the ACK acknowledges: the segment that ends where it points.
+        let acks = r
+            .acked
+            .as_ref()
+            .filter(|a| a.rtt.is_some())
+            .and_then(|a| a.lines.last())
+            .and_then(|l| frame_of.get(l).copied())
+            .unwrap_or_default();
+        let theirs = row
+            .get("tcp.analysis.acks_frame")
+            .map_or("", String::as_str);
+        if acks != theirs {
+            bad.push(format!(
+                "{name} frame {frame}: acks frame {acks:?}, tshark {theirs:?}"
             ));
         }
         if let Some(dup) = r.events.iter().find(|e| e.kind.name() == "duplicate_ack") {

@@ -235,6 +235,8 @@ struct Direction {
     last_was_zwp: bool,
     last_time: Option<f64>,
     unacked: VecDeque<Sent>,
+    /// `unacked` is not in order of `end` (a segment sent out of sequence order).
+    unacked_disordered: bool,
     bytes: u64,
     /// Relative end of this side's SYN and FIN (the ack that covers them).
     syn_end: Option<SeqNumber>,
@@ -872,8 +874,9 @@ impl Connection {
         // ---- What this ACK newly acknowledges, and on which lines those segments were ----
         let mut acked = None;
         if let Some(a) = ack {
-            let newly = self.dir[d].last_ack.is_none_or(|l| a > l);
-            if newly {
+            // Also an ACK that repeats the last one: it may cover a copy sent
+            // again meanwhile (Wireshark's acks_frame names that copy).
+            if self.dir[d].last_ack.is_none_or(|l| a >= l) {
                 acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time);
             }
         }
@@ -1017,10 +1020,13 @@ impl Connection {
         }
         if (len > 0 || syn || fin)
             && !keepalive
-            && (!retransmitted || !dirn.unacked.iter().any(|s| s.first == seq))
+            && (!retransmitted || !dirn.unacked.iter().any(|s| s.first == seq && s.end == end))
         {
             if dirn.unacked.len() >= MAX_UNACKED {
                 dirn.unacked.pop_front();
+            }
+            if dirn.unacked.back().is_some_and(|b| end < b.end) {
+                dirn.unacked_disordered = true;
             }
             dirn.unacked.push_back(Sent {
                 line,
@@ -1174,9 +1180,28 @@ impl Connection {
         previous: Option<SeqNumber>,
         time: Option<f64>,
     ) -> Option<Acked> {
-        let q = &mut self.dir[sender].unacked;
+        let dir = &mut self.dir[sender];
+        let q = &mut dir.unacked;
+        // In sequence order the covered segments are at the front; segments sent
+        // out of that order (reordered, resent in other sizes) may be anywhere.
+        let mut covered: Vec<Sent> = Vec::new();
+        while q.front().is_some_and(|s| s.end <= ack) {
+            covered.extend(q.pop_front());
+        }
+        if dir.unacked_disordered {
+            let (gone, kept): (Vec<Sent>, Vec<Sent>) = q.drain(..).partition(|s| s.end <= ack);
+            covered.extend(gone);
+            q.extend(kept);
+            dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
+        }
+        covered.sort_by_key(|s| (s.first, s.line));
+        let first = covered.first().map(|s| s.first);
         let mut acked = Acked {
-            first: previous.map_or(0, |p| p.0),
+            first: match (previous, first) {
+                (Some(p), _) => p.0,
+                (None, Some(f)) => f.0,
+                (None, None) => 0,
+            },
             last: ack.0,
             bytes: 0,
             syn: false,
@@ -1184,30 +1209,27 @@ impl Connection {
             lines: Vec::new(),
             rtt: None,
         };
-        let mut first: Option<SeqNumber> = None;
-        while let Some(s) = q.front() {
-            if s.end > ack {
-                break;
-            }
-            first = first.or(Some(s.first));
-            acked.bytes = acked.bytes.saturating_add(s.len);
+        let mut bytes = 0u32;
+        for s in &covered {
+            bytes = bytes.saturating_add(s.len);
             acked.syn |= s.syn;
             acked.fin |= s.fin;
             acked.lines.push(s.line);
+            // Wireshark's acks_frame: the segment that ends where the ACK points.
             if s.end == ack {
                 acked.rtt = time.zip(s.time).map(|(a, b)| a - b);
             }
-            q.pop_front();
         }
-        if let Some(f) = first {
-            if previous.is_none_or(|p| f < p) {
-                acked.first = f.0;
-            }
+        // Bytes sent twice in other sizes count once: at most the range newly covered.
+        let range = ack.0.wrapping_sub(acked.first);
+        let flags = u32::from(acked.syn) + u32::from(acked.fin);
+        acked.bytes = bytes.min(range.saturating_sub(flags));
+        // A segment an ICMP error reported never arrived: its bytes came in a resend.
+        let reported = |l: &u64| self.icmp_errors.iter().any(|e| e.segment == Some(*l));
+        if acked.lines.iter().any(reported) {
+            acked.lines.retain(|l| !reported(l));
         }
-        if acked.lines.is_empty() && previous.is_none() {
-            return None;
-        }
-        if acked.lines.is_empty() && acked.first == acked.last {
+        if acked.lines.is_empty() && (previous.is_none() || range == 0) {
             return None;
         }
         Some(acked)
