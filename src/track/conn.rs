@@ -1180,28 +1180,13 @@ impl Connection {
         previous: Option<SeqNumber>,
         time: Option<f64>,
     ) -> Option<Acked> {
-        let dir = &mut self.dir[sender];
-        let q = &mut dir.unacked;
-        // In sequence order the covered segments are at the front; segments sent
-        // out of that order (reordered, resent in other sizes) may be anywhere.
-        let mut covered: Vec<Sent> = Vec::new();
-        while q.front().is_some_and(|s| s.end <= ack) {
-            covered.extend(q.pop_front());
+        let dir = &self.dir[sender];
+        let covers_none = dir.unacked.front().is_none_or(|s| s.end > ack);
+        if previous == Some(ack) && covers_none && !dir.unacked_disordered {
+            return None; // the usual repeated ACK: nothing of the peer's to cover
         }
-        if dir.unacked_disordered {
-            let (gone, kept): (Vec<Sent>, Vec<Sent>) = q.drain(..).partition(|s| s.end <= ack);
-            covered.extend(gone);
-            q.extend(kept);
-            dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
-        }
-        covered.sort_by_key(|s| (s.first, s.line));
-        let first = covered.first().map(|s| s.first);
         let mut acked = Acked {
-            first: match (previous, first) {
-                (Some(p), _) => p.0,
-                (None, Some(f)) => f.0,
-                (None, None) => 0,
-            },
+            first: previous.map_or(0, |p| p.0),
             last: ack.0,
             bytes: 0,
             syn: false,
@@ -1209,8 +1194,10 @@ impl Connection {
             lines: Vec::new(),
             rtt: None,
         };
+        let mut first = None;
         let mut bytes = 0u32;
-        for s in &covered {
+        let mut add = |s: &Sent| {
+            first = first.or(Some(s.first));
             bytes = bytes.saturating_add(s.len);
             acked.syn |= s.syn;
             acked.fin |= s.fin;
@@ -1219,6 +1206,26 @@ impl Connection {
             if s.end == ack {
                 acked.rtt = time.zip(s.time).map(|(a, b)| a - b);
             }
+        };
+        let dir = &mut self.dir[sender];
+        let q = &mut dir.unacked;
+        if dir.unacked_disordered {
+            // Segments sent out of sequence order (reordered, resent in other
+            // sizes) may be anywhere: take every covered one, in sequence order.
+            let (mut gone, kept): (Vec<Sent>, Vec<Sent>) = q.drain(..).partition(|s| s.end <= ack);
+            gone.sort_by_key(|s| (s.first, s.line));
+            gone.iter().for_each(&mut add);
+            q.extend(kept);
+            dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
+        } else {
+            // In sequence order the covered segments are at the front.
+            while let Some(s) = q.front().filter(|s| s.end <= ack) {
+                add(s);
+                q.pop_front();
+            }
+        }
+        if previous.is_none() {
+            acked.first = first.map_or(0, |f| f.0);
         }
         // Bytes sent twice in other sizes count once: at most the range newly covered.
         let range = ack.0.wrapping_sub(acked.first);
