@@ -1033,19 +1033,10 @@ fn trace_html(
         out.push_str("<h4>Other lines</h4><table><tr><th>line</th><th>kind</th><th>text</th></tr>");
         let (first, omitted, last) = split(&rest, cut);
         let row = |out: &mut String, item: &Item| {
-            if let Item::Line { record, .. } = item {
-                let (kind, text) = match &record.kind {
-                    RecordKind::Unparsed(d) => (
-                        "unparsed",
-                        format!("column {}: expected {} — {}", d.column, d.expected, d.text),
-                    ),
-                    RecordKind::Banner(_) => ("banner", record.text.clone()),
-                    _ => ("other", record.text.clone()),
-                };
+            if let Some((line, kind, text)) = document::other_row(item) {
                 let _ = write!(
                     out,
-                    "<tr><td class=\"n\">{}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
-                    record.line,
+                    "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
                     document::escape(&text)
                 );
             }

@@ -142,32 +142,33 @@ fn markdown_section(items: &[Item], out: &mut String) {
 
 /// Lines that are not segments: (line, kind, text).
 fn others(items: &[Item]) -> Vec<(u64, &'static str, String)> {
-    items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Line {
-                record,
-                report: None,
-                icmp,
-            } => Some(match &record.kind {
-                RecordKind::Unparsed(d) => (
-                    record.line,
-                    "unparsed",
-                    format!("column {}: expected {} — {}", d.column, d.expected, d.text),
-                ),
-                RecordKind::Banner(_) => (record.line, "banner", record.text.clone()),
-                _ => match icmp {
-                    Some(i) => (
-                        record.line,
-                        "other",
-                        format!("{} — {}", record.text, i.text),
-                    ),
-                    None => (record.line, "other", record.text.clone()),
-                },
-            }),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(other_row).collect()
+}
+
+/// A line that is not a segment as (line, kind, text); `None` for segments and summaries.
+pub fn other_row(item: &Item) -> Option<(u64, &'static str, String)> {
+    let Item::Line {
+        record,
+        report: None,
+        icmp,
+    } = item
+    else {
+        return None;
+    };
+    Some(match (&record.kind, icmp) {
+        (RecordKind::Unparsed(d), _) => (
+            record.line,
+            "unparsed",
+            format!("column {}: expected {} — {}", d.column, d.expected, d.text),
+        ),
+        (RecordKind::Banner(_), _) => (record.line, "banner", record.text.clone()),
+        (_, Some(i)) => (
+            record.line,
+            "other",
+            format!("{} — {}", record.text, i.text),
+        ),
+        (_, None) => (record.line, "other", record.text.clone()),
+    })
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\

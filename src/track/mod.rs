@@ -5,6 +5,10 @@
 //! until that answer arrives. The hold is bounded: at most
 //! [`Options::max_held`] records, and [`Tracker::flush`] releases everything
 //! at once (live input that has paused), assuming delivery on arrival.
+//!
+//! An ICMP error about a TCP segment is linked to that segment (which then
+//! never reached its receiver); its line waits for the next record, which
+//! under `-v` is the header the error quotes.
 
 mod conn;
 pub mod report;
