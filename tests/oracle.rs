@@ -435,3 +435,40 @@ fn capture_copies_are_the_packets_tshark_sees_twice() {
         }
     }
 }
+
+/// The server resent data the client already had; the client's ACK of the
+/// resend repeats its last ACK with a D-SACK block (RFC 2883) for those bytes.
+/// tshark says that ACK acknowledges the resent copy (checked frame by frame
+/// above); the explanation must say it is nothing new and not a gap.
+#[test]
+fn a_dsack_is_explained_as_bytes_received_twice() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/spurious_retransmission");
+    for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+        let segs = segments(&dir.join(rendering));
+        let dsacks: Vec<&SegmentReport> = segs
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.text.contains("D-SACK"))
+            .collect();
+        assert_eq!(dsacks.len(), 1, "{rendering}");
+        let r = dsacks[0];
+        let (first, last) = r.sack[0];
+        assert!(
+            last <= r.ack.unwrap(),
+            "{rendering}: {:?} above ack {:?}",
+            r.sack,
+            r.ack
+        );
+        let acked = r.acked.as_ref().unwrap();
+        assert_eq!(acked.bytes, 0, "{rendering}");
+        assert!(r.text.contains("acknowledges nothing new"), "{}", r.text);
+        assert!(
+            r.text
+                .contains(&format!("received bytes {first}–{} twice", last - 1)),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("a gap, or a lost segment"), "{}", r.text);
+    }
+}
