@@ -1041,9 +1041,9 @@ impl Connection {
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
-        if is_copy {
-            // Already sent and delivered as the earlier sighting.
-        } else if rst
+        // (A copy changes none: it was sent and delivered as the earlier sighting.)
+        if !is_copy
+            && rst
             && self.reset_note == Some((from, "refused"))
             && self.live[from] != TcpState::Closed
         {
