@@ -680,6 +680,9 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             write_lines(t, &lines);
             let _ = write!(t, " ({})", problem_name(p));
         }
+        if s.icmp_errors.len() >= 64 {
+            t.push_str(" (the first 64; more followed)");
+        }
         t.push('.');
     }
     s.text = t;

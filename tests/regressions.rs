@@ -174,6 +174,33 @@ fn a_quoted_tcp_header_keeps_its_text_without_segment_text() {
     assert_eq!(quoted, [input.lines().nth(1).unwrap()]);
 }
 
+/// A flood of ICMP errors about one connection: each is still linked and
+/// explained, and the connection keeps only the first ones (memory and the
+/// per-segment checks stay bounded).
+#[test]
+fn an_icmp_flood_keeps_only_the_first_errors() {
+    let mut input = String::from(
+        "16:01:13.000000 IP 10.66.0.1.50368 > 10.67.0.9.80: Flags [S], seq 100, win 64240, length 0\n",
+    );
+    for i in 0..20_000 {
+        input.push_str(&format!(
+            "16:01:13.{:06} IP 10.66.0.2 > 10.66.0.1: ICMP host 10.67.0.9 unreachable, length 68\n",
+            i % 1_000_000
+        ));
+    }
+    let items = tcpexplain::explain(&input);
+    let linked = items
+        .iter()
+        .filter(|i| matches!(i, Item::Line { icmp: Some(r), .. } if r.conn == Some(0)))
+        .count();
+    assert_eq!(linked, 20_000);
+    let Some(Item::Connection(summary)) = items.last() else {
+        panic!("no summary");
+    };
+    assert_eq!(summary.icmp_errors.len(), 64);
+    assert_eq!(summary.icmp_errors[0].line, 2);
+}
+
 #[test]
 fn fuzz_inputs_stay_fixed() {
     let tiny = Options {

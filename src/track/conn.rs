@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, VecDeque};
 const MAX_UNACKED: usize = 4096;
 /// Segments waiting to be processed by their receiver, per direction.
 const MAX_INBOX: usize = 4096;
+/// ICMP errors remembered per connection (the first ones; a flood of them
+/// must not cost memory or time per segment).
+const MAX_ICMP: usize = 64;
 
 /// How the text numbers sequence values, decided per connection from evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1361,11 +1364,13 @@ impl Connection {
             None => d.last_sent.as_ref(),
         };
         let segment = segment.map(sent);
-        self.icmp_errors.push(IcmpSeen {
-            line,
-            problem: error.problem,
-            segment: segment.map(|s| s.line),
-        });
+        if self.icmp_errors.len() < MAX_ICMP {
+            self.icmp_errors.push(IcmpSeen {
+                line,
+                problem: error.problem,
+                segment: segment.map(|s| s.line),
+            });
+        }
         let Some(segment) = segment else {
             return (None, false);
         };

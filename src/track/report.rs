@@ -408,7 +408,7 @@ pub struct ConnectionSummary {
     pub vantage: Option<String>,
     /// True when the connection was let go before it ended (idle or over the cap).
     pub evicted: bool,
-    /// ICMP errors about its segments.
+    /// ICMP errors about its segments (the first 64).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub icmp_errors: Vec<IcmpSeen>,
     pub text: String,
