@@ -681,7 +681,7 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             let _ = write!(t, " ({})", problem_name(p));
         }
         if s.icmp_errors.len() >= 64 {
-            t.push_str(" (the first 64; more followed)");
+            t.push_str(" (at most the first 64 are listed)");
         }
         t.push('.');
     }
