@@ -399,9 +399,13 @@ fn dsack(r: &SegmentReport) -> bool {
 fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
     let start = t.len();
-    let copy = r.events.iter().any(|x| x.kind == EventKind::CaptureCopy);
-    if copy && e.kind.is_wireshark() {
-        return; // explained as the copy it is
+    // Wireshark's labels on what the capture point did are explained as that.
+    let artefact = r
+        .events
+        .iter()
+        .any(|x| matches!(x.kind, EventKind::CaptureCopy | EventKind::SeenLate));
+    if artefact && e.kind.is_wireshark() {
+        return;
     }
     t.push(' ');
     match e.kind {
@@ -421,6 +425,30 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             let labels: Vec<&str> = r.events.iter().filter(|x| x.kind.is_wireshark()).map(|x| x.kind.name()).collect();
             if !labels.is_empty() {
                 let _ = write!(t, "; Wireshark's label ({}) comes from the double sighting", labels.join(", "));
+            }
+            t.push('.');
+        }
+        EventKind::SeenLate => {
+            t.push_str("First sighting of these bytes: they fill the gap noted");
+            write_of(t, " on", e.of_line);
+            t.push_str(", and the ");
+            t.push_str(peer);
+            t.push_str(" had acknowledged them");
+            match &e.note {
+                Some(n) => {
+                    let _ = write!(t, " on {n}");
+                }
+                None => t.push_str(" already"),
+            }
+            let labels: Vec<&str> = r
+                .events
+                .iter()
+                .filter(|x| x.kind.is_wireshark())
+                .map(|x| x.kind.name())
+                .collect();
+            t.push_str(". Most likely the capture point saw this packet late (a mirror port that delays one direction, a capture merged from two points), an inference: the receiver had it before the capture did");
+            if !labels.is_empty() {
+                let _ = write!(t, "; Wireshark's label ({}) takes it for a resend", labels.join(", "));
             }
             t.push('.');
         }

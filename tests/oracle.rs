@@ -472,3 +472,58 @@ fn a_dsack_is_explained_as_bytes_received_twice() {
         assert!(!r.text.contains("a gap, or a lost segment"), "{}", r.text);
     }
 }
+
+/// A capture point that saw one data segment after the ACK of it: tshark
+/// calls that segment a spurious retransmission; it is the first sighting of
+/// bytes that fill the gap tshark noted (lost_segment) and that the receiver
+/// had acknowledged (ack_lost_segment). Those frames are found from tshark's
+/// flags alone and must be the ones `seen_late` names.
+#[test]
+fn a_segment_seen_after_its_ack_is_a_late_sighting() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/ack_before_data");
+    let rows = oracle(&dir);
+    let flagged = |k: &str| {
+        rows.iter()
+            .position(|r| r.get(k).is_some_and(|v| !v.is_empty()))
+            .unwrap()
+    };
+    let (gap, acked, late) = (
+        flagged("tcp.analysis.lost_segment"),
+        flagged("tcp.analysis.ack_lost_segment"),
+        flagged("tcp.analysis.spurious_retransmission"),
+    );
+    assert!(gap < acked && acked < late);
+    for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+        let segs = segments(&dir.join(rendering));
+        let late_ones: Vec<usize> = segs
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, r))| r.events.iter().any(|e| e.kind.name() == "seen_late"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(late_ones, [late], "{rendering}");
+        let r = &segs[late].1;
+        let e = r
+            .events
+            .iter()
+            .find(|e| e.kind.name() == "seen_late")
+            .unwrap();
+        assert_eq!(e.of_line, Some(segs[gap].1.line), "{rendering}");
+        assert_eq!(
+            e.note.as_deref(),
+            Some(format!("line {}", segs[acked].1.line).as_str())
+        );
+        assert!(r.text.contains("First sighting"), "{}", r.text);
+        assert!(!r.text.contains("the resend was unnecessary"), "{}", r.text);
+    }
+    // The late bytes count once, as data the client sent.
+    let text = std::fs::read_to_string(dir.join("nn.txt")).unwrap();
+    let summary = tcpexplain::explain(&text)
+        .into_iter()
+        .find_map(|i| match i {
+            Item::Connection(c) => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(summary.bytes_client, 4000);
+}

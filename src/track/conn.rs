@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, VecDeque};
 const MAX_UNACKED: usize = 4096;
 /// Segments waiting to be processed by their receiver, per direction.
 const MAX_INBOX: usize = 4096;
+/// Gaps in the capture remembered per direction.
+const MAX_HOLES: usize = 16;
 /// ICMP errors remembered per connection (the first ones; a flood of them
 /// must not cost memory or time per segment).
 const MAX_ICMP: usize = 64;
@@ -240,6 +242,11 @@ struct Direction {
     unacked: VecDeque<Sent>,
     /// `unacked` is not in order of `end` (a segment sent out of sequence order).
     unacked_disordered: bool,
+    /// Gaps in what the capture showed of this side (`lost_segment`): start,
+    /// end, and the line that revealed them.
+    holes: VecDeque<(SeqNumber, SeqNumber, u64)>,
+    /// The line where this side acknowledged bytes the capture had not shown.
+    acked_unseen_line: Option<u64>,
     bytes: u64,
     /// Relative end of this side's SYN and FIN (the ack that covers them).
     syn_end: Option<SeqNumber>,
@@ -716,6 +723,11 @@ impl Connection {
             if let Some(n) = next {
                 if seq > n && !rst {
                     events.push(Event::new(EventKind::LostSegment));
+                    let holes = &mut self.dir[d].holes;
+                    if holes.len() >= MAX_HOLES {
+                        holes.pop_front();
+                    }
+                    holes.push_back((n, seq, line));
                 }
                 // tcpdump prints no seq on an empty ACK (without -vv), so a probe
                 // one byte behind looks like a duplicate ACK; silence tells them apart.
@@ -797,6 +809,7 @@ impl Connection {
                     // The receiver has the bytes the capture missed: the gap is closed.
                     self.dir[r].max_ackable = self.dir[r].next.max(Some(a));
                     events.push(Event::new(EventKind::AckLostSegment));
+                    self.dir[d].acked_unseen_line = Some(line);
                 }
             }
         }
@@ -853,6 +866,11 @@ impl Connection {
                 }
             }
         }
+        let seen_late = self.seen_late(d, seq, end, len);
+        if let Some(e) = &seen_late {
+            events.push(e.clone());
+        }
+        let seen_late = seen_late.is_some();
         // A copy is the packet already seen: Wireshark's rules above count it
         // again (their labels are kept); nothing below does.
         let is_copy = copy.is_some();
@@ -1018,7 +1036,7 @@ impl Connection {
             fin,
             time,
         });
-        if !retransmitted && !keepalive && !zwp {
+        if (!retransmitted || seen_late) && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
         if (len > 0 || syn || fin)
@@ -1376,6 +1394,29 @@ impl Connection {
         };
         let undelivered = self.inbox[from.other()].take_back(segment.line);
         (Some(segment), undelivered)
+    }
+
+    /// Bytes that fill a gap the capture noted (`lost_segment`) and that the
+    /// peer had already acknowledged: the first sighting of a packet the
+    /// capture point saw late, which Wireshark's rules take for a resend.
+    fn seen_late(&mut self, d: Role, seq: SeqNumber, end: SeqNumber, len: u32) -> Option<Event> {
+        let holes = &mut self.dir[d].holes;
+        let at = holes
+            .iter()
+            .position(|&(from, to, _)| len > 0 && from <= seq && end <= to)?;
+        let (from, to, gap_line) = holes.get(at).copied()?;
+        if (from, to) == (seq, end) {
+            holes.remove(at);
+        }
+        let acked = self.dir[d.other()].last_ack.is_some_and(|a| a >= end);
+        let mut e = Event::new(EventKind::SeenLate);
+        e.of_line = Some(gap_line);
+        if acked {
+            e.note = self.dir[d.other()]
+                .acked_unseen_line
+                .map(|l| format!("line {l}"));
+        }
+        acked.then_some(e)
     }
 
     /// With `-i any`, a packet the capturing host forwards is printed once per

@@ -134,6 +134,11 @@ pub enum EventKind {
     /// the two interfaces. Wireshark's labels on it (retransmission, duplicate
     /// ACK) are kept, and explained as this.
     CaptureCopy,
+    /// Bytes that fill a gap the capture noted (`of_line`: its `lost_segment`)
+    /// and that the peer had acknowledged already (`note`: on which line): most likely the
+    /// capture point saw this packet late. Wireshark's label (a spurious
+    /// retransmission) is kept, and explained as this.
+    SeenLate,
 }
 
 impl EventKind {
@@ -206,6 +211,7 @@ impl EventKind {
             HalfClose => "half_close",
             Evicted => "evicted",
             CaptureCopy => "capture_copy",
+            SeenLate => "seen_late",
         }
     }
 }

@@ -15,9 +15,11 @@
 # applies the delay / drop / reorder rules of a scenario (the kernel used for
 # the captures has no netem qdisc).  peer.py holds the client and server code.
 #
-# Two scenarios go beyond kernel-to-kernel traffic: capture_gap removes one
+# Three scenarios go beyond kernel-to-kernel traffic: capture_gap removes one
 # data frame from the finished capture with editcap (a capture that missed a
-# packet the peers did exchange), and zero_window_probe replaces the client by
+# packet the peers did exchange), ack_before_data moves one data frame after
+# the ACK of it with move_frame.py (a capture point that saw it late), and
+# zero_window_probe replaces the client by
 # peer.py's user-space TCP client on an AF_PACKET socket (Linux itself never
 # sends 1-byte zero-window probes).
 set -euo pipefail
@@ -38,7 +40,7 @@ export TZ=UTC  # tcpdump prints local time of day
 ALL_SCENARIOS=(three_way four_way simultaneous reset refused half_closed open
     retransmission fast_retransmission out_of_order zero_window keep_alive
     syn_retransmission reused_ports window_full midstream ipv6
-    spurious_retransmission capture_gap zero_window_probe)
+    spurious_retransmission capture_gap zero_window_probe ack_before_data)
 
 ORACLE_FIELDS=(frame.number ip.src tcp.srcport ip.dst tcp.dstport tcp.flags.str
     tcp.seq tcp.seq_raw tcp.ack tcp.ack_raw tcp.window_size_value tcp.len
@@ -126,6 +128,20 @@ start_tcpdump() {  # start_tcpdump NS IFACE SNAPLEN OUT
     wait_for "$TMP/tcpdump.err" "listening on"
 }
 
+late_data_segment() {  # late_data_segment PCAP SRC N: SRC's N-th data segment seen after its ACK
+    local pcap=$1 frame end ack
+    read -r frame end < <(tshark -r "$pcap" -Y "ip.src == $2 && tcp.len > 0" \
+        -T fields -e frame.number -e tcp.nxtseq 2>/dev/null | sed -n "${3}p")
+    ack=$(tshark -r "$pcap" -Y "ip.dst == $2 && tcp.ack >= $end" -T fields -e frame.number \
+        2>/dev/null | head -1)
+    if [[ -z $frame || -z $ack ]]; then
+        log "no data segment $3 from $2 with an ACK in $pcap"
+        return 1
+    fi
+    log "moving frame $frame after frame $ack"
+    $PY "$HERE/move_frame.py" "$pcap" "$frame" "$ack"
+}
+
 cut_data_segment() {  # cut_data_segment PCAP SRC N: remove SRC's N-th data segment
     local pcap=$1 frame
     frame=$(tshark -r "$pcap" -Y "ip.src == $2 && tcp.len > 0" -T fields -e frame.number 2>/dev/null |
@@ -169,7 +185,7 @@ run_scenario() {
     local out="$HERE/$name"
     local relay_args=() srv_args=() cli_args=() cli_sysctl=()
     local cap_ns=$NS_C cap_if=cli0 snap=262144 server=yes hook=none
-    local srv_addr=$SRV4 port=$PLAIN_PORT cut_data="" raw_client=no
+    local srv_addr=$SRV4 port=$PLAIN_PORT cut_data="" late_data="" raw_client=no
     TMP=$(mktemp -d)
 
     case $name in
@@ -213,6 +229,15 @@ run_scenario() {
             srv_args+=(--maxseg 500)
             cli_args+=(--maxseg 500 --size 4000)
             cut_data=3
+            snap=128
+            ;;
+        ack_before_data)
+            # a clean transfer; the capture then sees the client's third data
+            # segment only after the server's ACK of it (move_frame.py, below),
+            # as a SPAN port that delays one direction would
+            srv_args+=(--maxseg 500)
+            cli_args+=(--maxseg 500 --size 4000)
+            late_data=3
             snap=128
             ;;
         zero_window_probe)
@@ -302,6 +327,9 @@ run_scenario() {
     sed 's/^/  client: /' "$TMP/client.log" >&2
     [[ -e "$TMP/server.log" ]] && sed 's/^/  server: /' "$TMP/server.log" >&2
     teardown
+    if [[ -n $late_data ]]; then
+        late_data_segment "$out/capture.pcap" $CLI4 "$late_data" || true
+    fi
     if [[ -n $cut_data ]]; then
         # on failure the uncut capture fails check.py and the scenario is retried
         cut_data_segment "$out/capture.pcap" $CLI4 "$cut_data" || true

@@ -156,7 +156,7 @@ def server(args):
                 c.sendall(b"part %d of 5 " % (i + 1) + b"y" * 40 + b"\n")
             time.sleep(0.1)
             c.close()
-        elif sc in ("fast_retransmission", "out_of_order", "capture_gap"):
+        elif sc in ("fast_retransmission", "out_of_order", "capture_gap", "ack_before_data"):
             n = recv_all(c)
             c.sendall(b"got %d bytes\n" % n)
             c.close()
@@ -269,7 +269,7 @@ def client(args):
         time.sleep(0.05)
         s.close()
     elif sc in ("fast_retransmission", "out_of_order", "zero_window", "window_full",
-                "capture_gap"):
+                "capture_gap", "ack_before_data"):
         payload = bytes((ord("a") + i % 26) for i in range(args.size))
         s.sendall(payload)
         s.shutdown(socket.SHUT_WR)
