@@ -477,9 +477,9 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::SpuriousRetransmission => t.push_str("Spurious retransmission: every byte here had already been acknowledged; the resend was unnecessary."),
         EventKind::OutOfOrder => t.push_str("Out of order: these bytes come before data already seen and arrive soon after it (reordered in the network, not resent)."),
-        EventKind::LostSegment => t.push_str("Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it."),
+        EventKind::LostSegment => t.push_str("Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it (or shows it late)."),
         EventKind::AckLostSegment => {
-            let _ = write!(t, "ACKed unseen segment: it acknowledges data the capture never showed from the {peer} (missed by the capture).");
+            let _ = write!(t, "ACKed unseen segment: it acknowledges data from the {peer} that the capture has not shown: the capture missed it, or shows it late.");
         }
         EventKind::DuplicateAck => {
             let _ = write!(t, "Duplicate ACK #{}", e.count.unwrap_or(1));
