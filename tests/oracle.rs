@@ -39,7 +39,12 @@ fn captures() -> Vec<PathBuf> {
 }
 
 fn oracle(dir: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(dir.join("oracle.tsv")).unwrap();
+    tsv(&dir.join("oracle.tsv"))
+}
+
+/// A tshark table with a header line: one map per row.
+fn tsv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header: Vec<String> = lines
         .next()
@@ -313,12 +318,7 @@ fn icmp_errors_name_the_segment_tshark_finds_quoted() {
 }
 
 fn icmp_errors_in(dir: &Path, renderings: &[&str]) {
-    let text = std::fs::read_to_string(dir.join("icmp.tsv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let errors: Vec<HashMap<&str, &str>> = lines
-        .map(|l| header.iter().copied().zip(l.split('\t')).collect())
-        .collect();
+    let errors = tsv(&dir.join("icmp.tsv"));
     assert!(errors.len() >= 6, "{} ICMP errors", errors.len());
     for rendering in renderings {
         let items = tcpexplain::explain(&std::fs::read_to_string(dir.join(rendering)).unwrap());
@@ -345,11 +345,11 @@ fn icmp_errors_in(dir: &Path, renderings: &[&str]) {
             else {
                 panic!("{rendering} frame {frame}: no ICMP report");
             };
-            let seq: u32 = [e["tcp.seq_raw"], e["tcp.seq"]]
+            let seq: u32 = [&e["tcp.seq_raw"], &e["tcp.seq"]]
                 .iter()
                 .find_map(|v| v.parse().ok())
                 .unwrap();
-            let port = e["tcp.srcport"];
+            let port = e["tcp.srcport"].as_str();
             // The latest segment before the error with the quoted port and seq.
             let expected = frames[..frame - 1].iter().rev().find_map(|i| match i {
                 Item::Line {
@@ -389,13 +389,8 @@ fn icmp_errors_in(dir: &Path, renderings: &[&str]) {
 #[test]
 fn capture_copies_are_the_packets_tshark_sees_twice() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/any_forward");
-    let text = std::fs::read_to_string(dir.join("sightings.tsv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let rows: Vec<HashMap<&str, &str>> = lines
-        .map(|l| header.iter().copied().zip(l.split('\t')).collect())
-        .collect();
-    fn packet(r: &HashMap<&str, &str>) -> Vec<String> {
+    let rows = tsv(&dir.join("sightings.tsv"));
+    fn packet(r: &HashMap<String, String>) -> Vec<String> {
         [
             "ip.src",
             "ip.id",
@@ -405,7 +400,7 @@ fn capture_copies_are_the_packets_tshark_sees_twice() {
             "tcp.len",
         ]
         .iter()
-        .map(|k| r[k].to_string())
+        .map(|k| r[*k].clone())
         .collect()
     }
     // The frame each frame copies (1-based), per tshark.

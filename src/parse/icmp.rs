@@ -16,14 +16,38 @@ use nom::combinator::{map, opt, rest, value};
 use nom::sequence::{delimited, preceded, terminated};
 use nom::Parser;
 
-/// What an error names: problem, address, transport, port, MTU.
-type Named<'a> = (
-    IcmpProblem,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<u32>,
-);
+/// What an error names besides its problem, as borrowed text.
+#[derive(Default)]
+struct Named<'a> {
+    about: Option<&'a str>,
+    transport: Option<&'a str>,
+    port: Option<&'a str>,
+    mtu: Option<u32>,
+}
+
+type Read<'a> = (IcmpProblem, Named<'a>);
+
+/// A problem about an address.
+fn about<'a>(problem: IcmpProblem) -> impl Fn(&'a str) -> Read<'a> {
+    move |about| {
+        let named = Named {
+            about: Some(about),
+            ..Named::default()
+        };
+        (problem, named)
+    }
+}
+
+/// `ADDRESS tcp port PORT`, as both versions print it.
+fn port_unreachable<'a>((about, transport, port): (&'a str, &'a str, &'a str)) -> Read<'a> {
+    let named = Named {
+        about: Some(about),
+        transport: Some(transport),
+        port: Some(port),
+        mtu: None,
+    };
+    (IcmpProblem::PortUnreachable, named)
+}
 
 /// Reads `reporter > to: ICMP …` (or `ICMP6, …`) when it is an error about a packet.
 pub fn error(text: &str) -> Option<Box<IcmpError>> {
@@ -34,21 +58,25 @@ pub fn error(text: &str) -> Option<Box<IcmpError>> {
         Some(b) => b.split_once("] ").map_or(body, |(_, after)| after),
         None => body,
     };
-    let (_, (problem, about, transport, port, mtu)) = alt((v4, v6)).parse(body).ok()?;
+    let (_, (problem, named)) = alt((v4, v6)).parse(body).ok()?;
     let owned = |s: Option<&str>| s.map(CompactString::from);
     Some(Box::new(IcmpError {
         reporter: reporter.into(),
         to: to.into(),
         problem,
-        about: owned(about),
-        transport: owned(transport),
-        port: owned(port),
-        mtu,
+        about: owned(named.about),
+        transport: owned(named.transport),
+        port: owned(named.port),
+        mtu: named.mtu,
     }))
 }
 
 fn address(input: &str) -> Res<'_, &str> {
     take_while1(|c: char| c != ' ' && c != ',').parse(input)
+}
+
+fn transport(input: &str) -> Res<'_, &str> {
+    alt((tag("tcp"), tag("udp"))).parse(input)
 }
 
 /// ` - admin prohibited filter` and the like: refused by policy, not by the network.
@@ -62,7 +90,7 @@ fn reason(after: &str) -> Option<IcmpProblem> {
 /// IPv4 (print-icmp.c): `ICMP host 10.0.0.9 unreachable`, `ICMP 10.0.0.9 tcp port 80
 /// unreachable`, `ICMP 10.0.0.9 unreachable - need to frag (mtu 1280)`, `ICMP time
 /// exceeded in-transit`, ...
-fn v4(input: &str) -> Res<'_, Named<'_>> {
+fn v4(input: &str) -> Res<'_, Read<'_>> {
     use IcmpProblem::*;
     let net_or_host = map(
         (
@@ -73,92 +101,58 @@ fn v4(input: &str) -> Res<'_, Named<'_>> {
             terminated(address, tag(" unreachable")),
             rest,
         ),
-        |(problem, about, after)| {
-            (
-                reason(after).unwrap_or(problem),
-                Some(about),
-                None,
-                None,
-                None,
-            )
-        },
+        |(problem, a, after)| about(reason(after).unwrap_or(problem))(a),
     );
     let port = map(
         (
             terminated(address, char(' ')),
-            alt((tag("tcp"), tag("udp"))),
+            transport,
             delimited(tag(" port "), address, tag(" unreachable")),
         ),
-        |(about, transport, port)| {
-            (
-                PortUnreachable,
-                Some(about),
-                Some(transport),
-                Some(port),
-                None,
-            )
-        },
+        port_unreachable,
     );
     let protocol = map(
         terminated(address, (tag(" protocol "), digit1, tag(" unreachable"))),
-        |about| (ProtocolUnreachable, Some(about), None, None, None),
+        about(ProtocolUnreachable),
     );
     let need_frag = map(
         terminated(address, tag(" unreachable - need to frag")),
-        |about| (TooBig, Some(about), None, None, None),
+        about(TooBig),
     );
     let other = map(
         (terminated(address, tag(" unreachable")), rest),
-        |(about, after)| {
-            (
-                reason(after).unwrap_or(Unreachable),
-                Some(about),
-                None,
-                None,
-                None,
-            )
-        },
+        |(a, after)| about(reason(after).unwrap_or(Unreachable))(a),
     );
     let time = map(
         alt((
             tag("time exceeded in-transit"),
             tag("ip reassembly time exceeded"),
         )),
-        |_| (TimeExceeded, None, None, None, None),
+        |_| (TimeExceeded, Named::default()),
     );
-    let (after, mut named) = preceded(
+    let (after, (problem, mut named)) = preceded(
         tag("ICMP "),
         alt((net_or_host, port, protocol, need_frag, other, time)),
     )
     .parse(input)?;
-    if named.0 == TooBig {
-        let (_, mtu) = opt(delimited(tag(" (mtu "), number, char(')'))).parse(after)?;
-        named.4 = mtu;
+    if problem == TooBig {
+        (_, named.mtu) = opt(delimited(tag(" (mtu "), number, char(')'))).parse(after)?;
     }
-    Ok((after, named))
+    Ok((after, (problem, named)))
 }
 
 /// IPv6 (print-icmp6.c): `ICMP6, destination unreachable, unreachable route fd00::9`,
 /// `…, unreachable port, fd00::9 tcp port 80`, `ICMP6, packet too big, mtu 1280`,
 /// `ICMP6, time exceeded in-transit for fd00::9`.
-fn v6(input: &str) -> Res<'_, Named<'_>> {
+fn v6(input: &str) -> Res<'_, Read<'_>> {
     use IcmpProblem::*;
-    let named = |problem| move |about| (problem, Some(about), None, None, None);
     let port = map(
         (
             preceded(tag("unreachable port, "), address),
-            preceded(char(' '), alt((tag("tcp"), tag("udp")))),
+            preceded(char(' '), transport),
             preceded(tag(" port "), address),
         ),
-        |(about, transport, port)| {
-            (
-                PortUnreachable,
-                Some(about),
-                Some(transport),
-                Some(port),
-                None,
-            )
-        },
+        port_unreachable,
     );
     let unreachable = preceded(
         // (Some versions print two spaces after the comma.)
@@ -166,29 +160,39 @@ fn v6(input: &str) -> Res<'_, Named<'_>> {
         alt((
             map(
                 preceded(tag("unreachable route "), address),
-                named(NetUnreachable),
+                about(NetUnreachable),
             ),
             map(
                 preceded(tag("unreachable prohibited "), address),
-                named(Prohibited),
+                about(Prohibited),
             ),
             map(
                 preceded(tag("unreachable address "), address),
-                named(HostUnreachable),
+                about(HostUnreachable),
             ),
-            map(preceded(tag("beyond scope "), address), named(Unreachable)),
+            map(preceded(tag("beyond scope "), address), about(Unreachable)),
             port,
         )),
     );
     let too_big = map(preceded(tag("packet too big, mtu "), number), |mtu| {
-        (TooBig, None, None, None, Some(mtu))
+        let named = Named {
+            mtu: Some(mtu),
+            ..Named::default()
+        };
+        (TooBig, named)
     });
     let time = map(
         preceded(
             tag("time exceeded in-transit"),
             opt(preceded(tag(" for "), address)),
         ),
-        |about| (TimeExceeded, about, None, None, None),
+        |a| {
+            let named = Named {
+                about: a,
+                ..Named::default()
+            };
+            (TimeExceeded, named)
+        },
     );
     preceded(tag("ICMP6, "), alt((unreachable, too_big, time))).parse(input)
 }

@@ -1027,7 +1027,7 @@ impl Connection {
         dirn.last_was_keepalive = keepalive;
         dirn.last_was_zwp = zwp;
         dirn.last_time = time.or(dirn.last_time);
-        dirn.last_sent = Some(Sent {
+        let sent = Sent {
             line,
             first: seq,
             end,
@@ -1035,7 +1035,8 @@ impl Connection {
             syn,
             fin,
             time,
-        });
+        };
+        dirn.last_sent = Some(sent.clone());
         if (!retransmitted || seen_late) && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
@@ -1049,15 +1050,7 @@ impl Connection {
             if dirn.unacked.back().is_some_and(|b| end < b.end) {
                 dirn.unacked_disordered = true;
             }
-            dirn.unacked.push_back(Sent {
-                line,
-                first: seq,
-                end,
-                len,
-                syn,
-                fin,
-                time,
-            });
+            dirn.unacked.push_back(sent);
         }
         self.history.update(from, p, len, retransmitted, seq, end);
 

@@ -165,24 +165,15 @@ impl EventKind {
         )
     }
 
-    /// Wireshark's kinds are warnings/notes; these are the ones worth a reader's attention.
+    /// Wireshark's kinds are warnings/notes; these are the ones worth a reader's
+    /// attention: its warnings, and SYN retransmissions and resets.
     pub fn is_problem(self) -> bool {
         use EventKind::*;
-        matches!(
+        let note = matches!(
             self,
-            Retransmission
-                | FastRetransmission
-                | SpuriousRetransmission
-                | OutOfOrder
-                | LostSegment
-                | AckLostSegment
-                | DuplicateAck
-                | ZeroWindow
-                | ZeroWindowProbe
-                | WindowFull
-                | SynRetransmission
-                | Reset
-        )
+            ZeroWindowProbeAck | WindowUpdate | KeepAlive | KeepAliveAck | ReusedPorts
+        );
+        (self.is_wireshark() && !note) || matches!(self, SynRetransmission | Reset)
     }
 
     pub fn name(self) -> &'static str {
