@@ -180,31 +180,27 @@ impl Inbox {
         let same = |f: &InFlight| {
             f.occupies && f.end == end && f.input.syn == input.syn && f.input.fin == input.fin
         };
-        if let Some(i) = self.items.iter().rposition(same) {
-            if let Some(old) = self.items.get(i) {
-                if self.status(old) == Delivery::Unresolved {
-                    self.waiting.remove(&old.line);
-                    self.items.remove(i);
-                }
-            }
-        }
+        self.take_back(same);
     }
 
-    /// Takes back the segment of `line` if its receiver has not answered since:
-    /// it never arrived (an ICMP error said so). Says whether it did.
-    fn take_back(&mut self, line: u64) -> bool {
-        let Some(i) = self.items.iter().rposition(|f| f.line == line) else {
+    /// Takes back the latest segment `which` picks if its receiver has not
+    /// answered since: it never arrived (lost, as a resend or an ICMP error
+    /// says). Says whether it did.
+    fn take_back(&mut self, which: impl Fn(&InFlight) -> bool) -> bool {
+        let Some(i) = self.items.iter().rposition(which) else {
             return false;
         };
-        let unresolved = self
+        let Some(line) = self
             .items
             .get(i)
-            .is_some_and(|f| self.status(f) == Delivery::Unresolved);
-        if unresolved {
-            self.waiting.remove(&line);
-            self.items.remove(i);
-        }
-        unresolved
+            .filter(|f| self.status(f) == Delivery::Unresolved)
+            .map(|f| f.line)
+        else {
+            return false;
+        };
+        self.waiting.remove(&line);
+        self.items.remove(i);
+        true
     }
 
     fn front_status(&self) -> Option<(u64, Delivery)> {
@@ -1385,7 +1381,7 @@ impl Connection {
         let Some(segment) = segment else {
             return (None, false);
         };
-        let undelivered = self.inbox[from.other()].take_back(segment.line);
+        let undelivered = self.inbox[from.other()].take_back(|f| f.line == segment.line);
         (Some(segment), undelivered)
     }
 
