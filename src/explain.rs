@@ -788,6 +788,8 @@ pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) 
                 t.push_str(if e.problem == IcmpProblem::TooBig {
                     ": the error does not say which, and that is the earliest unacknowledged \
                      segment too big for the path not reported before"
+                } else if e.port.is_some() {
+                    ": the error names only the address and port, and that is the latest segment that fits"
                 } else {
                     ": the error names only addresses, and that is the latest segment that fits"
                 });

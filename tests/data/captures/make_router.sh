@@ -5,7 +5,7 @@
 #   tests/data/captures/make_router.sh --render      # only redo icmp_router's text
 #                                                    # files and both oracles
 #
-# Needs root, iproute2, tcpdump, tshark and python3. Traffic flows only between
+# Needs root, iproute2, iptables, tcpdump, tshark and python3. Traffic flows only between
 # three network namespaces created here:
 #
 #   ir-a (a0: 10.91.0.1, fd91::1) -- ir-r (router) -- ir-b (b0: 10.92.0.1, fd92::1)
@@ -16,7 +16,8 @@
 #   1. IPv4 bulk data a -> b: segments too big for the 1280 link, "need to frag";
 #   2. the same over IPv6: "packet too big";
 #   3. a SYN towards 10.93.0.9 and fd93::9: "admin prohibited";
-#   4. a SYN sent with TTL 1 / hop limit 1: "time exceeded in-transit".
+#   4. a SYN sent with TTL 1 / hop limit 1: "time exceeded in-transit";
+#   5. a SYN to port 9002, which ir-b rejects (iptables REJECT): "port unreachable".
 # Then any_forward/: a short exchange on port 9001 captured with `-i any` on
 # the router itself, which prints every packet twice (in on one interface,
 # out on the other). Its text files are rendered inside the router's
@@ -86,6 +87,8 @@ ip -n ir-b route add default via 10.92.0.2
 ip -n ir-b -6 route add default via fd92::2
 ip -n ir-r route add prohibit 10.93.0.0/24
 ip -n ir-r -6 route add prohibit fd93::/64
+ip netns exec ir-b iptables -A INPUT -p tcp --dport 9002 -j REJECT
+ip netns exec ir-b ip6tables -A INPUT -p tcp --dport 9002 -j REJECT
 # Rate limits would drop some of the errors this capture wants to show.
 ip netns exec ir-r sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 
@@ -129,7 +132,7 @@ def bulk(family, host):
     time.sleep(0.3)
     s.close()
     time.sleep(0.2)
-def syn(family, host, ttl=None):
+def syn(family, host, ttl=None, port=9000):
     s = socket.socket(family, socket.SOCK_STREAM)
     if ttl:
         if family == socket.AF_INET:
@@ -138,7 +141,7 @@ def syn(family, host, ttl=None):
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
     s.settimeout(1.5)
     try:
-        s.connect((host, 9000))
+        s.connect((host, port))
     except OSError as e:
         print(host, ttl, e)
     s.close()
@@ -149,6 +152,8 @@ syn(socket.AF_INET, "10.93.0.9")
 syn(socket.AF_INET6, "fd93::9")
 syn(socket.AF_INET, "10.92.0.1", ttl=1)
 syn(socket.AF_INET6, "fd92::1", ttl=1)
+syn(socket.AF_INET, "10.92.0.1", port=9002)
+syn(socket.AF_INET6, "fd92::1", port=9002)
 EOF
 sleep 1
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
