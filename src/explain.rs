@@ -476,6 +476,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             let _ = write!(t, ": the {peer} sent duplicate ACKs for these bytes, so the sender resent them without waiting for its timer.");
         }
         EventKind::SpuriousRetransmission => t.push_str("Spurious retransmission: every byte here had already been acknowledged; the resend was unnecessary."),
+        EventKind::OutOfOrder if e.note.as_deref() == Some("path_mtu") => {
+            t.push_str("Resent");
+            write_of(t, " from", e.of_line);
+            t.push_str(": an ICMP error said that segment was too big for the path, so the sender resent these bytes at once, in segments that fit (path MTU discovery). Wireshark's label (out_of_order) comes from the timing: within a round trip of the highest segment.");
+        }
         EventKind::OutOfOrder => t.push_str("Out of order: these bytes come before data already seen and arrive soon after it (reordered in the network, not resent)."),
         EventKind::LostSegment => t.push_str("Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it (or shows it late)."),
         EventKind::AckLostSegment => {

@@ -837,36 +837,43 @@ impl Connection {
                 } else {
                     None
                 };
-                if let Some(k) = kind {
-                    events.push(Event::new(k));
+                // Resent in other sizes: the earlier segment these bytes start in.
+                let of_line = original.or_else(|| {
+                    let covering = |s: &&Sent| s.first <= seq && seq < s.end;
+                    self.dir[d].unacked.iter().find(covering).map(|s| s.line)
+                });
+                // That segment was too big for the path, an ICMP error said: resent at once.
+                let path_mtu = of_line.is_some()
+                    && self
+                        .icmp_errors
+                        .iter()
+                        .any(|i| i.problem == IcmpProblem::TooBig && i.segment == of_line);
+                let resend = |kind| {
+                    let mut e = Event::new(kind);
+                    e.of_line = of_line;
+                    e.note = path_mtu.then(|| "path_mtu".into());
+                    e
+                };
+                match kind {
+                    Some(EventKind::OutOfOrder) if path_mtu => {
+                        events.push(resend(EventKind::OutOfOrder));
+                    }
+                    Some(k) => events.push(Event::new(k)),
+                    None => {}
                 }
                 // Wireshark marks fast and spurious retransmissions as retransmissions too.
                 if kind != Some(EventKind::OutOfOrder) {
-                    let mut e = Event::new(EventKind::Retransmission);
-                    // Resent in other sizes: the earlier segment these bytes start in.
-                    e.of_line = original.or_else(|| {
-                        let covering = |s: &&Sent| s.first <= seq && seq < s.end;
-                        self.dir[d].unacked.iter().find(covering).map(|s| s.line)
-                    });
-                    let too_big = |i: &IcmpSeen| i.problem == IcmpProblem::TooBig;
-                    if e.of_line.is_some()
-                        && self
-                            .icmp_errors
-                            .iter()
-                            .any(|i| too_big(i) && i.segment == e.of_line)
-                    {
-                        e.note = Some("path_mtu".into());
-                    }
-                    events.push(e);
+                    events.push(resend(EventKind::Retransmission));
                     retransmitted = true;
                 }
             }
         }
-        let seen_late = self.seen_late(d, seq, end, len);
-        if let Some(e) = &seen_late {
-            events.push(e.clone());
+        // Bytes are new (counted) when they go beyond what was seen, or fill a gap in it.
+        let gap = self.fill_gap(d, seq, end, len);
+        let new_bytes = next.is_none_or(|n| seq >= n) || gap.is_some();
+        if let Some(e) = gap.and_then(|g| self.seen_late(d, g, end)) {
+            events.push(e);
         }
-        let seen_late = seen_late.is_some();
         // A copy is the packet already seen: Wireshark's rules above count it
         // again (their labels are kept); nothing below does.
         let is_copy = copy.is_some();
@@ -1033,7 +1040,7 @@ impl Connection {
             time,
         };
         dirn.last_sent = Some(sent.clone());
-        if (!retransmitted || seen_late) && !keepalive && !zwp {
+        if new_bytes && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
         if (len > 0 || syn || fin)
@@ -1385,10 +1392,9 @@ impl Connection {
         (Some(segment), undelivered)
     }
 
-    /// Bytes that fill a gap the capture noted (`lost_segment`) and that the
-    /// peer had already acknowledged: the first sighting of a packet the
-    /// capture point saw late, which Wireshark's rules take for a resend.
-    fn seen_late(&mut self, d: Role, seq: SeqNumber, end: SeqNumber, len: u32) -> Option<Event> {
+    /// Bytes that fill a gap the capture noted (`lost_segment`): their first
+    /// sighting. Gives the line that showed the gap.
+    fn fill_gap(&mut self, d: Role, seq: SeqNumber, end: SeqNumber, len: u32) -> Option<u64> {
         let holes = &mut self.dir[d].holes;
         let at = holes
             .iter()
@@ -1397,15 +1403,18 @@ impl Connection {
         if (from, to) == (seq, end) {
             holes.remove(at);
         }
-        let acked = self.dir[d.other()].last_ack.is_some_and(|a| a >= end);
+        Some(gap_line)
+    }
+
+    /// A first sighting of bytes the peer had already acknowledged: a packet
+    /// the capture point saw late, which Wireshark's rules take for a resend.
+    fn seen_late(&self, d: Role, gap_line: u64, end: SeqNumber) -> Option<Event> {
+        let peer = &self.dir[d.other()];
+        peer.last_ack.filter(|&a| a >= end)?;
         let mut e = Event::new(EventKind::SeenLate);
         e.of_line = Some(gap_line);
-        if acked {
-            e.note = self.dir[d.other()]
-                .acked_unseen_line
-                .map(|l| format!("line {l}"));
-        }
-        acked.then_some(e)
+        e.note = peer.acked_unseen_line.map(|l| format!("line {l}"));
+        Some(e)
     }
 
     /// With `-i any`, a packet the capturing host forwards is printed once per
