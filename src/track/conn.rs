@@ -667,7 +667,10 @@ impl Connection {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
         let from = self.role_of(p);
-        let copy = self.capture_copy(from, p, line, time);
+        let copy = match p.prefix.link.as_deref() {
+            Some(LinkLayer::Cooked { .. }) => self.capture_copy(from, p, line, time),
+            _ => None,
+        };
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -869,7 +872,11 @@ impl Connection {
             }
         }
         // Bytes are new (counted) when they go beyond what was seen, or fill a gap in it.
-        let gap = self.fill_gap(d, seq, end, len);
+        let gap = if self.dir[d].holes.is_empty() {
+            None // (the usual case, checked here: this runs for every segment)
+        } else {
+            self.fill_gap(d, seq, end, len)
+        };
         let new_bytes = next.is_none_or(|n| seq >= n) || gap.is_some();
         if let Some(e) = gap.and_then(|g| self.seen_late(d, g, end)) {
             events.push(e);
@@ -898,9 +905,14 @@ impl Connection {
         // ---- What this ACK newly acknowledges, and on which lines those segments were ----
         let mut acked = None;
         if let Some(a) = ack {
-            // Also an ACK that repeats the last one: it may cover a copy sent
-            // again meanwhile (Wireshark's acks_frame names that copy).
-            if self.dir[d].last_ack.is_none_or(|l| a >= l) {
+            let last = self.dir[d].last_ack;
+            // An ACK that repeats the last one may cover a copy sent again
+            // meanwhile (Wireshark's acks_frame names that copy); checked here,
+            // as the usual repeated ACK has nothing to cover.
+            let peer = &self.dir[r];
+            let again = last == Some(a)
+                && (peer.unacked_disordered || peer.unacked.front().is_some_and(|s| s.end <= a));
+            if last.is_none_or(|l| a > l) || again {
                 acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time);
             }
         }
@@ -1197,11 +1209,6 @@ impl Connection {
         previous: Option<SeqNumber>,
         time: Option<f64>,
     ) -> Option<Acked> {
-        let dir = &self.dir[sender];
-        let covers_none = dir.unacked.front().is_none_or(|s| s.end > ack);
-        if previous == Some(ack) && covers_none && !dir.unacked_disordered {
-            return None; // the usual repeated ACK: nothing of the peer's to cover
-        }
         let mut acked = Acked {
             first: previous.map_or(0, |p| p.0),
             last: ack.0,
@@ -1229,11 +1236,7 @@ impl Connection {
         if dir.unacked_disordered {
             // Segments sent out of sequence order (reordered, resent in other
             // sizes) may be anywhere: take every covered one, in sequence order.
-            let (mut gone, kept): (Vec<Sent>, Vec<Sent>) = q.drain(..).partition(|s| s.end <= ack);
-            gone.sort_by_key(|s| (s.first, s.line));
-            gone.iter().for_each(&mut add);
-            q.extend(kept);
-            dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
+            take_covered(dir, ack).iter().for_each(&mut add);
         } else {
             // In sequence order the covered segments are at the front.
             while let Some(s) = q.front().filter(|s| s.end <= ack) {
@@ -1394,6 +1397,8 @@ impl Connection {
 
     /// Bytes that fill a gap the capture noted (`lost_segment`): their first
     /// sighting. Gives the line that showed the gap.
+    #[cold]
+    #[inline(never)]
     fn fill_gap(&mut self, d: Role, seq: SeqNumber, end: SeqNumber, len: u32) -> Option<u64> {
         let holes = &mut self.dir[d].holes;
         let at = holes
@@ -1419,6 +1424,7 @@ impl Connection {
 
     /// With `-i any`, a packet the capturing host forwards is printed once per
     /// interface it crosses: the earlier sighting this one copies, if any.
+    #[inline(never)]
     fn capture_copy(
         &mut self,
         from: Role,
@@ -1612,6 +1618,20 @@ impl Connection {
 }
 
 /// Endpoint equality, ports first: short, and where two endpoints usually differ.
+/// Takes the segments `ack` covers out of a direction's `unacked` sent out of
+/// order, in sequence order (rare: kept out of the per-segment path).
+#[cold]
+#[inline(never)]
+fn take_covered(dir: &mut Direction, ack: SeqNumber) -> Vec<Sent> {
+    let (mut gone, kept): (Vec<Sent>, Vec<Sent>) =
+        dir.unacked.drain(..).partition(|s| s.end <= ack);
+    gone.sort_by_key(|s| (s.first, s.line));
+    dir.unacked.extend(kept);
+    let q = &dir.unacked;
+    dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
+    gone
+}
+
 fn same(a: &Endpoint, b: &Endpoint) -> bool {
     a.port == b.port && a.host == b.host
 }
