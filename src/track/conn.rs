@@ -1232,13 +1232,13 @@ impl Connection {
             }
         };
         let dir = &mut self.dir[sender];
-        let q = &mut dir.unacked;
         if dir.unacked_disordered {
             // Segments sent out of sequence order (reordered, resent in other
             // sizes) may be anywhere: take every covered one, in sequence order.
             take_covered(dir, ack).iter().for_each(&mut add);
         } else {
             // In sequence order the covered segments are at the front.
+            let q = &mut dir.unacked;
             while let Some(s) = q.front().filter(|s| s.end <= ack) {
                 add(s);
                 q.pop_front();
