@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use tcpexplain::model::{Flags, RecordKind, TcpPacket};
+use tcpexplain::track::report::ConnectionSummary;
 use tcpexplain::{Item, SegmentReport};
 
 const WIRESHARK_KINDS: [&str; 15] = [
@@ -77,6 +78,18 @@ fn segments(path: &Path) -> Vec<(TcpPacket, SegmentReport)> {
                 _ => None,
             },
             _ => None,
+        })
+        .collect()
+}
+
+/// The connection summaries of a rendering.
+fn summaries(path: &Path) -> Vec<Box<ConnectionSummary>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    tcpexplain::explain(&text)
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Connection(c) => Some(c),
+            Item::Line { .. } => None,
         })
         .collect()
 }
@@ -280,14 +293,7 @@ fn each_teardown_kind_on_a_real_capture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
     for (dir, teardown) in expected {
         for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
-            let text = std::fs::read_to_string(root.join(dir).join(rendering)).unwrap();
-            let summaries: Vec<_> = tcpexplain::explain(&text)
-                .into_iter()
-                .filter_map(|i| match i {
-                    Item::Connection(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
+            let summaries = summaries(&root.join(dir).join(rendering));
             assert_eq!(summaries.len(), 1, "{dir}/{rendering}");
             assert_eq!(
                 summaries[0].teardown, teardown,
@@ -512,15 +518,7 @@ fn a_segment_seen_after_its_ack_is_a_late_sighting() {
         assert!(!r.text.contains("the resend was unnecessary"), "{}", r.text);
     }
     // The late bytes count once, as data the client sent.
-    let text = std::fs::read_to_string(dir.join("nn.txt")).unwrap();
-    let summary = tcpexplain::explain(&text)
-        .into_iter()
-        .find_map(|i| match i {
-            Item::Connection(c) => Some(c),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(summary.bytes_client, 4000);
+    assert_eq!(summaries(&dir.join("nn.txt"))[0].bytes_client, 4000);
 }
 
 /// Bytes each end sent, as the summaries count them (each byte once, however
@@ -552,14 +550,7 @@ fn bytes_per_direction_agree_with_tshark() {
             e.2 |= flags.contains('S');
             e.3 |= flags.contains('F');
         }
-        let text = std::fs::read_to_string(dir.join("nn.txt")).unwrap();
-        let summaries: Vec<_> = tcpexplain::explain(&text)
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Connection(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let summaries = summaries(&dir.join("nn.txt"));
         let streams: BTreeSet<&String> = span.keys().map(|(s, _)| s).collect();
         assert_eq!(summaries.len(), streams.len(), "{}", dir.display());
         for (s, stream) in summaries.iter().zip(streams) {
