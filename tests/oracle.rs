@@ -83,12 +83,12 @@ fn segments(path: &Path) -> Vec<(TcpPacket, SegmentReport)> {
 }
 
 /// The connection summaries of a rendering.
-fn summaries(path: &Path) -> Vec<Box<ConnectionSummary>> {
+fn summaries(path: &Path) -> Vec<ConnectionSummary> {
     let text = std::fs::read_to_string(path).unwrap();
     tcpexplain::explain(&text)
         .into_iter()
         .filter_map(|i| match i {
-            Item::Connection(c) => Some(c),
+            Item::Connection(c) => Some(*c),
             Item::Line { .. } => None,
         })
         .collect()
