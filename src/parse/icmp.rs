@@ -155,7 +155,7 @@ fn v6(input: &str) -> Res<'_, Read<'_>> {
         port_unreachable,
     );
     let unreachable = preceded(
-        // (Some versions print two spaces after the comma.)
+        // (tcpdump prints two spaces before some codes' names: `,  unreachable prohibited`.)
         (tag("destination unreachable,"), space1),
         alt((
             map(
