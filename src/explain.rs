@@ -386,6 +386,26 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
     t.push('.');
 }
 
+/// Why bytes whose earlier segment an ICMP "too big" error reported were sent again.
+const PATH_MTU_RESEND: &str = ": an ICMP error said that segment was too big for the path, so the sender resent these bytes at once, in segments that fit (path MTU discovery).";
+
+/// Ends a sentence about an artefact of the capture with Wireshark's labels on
+/// the line (`; Wireshark's label (a, b) {what}.`), when it has any.
+fn write_labels(t: &mut String, r: &SegmentReport, what: &str) {
+    let mut labels = r.events.iter().filter(|x| x.kind.is_wireshark());
+    if let Some(first) = labels.next() {
+        t.push_str("; Wireshark's label (");
+        t.push_str(first.kind.name());
+        for x in labels {
+            t.push_str(", ");
+            t.push_str(x.kind.name());
+        }
+        t.push_str(") ");
+        t.push_str(what);
+    }
+    t.push('.');
+}
+
 /// A first SACK block at or below the ACK is a D-SACK (RFC 2883): bytes received twice.
 fn dsack(r: &SegmentReport) -> bool {
     match (r.sack.first(), r.ack) {
@@ -422,11 +442,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str(" later");
             }
             t.push_str(": capturing on several interfaces (-i any), tcpdump prints a packet each time it crosses one, as when the capturing host forwards it. Not a new segment");
-            let labels: Vec<&str> = r.events.iter().filter(|x| x.kind.is_wireshark()).map(|x| x.kind.name()).collect();
-            if !labels.is_empty() {
-                let _ = write!(t, "; Wireshark's label ({}) comes from the double sighting", labels.join(", "));
-            }
-            t.push('.');
+            write_labels(t, r, "comes from the double sighting");
         }
         EventKind::SeenLate => {
             t.push_str("First sighting of these bytes: they fill the gap noted");
@@ -440,17 +456,8 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 }
                 None => t.push_str(" already"),
             }
-            let labels: Vec<&str> = r
-                .events
-                .iter()
-                .filter(|x| x.kind.is_wireshark())
-                .map(|x| x.kind.name())
-                .collect();
             t.push_str(". Most likely the capture point saw this packet late (a mirror port that delays one direction, a capture merged from two points), an inference: the receiver had it before the capture did");
-            if !labels.is_empty() {
-                let _ = write!(t, "; Wireshark's label ({}) takes it for a resend", labels.join(", "));
-            }
-            t.push('.');
+            write_labels(t, r, "takes it for a resend");
         }
         EventKind::Retransmission => {
             if r.events.iter().any(|x| {
@@ -465,7 +472,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             t.push_str("Retransmission");
             write_of(t, " of", e.of_line);
             if e.note.as_deref() == Some("path_mtu") {
-                t.push_str(": an ICMP error said that segment was too big for the path, so the sender resent these bytes at once, in segments that fit (path MTU discovery).");
+                t.push_str(PATH_MTU_RESEND);
             } else {
                 t.push_str(": this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).");
             }
@@ -479,7 +486,8 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::OutOfOrder if e.note.as_deref() == Some("path_mtu") => {
             t.push_str("Resent");
             write_of(t, " from", e.of_line);
-            t.push_str(": an ICMP error said that segment was too big for the path, so the sender resent these bytes at once, in segments that fit (path MTU discovery). Wireshark's label (out_of_order) comes from the timing: within a round trip of the highest segment.");
+            t.push_str(PATH_MTU_RESEND);
+            t.push_str(" Wireshark's label (out_of_order) comes from the timing: within a round trip of the highest segment.");
         }
         EventKind::OutOfOrder => t.push_str("Out of order: these bytes come before data already seen and arrive soon after it (reordered in the network, not resent)."),
         EventKind::LostSegment => t.push_str("Previous segment not captured: this starts beyond the end of what the sender was seen to send; a segment was lost before the capture point, or the capture missed it (or shows it late)."),
