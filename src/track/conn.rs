@@ -1478,17 +1478,6 @@ impl Connection {
         event
     }
 
-    /// Which end sent a quoted header (`None`: not this connection's).
-    pub fn sender_of(&self, src: &Endpoint) -> Option<Role> {
-        if same(src, &self.client) {
-            Some(Role::Client)
-        } else if same(src, &self.server) {
-            Some(Role::Server)
-        } else {
-            None
-        }
-    }
-
     /// The end whose host is `host` while its peer's is `peer` (and on `port`, when given).
     pub fn end_towards(&self, host: &str, peer: Option<&str>, port: Option<&str>) -> Option<Role> {
         [Role::Client, Role::Server].into_iter().find(|&r| {

@@ -421,7 +421,7 @@ impl Tracker {
         let found = match quote {
             Some(q) => self
                 .find(q)
-                .and_then(|id| Some((id, self.conns.get(&id)?.sender_of(&q.src)?))),
+                .and_then(|id| Some((id, self.conns.get(&id)?.role_of(q)))),
             None => self.recent.iter().rev().find_map(|&id| {
                 let c = self.conns.get(&id)?;
                 let from =
