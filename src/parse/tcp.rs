@@ -263,14 +263,13 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
         rest = r;
     }
     let (win, mut rest) = leading_u32(rest.strip_prefix(", win ")?)?;
-    let mut options = crate::model::Options::new();
     let mut options_end = None;
     if let Some(list) = rest.strip_prefix(", options [") {
-        let (r, (list, end)) = option_list(list, ']').ok()?;
+        // (Filled in place: the list is large to move.)
+        let (r, end) = option_list(list, ']', &mut p.options).ok()?;
         if end != OptionsEnd::Normal {
             return None;
         }
-        options = list;
         options_end = Some(end);
         rest = r;
     }
@@ -282,7 +281,6 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
     p.seq = seq;
     p.ack = ack;
     p.win = Some(win);
-    p.options = options;
     p.options_end = options_end;
     p.length = Some(length);
     p.tail = (!rest.is_empty()).then(|| rest.to_string());
@@ -339,6 +337,7 @@ fn eight_digits(word: u64) -> Option<u64> {
 
 /// The full 4.x grammar, every optional field and marker included.
 pub(super) fn modern_full<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
+    p.options.clear(); // (the fast path may have begun filling them)
     let (rest, flags) = delimited(tag(" Flags ["), modern_flags, tag("]")).parse(body)?;
     p.flags = flags;
     if rest.starts_with(" [bad hdr length") {
@@ -375,8 +374,7 @@ pub(super) fn modern_full<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
     .parse(rest)?;
     p.urg = urg.flatten();
     let rest = if let Some(list) = rest.strip_prefix(", options [") {
-        let (rest, (options, end)) = option_list(list, ']')?;
-        p.options = options;
+        let (rest, end) = option_list(list, ']', &mut p.options)?;
         let abnormal = !matches!(end, OptionsEnd::Normal);
         p.options_end = Some(end);
         if abnormal {
@@ -470,8 +468,7 @@ fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
     p.win = Some(win);
     p.urg = urg;
     let rest = if let Some(list) = rest.strip_prefix(" <") {
-        let (rest, (options, end)) = option_list(list, '>')?;
-        p.options = options;
+        let (rest, end) = option_list(list, '>', &mut p.options)?;
         p.options_end = Some(end);
         rest
     } else {
@@ -481,26 +478,31 @@ fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
     Ok(("", ()))
 }
 
-/// The options list after its opening bracket, up to `close` or a marker.
+/// The options list after its opening bracket, up to `close` or a marker, into
+/// `options` (emptied first).
 ///
 /// Options are separated by `,` with no space; a `, ` is inside a value (MD5
 /// messages), as are `{..}` and nested `[..]` (MPTCP keys and flags).
-fn option_list(input: &str, close: char) -> Res<'_, (crate::model::Options, OptionsEnd)> {
-    let mut options = crate::model::Options::new();
+fn option_list<'a>(
+    input: &'a str,
+    close: char,
+    options: &mut crate::model::Options,
+) -> Res<'a, OptionsEnd> {
+    options.clear();
     let mut rest = input;
     let close_byte = u8::try_from(close).unwrap_or(b']');
     loop {
         match rest.as_bytes().first() {
             Some(&b) if b == close_byte => {
                 let after = rest.get(1..).unwrap_or("");
-                return Ok((after, (options, OptionsEnd::Normal)));
+                return Ok((after, OptionsEnd::Normal));
             }
             Some(b'[' | b' ') => {
                 if rest.starts_with("[bad opt]") {
-                    return Ok(("", (options, OptionsEnd::BadOpt(rest.to_string()))));
+                    return Ok(("", OptionsEnd::BadOpt(rest.to_string())));
                 }
                 if rest.starts_with("[|tcp]") || rest.starts_with(" [|tcp]") {
-                    return Ok(("", (options, OptionsEnd::Truncated(rest.to_string()))));
+                    return Ok(("", OptionsEnd::Truncated(rest.to_string())));
                 }
             }
             _ => {}

@@ -307,9 +307,10 @@ impl Json<'_> {
     ///
     /// Then no other decimal with six or fewer fraction digits rounds to `x`
     /// (below 1e9 a double's spacing is under 0.2 µs), so the shortest one
-    /// (ryu's choice) is that number of microseconds with trailing zeros cut.
+    /// (ryu's choice) is that number of microseconds with trailing zeros cut,
+    /// in decimal form from 10 µs up and in scientific form below.
     fn microseconds(&mut self, x: f64) -> bool {
-        if !(1e-3..1e9).contains(&x) {
+        if !(1e-6..1e9).contains(&x) {
             return false;
         }
         // (Rounded by adding a half: `round` is a library call on baseline x86-64.)
@@ -319,22 +320,27 @@ impl Json<'_> {
         if us as f64 / 1e6 != x {
             return false;
         }
-        self.int(us / 1_000_000);
-        self.0.push(b'.');
-        let mut fraction = us % 1_000_000;
-        if fraction == 0 {
-            self.0.push(b'0');
+        if us < 10 {
+            // Below 10 µs ryu writes the one digit in scientific form.
+            self.int(us);
+            self.raw("e-6");
             return true;
         }
-        let mut width = 6;
-        while fraction % 10 == 0 {
+        self.int(us / 1_000_000);
+        // `.` and six digits, then the trailing zeros cut (one digit stays).
+        let mut fraction = us % 1_000_000;
+        let mut digits = *b".000000";
+        for slot in digits.iter_mut().skip(1).rev() {
+            #[allow(clippy::cast_possible_truncation)]
+            let digit = (fraction % 10) as u8;
+            *slot = b'0' + digit;
             fraction /= 10;
-            width -= 1;
         }
-        // Zero-padded in one go: `1` and the digits, without the `1`.
-        let mut digits = itoa::Buffer::new();
-        let padded = digits.format(10u64.pow(width) + fraction);
-        self.raw(padded.get(1..).unwrap_or_default());
+        let mut len = digits.len();
+        while len > 2 && digits.get(len - 1) == Some(&b'0') {
+            len -= 1;
+        }
+        self.0.extend_from_slice(digits.get(..len).unwrap_or_default());
         true
     }
 
@@ -369,7 +375,12 @@ impl Json<'_> {
         // none); no branch inside a chunk, so the test is a few vector instructions.
         let at = bytes
             .chunks_exact(16)
-            .take_while(|chunk| !chunk.iter().fold(false, |any, &b| any | needs(b)))
+            .take_while(|chunk| {
+                chunk
+                    .iter()
+                    .fold(0u8, |any, &b| any | u8::from(needs(b)))
+                    == 0
+            })
             .count()
             .saturating_mul(16);
         for (i, &b) in bytes.iter().enumerate().skip(at) {
