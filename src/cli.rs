@@ -8,7 +8,7 @@ use crate::track::Item;
 use crate::Explainer;
 use clap::{Parser, ValueEnum};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -112,12 +112,54 @@ struct Outcome {
     failed: bool,
 }
 
+/// Standard output's buffer: what is written collects here and goes out in
+/// blocks of [`SINK`] bytes (and on flush). JSON Lines are written into it in
+/// place, a copy less per line than through a `BufWriter`.
+struct Sink<'a> {
+    buf: Vec<u8>,
+    inner: Box<dyn Write + 'a>,
+}
+
+const SINK: usize = 1 << 16;
+
+impl Sink<'_> {
+    /// Writes the buffer out once it holds a block.
+    fn spill(&mut self) -> io::Result<()> {
+        if self.buf.len() >= SINK {
+            self.inner.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        self.spill()?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.write_all(&self.buf)?;
+        self.buf.clear();
+        self.inner.flush()
+    }
+}
+
+impl Drop for Sink<'_> {
+    /// What is left goes out, as a `BufWriter` does (errors have nowhere to go).
+    fn drop(&mut self) {
+        let _ = self.inner.write_all(&self.buf);
+    }
+}
+
 /// Output, with the filters and formats chosen.
 struct Output<'a> {
     args: &'a Args,
     format: Format,
     text: text::TextOptions,
-    out: Box<dyn Write + 'a>,
+    out: Sink<'a>,
     line_buffered: bool,
     /// Items kept for diagrams (until their connection's summary arrives).
     kept: Vec<Item>,
@@ -182,7 +224,10 @@ impl Output<'_> {
         }
         match (self.format, &self.file) {
             (Format::Text, _) => text::item(&item, &self.text, &mut self.out)?,
-            (Format::Jsonl, None) => jsonl::write(&item, &mut self.out)?,
+            (Format::Jsonl, None) => {
+                jsonl::append(&item, &mut self.out.buf)?;
+                self.out.spill()?;
+            }
             (Format::Jsonl, Some(file)) => {
                 writeln!(self.out, "{}", jsonl::with_file(&item, file))?;
             }
@@ -373,7 +418,10 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
             absolute: args.absolute,
             width: 100,
         },
-        out: Box::new(BufWriter::with_capacity(1 << 16, stdout.lock())),
+        out: Sink {
+            buf: Vec::with_capacity(SINK),
+            inner: Box::new(stdout.lock()),
+        },
         line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
         kept: Vec::new(),
         file: None,

@@ -90,28 +90,35 @@ pub fn with_file(item: &Item, file: &str) -> Value {
     v
 }
 
-/// Writes one item as one line of JSON, newline included. Segments and
-/// summaries are written straight from their structs (the common, fast path).
+/// Writes one item as one line of JSON, newline included.
 pub fn write(item: &Item, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    // One line buffer per thread, reused (a segment line is a few hundred bytes).
+    thread_local!(static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        line.shrink_to(1 << 16);
+        append(item, line)?;
+        out.write_all(line)
+    })
+}
+
+/// Appends one item as one line of JSON, newline included, to `buf`. Segments
+/// and summaries are written straight from their structs (the common, fast path).
+pub fn append(item: &Item, buf: &mut Vec<u8>) -> std::io::Result<()> {
     let result = match item {
-        Item::Connection(summary) => write_tagged(&mut *out, "connection", summary.as_ref()),
+        Item::Connection(summary) => write_tagged(&mut *buf, "connection", summary.as_ref()),
         Item::Line {
             report: Some(report),
             ..
         } => {
-            // One line buffer per thread, reused (a segment line is a few hundred bytes).
-            thread_local!(static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
-            return LINE.with_borrow_mut(|line| {
-                line.clear();
-                line.shrink_to(1 << 16);
-                segment(report, line);
-                out.write_all(line)
-            });
+            segment(report, buf);
+            return Ok(());
         }
-        Item::Line { .. } => serde_json::to_writer(&mut *out, &value(item)),
+        Item::Line { .. } => serde_json::to_writer(&mut *buf, &value(item)),
     };
     result.map_err(std::io::Error::from)?;
-    out.write_all(b"\n")
+    buf.push(b'\n');
+    Ok(())
 }
 
 /// Writes `inner` (a struct) as an object whose first field is `"type": kind`:
@@ -340,7 +347,8 @@ impl Json<'_> {
         while len > 2 && digits.get(len - 1) == Some(&b'0') {
             len -= 1;
         }
-        self.0.extend_from_slice(digits.get(..len).unwrap_or_default());
+        self.0
+            .extend_from_slice(digits.get(..len).unwrap_or_default());
         true
     }
 
@@ -375,12 +383,7 @@ impl Json<'_> {
         // none); no branch inside a chunk, so the test is a few vector instructions.
         let at = bytes
             .chunks_exact(16)
-            .take_while(|chunk| {
-                chunk
-                    .iter()
-                    .fold(0u8, |any, &b| any | u8::from(needs(b)))
-                    == 0
-            })
+            .take_while(|chunk| chunk.iter().fold(0u8, |any, &b| any | u8::from(needs(b))) == 0)
             .count()
             .saturating_mul(16);
         for (i, &b) in bytes.iter().enumerate().skip(at) {

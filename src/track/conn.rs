@@ -375,19 +375,15 @@ impl Connection {
         self.numbering
     }
 
-    /// Whether `p` travels between this connection's two endpoints.
-    pub fn has_endpoints(&self, p: &TcpPacket) -> bool {
-        (same(&p.src, &self.client) && same(&p.dst, &self.server))
-            || (same(&p.src, &self.server) && same(&p.dst, &self.client))
-    }
-
-    /// The role of the sender of `p` (which must belong to this connection).
-    pub fn role_of(&self, p: &TcpPacket) -> Role {
-        // (`p` is known to be between the two ends: its source tells the direction.)
-        if same(&p.src, &self.client) {
-            Role::Client
+    /// The role of the sender of `p` when `p` travels between this
+    /// connection's two endpoints (`None` when it does not).
+    pub fn sender(&self, p: &TcpPacket) -> Option<Role> {
+        if same(&p.src, &self.client) && same(&p.dst, &self.server) {
+            Some(Role::Client)
+        } else if same(&p.src, &self.server) && same(&p.dst, &self.client) {
+            Some(Role::Server)
         } else {
-            Role::Server
+            None
         }
     }
 
@@ -400,12 +396,11 @@ impl Connection {
 
     /// A new SYN on this 4-tuple starts a new connection when this one is over
     /// or the SYN's ISN differs from the one seen (Wireshark's port-reuse rule).
-    pub fn is_reused_by(&self, p: &TcpPacket) -> bool {
+    pub fn is_reused_by(&self, p: &TcpPacket, from: Role) -> bool {
         if !p.flags.contains(Flags::SYN) || p.flags.contains(Flags::ACK) {
             return false;
         }
-        let role = self.role_of(p);
-        let d = &self.dir[role];
+        let d = &self.dir[from];
         let same_isn = d.isn.is_some() && d.isn == p.seq.map(|s| s.first);
         let fin_or_rst = self
             .dir
@@ -660,13 +655,13 @@ impl Connection {
     pub fn segment(
         &mut self,
         p: &TcpPacket,
+        from: Role,
         line: u64,
         time: Option<f64>,
         report: bool,
     ) -> Option<Box<SegmentReport>> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
-        let from = self.role_of(p);
         let copy = match p.prefix.link.as_deref() {
             Some(LinkLayer::Cooked { .. }) => self.capture_copy(from, p, line, time),
             _ => None,

@@ -17,7 +17,7 @@ mod zeek;
 
 use crate::model::{Endpoint, IcmpError, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
-use report::{ConnectionSummary, IcmpReport, SegmentReport};
+use report::{ConnectionSummary, IcmpReport, Role, SegmentReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -234,10 +234,10 @@ impl Tracker {
         if let RecordKind::Tcp(p) = &record.kind {
             if !p.quoted {
                 let time = p.prefix.timestamp.as_ref().map(|t| self.clock.seconds(t));
-                let id = self.connection_for(p, record.line);
+                let (id, from) = self.connection_for(p, record.line);
                 if let Some(c) = self.conns.get_mut(&id) {
                     c.last_active = self.records;
-                    let draft = c.segment(p, record.line, time, self.options.reports);
+                    let draft = c.segment(p, from, record.line, time, self.options.reports);
                     if c.numbering() == Numbering::Absolute {
                         self.numbering_hint = Numbering::Absolute;
                     }
@@ -357,21 +357,24 @@ impl Tracker {
         None
     }
 
-    fn connection_for(&mut self, p: &TcpPacket, line: u64) -> usize {
-        let has_endpoints = |id: &usize| self.conns.get(id).is_some_and(|c| c.has_endpoints(p));
+    /// The connection `p` belongs to (a new one when none is open) and the role of its sender.
+    fn connection_for(&mut self, p: &TcpPacket, line: u64) -> (usize, Role) {
         // Consecutive lines mostly share a connection, and at most one open
         // connection has these endpoints: comparing them costs less than hashing.
-        if let Some(id) = self.last.filter(has_endpoints) {
-            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
-                return id;
+        let last = self
+            .last
+            .and_then(|id| Some((id, self.conns.get(&id)?.sender(p)?)));
+        if let Some((id, from)) = last {
+            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p, from)) {
+                return (id, from);
             }
         }
         let found = self.find(p);
         let mut reused = false;
-        if let Some(id) = found {
-            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p)) {
+        if let Some((id, from)) = found {
+            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p, from)) {
                 self.note_recent(id);
-                return id;
+                return (id, from);
             }
             reused = true;
             self.summarise(id);
@@ -388,19 +391,19 @@ impl Tracker {
         if reused {
             c.mark_reused();
         }
+        let from = c.sender(p).unwrap_or(Role::Client);
         self.conns.insert(id, c);
         self.by_key.entry(k).or_default().push(id);
         self.keys.insert(id, k);
         self.note_recent(id);
-        id
+        (id, from)
     }
 
-    /// The open connection with the endpoints of `p`.
-    fn find(&self, p: &TcpPacket) -> Option<usize> {
+    /// The open connection with the endpoints of `p`, and the role of its sender.
+    fn find(&self, p: &TcpPacket) -> Option<(usize, Role)> {
         let ids = self.by_key.get(&key(p))?;
         ids.iter()
-            .copied()
-            .find(|id| self.conns.get(id).is_some_and(|c| c.has_endpoints(p)))
+            .find_map(|&id| Some((id, self.conns.get(&id)?.sender(p)?)))
     }
 
     fn note_recent(&mut self, id: usize) {
@@ -419,9 +422,7 @@ impl Tracker {
             return;
         };
         let found = match quote {
-            Some(q) => self
-                .find(q)
-                .and_then(|id| Some((id, self.conns.get(&id)?.role_of(q)))),
+            Some(q) => self.find(q),
             None => self.recent.iter().rev().find_map(|&id| {
                 let c = self.conns.get(&id)?;
                 let from =
