@@ -212,6 +212,7 @@ impl Output<'_> {
             }
         }
         if !self.wanted(&item) {
+            crate::spare::recycle(item);
             return Ok(());
         }
         if self.args.diagram {
@@ -235,8 +236,11 @@ impl Output<'_> {
                 if let Some((_, items)) = self.documents.last_mut() {
                     items.push(item);
                 }
+                return Ok(());
             }
         }
+        // Written: its boxes serve the next lines.
+        crate::spare::recycle(item);
         if self.line_buffered {
             self.out.flush()?;
         }

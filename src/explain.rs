@@ -139,7 +139,9 @@ impl List {
 
 /// Fills `report.text` (written into one buffer: this runs for every line).
 pub fn segment(r: &mut SegmentReport) {
-    let mut t = String::with_capacity(384);
+    // (A recycled report brings its text's buffer: see `crate::spare`.)
+    let mut t = std::mem::take(&mut r.text);
+    t.reserve(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
     let flags = &r.flags;
     let (syn, fin, rst, ack) = (

@@ -63,6 +63,7 @@ mod python;
 pub mod reader;
 pub mod render;
 pub mod seq;
+pub mod spare;
 pub mod track;
 
 pub use model::{Diagnostic, Record, RecordKind, TcpPacket};

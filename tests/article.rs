@@ -62,11 +62,11 @@ fn close3_three_segment_close() {
     );
     // Line 8 acknowledges only the data of line 6, not the FIN of line 7.
     let l8 = segs[7].acked.as_ref().unwrap();
-    assert_eq!((l8.bytes, l8.fin, l8.lines.clone()), (6, false, vec![6]));
+    assert_eq!((l8.bytes, l8.fin, l8.lines.to_vec()), (6, false, vec![6]));
     assert_eq!(segs[7].peer_fin_unacked, Some(7));
     // Line 9's FIN carries the ACK of line 7's FIN.
     let l9 = segs[8].acked.as_ref().unwrap();
-    assert!(l9.fin && l9.lines == [7]);
+    assert!(l9.fin && l9.lines.as_slice() == [7]);
     assert!(has(&segs[8], EventKind::FinAcksFin));
     assert_eq!(path(&segs[8], true), [CloseWait, LastAck]);
     assert_eq!(path(&segs[8], false), [FinWait2, TimeWait]);

@@ -83,7 +83,7 @@ pub fn segment(text: &str, start: usize) -> Result<Box<TcpPacket>, Expected<'_>>
     let body = text.get(start..).unwrap_or("");
     let (inner_prefix, src, dst) = endpoints(head, text)?;
     // Boxed from the start: the packet is large, and moving it costs more than filling it.
-    let mut packet = Box::new(TcpPacket::new(src, dst));
+    let mut packet = crate::spare::packet(TcpPacket::new(src, dst));
     packet.inner_prefix = inner_prefix;
     let result = if body.starts_with(" Flags [") {
         modern(body, &mut packet)

@@ -1136,9 +1136,8 @@ impl Connection {
                 .zip(self.window_scale(from))
                 .map(|(w, s)| u64::from(w) << s.min(14))
         };
-        // Built in its box (a report is a few hundred bytes: not moved twice).
         report.then(|| {
-            Box::new(SegmentReport {
+            crate::spare::report(SegmentReport {
                 line,
                 conn: self.id,
                 from,
@@ -1210,7 +1209,7 @@ impl Connection {
             bytes: 0,
             syn: false,
             fin: false,
-            lines: Vec::new(),
+            lines: smallvec::SmallVec::new(),
             rtt: None,
         };
         let mut first = None;

@@ -257,9 +257,16 @@ impl Tracker {
                 error,
             });
         }
+        let line = record.line;
+        let record = if self.options.reports {
+            Some(record)
+        } else {
+            crate::spare::recycle_record(record);
+            None
+        };
         self.held.push_back(Held {
-            line: record.line,
-            record: self.options.reports.then_some(record),
+            line,
+            record,
             report,
             icmp: None,
             conn,

@@ -247,8 +247,9 @@ pub struct Acked {
     pub bytes: u32,
     pub syn: bool,
     pub fin: bool,
-    /// Lines of the segments acknowledged (oldest first).
-    pub lines: Vec<u64>,
+    /// Lines of the segments acknowledged (oldest first; mostly one or two,
+    /// kept inline).
+    pub lines: smallvec::SmallVec<[u64; 2]>,
     /// Seconds from the last of those segments to this ACK.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt: Option<f64>,
