@@ -143,13 +143,9 @@ pub fn segment(r: &mut SegmentReport) {
     let mut t = std::mem::take(&mut r.text);
     t.reserve(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
-    let flags = &r.flags;
-    let (syn, fin, rst, ack) = (
-        flags.contains('S'),
-        flags.contains('F'),
-        flags.contains('R'),
-        flags.contains('.'),
-    );
+    // (At most nine letters: a plain scan, no search machinery.)
+    let flag = |letter: u8| r.flags.bytes().any(|b| b == letter);
+    let (syn, fin, rst, ack) = (flag(b'S'), flag(b'F'), flag(b'R'), flag(b'.'));
     let peer = who(r.from.other());
     t.push_str(capital(r.from));
     t.push_str(" → ");
@@ -190,26 +186,26 @@ pub fn segment(r: &mut SegmentReport) {
             num(data, last);
         }
         data.push(')');
-        if flags.contains('P') {
+        if flag(b'P') {
             data.push_str(" with PSH (push: deliver to the application at once)");
         }
     }
-    if flags.contains('U') {
+    if flag(b'U') {
         parts
             .next(&mut t)
             .push_str("URG set (urgent data: the urgent pointer marks where it ends)");
     }
-    if flags.contains('E') && !syn {
+    if flag(b'E') && !syn {
         parts
             .next(&mut t)
             .push_str("ECE set (echoes a congestion mark seen by the receiver)");
     }
-    if flags.contains('W') && !syn {
+    if flag(b'W') && !syn {
         parts
             .next(&mut t)
             .push_str("CWR set (the sender has reduced its congestion window)");
     }
-    if flags.contains('E') && syn {
+    if flag(b'E') && syn {
         parts.next(&mut t).push_str("ECN offered");
     }
     if fin {
