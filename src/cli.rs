@@ -8,7 +8,7 @@ use crate::track::Item;
 use crate::Explainer;
 use clap::{Parser, ValueEnum};
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -357,9 +357,33 @@ fn explain_input(
     } else {
         let mut reader = BufReader::with_capacity(1 << 16, input);
         let mut buf = Vec::new();
-        while let Some(cut) = read_line(&mut reader, &mut buf)? {
-            explainer.push_read_line(&buf, cut);
-            drain(&mut explainer, out)?;
+        loop {
+            // Lines whole in the reader's buffer are read where they lie (no
+            // copy, one search for all their ends); a line that crosses the
+            // buffer's end is gathered by `read_line`.
+            let available = match reader.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let mut used = 0;
+            for end in memchr::memchr_iter(b'\n', available) {
+                explainer.push_read_line(available.get(used..end).unwrap_or_default(), false);
+                used = end.saturating_add(1);
+                drain(&mut explainer, out)?;
+                if interrupted.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            if used > 0 {
+                reader.consume(used);
+            } else {
+                let Some(cut) = read_line(&mut reader, &mut buf)? else {
+                    break;
+                };
+                explainer.push_read_line(&buf, cut);
+                drain(&mut explainer, out)?;
+            }
             if interrupted.load(Ordering::Relaxed) {
                 break;
             }

@@ -493,6 +493,39 @@ fn stdin_and_files_agree() {
     }
 }
 
+/// A file is read in blocks, its lines taken where they lie; a pipe line by
+/// line: they read the same lines, also where lines cross a block's end, where
+/// one is longer than the 1 MiB limit, where lines end in CRLF and where the
+/// last one has no newline.
+#[test]
+fn file_blocks_and_pipe_lines_agree() {
+    let mut input = article_bytes("close3").repeat(200); // 355 KB: blocks of 64 KiB
+    input.extend(b"x".repeat(1_500_000));
+    input.push(b'\n');
+    for line in article_bytes("close4").split(|&b| b == b'\n') {
+        input.extend_from_slice(line);
+        input.extend_from_slice(b"\r\n");
+    }
+    input.extend_from_slice(&article_bytes("closing"));
+    input.extend_from_slice(
+        b"12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 10, length 0",
+    );
+    let path = scratch("blocks.txt", &input);
+    for format in ["jsonl", "text"] {
+        let args = ["--format", format, "--color", "never"];
+        let from_file = ok(&run(&[&args[..], &[path.to_str().unwrap()]].concat()));
+        let piped = ok(&run_stdin(&args, &input));
+        if let Some(d) = first_difference(&piped, &from_file) {
+            panic!("{format}: the file read in blocks differs from the pipe\n{d}");
+        }
+        assert!(from_file.contains("shorter than 1 MiB"), "{format}");
+        assert!(
+            from_file.contains("10.0.0.1.5000"),
+            "{format}: the last line"
+        );
+    }
+}
+
 #[test]
 fn two_files_in_one_call() {
     let one = |dump: &str, format: &str| {
