@@ -383,7 +383,7 @@ impl Json<'_> {
         // none); no branch inside a chunk, so the test is a few vector instructions.
         let at = bytes
             .chunks_exact(16)
-            .take_while(|chunk| chunk.iter().fold(0u8, |any, &b| any | u8::from(needs(b))) == 0)
+            .take_while(|chunk| !chunk.iter().fold(false, |any, &b| any | needs(b)))
             .count()
             .saturating_mul(16);
         for (i, &b) in bytes.iter().enumerate().skip(at) {
