@@ -1,7 +1,8 @@
 //! Arbitrary bytes through the whole engine: lines into an `Explainer` (small
 //! limits, so that eviction and the hold limit are exercised; occasional
 //! flushes, as live input does), every item rendered as text and JSON lines as
-//! it comes, and at the end the document formats and the ladder diagrams.
+//! it comes (and handed back for reuse, as the command does), and at the end
+//! the document formats and the ladder diagrams.
 //!
 //! Besides "no panic": lines come out in input order, every non-blank line is
 //! in exactly one line item, and every connection is summarised exactly once.
@@ -46,6 +47,8 @@ fuzz_target!(|data: &[u8]| {
             sink.clear();
             text::item(&item, &opts[items.len() % 2], &mut sink).expect("writes to memory");
             jsonl::write(&item, &mut sink).expect("writes to memory");
+            // As the command does once an item is written: its boxes serve the next lines.
+            tcpexplain::spare::recycle(item.clone());
             items.push(item);
         }
     };
