@@ -36,6 +36,8 @@
 //!   whole text.
 //! - [`render`] turns items into text, JSON Lines, JSON, Markdown, HTML or
 //!   ladder diagrams.
+//! - [`spare::recycle`] hands an item back once it is written, so that the next
+//!   lines are built in its boxes (what the command does; optional).
 //!
 //! The layers: [`parse`] (the grammar: lines into [`model`] records) →
 //! [`track`] (connections, sequence numbers, states, events) → [`mod@explain`]
