@@ -475,8 +475,8 @@ fn transport(
     text: &str,
 ) -> Result<RecordKind, Expected<'_>> {
     match tcp::locate(text) {
-        Some(start) => {
-            let mut packet = tcp::segment(text, start)?;
+        Some(at) => {
+            let mut packet = tcp::segment(text, at)?;
             packet.prefix = prefix;
             packet.ip = ip;
             packet.ip_header = ip_header;

@@ -16,9 +16,17 @@ use nom::Parser;
 const MODERN_FLAGS: &str = "FSRP.UEWe";
 const LEGACY_FLAGS: &str = "SFRPWE";
 
-/// Finds where the TCP body starts: the byte index just after the first `: `
-/// that follows `src > dst` and precedes a TCP body.
-pub fn locate(text: &str) -> Option<usize> {
+/// Where the TCP segment of a line is: the byte index just after the first `: `
+/// that follows `src > dst` and precedes a TCP body, and the index of the
+/// last ` > ` before it (the one between the segment's endpoints).
+#[derive(Debug, Clone, Copy)]
+pub struct Located {
+    pub body: usize,
+    arrow: usize,
+}
+
+/// Finds the TCP segment of a line (see [`Located`]).
+pub fn locate(text: &str) -> Option<Located> {
     let mut from = 0usize;
     while let Some(pos) = text
         .get(from..)
@@ -27,8 +35,11 @@ pub fn locate(text: &str) -> Option<usize> {
         let colon = from.saturating_add(pos);
         let body = text.get(colon.saturating_add(1)..).unwrap_or("");
         let before = text.get(..colon).unwrap_or("");
-        if find_arrow(before).is_some() && looks_like_tcp_body(body) {
-            return Some(colon.saturating_add(1));
+        if let Some(arrow) = rfind_arrow(before).filter(|_| looks_like_tcp_body(body)) {
+            return Some(Located {
+                body: colon.saturating_add(1),
+                arrow,
+            });
         }
         from = colon.saturating_add(1);
     }
@@ -77,11 +88,11 @@ fn looks_like_tcp_body(body: &str) -> bool {
                 && after.contains('(')))
 }
 
-/// Parses `src > dst: body` where `start` (from [`locate`]) is the index after `:`.
-pub fn segment(text: &str, start: usize) -> Result<Box<TcpPacket>, Expected<'_>> {
-    let head = text.get(..start.saturating_sub(1)).unwrap_or("");
-    let body = text.get(start..).unwrap_or("");
-    let (inner_prefix, src, dst) = endpoints(head, text)?;
+/// Parses `src > dst: body` where [`locate`] found it.
+pub fn segment(text: &str, at: Located) -> Result<Box<TcpPacket>, Expected<'_>> {
+    let head = text.get(..at.body.saturating_sub(1)).unwrap_or("");
+    let body = text.get(at.body..).unwrap_or("");
+    let (inner_prefix, src, dst) = endpoints(head, at.arrow, text)?;
     // Boxed from the start: the packet is large, and moving it costs more than filling it.
     let mut packet = crate::spare::packet(TcpPacket::new(src, dst));
     packet.inner_prefix = inner_prefix;
@@ -106,15 +117,12 @@ pub fn segment(text: &str, start: usize) -> Result<Box<TcpPacket>, Expected<'_>>
     }
 }
 
-/// `src > dst` (the last `>` group before the body) and whatever precedes it.
+/// `src > dst` (` > ` at `gt`, the last before the body) and whatever precedes it.
 fn endpoints<'a>(
     head: &'a str,
+    gt: usize,
     whole: &'a str,
 ) -> Result<(Option<String>, Endpoint, Endpoint), Expected<'a>> {
-    let gt = rfind_arrow(head).ok_or(Expected {
-        at: whole,
-        what: "`src > dst: `",
-    })?;
     let dst = head.get(gt.saturating_add(3)..).unwrap_or("");
     let before = head.get(..gt).unwrap_or("");
     let src_start = before
@@ -637,18 +645,6 @@ fn number(s: &str) -> Option<u32> {
         let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
         n.checked_mul(10)?.checked_add(u32::from(digit))
     })
-}
-
-/// Position of the first ` > ` (the separator between the endpoints).
-pub fn find_arrow(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    memchr::memchr_iter(b'>', bytes)
-        .find(|&i| {
-            i > 0
-                && bytes.get(i.wrapping_sub(1)) == Some(&b' ')
-                && bytes.get(i.saturating_add(1)) == Some(&b' ')
-        })
-        .map(|i| i.wrapping_sub(1))
 }
 
 /// Position of the last ` > `.

@@ -64,7 +64,7 @@ fn text_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn common_shape_reads_as_the_full_grammar() {
     let (mut lines, mut fast) = (0usize, 0usize);
     every_line(|path, line| {
-        let Some(body) = tcp::locate(line).and_then(|at| line.get(at..)) else {
+        let Some(body) = tcp::locate(line).and_then(|at| line.get(at.body..)) else {
             return;
         };
         if !body.starts_with(" Flags [") {
