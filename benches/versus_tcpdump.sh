@@ -8,8 +8,10 @@
 # DUMP.pcap defaults to target/bench/bulk-1m.pcap, made with
 # `KEEP_PCAP=1 sudo tests/data/captures/make_bulk.sh` (which also renders it
 # into target/bench/bulk-1m.txt, the text read here). CPU time is user + system
-# time of the whole process (GNU time), output to /dev/null; the best of RUNS
-# (default 5).
+# time of the whole process (GNU time), output to /dev/null; RUNS rounds
+# (default 5), each running the three commands one after the other, so that
+# all three meet the machine in the same state; the best and the median of
+# each are shown, the ratios from the best.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,24 +33,34 @@ BIN=target/release/tcpexplain
 TIMES=$(mktemp)
 trap 'rm -f "$TIMES"' EXIT
 
-# Best user+system seconds of RUNS runs of the command given.
-best_cpu() {
-    local best="" t
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%U %S" -o "$TIMES" "$@" >/dev/null 2>&1
-        t=$(awk '{print $1 + $2}' "$TIMES")
-        best=$(awk -v a="$t" -v b="$best" 'BEGIN { print (b == "" || a < b) ? a : b }')
-    done
-    echo "$best"
+# User+system seconds of one run of the command given.
+cpu() {
+    /usr/bin/time -f "%U %S" -o "$TIMES" "$@" >/dev/null 2>&1
+    awk '{print $1 + $2}' "$TIMES"
 }
 
-tcpdump_cpu=$(best_cpu tcpdump -nn -r "$PCAP")
-summary_cpu=$(best_cpu "$BIN" --summary "$TEXT")
-jsonl_cpu=$(best_cpu "$BIN" --format jsonl "$TEXT")
+# "best median" of the numbers given.
+best_median() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[1], v[int((NR + 1) / 2)] }'
+}
 
-echo "$(wc -l <"$TEXT") lines; CPU seconds (user + system), best of $RUNS:"
-awk -v t="$tcpdump_cpu" -v s="$summary_cpu" -v j="$jsonl_cpu" 'BEGIN {
-    printf "  tcpdump -nn -r           %6.2f\n", t
-    printf "  tcpexplain --summary     %6.2f  (1/%.1f of tcpdump; goal 1/10)\n", s, t / s
-    printf "  tcpexplain --format jsonl%6.2f  (1/%.1f of tcpdump; goal 1/3)\n", j, t / j
-}'
+tcpdump_runs=() summary_runs=() jsonl_runs=()
+for _ in $(seq "$RUNS"); do
+    tcpdump_runs+=("$(cpu tcpdump -nn -r "$PCAP")")
+    summary_runs+=("$(cpu "$BIN" --summary "$TEXT")")
+    jsonl_runs+=("$(cpu "$BIN" --format jsonl "$TEXT")")
+done
+
+echo "$(wc -l <"$TEXT") lines; CPU seconds (user + system), best and median of $RUNS rounds:"
+{
+    best_median "${tcpdump_runs[@]}"
+    best_median "${summary_runs[@]}"
+    best_median "${jsonl_runs[@]}"
+} | awk '
+    { best[NR] = $1; median[NR] = $2 }
+    END {
+        t = best[1]
+        printf "  tcpdump -nn -r            %6.2f  (median %.2f)\n", t, median[1]
+        printf "  tcpexplain --summary      %6.2f  (median %.2f; 1/%.1f of tcpdump; goal 1/10)\n", best[2], median[2], t / best[2]
+        printf "  tcpexplain --format jsonl %6.2f  (median %.2f; 1/%.1f of tcpdump; goal 1/3)\n", best[3], median[3], t / best[3]
+    }'
