@@ -7,6 +7,7 @@ use crate::track::report::{
     Teardown, Transition,
 };
 use crate::track::state::TcpState;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 fn who(role: Role) -> &'static str {
@@ -141,6 +142,35 @@ impl List {
 pub fn segment(r: &mut SegmentReport) {
     // (A recycled report brings its text's buffer: see `crate::spare`.)
     let mut t = std::mem::take(&mut r.text);
+    write_segment(r, &mut t);
+    r.text = t;
+}
+
+/// A report's explanation: as kept, or written now when the tracker was told
+/// not to keep it ([`crate::Options::explanations`]).
+pub fn text(r: &SegmentReport) -> Cow<'_, str> {
+    if r.text.is_empty() {
+        let mut t = String::new();
+        write_segment(r, &mut t);
+        Cow::Owned(t)
+    } else {
+        Cow::Borrowed(&r.text)
+    }
+}
+
+/// The report with its explanation (a copy only when the text was not kept).
+pub fn with_text(r: &SegmentReport) -> Cow<'_, SegmentReport> {
+    match text(r) {
+        Cow::Borrowed(_) => Cow::Borrowed(r),
+        Cow::Owned(t) => Cow::Owned(SegmentReport {
+            text: t,
+            ..r.clone()
+        }),
+    }
+}
+
+/// Appends the explanation of `r` to `t`.
+fn write_segment(r: &SegmentReport, t: &mut String) {
     t.reserve(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
     // (At most nine letters: a plain scan, no search machinery.)
@@ -156,25 +186,20 @@ pub fn segment(r: &mut SegmentReport) {
     let mut parts = List::new("; ");
     if syn && ack {
         let _ = write!(
-            parts.next(&mut t),
+            parts.next(t),
             "SYN-ACK, the {} accepts the connection and sends its own SYN",
             who(r.from)
         );
     } else if syn {
-        parts
-            .next(&mut t)
-            .push_str("SYN, asking to open a connection");
+        parts.next(t).push_str("SYN, asking to open a connection");
     }
     if let Some(raw) = r.seq_raw.filter(|_| syn) {
-        let _ = write!(
-            parts.next(&mut t),
-            "initial sequence number {raw} (relative 0)"
-        );
+        let _ = write!(parts.next(t), "initial sequence number {raw} (relative 0)");
     }
     if r.len > 0 {
         let first = r.seq.unwrap_or(0);
         let last = first.wrapping_add(r.len).wrapping_sub(1);
-        let data = parts.next(&mut t);
+        let data = parts.next(t);
         if r.len == 1 {
             data.push_str("1 byte of data (relative seq ");
             num(data, first);
@@ -192,25 +217,25 @@ pub fn segment(r: &mut SegmentReport) {
     }
     if flag(b'U') {
         parts
-            .next(&mut t)
+            .next(t)
             .push_str("URG set (urgent data: the urgent pointer marks where it ends)");
     }
     if flag(b'E') && !syn {
         parts
-            .next(&mut t)
+            .next(t)
             .push_str("ECE set (echoes a congestion mark seen by the receiver)");
     }
     if flag(b'W') && !syn {
         parts
-            .next(&mut t)
+            .next(t)
             .push_str("CWR set (the sender has reduced its congestion window)");
     }
     if flag(b'E') && syn {
-        parts.next(&mut t).push_str("ECN offered");
+        parts.next(t).push_str("ECN offered");
     }
     if fin {
         let _ = write!(
-            parts.next(&mut t),
+            parts.next(t),
             "FIN: the {} has no more data to send (its application closed or shut down writing)",
             who(r.from)
         );
@@ -221,7 +246,7 @@ pub fn segment(r: &mut SegmentReport) {
             .iter()
             .find(|e| e.kind == EventKind::Reset)
             .and_then(|e| e.note.as_deref());
-        parts.next(&mut t).push_str(match note {
+        parts.next(t).push_str(match note {
             Some("refused") => {
                 "RST in answer to the SYN: nothing listens on that port, the connection is refused"
             }
@@ -246,23 +271,23 @@ pub fn segment(r: &mut SegmentReport) {
             t.push_str(" It offers ");
             let mut offers = List::new(", ");
             if let Some(m) = o.mss {
-                let _ = write!(offers.next(&mut t), "MSS {m} (largest segment it accepts)");
+                let _ = write!(offers.next(t), "MSS {m} (largest segment it accepts)");
             }
             if o.sack_permitted {
-                offers.next(&mut t).push_str("SACK permitted");
+                offers.next(t).push_str("SACK permitted");
             }
             if o.timestamps {
-                offers.next(&mut t).push_str("timestamps");
+                offers.next(t).push_str("timestamps");
             }
             if let Some(w) = o.wscale {
                 let _ = write!(
-                    offers.next(&mut t),
+                    offers.next(t),
                     "window scale {w} (its windows count in units of {})",
                     1u64 << w.min(14)
                 );
             }
             if o.fast_open {
-                offers.next(&mut t).push_str("a TCP Fast Open cookie");
+                offers.next(t).push_str("a TCP Fast Open cookie");
             }
             t.push('.');
         }
@@ -271,11 +296,11 @@ pub fn segment(r: &mut SegmentReport) {
     // What the ACK acknowledges.
     if let Some(a) = &r.acked {
         t.push(' ');
-        write_acked(&mut t, a, r.ack, peer);
+        write_acked(t, a, r.ack, peer);
     } else if ack && !rst && !fin && r.len == 0 && r.ack.is_some() && !syn {
         // (Said only of empty segments: one that carries data or a FIN is about that.)
         t.push_str(" Its ACK (ack ");
-        num(&mut t, r.ack.unwrap_or(0));
+        num(t, r.ack.unwrap_or(0));
         t.push_str(") acknowledges nothing new.");
     }
     if let Some(line) = r
@@ -297,12 +322,12 @@ pub fn segment(r: &mut SegmentReport) {
     let (dup, sack) = r.sack.split_at(usize::from(dsack));
     if !dup.is_empty() {
         t.push_str(" D-SACK: it received bytes ");
-        write_blocks(&mut t, dup);
+        write_blocks(t, dup);
         t.push_str(" twice (RFC 2883), so a resend of them was unnecessary.");
     }
     if !sack.is_empty() {
         t.push_str(" SACK: it has also received bytes ");
-        write_blocks(&mut t, sack);
+        write_blocks(t, sack);
         t.push_str(" (so the bytes between its ACK and them are the ones missing).");
     }
     if let Some(rtt) = r.handshake_rtt {
@@ -319,7 +344,7 @@ pub fn segment(r: &mut SegmentReport) {
     }
 
     for e in &r.events {
-        write_event(&mut t, e, r);
+        write_event(t, e, r);
     }
     if !has(EventKind::Reset) && r.notes.iter().any(|n| n == "excerpt") {
         t.push_str(
@@ -332,8 +357,7 @@ pub fn segment(r: &mut SegmentReport) {
 
     // States.
     t.push(' ');
-    write_states(&mut t, r);
-    r.text = t;
+    write_states(t, r);
 }
 
 fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {

@@ -64,6 +64,8 @@ const SIGNAL_EVERY: usize = 256;
 /// second thread costs more than it saves (a 10-line text: 14 µs on one
 /// thread, 80 µs on two).
 const TWO_THREADS_FROM: u64 = 256 << 10;
+/// Rows per chunk of the Arrow text column (about 13 MB of text).
+const TEXT_CHUNK: usize = 1 << 16;
 
 pyo3::create_exception!(
     tcpexplain,
@@ -436,7 +438,7 @@ impl Segment {
     /// The explanation.
     #[getter]
     fn text(&self) -> PyResult<String> {
-        Ok(self.at.report()?.text.clone())
+        Ok(crate::explain::text(self.at.report()?).into_owned())
     }
     /// The input line(s) as read.
     #[getter]
@@ -1093,19 +1095,19 @@ fn dropped() -> RecordKind {
 
 /// Lightens an item kept in a whole trace: a segment's report says everything
 /// the record did, so the parsed record is dropped (its text is kept, and
-/// `Segment.record` parses it again on request). Spare capacity is returned.
+/// `Segment.record` parses it again on request; the explanation was not
+/// written either: see [`gather`]). Spare capacity is returned.
 fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
     match item {
         Item::Line {
             mut record,
-            report: Some(mut report),
+            report: Some(report),
             ..
         } => {
             if matches!(record.kind, RecordKind::Tcp(_)) {
                 spent.push(std::mem::replace(&mut record.kind, dropped()));
             }
             record.text.shrink_to_fit();
-            report.text.shrink_to_fit();
             Item::Line {
                 record,
                 report: Some(report),
@@ -1145,7 +1147,12 @@ fn gather<R: BufRead + Send>(
     size: Option<u64>,
     on_error: impl Fn(&io::Error) -> PyErr + Sync,
 ) -> PyResult<TraceData> {
-    let mut tracker = crate::Tracker::default();
+    // The explanations are not kept: a report says all they say, and they are
+    // written when asked (a third of the memory of a big trace otherwise).
+    let mut tracker = crate::Tracker::new(crate::Options {
+        explanations: false,
+        ..crate::Options::default()
+    });
     let mut items: Vec<Item> = Vec::new();
     let lines = if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
         py.detach(|| in_two_threads(input, &mut tracker, &mut items, &on_error))?
@@ -1517,8 +1524,9 @@ impl TraceData {
     /// (bytearray, NaN when unknown), `"category"` (bytearray of int32 codes,
     /// list of categories) or `"object"` (list of str).
     /// `text=False` leaves out the `text` column (the costly one: a Python
-    /// string per segment); `text_buffers=True` gives it as `("utf8", int64
-    /// offsets, bytes)` instead, Arrow's layout (no Python object per row).
+    /// string per segment); `text_buffers=True` gives it as `("utf8", [(int64
+    /// offsets, bytes), ...])` instead: Arrow's layout, in chunks of 65,536 rows
+    /// (no Python object per row).
     #[pyo3(signature = (text = true, text_buffers = false))]
     fn columns<'py>(
         &self,
@@ -1586,39 +1594,43 @@ impl TraceData {
             return Ok(out);
         }
         if text_buffers {
-            // Arrow's layout for a large string array: int64 offsets, then the UTF-8 bytes.
-            let reports = || {
-                self.items.iter().filter_map(|item| match item {
-                    Item::Line {
-                        report: Some(r), ..
-                    } => Some(r),
-                    _ => None,
-                })
-            };
-            let total: usize = reports().map(|r| r.text.len()).sum();
-            let mut offsets = Vec::with_capacity(c.line.len().saturating_add(1));
-            offsets.push(0i64);
-            let data = PyByteArray::new_with(py, total, |buf| {
-                let mut at = 0usize;
-                for r in reports() {
-                    let end = at.saturating_add(r.text.len());
-                    if let Some(dst) = buf.get_mut(at..end) {
-                        dst.copy_from_slice(r.text.as_bytes());
+            // Arrow's layout for large string arrays, in chunks of rows: int64
+            // offsets, then the UTF-8 bytes. The explanations are written here
+            // (a whole trace does not keep them), a chunk at a time into one
+            // reused buffer, then copied to Python.
+            let mut reports = self.items.iter().filter_map(|item| match item {
+                Item::Line {
+                    report: Some(r), ..
+                } => Some(r),
+                _ => None,
+            });
+            let chunks = PyList::empty(py);
+            let (mut offsets, mut data) = (Vec::new(), Vec::new());
+            loop {
+                py.detach(|| {
+                    offsets.clear();
+                    data.clear();
+                    offsets.push(0i64);
+                    for r in reports.by_ref().take(TEXT_CHUNK) {
+                        data.extend_from_slice(crate::explain::text(r).as_bytes());
+                        offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
                     }
-                    at = end;
-                    offsets.push(i64::try_from(at).unwrap_or(i64::MAX));
+                });
+                let rows = offsets.len().saturating_sub(1);
+                if rows > 0 || chunks.is_empty() {
+                    chunks.append((int64_column(py, &offsets)?, PyByteArray::new(py, &data)))?;
                 }
-                Ok(())
-            })?;
-            let spec = PyTuple::new(
-                py,
-                [
-                    PyString::new(py, "utf8").into_any(),
-                    int64_column(py, &offsets)?.into_any(),
-                    data.into_any(),
-                ],
+                if rows < TEXT_CHUNK {
+                    break;
+                }
+            }
+            add(
+                "text",
+                PyTuple::new(
+                    py,
+                    [PyString::new(py, "utf8").into_any(), chunks.into_any()],
+                )?,
             )?;
-            add("text", spec)?;
             return Ok(out);
         }
         let texts = PyList::empty(py);
@@ -1627,7 +1639,7 @@ impl TraceData {
                 report: Some(r), ..
             } = item
             {
-                texts.append(PyString::new(py, &r.text))?;
+                texts.append(PyString::new(py, &crate::explain::text(r)))?;
             }
         }
         add(
@@ -1686,7 +1698,7 @@ impl TraceData {
             } else {
                 set(name(&event_names(r)).into_any())?;
             }
-            set(PyString::new(py, &r.text).into_any())?;
+            set(PyString::new(py, &crate::explain::text(r)).into_any())?;
             out.append(row)?;
         }
         Ok(out)

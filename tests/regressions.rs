@@ -177,6 +177,59 @@ fn a_quoted_tcp_header_keeps_its_text_without_segment_text() {
 /// A flood of ICMP errors about one connection: each is still linked and
 /// explained, and the connection keeps only the first ones (memory and the
 /// per-segment checks stay bounded).
+/// Reports kept without their explanation (`Options::explanations` off, as a
+/// whole trace in Python keeps them) render exactly as those that kept it:
+/// the text is written from the report alone. Real captures, every rendering.
+#[test]
+fn explanations_written_when_asked_are_those_kept() {
+    let mut files: Vec<PathBuf> = fs::read_dir("tests/data/captures")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|dir| fs::read_dir(dir.path()).into_iter().flatten().flatten())
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.extend(
+        fs::read_dir("tests/data/article")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    assert!(files.len() > 50, "captures found: {}", files.len());
+    let render = |items: &[Item]| {
+        let mut out = Vec::new();
+        for item in items {
+            jsonl::write(item, &mut out).unwrap();
+            text::item(item, &text::TextOptions::default(), &mut out).unwrap();
+        }
+        out
+    };
+    for path in files {
+        let input = fs::read_to_string(&path).unwrap();
+        let kept = tcpexplain::explain(&input);
+        let bare = tcpexplain::explain_with(
+            &input,
+            Options {
+                explanations: false,
+                ..Options::default()
+            },
+        );
+        assert!(
+            reports(&bare).iter().all(|r| r.text.is_empty()),
+            "{}",
+            path.display()
+        );
+        assert!(
+            reports(&kept).iter().all(|r| !r.text.is_empty()),
+            "{}",
+            path.display()
+        );
+        assert!(render(&kept) == render(&bare), "{}", path.display());
+    }
+}
+
 #[test]
 fn an_icmp_flood_keeps_only_the_first_errors() {
     let mut input = String::from(
@@ -209,6 +262,7 @@ fn fuzz_inputs_stay_fixed() {
         linger: 0,
         reports: true,
         segment_text: true,
+        explanations: true,
     };
     let jsonl = Options {
         segment_text: false,

@@ -206,7 +206,7 @@ _ColumnSpec = Union[
     Tuple[Literal["Int64"], bytearray, bytearray],
     Tuple[Literal["category"], bytearray, List[str]],
     Tuple[Literal["object"], List[str]],
-    Tuple[Literal["utf8"], bytearray, bytearray],
+    Tuple[Literal["utf8"], List[Tuple[bytearray, bytearray]]],
 ]
 
 @final

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ._tcpexplain import COLUMNS as _COLUMNS
 from ._tcpexplain import Connection, Diagnostic, OtherLine, Segment, TraceData
@@ -177,7 +177,7 @@ class Trace:
                 codes = np.frombuffer(spec[1], dtype=np.int32)
                 data[name] = pd.Categorical.from_codes(codes, categories=spec[2])
             elif kind == "utf8":
-                data[name] = _arrow_strings(pd, np, spec[1], spec[2])
+                data[name] = _arrow_strings(pd, np, spec[1])
             else:
                 data[name] = np.array(spec[1], dtype=object)
         return pd.DataFrame(data, columns=wanted, copy=False)
@@ -226,12 +226,20 @@ def _has_pyarrow() -> bool:
     return True
 
 
-def _arrow_strings(pd: Any, np: Any, offsets: bytearray, data: bytearray) -> Any:
-    """A pandas string array over Arrow buffers (offsets and UTF-8 bytes), without copying."""
+def _arrow_strings(pd: Any, np: Any, chunks: List[Tuple[bytearray, bytearray]]) -> Any:
+    """A pandas string array over Arrow buffers, one chunk per (int64 offsets,
+    UTF-8 bytes) pair, without copying them."""
     import pyarrow as pa
 
-    count = len(offsets) // 8 - 1
-    array = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
+    array = pa.chunked_array(
+        [
+            pa.LargeStringArray.from_buffers(
+                len(offsets) // 8 - 1, pa.py_buffer(offsets), pa.py_buffer(data)
+            )
+            for offsets, data in chunks
+        ],
+        type=pa.large_string(),
+    )
     try:
         # pandas' own `str` dtype (the default for strings from pandas 3 on).
         dtype = pd.StringDtype("pyarrow", na_value=np.nan)

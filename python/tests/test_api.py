@@ -225,6 +225,19 @@ def test_to_pandas_text_with_and_without_pyarrow(monkeypatch: pytest.MonkeyPatch
     assert arrow.drop(columns="text").equals(plain.drop(columns="text"))
 
 
+def test_to_pandas_text_across_chunks(article: Path) -> None:
+    # The Arrow text column comes in chunks of 65,536 rows, written from the
+    # reports when asked: every row must still hold its own segment's text.
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    trace = tcpexplain.explain((article / "close4.txt").read_text() * 6000)
+    texts = [s.text for s in trace.segments]
+    assert len(texts) == 66_000
+    df = trace.to_pandas(columns=["line", "text"])
+    assert df["text"].tolist() == texts
+    assert df["line"].tolist() == [s.line for s in trace.segments]
+
+
 def test_to_pandas_picks_columns(article: Path) -> None:
     pytest.importorskip("pandas")
     trace = tcpexplain.explain_file(article / "close3.txt")

@@ -121,7 +121,7 @@ fn markdown_section(items: &[Item], out: &mut String) {
                 r.state.client.name(),
                 r.state.server.name(),
                 events(r),
-                md_cell(&r.text)
+                md_cell(&crate::explain::text(r))
             );
         }
         if let Some(s) = view.summary {
@@ -200,7 +200,7 @@ pub fn html_table(segments: &[&SegmentReport]) -> String {
             escape(&r.flags),
             r.state.client.name(),
             r.state.server.name(),
-            escape(&r.text)
+            escape(&crate::explain::text(r))
         );
     }
     out.push_str("</table>");

@@ -41,7 +41,7 @@ pub fn value(item: &Item) -> Value {
         Item::Line {
             report: Some(report),
             ..
-        } => tagged("segment", report.as_ref()),
+        } => tagged("segment", crate::explain::with_text(report).as_ref()),
         Item::Line {
             record,
             report: None,
@@ -277,7 +277,7 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         j.str(n);
     }
     j.raw("],\"text\":");
-    j.str(&r.text);
+    j.str(&crate::explain::text(r));
     j.raw("}\n");
 }
 

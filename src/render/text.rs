@@ -158,7 +158,11 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
             match (report, &record.kind) {
                 (Some(r), _) => {
                     writeln!(out, "{}", status(r, &p, opts.absolute))?;
-                    writeln!(out, "{}", wrap(&sanitize(&r.text), opts.width, "      "))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        wrap(&sanitize(&crate::explain::text(r)), opts.width, "      ")
+                    )?;
                 }
                 (None, RecordKind::Unparsed(d)) => {
                     let msg = format!(

@@ -39,6 +39,10 @@ pub struct Options {
     /// theirs whenever `reports` is on). Off when only JSON is written: a
     /// segment's report says all that JSON shows of it.
     pub segment_text: bool,
+    /// Write each report's explanation as its line is released. Off when the
+    /// reports are kept in bulk (a whole trace in Python): the text is then
+    /// written from the report when asked ([`crate::explain::text`]).
+    pub explanations: bool,
 }
 
 impl Default for Options {
@@ -49,6 +53,7 @@ impl Default for Options {
             linger: 200,
             reports: true,
             segment_text: true,
+            explanations: true,
         }
     }
 }
@@ -500,7 +505,9 @@ impl Tracker {
                 if let Some(report) = h.report.as_mut() {
                     report.state = states;
                     report.transitions = transitions;
-                    crate::explain::segment(report);
+                    if self.options.explanations {
+                        crate::explain::segment(report);
+                    }
                 }
             }
             if let Some(record) = h.record {
