@@ -366,9 +366,18 @@ fn explain_input(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            // (Decoded once for all of them: per line, the check costs twice as much.)
+            let whole = memchr::memrchr(b'\n', available)
+                .map_or(&[][..], |last| available.get(..=last).unwrap_or_default());
+            let decoded = std::str::from_utf8(whole).ok();
             let mut used = 0;
-            for end in memchr::memchr_iter(b'\n', available) {
-                explainer.push_read_line(available.get(used..end).unwrap_or_default(), false);
+            for end in memchr::memchr_iter(b'\n', whole) {
+                match decoded.and_then(|text| text.get(used..end)) {
+                    Some(line) => explainer.push_line(line),
+                    None => {
+                        explainer.push_read_line(whole.get(used..end).unwrap_or_default(), false)
+                    }
+                }
                 used = end.saturating_add(1);
                 drain(&mut explainer, out)?;
                 if interrupted.load(Ordering::Relaxed) {
