@@ -58,11 +58,7 @@ fn looks_like_tcp_body(body: &str) -> bool {
         let flags_end = rest.bytes().position(|b| b == b']').unwrap_or(0);
         let letters = rest.get(..flags_end).unwrap_or("");
         let after = rest.get(flags_end.saturating_add(1)..).unwrap_or("");
-        let flags_ok = letters == "none"
-            || (!letters.is_empty()
-                && letters
-                    .bytes()
-                    .all(|b| MODERN_FLAGS.as_bytes().contains(&b)));
+        let flags_ok = letters == "none" || modern_letters(letters).is_some();
         return flags_ok && (after.starts_with(", ") || after.starts_with(" [bad hdr"));
     }
     if let Some(rest) = body.strip_prefix("tcp ") {
@@ -199,13 +195,38 @@ fn modern_flags(input: &str) -> Res<'_, Flags> {
     .parse(input)
 }
 
-fn letters_to_flags(letters: &str) -> Flags {
-    letters.chars().fold(Flags::default(), |acc, c| {
-        Flags::LETTERS
-            .iter()
-            .find(|(l, _)| *l == c)
-            .map_or(acc, |(_, f)| acc.with(*f))
+/// The flag one of tcpdump's letters stands for (`None` for another character).
+pub(super) fn flag_of(letter: u8) -> Option<Flags> {
+    Some(match letter {
+        b'F' => Flags::FIN,
+        b'S' => Flags::SYN,
+        b'R' => Flags::RST,
+        b'P' => Flags::PSH,
+        b'.' => Flags::ACK,
+        b'U' => Flags::URG,
+        b'E' => Flags::ECE,
+        b'W' => Flags::CWR,
+        b'e' => Flags::AE,
+        _ => return None,
     })
+}
+
+/// The flags of the letters between `Flags [` and `]`: `None` unless there
+/// are some and all are flag letters.
+fn modern_letters(letters: &str) -> Option<Flags> {
+    if letters.is_empty() {
+        return None;
+    }
+    letters
+        .bytes()
+        .try_fold(Flags::default(), |acc, b| Some(acc.with(flag_of(b)?)))
+}
+
+fn letters_to_flags(letters: &str) -> Flags {
+    letters
+        .bytes()
+        .filter_map(flag_of)
+        .fold(Flags::default(), Flags::with)
 }
 
 fn checksum(input: &str) -> Res<'_, Checksum> {
@@ -241,14 +262,8 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
     let letters = rest.get(..close)?;
     let flags = if letters == "none" {
         Flags::default()
-    } else if !letters.is_empty()
-        && letters
-            .bytes()
-            .all(|b| MODERN_FLAGS.as_bytes().contains(&b))
-    {
-        letters_to_flags(letters)
     } else {
-        return None;
+        modern_letters(letters)?
     };
     let mut rest = rest.get(close.saturating_add(1)..)?;
     let mut seq = None;

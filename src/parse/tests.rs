@@ -183,3 +183,18 @@ fn out_of_range_fractions_print_back() {
         );
     }
 }
+
+#[test]
+fn flag_letters_read_as_they_are_printed() {
+    for (letter, flag) in Flags::LETTERS {
+        assert_eq!(tcp::flag_of(letter as u8), Some(flag), "{letter}");
+        let printed = flag.with(Flags::ACK).letters();
+        let line = format!("IP 10.0.0.1.1 > 10.0.0.2.2: Flags [{printed}], win 1, length 0");
+        assert_eq!(self::tcp(&line).flags, flag.with(Flags::ACK), "{line}");
+    }
+    assert_eq!(tcp::flag_of(b'X'), None);
+    assert!(matches!(
+        parse_line("IP 10.0.0.1.1 > 10.0.0.2.2: Flags [SX], win 1, length 0"),
+        RecordKind::Other(_) | RecordKind::Unparsed(_)
+    ));
+}
