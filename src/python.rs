@@ -20,10 +20,11 @@ use crate::render::{self, diagram, document, jsonl, text as text_render, Connect
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
 use crate::Explainer as Engine;
+use numpy::PyArray1;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -1341,34 +1342,6 @@ pub struct TraceData {
     lines: u64,
 }
 
-/// Column kinds handed to Python (see `TraceData.columns`).
-fn int64_column<'py>(py: Python<'py>, v: &[i64]) -> PyResult<Bound<'py, PyByteArray>> {
-    PyByteArray::new_with(py, v.len().saturating_mul(8), |buf| {
-        for (chunk, x) in buf.chunks_exact_mut(8).zip(v) {
-            chunk.copy_from_slice(&x.to_ne_bytes());
-        }
-        Ok(())
-    })
-}
-
-fn float64_column<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyByteArray>> {
-    PyByteArray::new_with(py, v.len().saturating_mul(8), |buf| {
-        for (chunk, x) in buf.chunks_exact_mut(8).zip(v) {
-            chunk.copy_from_slice(&x.to_ne_bytes());
-        }
-        Ok(())
-    })
-}
-
-fn int32_column<'py>(py: Python<'py>, v: &[i32]) -> PyResult<Bound<'py, PyByteArray>> {
-    PyByteArray::new_with(py, v.len().saturating_mul(4), |buf| {
-        for (chunk, x) in buf.chunks_exact_mut(4).zip(v) {
-            chunk.copy_from_slice(&x.to_ne_bytes());
-        }
-        Ok(())
-    })
-}
-
 /// Codes for a categorical column, categories in order of first appearance.
 /// Few categories are searched in order (faster than hashing); many, by a map.
 #[derive(Default)]
@@ -1415,13 +1388,13 @@ impl Categories {
 #[derive(Default)]
 struct Nullable {
     values: Vec<i64>,
-    missing: Vec<u8>,
+    missing: Vec<bool>,
 }
 
 impl Nullable {
     fn push(&mut self, v: Option<i64>) {
         self.values.push(v.unwrap_or(0));
-        self.missing.push(u8::from(v.is_none()));
+        self.missing.push(v.is_none());
     }
 }
 
@@ -1519,14 +1492,14 @@ impl TraceData {
         found.map(|i| wrap_item(py, &self.items, i)).transpose()
     }
     /// The segment table as native columns, in one pass:
-    /// `[(name, (kind, data...)), ...]` where kind is `"int64"` (bytearray),
-    /// `"Int64"` (bytearray of int64, bytearray of missing flags), `"float64"`
-    /// (bytearray, NaN when unknown), `"category"` (bytearray of int32 codes,
-    /// list of categories) or `"object"` (list of str).
-    /// `text=False` leaves out the `text` column (the costly one: a Python
-    /// string per segment); `text_buffers=True` gives it as `("utf8", [(int64
-    /// offsets, bytes), ...])` instead: Arrow's layout, in chunks of 65,536 rows
-    /// (no Python object per row).
+    /// `[(name, (kind, data...)), ...]` where kind is `"int64"` (an int64
+    /// array), `"Int64"` (int64 values, bool missing flags), `"float64"` (NaN
+    /// when unknown), `"category"` (int32 codes, list of categories) or
+    /// `"object"` (list of str); the arrays are NumPy's, over the buffers the
+    /// engine filled (not copied). `text=False` leaves out the `text` column
+    /// (the costly one: a Python string per segment); `text_buffers=True` gives
+    /// it as `("utf8", [(int64 offsets, uint8 bytes), ...])` instead: Arrow's
+    /// layout, in chunks of 65,536 rows (no Python object per row).
     #[pyo3(signature = (text = true, text_buffers = false))]
     fn columns<'py>(
         &self,
@@ -1537,67 +1510,50 @@ impl TraceData {
         let items = Arc::clone(&self.items);
         let c = py.detach(move || build_columns(&items));
         let out = PyList::empty(py);
-        let add = |name: &str, spec: Bound<'py, PyTuple>| out.append((name, spec));
-        let int64 = |v: &[i64]| -> PyResult<Bound<'py, PyTuple>> {
-            PyTuple::new(
-                py,
-                [
-                    PyString::new(py, "int64").into_any(),
-                    int64_column(py, v)?.into_any(),
-                ],
-            )
+        // (Each column goes to Python as a NumPy array that owns its Rust buffer.)
+        let add = |name: &str, kind: &str, columns: Vec<Bound<'py, PyAny>>| {
+            let mut spec = vec![PyString::new(py, kind).into_any()];
+            spec.extend(columns);
+            out.append((name, PyTuple::new(py, spec)?))
         };
-        let nullable = |n: &Nullable| -> PyResult<Bound<'py, PyTuple>> {
-            PyTuple::new(
-                py,
-                [
-                    PyString::new(py, "Int64").into_any(),
-                    int64_column(py, &n.values)?.into_any(),
-                    PyByteArray::new(py, &n.missing).into_any(),
-                ],
-            )
+        let int64 = |v: Vec<i64>| vec![PyArray1::from_vec(py, v).into_any()];
+        let nullable = |n: Nullable| {
+            vec![
+                PyArray1::from_vec(py, n.values).into_any(),
+                PyArray1::from_vec(py, n.missing).into_any(),
+            ]
         };
-        let category = |c: &Categories| -> PyResult<Bound<'py, PyTuple>> {
-            PyTuple::new(
-                py,
-                [
-                    PyString::new(py, "category").into_any(),
-                    int32_column(py, &c.codes)?.into_any(),
-                    PyList::new(py, &c.names)?.into_any(),
-                ],
-            )
+        let category = |c: Categories| -> PyResult<Vec<Bound<'py, PyAny>>> {
+            Ok(vec![
+                PyArray1::from_vec(py, c.codes).into_any(),
+                PyList::new(py, c.names)?.into_any(),
+            ])
         };
-        add("line", int64(&c.line)?)?;
-        add("conn", int64(&c.conn)?)?;
-        add("from", category(&c.from)?)?;
-        add("flags", category(&c.flags)?)?;
-        add("seq", nullable(&c.seq)?)?;
-        add("ack", nullable(&c.ack)?)?;
-        add("seq_raw", nullable(&c.seq_raw)?)?;
-        add("ack_raw", nullable(&c.ack_raw)?)?;
-        add("len", int64(&c.len)?)?;
+        add("line", "int64", int64(c.line))?;
+        add("conn", "int64", int64(c.conn))?;
+        add("from", "category", category(c.from)?)?;
+        add("flags", "category", category(c.flags)?)?;
+        add("seq", "Int64", nullable(c.seq))?;
+        add("ack", "Int64", nullable(c.ack))?;
+        add("seq_raw", "Int64", nullable(c.seq_raw))?;
+        add("ack_raw", "Int64", nullable(c.ack_raw))?;
+        add("len", "int64", int64(c.len))?;
         add(
             "time",
-            PyTuple::new(
-                py,
-                [
-                    PyString::new(py, "float64").into_any(),
-                    float64_column(py, &c.time)?.into_any(),
-                ],
-            )?,
+            "float64",
+            vec![PyArray1::from_vec(py, c.time).into_any()],
         )?;
-        add("window", nullable(&c.window)?)?;
-        add("client_state", category(&c.client_state)?)?;
-        add("server_state", category(&c.server_state)?)?;
-        add("events", category(&c.events)?)?;
+        add("window", "Int64", nullable(c.window))?;
+        add("client_state", "category", category(c.client_state)?)?;
+        add("server_state", "category", category(c.server_state)?)?;
+        add("events", "category", category(c.events)?)?;
         if !text {
             return Ok(out);
         }
         if text_buffers {
             // Arrow's layout for large string arrays, in chunks of rows: int64
             // offsets, then the UTF-8 bytes. The explanations are written here
-            // (a whole trace does not keep them), a chunk at a time into one
-            // reused buffer, then copied to Python.
+            // (a whole trace does not keep them), a chunk at a time.
             let mut reports = self.items.iter().filter_map(|item| match item {
                 Item::Line {
                     report: Some(r), ..
@@ -1605,32 +1561,29 @@ impl TraceData {
                 _ => None,
             });
             let chunks = PyList::empty(py);
-            let (mut offsets, mut data) = (Vec::new(), Vec::new());
             loop {
-                py.detach(|| {
-                    offsets.clear();
-                    data.clear();
+                let (offsets, data) = py.detach(|| {
+                    let mut offsets = Vec::with_capacity(TEXT_CHUNK.saturating_add(1));
+                    let mut data = Vec::with_capacity(TEXT_CHUNK.saturating_mul(256));
                     offsets.push(0i64);
                     for r in reports.by_ref().take(TEXT_CHUNK) {
                         data.extend_from_slice(crate::explain::text(r).as_bytes());
                         offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
                     }
+                    (offsets, data)
                 });
                 let rows = offsets.len().saturating_sub(1);
                 if rows > 0 || chunks.is_empty() {
-                    chunks.append((int64_column(py, &offsets)?, PyByteArray::new(py, &data)))?;
+                    chunks.append((
+                        PyArray1::from_vec(py, offsets),
+                        PyArray1::from_vec(py, data),
+                    ))?;
                 }
                 if rows < TEXT_CHUNK {
                     break;
                 }
             }
-            add(
-                "text",
-                PyTuple::new(
-                    py,
-                    [PyString::new(py, "utf8").into_any(), chunks.into_any()],
-                )?,
-            )?;
+            add("text", "utf8", vec![chunks.into_any()])?;
             return Ok(out);
         }
         let texts = PyList::empty(py);
@@ -1642,13 +1595,7 @@ impl TraceData {
                 texts.append(PyString::new(py, &crate::explain::text(r)))?;
             }
         }
-        add(
-            "text",
-            PyTuple::new(
-                py,
-                [PyString::new(py, "object").into_any(), texts.into_any()],
-            )?,
-        )?;
+        add("text", "object", vec![texts.into_any()])?;
         Ok(out)
     }
     /// One dict per segment, keys as the `columns()` names (`"from"`, not `from_`).

@@ -200,13 +200,15 @@ class OtherLine:
     def to_dict(self) -> Dict[str, Any]: ...
 
 _Item = Union[Segment, Connection, Diagnostic, OtherLine]
+# A one-dimensional NumPy array (numpy.ndarray), over the engine's own buffer.
+_Array = Any
 _ColumnSpec = Union[
-    Tuple[Literal["int64"], bytearray],
-    Tuple[Literal["float64"], bytearray],
-    Tuple[Literal["Int64"], bytearray, bytearray],
-    Tuple[Literal["category"], bytearray, List[str]],
+    Tuple[Literal["int64"], _Array],
+    Tuple[Literal["float64"], _Array],
+    Tuple[Literal["Int64"], _Array, _Array],
+    Tuple[Literal["category"], _Array, List[str]],
     Tuple[Literal["object"], List[str]],
-    Tuple[Literal["utf8"], List[Tuple[bytearray, bytearray]]],
+    Tuple[Literal["utf8"], List[Tuple[_Array, _Array]]],
 ]
 
 @final

@@ -165,17 +165,12 @@ class Trace:
                 continue
             spec: Any = column
             kind = spec[0]
-            if kind == "int64":
-                data[name] = np.frombuffer(spec[1], dtype=np.int64)
-            elif kind == "float64":
-                data[name] = np.frombuffer(spec[1], dtype=np.float64)
+            if kind in ("int64", "float64"):
+                data[name] = spec[1]
             elif kind == "Int64":
-                values = np.frombuffer(spec[1], dtype=np.int64)
-                missing = np.frombuffer(spec[2], dtype=np.bool_)
-                data[name] = pd.arrays.IntegerArray(values, missing)
+                data[name] = pd.arrays.IntegerArray(spec[1], spec[2])
             elif kind == "category":
-                codes = np.frombuffer(spec[1], dtype=np.int32)
-                data[name] = pd.Categorical.from_codes(codes, categories=spec[2])
+                data[name] = pd.Categorical.from_codes(spec[1], categories=spec[2])
             elif kind == "utf8":
                 data[name] = _arrow_strings(pd, np, spec[1])
             else:
@@ -226,7 +221,7 @@ def _has_pyarrow() -> bool:
     return True
 
 
-def _arrow_strings(pd: Any, np: Any, chunks: List[Tuple[bytearray, bytearray]]) -> Any:
+def _arrow_strings(pd: Any, np: Any, chunks: List[Tuple[Any, Any]]) -> Any:
     """A pandas string array over Arrow buffers, one chunk per (int64 offsets,
     UTF-8 bytes) pair, without copying them."""
     import pyarrow as pa
@@ -234,7 +229,7 @@ def _arrow_strings(pd: Any, np: Any, chunks: List[Tuple[bytearray, bytearray]]) 
     array = pa.chunked_array(
         [
             pa.LargeStringArray.from_buffers(
-                len(offsets) // 8 - 1, pa.py_buffer(offsets), pa.py_buffer(data)
+                len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
             )
             for offsets, data in chunks
         ],
