@@ -112,6 +112,14 @@ pub(crate) const PACKET_WORDS: [&str; 19] = [
 /// (a continuation of the record before it). One pass: the prefix read to
 /// decide is the prefix the record keeps.
 pub fn read_head(line_no: u64, text: &str) -> Option<Pending> {
+    match common_line(text) {
+        Some(packet) => Some(Pending::Ready(RecordKind::Tcp(packet))),
+        None => read_any_head(line_no, text),
+    }
+}
+
+/// [`read_head`] for any line, without the common line's fast path.
+fn read_any_head(line_no: u64, text: &str) -> Option<Pending> {
     if banner(text) {
         return Some(Pending::Ready(RecordKind::Banner(Banner {
             text: text.trim().to_string(),
@@ -130,6 +138,39 @@ pub fn read_head(line_no: u64, text: &str) -> Option<Pending> {
         Ok(pending) => pending,
         Err(e) => Pending::Ready(unparsed(line_no, text, 0, e)),
     })
+}
+
+/// The line nearly every dump is made of, `HH:MM:SS.frac IP a.b.c.d.p > e.f.g.h.q: `
+/// and a body of [`tcp::modern_common`]'s shape, read in one forward pass; `None`
+/// for anything else (the general path reads it). It gives exactly what the
+/// general path gives (checked over all test data by a test).
+pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
+    let (rest, (nanos, digits)) = prefix::clock_fast(text)?;
+    let rest = rest.strip_prefix(" IP ")?;
+    // A numeric source: none of the warnings tcpdump puts first starts with a digit.
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let colon = memchr::memchr(b':', rest.as_bytes())?;
+    let (head, body) = (rest.get(..colon)?, rest.get(colon.saturating_add(1)..)?);
+    let space = memchr::memchr(b' ', head.as_bytes())?;
+    let (src, dst) = (head.get(..space)?, head.get(space..)?.strip_prefix(" > ")?);
+    if dst.is_empty() || dst.contains(' ') {
+        return None;
+    }
+    let mut packet = crate::spare::packet(crate::model::TcpPacket::new(
+        tcp::endpoint(src),
+        tcp::endpoint(dst),
+    ));
+    tcp::modern_common(body, &mut packet)?;
+    packet.prefix.timestamp = Some(crate::model::Timestamp {
+        form: crate::model::TimeForm::TimeOfDay,
+        nanos,
+        digits,
+        date: None,
+    });
+    packet.ip_word = true;
+    Some(packet)
 }
 
 /// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).

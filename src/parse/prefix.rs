@@ -82,7 +82,7 @@ fn clock(input: &str) -> Res<'_, (i128, u8)> {
 }
 
 /// The common `HH:MM:SS.ffffff` / `.fffffffff` shape, read directly from the bytes.
-fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
+pub(super) fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
     let b = input.as_bytes();
     let digit = |i: usize| {
         b.get(i)

@@ -99,6 +99,42 @@ fn common_shape_reads_as_the_full_grammar() {
     assert!(lines > 1000 && fast * 2 > lines, "{fast} of {lines} lines");
 }
 
+/// The fast path for the whole common line either declines or reads exactly
+/// what the general path reads: every line of the test data (and of
+/// ../shared's corpus when present), whole and, for a sample, cut short at
+/// every character.
+#[test]
+fn common_line_reads_as_the_general_path() {
+    let (mut lines, mut fast) = (0usize, 0usize);
+    every_line(|path, line| {
+        lines += 1;
+        let cuts: Vec<usize> = if lines % 50 == 1 {
+            line.char_indices()
+                .map(|(i, _)| i)
+                .chain([line.len()])
+                .collect()
+        } else {
+            vec![line.len()]
+        };
+        for cut in cuts {
+            let text = &line[..cut];
+            let Some(quick) = common_line(text) else {
+                continue;
+            };
+            fast += usize::from(cut == line.len());
+            let general = read_any_head(1, text);
+            assert_eq!(
+                Some(Pending::Ready(RecordKind::Tcp(quick))),
+                general,
+                "{}: {text}",
+                path.display()
+            );
+        }
+    });
+    // (Most test data is rendered with other flags: -v, -e, -S, -tt, names, ...)
+    assert!(lines > 10_000 && fast > 1000, "{fast} of {lines} lines");
+}
+
 /// The one-pass reading of common options agrees with the general one: every
 /// option of every options list in the test data (and ../shared's corpus).
 #[test]
