@@ -155,7 +155,7 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     let (head, body) = (rest.get(..colon)?, rest.get(colon.saturating_add(1)..)?);
     let space = memchr::memchr(b' ', head.as_bytes())?;
     let (src, dst) = (head.get(..space)?, head.get(space..)?.strip_prefix(" > ")?);
-    if dst.is_empty() || dst.contains(' ') {
+    if dst.is_empty() || dst.bytes().any(|b| b == b' ') {
         return None;
     }
     let mut packet = crate::spare::packet(crate::model::TcpPacket::new(

@@ -512,8 +512,16 @@ fn option_list<'a>(
     options: &mut crate::model::Options,
 ) -> Res<'a, OptionsEnd> {
     options.clear();
-    let mut rest = input;
     let close_byte = u8::try_from(close).unwrap_or(b']');
+    if let Some((val, ecr, after)) = timestamps_only(input, close_byte) {
+        options.extend([
+            TcpOption::Nop,
+            TcpOption::Nop,
+            TcpOption::Timestamp { val, ecr },
+        ]);
+        return Ok((after, OptionsEnd::Normal));
+    }
+    let mut rest = input;
     loop {
         match rest.as_bytes().first() {
             Some(&b) if b == close_byte => {
@@ -550,6 +558,22 @@ fn option_list<'a>(
             rest = after;
         }
     }
+}
+
+/// `nop,nop,TS val N ecr N` and the list's end, the list nearly every segment
+/// after the handshake carries: its two numbers and the text after the list
+/// (read as the loop in [`option_list`] would read it; checked by a test).
+pub(super) fn timestamps_only(list: &str, close: u8) -> Option<(u32, u32, &str)> {
+    fn number(s: &str) -> Option<(u32, &str)> {
+        let (n, digits) = leading_digits(s.as_bytes())?;
+        if digits > 1 && s.starts_with('0') {
+            return None; // a leading zero: the general path decides
+        }
+        Some((n, s.get(digits..)?))
+    }
+    let (val, rest) = number(list.strip_prefix("nop,nop,TS val ")?)?;
+    let (ecr, rest) = number(rest.strip_prefix(" ecr ")?)?;
+    (rest.as_bytes().first() == Some(&close)).then(|| (val, ecr, rest.get(1..).unwrap_or("")))
 }
 
 /// The options nearly every line has (`nop`, `TS val N ecr N`, `mss N`, `sackOK`,

@@ -136,10 +136,11 @@ fn common_line_reads_as_the_general_path() {
 }
 
 /// The one-pass reading of common options agrees with the general one: every
-/// option of every options list in the test data (and ../shared's corpus).
+/// option of every options list in the test data (and ../shared's corpus);
+/// and so does the reading of a whole `nop,nop,TS val N ecr N` list.
 #[test]
 fn common_options_read_as_the_general_path() {
-    let (mut seen, mut quick) = (0usize, 0usize);
+    let (mut seen, mut quick, mut lists) = (0usize, 0usize, 0usize);
     every_line(|path, line| {
         let (list, close) = match (line.find(", options ["), line.find(" <")) {
             (Some(at), _) => (&line[at + ", options [".len()..], ']'),
@@ -147,24 +148,36 @@ fn common_options_read_as_the_general_path() {
             _ => return,
         };
         let mut rest = list;
+        let mut general = Vec::new();
         while !rest.is_empty() && !rest.starts_with(close) {
             let end = tcp::option_end(rest, close);
             if end == 0 || end == rest.len() {
                 break;
             }
             seen += 1;
+            general.push(tcp::option(&rest[..end], close == '>'));
             if let Some((option, quick_end)) = tcp::common_option(rest, close) {
                 quick += 1;
                 assert_eq!(quick_end, end, "{}: {line}", path.display());
-                assert_eq!(option, tcp::option(&rest[..end], close == '>'), "{line}");
+                assert_eq!(Some(&option), general.last(), "{line}");
             }
             rest = &rest[end..];
             rest = rest.strip_prefix(',').unwrap_or(rest);
         }
+        if let Some((val, ecr, after)) = tcp::timestamps_only(list, close as u8) {
+            lists += 1;
+            let whole = [
+                TcpOption::Nop,
+                TcpOption::Nop,
+                TcpOption::Timestamp { val, ecr },
+            ];
+            assert_eq!(general, whole, "{}: {line}", path.display());
+            assert_eq!(Some(after), rest.strip_prefix(close), "{line}");
+        }
     });
     assert!(
-        seen > 10_000 && quick * 2 > seen,
-        "{quick} of {seen} options"
+        seen > 10_000 && quick * 2 > seen && lists > 1000,
+        "{quick} of {seen} options, {lists} timestamp lists"
     );
 }
 
