@@ -247,3 +247,43 @@ fn flag_letters_read_as_they_are_printed() {
         RecordKind::Other(_) | RecordKind::Unparsed(_)
     ));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+    /// Real common lines edited at random (characters replaced, inserted or
+    /// removed, from the alphabet these lines are made of): the one-pass
+    /// readings decline or agree with the general path.
+    #[test]
+    fn edited_common_lines_read_as_the_general_path(
+        base in proptest::sample::select(&[
+            "18:30:25.478863 IP 10.78.0.1.45422 > 10.78.0.2.5001: Flags [S], seq 204822466, win 65400, options [mss 200,sackOK,TS val 1406706050 ecr 0,nop,wscale 10], length 0",
+            "18:30:25.479203 IP 10.78.0.1.45422 > 10.78.0.2.5001: Flags [P.], seq 1:941, ack 1, win 64, options [nop,nop,TS val 1406706050 ecr 3441358052], length 940",
+            "18:30:25.479210 IP 10.78.0.2.5001 > 10.78.0.1.45422: Flags [.], ack 941, win 64, options [nop,nop,TS val 3441358052 ecr 1406706050], length 0",
+            "12:43:46.905723 IP 172.16.196.145.60000 > 172.16.196.142.41334: Flags [F.], seq 1, ack 2, win 114, length 0",
+        ][..]),
+        edits in proptest::collection::vec(
+            (0usize..200, 0u8..3, proptest::sample::select(
+                &b"0123456789.:, []>SFRP.TSvalecrnopms-x"[..])),
+            1..4,
+        ),
+    ) {
+        let mut bytes = base.as_bytes().to_vec();
+        for (at, kind, c) in edits {
+            let at = at % (bytes.len() + 1);
+            match kind {
+                0 if at < bytes.len() => bytes[at] = c,
+                1 => bytes.insert(at, c),
+                _ if at < bytes.len() => { bytes.remove(at); }
+                _ => {}
+            }
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        if let Some(quick) = common_line(&text) {
+            proptest::prop_assert_eq!(
+                Some(Pending::Ready(RecordKind::Tcp(quick))),
+                read_any_head(1, &text),
+                "{}", text
+            );
+        }
+    }
+}
