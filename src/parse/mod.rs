@@ -143,7 +143,8 @@ fn read_any_head(line_no: u64, text: &str) -> Option<Pending> {
 /// The line nearly every dump is made of, `HH:MM:SS.frac IP a.b.c.d.p > e.f.g.h.q: `
 /// and a body of [`tcp::modern_common`]'s shape, read in one forward pass; `None`
 /// for anything else (the general path reads it). It gives exactly what the
-/// general path gives (checked over all test data by a test).
+/// general path gives (checked by tests over all test data and over randomly
+/// edited lines).
 pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     let (rest, (nanos, digits)) = prefix::clock_fast(text)?;
     let rest = rest.strip_prefix(" IP ")?;
