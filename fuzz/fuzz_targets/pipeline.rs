@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
         reports: ctl.1 & 0x80 == 0,
         // Sometimes without segments' text, as for `--format jsonl`.
         segment_text: ctl.1 & 0x40 == 0,
+        // Sometimes explanations written only when rendered, as Python's traces keep them.
+        explanations: ctl.1 & 0x20 == 0,
     };
     let flush_every = usize::from(ctl.1 & 0x0f); // 0: never
     let opts = [
