@@ -1563,9 +1563,8 @@ impl TraceData {
             let chunks = PyList::empty(py);
             loop {
                 let (offsets, data) = py.detach(|| {
-                    let mut offsets = Vec::with_capacity(TEXT_CHUNK.saturating_add(1));
-                    let mut data = Vec::with_capacity(TEXT_CHUNK.saturating_mul(256));
-                    offsets.push(0i64);
+                    // (Grown as needed, not reserved: NumPy keeps each buffer as it is.)
+                    let (mut offsets, mut data) = (vec![0i64], Vec::new());
                     for r in reports.by_ref().take(TEXT_CHUNK) {
                         data.extend_from_slice(crate::explain::text(r).as_bytes());
                         offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
