@@ -199,7 +199,7 @@ pub struct IpHeader {
 }
 
 /// One end of the conversation as printed: host (address or name) and port (number or service).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Endpoint {
     /// Kept inline (no allocation) up to 24 bytes: every address and most names.
     pub host: CompactString,
@@ -210,6 +210,56 @@ impl Endpoint {
     /// The port as a number when it was printed numerically.
     pub fn port_number(&self) -> Option<u16> {
         self.port.as_deref().and_then(|p| p.parse().ok())
+    }
+}
+
+impl Endpoint {
+    /// Whether this is `host` and `port` (both as printed).
+    pub(crate) fn is(&self, host: &str, port: &str) -> bool {
+        self.port
+            .as_deref()
+            .is_some_and(|p| short_eq(p.as_bytes(), port.as_bytes()))
+            && short_eq(self.host.as_bytes(), host.as_bytes())
+    }
+}
+
+/// Equal text, ports first (short, and where two endpoints usually differ).
+/// Compared for every line, so without a call to `memcmp` for short text.
+impl PartialEq for Endpoint {
+    fn eq(&self, other: &Endpoint) -> bool {
+        match (self.port.as_deref(), other.port.as_deref()) {
+            (Some(a), Some(b)) if !short_eq(a.as_bytes(), b.as_bytes()) => return false,
+            (Some(_), None) | (None, Some(_)) => return false,
+            _ => {}
+        }
+        short_eq(self.host.as_bytes(), other.host.as_bytes())
+    }
+}
+
+/// As derived (with the equality above).
+impl std::hash::Hash for Endpoint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.host.hash(state);
+        self.port.hash(state);
+    }
+}
+
+/// `a == b`, for text up to 16 bytes by two overlapping word loads each.
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    fn words<const N: usize>(s: &[u8]) -> Option<([u8; N], [u8; N])> {
+        let first = s.get(..N)?.try_into().ok()?;
+        let last = s.get(s.len().checked_sub(N)?..)?.try_into().ok()?;
+        Some((first, last))
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        0 => true,
+        1..=3 => a == b,
+        4..=7 => words::<4>(a) == words::<4>(b),
+        8..=16 => words::<8>(a) == words::<8>(b),
+        _ => a == b,
     }
 }
 

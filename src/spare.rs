@@ -58,6 +58,12 @@ pub(crate) fn packet(packet: TcpPacket) -> Box<TcpPacket> {
     }
 }
 
+/// A spare packet box as it was last used, when there is one (for a reader
+/// that renews it in place, keeping what the next line repeats).
+pub(crate) fn used_packet() -> Option<Box<TcpPacket>> {
+    PACKETS.with_borrow_mut(Vec::pop)
+}
+
 /// `report`, boxed (in a spare box when there is one, whose text's buffer it
 /// takes over: the explanation is written into it).
 pub(crate) fn report(report: SegmentReport) -> Box<SegmentReport> {

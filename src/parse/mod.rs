@@ -159,10 +159,16 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     if dst.is_empty() || dst.bytes().any(|b| b == b' ') {
         return None;
     }
-    let mut packet = crate::spare::packet(crate::model::TcpPacket::new(
-        tcp::endpoint(src),
-        tcp::endpoint(dst),
-    ));
+    let mut packet = match crate::spare::used_packet() {
+        Some(mut used) => {
+            tcp::renew(&mut used, src, dst);
+            used
+        }
+        None => Box::new(crate::model::TcpPacket::new(
+            tcp::endpoint(src),
+            tcp::endpoint(dst),
+        )),
+    };
     tcp::modern_common(body, &mut packet)?;
     packet.prefix.timestamp = Some(crate::model::Timestamp {
         form: crate::model::TimeForm::TimeOfDay,

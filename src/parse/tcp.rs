@@ -140,7 +140,7 @@ fn endpoints<'a>(
 /// Splits `host.port` at the last dot; an IPv4 address alone (truncated lines) has no port.
 pub fn endpoint(token: &str) -> Endpoint {
     let bytes = token.as_bytes();
-    let dots = bytes.iter().filter(|&&b| b == b'.').count();
+    let (dots, last_dot) = dots(bytes);
     if dots == 3 {
         let colon = bytes.contains(&b':');
         let plain_ipv4 = !colon && token.split('.').all(|p| p.parse::<u8>().is_ok());
@@ -152,8 +152,7 @@ pub fn endpoint(token: &str) -> Endpoint {
             };
         }
     }
-    // (Tokens are short: a plain loop beats a vectorised search here and below.)
-    match bytes.iter().rposition(|&b| b == b'.') {
+    match last_dot {
         Some(dot) if dot.saturating_add(1) < bytes.len() => Endpoint {
             host: token.get(..dot).unwrap_or("").into(),
             port: token.get(dot.saturating_add(1)..).map(Into::into),
@@ -168,6 +167,109 @@ pub fn endpoint(token: &str) -> Endpoint {
             port: None,
         },
     }
+}
+
+/// Makes a used packet what `TcpPacket::new(endpoint(src), endpoint(dst))`
+/// would be, keeping its endpoints when the line repeats them, and its
+/// options: [`modern_common`] sets those (in place when they are the usual
+/// timestamps list).
+pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
+    // (Every field named: one added later cannot be missed.)
+    let TcpPacket {
+        prefix,
+        ip,
+        ip_word,
+        ip_header,
+        inner_prefix,
+        src: old_src,
+        dst: old_dst,
+        format,
+        flags,
+        checksum,
+        seq,
+        ack,
+        win,
+        urg,
+        options: _,
+        options_end,
+        length,
+        length_note,
+        tail,
+        continuation,
+        dump,
+        quoted,
+    } = p;
+    *prefix = crate::model::Prefix::default();
+    *ip = crate::model::IpVersion::V4;
+    *ip_word = false;
+    *ip_header = None;
+    *inner_prefix = None;
+    endpoint_into(old_src, src);
+    endpoint_into(old_dst, dst);
+    *format = TcpFormat::Modern;
+    *flags = Flags::default();
+    *checksum = None;
+    *seq = None;
+    *ack = None;
+    *win = None;
+    *urg = None;
+    *options_end = None;
+    *length = None;
+    *length_note = None;
+    *tail = None;
+    continuation.clear();
+    dump.clear();
+    *quoted = false;
+}
+
+/// `*e = endpoint(token)`, without reading `token` again when `e` is what it
+/// says (a split at the last dot, the IPv4 form without a port aside).
+fn endpoint_into(e: &mut Endpoint, token: &str) {
+    if let (dots, Some(dot)) = dots(token.as_bytes()) {
+        let host = token.get(..dot).unwrap_or("");
+        let port = token.get(dot.saturating_add(1)..).unwrap_or("");
+        if dots != 3 && !port.is_empty() && e.is(host, port) {
+            return;
+        }
+    }
+    *e = endpoint(token);
+}
+
+/// How many dots `b` has, and where the last one is. An address and port
+/// (`10.0.0.1.443`) mostly fit two words: read eight bytes at a time.
+pub(super) fn dots(b: &[u8]) -> (u32, Option<usize>) {
+    // One high bit per byte equal to `.` (exact: no carries between bytes).
+    fn dot_bits(word: [u8; 8]) -> u64 {
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        let x = u64::from_le_bytes(word) ^ 0x2e2e_2e2e_2e2e_2e2e;
+        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+    }
+    let n = b.len();
+    let word = |at: usize| b.get(at..at.saturating_add(8))?.try_into().ok();
+    let words = (n <= 16)
+        .then(|| word(0).zip(word(n.checked_sub(8)?)))
+        .flatten();
+    let Some((head, tail)) = words else {
+        // Shorter than a word, or longer than two: byte by byte.
+        let count = b.iter().filter(|&&c| c == b'.').count();
+        let last = b.iter().rposition(|&c| c == b'.');
+        return (u32::try_from(count).unwrap_or(u32::MAX), last);
+    };
+    // The tail word overlaps the head by 16 - n bytes: those are counted once.
+    let head_bits = dot_bits(head);
+    let overlap = (16 - n) * 8;
+    let tail_bits = (dot_bits(tail).checked_shr(overlap as u32).unwrap_or(0))
+        .checked_shl(overlap as u32)
+        .unwrap_or(0);
+    let count = head_bits.count_ones() + tail_bits.count_ones();
+    let last = if tail_bits != 0 {
+        Some(n - 8 + (63 - tail_bits.leading_zeros() as usize) / 8)
+    } else if head_bits != 0 {
+        Some((63 - head_bits.leading_zeros() as usize) / 8)
+    } else {
+        None
+    };
+    (count, last)
 }
 
 pub(super) fn dec(input: &str) -> Res<'_, u32> {
@@ -295,6 +397,8 @@ pub(super) fn modern_common(body: &str, p: &mut TcpPacket) -> Option<()> {
         }
         options_end = Some(end);
         rest = r;
+    } else {
+        p.options.clear();
     }
     let (length, rest) = leading_u32(rest.strip_prefix(", length ")?)?;
     if rest.starts_with(" [was ") {
@@ -511,16 +615,20 @@ fn option_list<'a>(
     close: char,
     options: &mut crate::model::Options,
 ) -> Res<'a, OptionsEnd> {
-    options.clear();
     let close_byte = u8::try_from(close).unwrap_or(b']');
     if let Some((val, ecr, after)) = timestamps_only(input, close_byte) {
-        options.extend([
-            TcpOption::Nop,
-            TcpOption::Nop,
-            TcpOption::Timestamp { val, ecr },
-        ]);
+        let timestamp = TcpOption::Timestamp { val, ecr };
+        // A used packet mostly holds this list already: only the numbers change.
+        match options.as_mut_slice() {
+            [TcpOption::Nop, TcpOption::Nop, ts @ TcpOption::Timestamp { .. }] => *ts = timestamp,
+            _ => {
+                options.clear();
+                options.extend([TcpOption::Nop, TcpOption::Nop, timestamp]);
+            }
+        }
         return Ok((after, OptionsEnd::Normal));
     }
+    options.clear();
     let mut rest = input;
     loop {
         match rest.as_bytes().first() {

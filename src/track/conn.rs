@@ -378,9 +378,9 @@ impl Connection {
     /// The role of the sender of `p` when `p` travels between this
     /// connection's two endpoints (`None` when it does not).
     pub fn sender(&self, p: &TcpPacket) -> Option<Role> {
-        if same(&p.src, &self.client) && same(&p.dst, &self.server) {
+        if p.src == self.client && p.dst == self.server {
             Some(Role::Client)
-        } else if same(&p.src, &self.server) && same(&p.dst, &self.client) {
+        } else if p.src == self.server && p.dst == self.client {
             Some(Role::Server)
         } else {
             None
@@ -1600,7 +1600,6 @@ impl Connection {
     }
 }
 
-/// Endpoint equality, ports first: short, and where two endpoints usually differ.
 /// Takes the segments `ack` covers out of a direction's `unacked` sent out of
 /// order, in sequence order (rare: kept out of the per-segment path).
 #[cold]
@@ -1613,10 +1612,6 @@ fn take_covered(dir: &mut Direction, ack: SeqNumber) -> Vec<Sent> {
     let q = &dir.unacked;
     dir.unacked_disordered = q.iter().zip(q.iter().skip(1)).any(|(a, b)| b.end < a.end);
     gone
-}
-
-fn same(a: &Endpoint, b: &Endpoint) -> bool {
-    a.port == b.port && a.host == b.host
 }
 
 fn closed_by(role: Role) -> ClosedBy {
