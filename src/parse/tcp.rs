@@ -204,8 +204,7 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     *ip_word = false;
     *ip_header = None;
     *inner_prefix = None;
-    endpoint_into(old_src, src);
-    endpoint_into(old_dst, dst);
+    endpoints_into(old_src, old_dst, src, dst);
     *format = TcpFormat::Modern;
     *flags = Flags::default();
     *checksum = None;
@@ -222,17 +221,29 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     *quoted = false;
 }
 
-/// `*e = endpoint(token)`, without reading `token` again when `e` is what it
-/// says (a split at the last dot, the IPv4 form without a port aside).
-fn endpoint_into(e: &mut Endpoint, token: &str) {
-    if let (dots, Some(dot)) = dots(token.as_bytes()) {
-        let host = token.get(..dot).unwrap_or("");
-        let port = token.get(dot.saturating_add(1)..).unwrap_or("");
-        if dots != 3 && !port.is_empty() && e.is(host, port) {
-            return;
-        }
+/// `*src = endpoint(src_token)` and the same for `dst`, without reading the
+/// tokens again when the endpoints are what they say, in either direction
+/// (lines mostly alternate between the two ends of one connection).
+fn endpoints_into(src: &mut Endpoint, dst: &mut Endpoint, src_token: &str, dst_token: &str) {
+    let (s, d) = (split(src_token), split(dst_token));
+    let holds = |e: &Endpoint, token: Option<(&str, &str)>| token.is_some_and(|(h, p)| e.is(h, p));
+    if holds(src, s) && holds(dst, d) {
+        return;
     }
-    *e = endpoint(token);
+    if holds(dst, s) && holds(src, d) {
+        std::mem::swap(src, dst);
+        return;
+    }
+    *src = endpoint(src_token);
+    *dst = endpoint(dst_token);
+}
+
+/// Host and port of `token` when [`endpoint`] splits it at its last dot
+/// (the IPv4 form without a port aside); `None` otherwise.
+fn split(token: &str) -> Option<(&str, &str)> {
+    let (dots, dot) = dots(token.as_bytes());
+    let port = token.get(dot?.saturating_add(1)..)?;
+    (dots != 3 && !port.is_empty()).then_some((token.get(..dot?)?, port))
 }
 
 /// How many dots `b` has, and where the last one is. An address and port
@@ -261,7 +272,9 @@ pub(super) fn dots(b: &[u8]) -> (u32, Option<usize>) {
     let tail_bits = (dot_bits(tail).checked_shr(overlap as u32).unwrap_or(0))
         .checked_shl(overlap as u32)
         .unwrap_or(0);
-    let count = head_bits.count_ones() + tail_bits.count_ones();
+    // (One high bit per dot: the sum of the bytes, shifted down, is the count.)
+    let ones = |bits: u64| ((bits >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32;
+    let count = ones(head_bits) + ones(tail_bits);
     let last = if tail_bits != 0 {
         Some(n - 8 + (63 - tail_bits.leading_zeros() as usize) / 8)
     } else if head_bits != 0 {
