@@ -302,6 +302,8 @@ pub struct Connection {
     pub last_active: u64,
     /// A new connection on a 4-tuple used before (port reuse).
     reused: bool,
+    /// The first line the tracker last recorded it waiting on (see [`Connection::first_unresolved`]).
+    pub waiting_on: Option<u64>,
     icmp_errors: Vec<IcmpSeen>,
 }
 
@@ -367,6 +369,7 @@ impl Connection {
             evicted: false,
             last_active: 0,
             reused: false,
+            waiting_on: None,
             icmp_errors: Vec::new(),
         }
     }

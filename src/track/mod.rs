@@ -177,9 +177,9 @@ pub struct Tracker {
     numbering_hint: Numbering,
     records: u64,
     finished_keys: FastSet<Key>,
-    /// The first line each connection is waiting on (the smallest holds output).
-    waiting_of: FastMap<usize, u64>,
-    /// The same, smallest first; entries that no longer match `waiting_of` are
+    /// The first line each connection is waiting on (the smallest holds
+    /// output), smallest first; entries that no longer match the connection's
+    /// [`Connection::waiting_on`] are
     /// stale and dropped when they come to the top (cheaper than a tree kept exact).
     waiting: BinaryHeap<Reverse<(u64, usize)>>,
     /// Connections that are over, with the record count when they last moved.
@@ -211,7 +211,6 @@ impl Tracker {
             numbering_hint: Numbering::Unknown,
             records: 0,
             finished_keys: FastSet::default(),
-            waiting_of: FastMap::default(),
             waiting: BinaryHeap::new(),
             last: None,
             recent: VecDeque::new(),
@@ -250,10 +249,10 @@ impl Tracker {
                         // (Re)starts its quiet period: a late segment may still come.
                         self.finished_at.insert(id, self.records);
                     }
+                    register_wait(&mut self.waiting, id, c);
                     report = draft;
                     conn = Some(id);
                 }
-                self.sync_waiting(id);
             }
         }
         if let Some(error) = icmp_error {
@@ -305,7 +304,10 @@ impl Tracker {
         for c in self.conns.values_mut() {
             c.drain();
         }
-        let ids: Vec<usize> = self.waiting_of.keys().copied().collect();
+        let ids: Vec<usize> = (self.conns.iter())
+            .filter(|(_, c)| c.waiting_on.is_some())
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             self.sync_waiting(id);
         }
@@ -325,7 +327,7 @@ impl Tracker {
                 break;
             }
             self.waiting.pop();
-            if self.waiting_of.get(&id) == Some(&l) {
+            if self.waiting_on(id) == Some(l) {
                 ids.push(id);
             }
         }
@@ -334,34 +336,29 @@ impl Tracker {
         for id in ids {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.assume_delivered(line);
+                // Its entry left the heap: record where it waits now, afresh.
+                c.waiting_on = None;
+                register_wait(&mut self.waiting, id, c);
             }
-            // Its entry left the heap: record where it waits now, afresh.
-            self.waiting_of.remove(&id);
-            self.sync_waiting(id);
         }
     }
 
     /// Records the first line connection `id` waits on.
     fn sync_waiting(&mut self, id: usize) {
-        let now = self.conns.get(&id).and_then(Connection::first_unresolved);
-        if now == self.waiting_of.get(&id).copied() {
-            return;
+        if let Some(c) = self.conns.get_mut(&id) {
+            register_wait(&mut self.waiting, id, c);
         }
-        match now {
-            Some(n) => {
-                self.waiting_of.insert(id, n);
-                self.waiting.push(Reverse((n, id)));
-            }
-            None => {
-                self.waiting_of.remove(&id);
-            }
-        }
+    }
+
+    /// The line connection `id` was last recorded waiting on.
+    fn waiting_on(&self, id: usize) -> Option<u64> {
+        self.conns.get(&id)?.waiting_on
     }
 
     /// The first line any connection waits on (dropping stale heap entries).
     fn first_waiting(&mut self) -> Option<u64> {
         while let Some(&Reverse((line, id))) = self.waiting.peek() {
-            if self.waiting_of.get(&id) == Some(&line) {
+            if self.waiting_on(id) == Some(line) {
                 return Some(line);
             }
             self.waiting.pop();
@@ -373,11 +370,8 @@ impl Tracker {
     fn connection_for(&mut self, p: &TcpPacket, line: u64) -> (usize, Role) {
         // Consecutive lines mostly share a connection, and at most one open
         // connection has these endpoints: comparing them costs less than hashing.
-        let last = self
-            .last
-            .and_then(|id| Some((id, self.conns.get(&id)?.sender(p)?)));
-        if let Some((id, from)) = last {
-            if !self.conns.get(&id).is_some_and(|c| c.is_reused_by(p, from)) {
+        if let Some((id, c)) = self.last.and_then(|id| Some((id, self.conns.get(&id)?))) {
+            if let Some(from) = c.sender(p).filter(|&from| !c.is_reused_by(p, from)) {
                 return (id, from);
             }
         }
@@ -575,6 +569,17 @@ impl Tracker {
     fn release_all(&mut self) {
         self.assume_delivered(u64::MAX);
         self.release();
+    }
+}
+
+/// Records in the heap the first line connection `id` (`c`) waits on, when it changed.
+fn register_wait(waiting: &mut BinaryHeap<Reverse<(u64, usize)>>, id: usize, c: &mut Connection) {
+    let now = c.first_unresolved();
+    if now != c.waiting_on {
+        c.waiting_on = now;
+        if let Some(n) = now {
+            waiting.push(Reverse((n, id)));
+        }
     }
 }
 
