@@ -195,16 +195,29 @@ fn numbers_read_eight_digits_at_a_time_as_one_by_one() {
         "99999999",
         "0000000000",
     ] {
-        let one_by_one = s
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .try_fold(0u64, |n, b| Some(n * 10 + u64::from(b - b'0')));
-        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let expected = one_by_one
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|_| digits > 0 && digits < 20)
-            .map(|n| (n, digits));
-        assert_eq!(tcp::leading_digits(s.as_bytes()), expected, "{s}");
+        assert_eq!(tcp::leading_digits(s.as_bytes()), one_by_one(s), "{s}");
+    }
+}
+
+/// What [`tcp::leading_digits`] must give: the digits read one by one (runs of
+/// 20 digits or more, and values of 2^32 or more, declined).
+fn one_by_one(s: &str) -> Option<(u32, usize)> {
+    let value = s
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .try_fold(0u64, |n, b| Some(n * 10 + u64::from(b - b'0')));
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    value
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|_| digits > 0 && digits < 20)
+        .map(|n| (n, digits))
+}
+
+proptest::proptest! {
+    /// Numbers of every length, with what may follow them, read as one by one.
+    #[test]
+    fn numbers_read_a_word_at_a_time_as_one_by_one(s in "0{0,3}[0-9]{0,18}[ :,\\]a/\\x7f\\x{e9}]?[0-9 ]{0,8}") {
+        proptest::prop_assert_eq!(tcp::leading_digits(s.as_bytes()), one_by_one(&s), "{:?}", s);
     }
 }
 
