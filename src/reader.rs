@@ -172,7 +172,12 @@ impl Assembler {
             ));
             return done;
         }
-        if text.trim().is_empty() {
+        // (A line starting with a printable ASCII character is not blank: no trim needed.)
+        let blank = match text.as_bytes().first() {
+            Some(b) if b.is_ascii_graphic() => false,
+            _ => text.trim().is_empty(),
+        };
+        if blank {
             // Blank lines belong to an `-A` payload being dumped; otherwise they are skipped.
             if let Some(open) = &mut self.open {
                 if matches!(&open.pending, Pending::Ready(RecordKind::Tcp(p)) if !p.dump.is_empty())
