@@ -213,16 +213,6 @@ impl Endpoint {
     }
 }
 
-impl Endpoint {
-    /// Whether this is `host` and `port` (both as printed).
-    pub(crate) fn is(&self, host: &str, port: &str) -> bool {
-        self.port
-            .as_deref()
-            .is_some_and(|p| short_eq(p.as_bytes(), port.as_bytes()))
-            && short_eq(self.host.as_bytes(), host.as_bytes())
-    }
-}
-
 /// Equal text, ports first (short, and where two endpoints usually differ).
 /// Compared for every line, so without a call to `memcmp` for short text.
 impl PartialEq for Endpoint {
@@ -245,7 +235,7 @@ impl std::hash::Hash for Endpoint {
 }
 
 /// `a == b`, for text up to 16 bytes by two overlapping word loads each.
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     fn words<const N: usize>(s: &[u8]) -> Option<([u8; N], [u8; N])> {
         let first = s.get(..N)?.try_into().ok()?;
         let last = s.get(s.len().checked_sub(N)?..)?.try_into().ok()?;

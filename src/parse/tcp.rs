@@ -170,9 +170,8 @@ pub fn endpoint(token: &str) -> Endpoint {
 }
 
 /// Makes a used packet what `TcpPacket::new(endpoint(src), endpoint(dst))`
-/// would be, keeping its endpoints when the line repeats them, and its
-/// options: [`modern_common`] sets those (in place when they are the usual
-/// timestamps list).
+/// would be, keeping its options: [`modern_common`] sets those (in place when
+/// they are the usual timestamps list).
 pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     // (Every field named: one added later cannot be missed.)
     let TcpPacket {
@@ -204,7 +203,8 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     *ip_word = false;
     *ip_header = None;
     *inner_prefix = None;
-    endpoints_into(old_src, old_dst, src, dst);
+    endpoint_into(old_src, src);
+    endpoint_into(old_dst, dst);
     *format = TcpFormat::Modern;
     *flags = Flags::default();
     *checksum = None;
@@ -221,29 +221,36 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     *quoted = false;
 }
 
-/// `*src = endpoint(src_token)` and the same for `dst`, without reading the
-/// tokens again when the endpoints are what they say, in either direction
-/// (lines mostly alternate between the two ends of one connection).
-fn endpoints_into(src: &mut Endpoint, dst: &mut Endpoint, src_token: &str, dst_token: &str) {
-    let (s, d) = (split(src_token), split(dst_token));
-    let holds = |e: &Endpoint, token: Option<(&str, &str)>| token.is_some_and(|(h, p)| e.is(h, p));
-    if holds(src, s) && holds(dst, d) {
-        return;
+/// `*e = endpoint(token)`, from the endpoints of the last few tokens read
+/// when `token` is one of them: lines mostly go back and forth between the
+/// two ends of one connection, and comparing a token costs less than reading it.
+fn endpoint_into(e: &mut Endpoint, token: &str) {
+    /// Tokens and their endpoints, the oldest replaced first.
+    struct Recent {
+        read: [(CompactString, Endpoint); 4],
+        next: usize,
     }
-    if holds(dst, s) && holds(src, d) {
-        std::mem::swap(src, dst);
-        return;
+    thread_local! {
+        static RECENT: std::cell::RefCell<Recent> = std::cell::RefCell::new(Recent {
+            read: Default::default(),
+            next: 0,
+        });
     }
-    *src = endpoint(src_token);
-    *dst = endpoint(dst_token);
-}
-
-/// Host and port of `token` when [`endpoint`] splits it at its last dot
-/// (the IPv4 form without a port aside); `None` otherwise.
-fn split(token: &str) -> Option<(&str, &str)> {
-    let (dots, dot) = dots(token.as_bytes());
-    let port = token.get(dot?.saturating_add(1)..)?;
-    (dots != 3 && !port.is_empty()).then_some((token.get(..dot?)?, port))
+    RECENT.with_borrow_mut(|recent| {
+        let known = recent
+            .read
+            .iter()
+            .find(|(t, _)| crate::model::short_eq(t.as_bytes(), token.as_bytes()));
+        if let Some((_, endpoint)) = known {
+            e.clone_from(endpoint);
+            return;
+        }
+        *e = endpoint(token);
+        if let Some(slot) = recent.read.get_mut(recent.next) {
+            *slot = (token.into(), e.clone());
+        }
+        recent.next = (recent.next + 1) % recent.read.len();
+    });
 }
 
 /// How many dots `b` has, and where the last one is. An address and port

@@ -10,8 +10,9 @@ use std::fmt;
 #[derive(Debug, Clone, Default)]
 pub struct History {
     letters: String,
-    /// Per side: letters recorded once only, last seq of f/h/r/s, log counters of t/w/g.
-    once: Sides<Vec<char>>,
+    /// Per side: letters recorded once only (a bit per letter), last seq of
+    /// f/h/r/s, log counters of t/w/g.
+    once: Sides<u32>,
     last_seq: Sides<[Option<SeqNumber>; 4]>,
     counts: Sides<[u64; 3]>,
     sent: Sides<bool>,
@@ -80,10 +81,12 @@ impl History {
         });
     }
 
+    /// `c` is a lower-case letter.
     fn once(&mut self, from: Role, c: char) {
+        let bit = 1u32 << (u32::from(c) & 31);
         let seen = &mut self.once[from];
-        if !seen.contains(&c) {
-            seen.push(c);
+        if *seen & bit == 0 {
+            *seen |= bit;
             self.push(from, c);
         }
     }
