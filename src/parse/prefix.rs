@@ -81,42 +81,50 @@ fn clock(input: &str) -> Res<'_, (i128, u8)> {
     clock_general(input)
 }
 
-/// The common `HH:MM:SS.ffffff` / `.fffffffff` shape, read directly from the bytes.
+/// The common `HH:MM:SS.ffffff` / `.fffffffff` shape followed by more text,
+/// read a word at a time; `None` for anything else ([`clock_general`] reads it).
 pub(super) fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // High bits of the bytes that are not digits (exact up to the first one).
+    let non_digits =
+        |w: u64| (w.wrapping_sub(ZEROS) | w.wrapping_add(0x4646_4646_4646_4646) | w) & HIGH;
     let b = input.as_bytes();
-    let digit = |i: usize| {
-        b.get(i)
-            .and_then(|c| c.checked_sub(b'0'))
-            .filter(|d| *d < 10)
+    let word = |at: usize| {
+        Some(u64::from_le_bytes(
+            b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+        ))
     };
-    let two = |i: usize| Some(digit(i)? * 10 + digit(i.saturating_add(1))?);
-    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') || b.get(8) != Some(&b'.') {
+    // `HH:MM:SS`: colons at bytes 2 and 5, digits elsewhere.
+    const COLONS: u64 = 0x0000_ff00_00ff_0000;
+    let hms = word(0)?;
+    if hms & COLONS != 0x0000_3a00_003a_0000 || b.get(8) != Some(&b'.') {
         return None;
     }
-    let (h, m, s) = (two(0)?, two(3)?, two(6)?);
-    let mut frac: u64 = 0;
-    let mut n = 0usize;
-    while let Some(d) = digit(9usize.saturating_add(n)) {
-        if n == 9 {
-            return None; // other widths take the general path
-        }
-        frac = frac * 10 + u64::from(d);
-        n = n.saturating_add(1);
+    let hms = (hms & !COLONS) | (ZEROS & COLONS);
+    if non_digits(hms) != 0 {
+        return None;
     }
-    let nanos = match n {
-        6 => frac * 1000,
-        9 => frac,
+    let d = hms.wrapping_sub(ZEROS).to_le_bytes();
+    let two = |i: usize| Some(u64::from(*d.get(i)?) * 10 + u64::from(*d.get(i + 1)?));
+    let secs = two(0)? * 3600 + two(3)? * 60 + two(6)?;
+    // Six digits (microseconds) or nine (nanoseconds), then something else.
+    let frac = word(9)?;
+    let count = non_digits(frac).trailing_zeros() / 8;
+    let (digits, nanos) = match count {
+        6 => (6u8, super::tcp::eight_digits(frac << 16 | 0x3030)? * 1000),
+        8 if b.get(17).is_some_and(u8::is_ascii_digit)
+            && !b.get(18).is_some_and(u8::is_ascii_digit) =>
+        {
+            (
+                9,
+                super::tcp::eight_digits(frac)? * 10 + u64::from(b.get(17)? - b'0'),
+            )
+        }
         _ => return None,
     };
-    let secs = u64::from(h) * 3600 + u64::from(m) * 60 + u64::from(s);
-    let rest = input.get(9usize.saturating_add(n)..)?;
-    Some((
-        rest,
-        (
-            i128::from(secs * 1_000_000_000 + nanos),
-            u8::try_from(n).ok()?,
-        ),
-    ))
+    let rest = input.get(9 + usize::from(digits)..)?;
+    Some((rest, (i128::from(secs * 1_000_000_000 + nanos), digits)))
 }
 
 fn clock_general(input: &str) -> Res<'_, (i128, u8)> {
@@ -385,4 +393,45 @@ fn skip_time_error(input: &str) -> &str {
         .iter()
         .find_map(|e| input.strip_prefix(e))
         .unwrap_or(input)
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// Times with digits, colons and dots anywhere: what the word-at-a-time
+        /// reading accepts, the grammar reads the same.
+        #[test]
+        fn fast_clock_reads_as_the_grammar(
+            (h, m, s) in (0u8..100, 0u8..100, 0u8..100),
+            frac in "[0-9]{0,11}",
+            tail in "( IP| |x|:|[0-9])?",
+            edit in proptest::option::of((0usize..24, proptest::sample::select(&b"0123456789:. x"[..]))),
+        ) {
+            let mut time = format!("{h:02}:{m:02}:{s:02}.{frac}{tail}").into_bytes();
+            if let Some((at, c)) = edit {
+                if let Some(b) = time.get_mut(at) {
+                    *b = c;
+                }
+            }
+            let time = String::from_utf8(time).unwrap();
+            if let Some(fast) = super::clock_fast(&time) {
+                proptest::prop_assert_eq!(Ok(fast), super::clock_general(&time).map_err(|_| ()), "{:?}", time);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_clock_reads_micro_and_nanoseconds() {
+        let read = |t| super::clock_fast(t).map(|(rest, v)| (v, rest));
+        assert_eq!(
+            read("05:50:27.223176 IP"),
+            Some(((21_027_223_176_000, 6), " IP"))
+        );
+        assert_eq!(
+            read("23:59:59.123456789 IP"),
+            Some(((86_399_123_456_789, 9), " IP"))
+        );
+        assert_eq!(read("05:50:27.2231760 IP"), None);
+        assert_eq!(read("05:50:27.22317"), None);
+    }
 }

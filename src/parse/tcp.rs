@@ -468,7 +468,7 @@ pub(super) fn leading_digits(b: &[u8]) -> Option<(u32, usize)> {
 
 /// The value of eight ASCII digits loaded little-endian (first digit lowest),
 /// or `None` when any byte is not a digit.
-fn eight_digits(word: u64) -> Option<u64> {
+pub(super) fn eight_digits(word: u64) -> Option<u64> {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = word.wrapping_sub(0x3030_3030_3030_3030); // a byte below '0' sets its high bit
     let above = word.wrapping_add(0x4646_4646_4646_4646); // a byte above '9' sets its high bit
