@@ -457,6 +457,9 @@ impl Connection {
     /// Applies the state changes shown on `line` to the released states.
     pub fn release(&mut self, line: u64) -> (States, Vec<Transition>) {
         self.released_upto = self.released_upto.max(line);
+        if self.changes.is_empty() {
+            return (self.released, Vec::new()); // (most lines change no state)
+        }
         let changes = self.changes.remove(&line).unwrap_or_default();
         for t in &changes {
             self.released.set(t.who, t.to);

@@ -20,7 +20,7 @@ use conn::{Connection, Numbering};
 use report::{ConnectionSummary, IcmpReport, Role, SegmentReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 /// Limits that keep memory bounded on any input, and what to keep.
 #[derive(Debug, Clone, Copy)]
@@ -130,22 +130,43 @@ fn key(p: &TcpPacket) -> Key {
 
 /// Maps keyed by connection numbers and endpoint hashes: a multiply-shift hash
 /// with a per-process random key (SipHash would dominate the per-line cost).
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyedHasher>>;
-type FastSet<K> = HashSet<K, BuildHasherDefault<KeyedHasher>>;
+type FastMap<K, V> = HashMap<K, V, Keyed>;
+type FastSet<K> = HashSet<K, Keyed>;
 
-#[derive(Default)]
-struct KeyedHasher(u64);
+/// Builds [`KeyedHasher`]s with the per-process key (read once per map, not per hash).
+#[derive(Clone, Copy)]
+struct Keyed(u64);
 
-/// The per-process key, so that crafted endpoints cannot aim at one bucket.
-fn process_key() -> u64 {
-    use std::hash::BuildHasher;
-    static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u64) | 1)
+impl Default for Keyed {
+    /// The per-process key, so that crafted endpoints cannot aim at one bucket.
+    fn default() -> Keyed {
+        use std::hash::BuildHasher;
+        static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        Keyed(
+            *KEY.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u64) | 1),
+        )
+    }
+}
+
+impl std::hash::BuildHasher for Keyed {
+    type Hasher = KeyedHasher;
+
+    fn build_hasher(&self) -> KeyedHasher {
+        KeyedHasher {
+            state: 0,
+            key: self.0,
+        }
+    }
+}
+
+struct KeyedHasher {
+    state: u64,
+    key: u64,
 }
 
 impl Hasher for KeyedHasher {
     fn finish(&self) -> u64 {
-        self.0
+        self.state
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -155,8 +176,8 @@ impl Hasher for KeyedHasher {
     }
 
     fn write_u64(&mut self, n: u64) {
-        let x = (self.0 ^ n).wrapping_mul(process_key());
-        self.0 = x ^ (x >> 29);
+        let x = (self.state ^ n).wrapping_mul(self.key);
+        self.state = x ^ (x >> 29);
     }
 
     fn write_usize(&mut self, n: usize) {
