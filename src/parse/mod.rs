@@ -152,13 +152,17 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     if !rest.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let colon = memchr::memchr(b':', rest.as_bytes())?;
-    let (head, body) = (rest.get(..colon)?, rest.get(colon.saturating_add(1)..)?);
-    let space = memchr::memchr(b' ', head.as_bytes())?;
-    let (src, dst) = (head.get(..space)?, head.get(space..)?.strip_prefix(" > ")?);
-    if dst.is_empty() || dst.bytes().any(|b| b == b' ') {
-        return None;
-    }
+    // `src > dst:`, neither with a space or a colon (IPv6 takes the general path).
+    let space = first_of(rest.as_bytes(), b' ', b':')?;
+    let src = rest
+        .get(..space)
+        .filter(|_| rest.as_bytes().get(space) == Some(&b' '))?;
+    let after = rest.get(space..)?.strip_prefix(" > ")?;
+    let colon = first_of(after.as_bytes(), b' ', b':')?;
+    let dst = after
+        .get(..colon)
+        .filter(|d| !d.is_empty() && after.as_bytes().get(colon) == Some(&b':'))?;
+    let body = after.get(colon.saturating_add(1)..)?;
     let mut packet = match crate::spare::used_packet() {
         Some(mut used) => {
             tcp::renew(&mut used, src, dst);
@@ -178,6 +182,30 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     });
     packet.ip_word = true;
     Some(packet)
+}
+
+/// Where the first `x` or `y` is in `b`, eight bytes at a time (the tokens
+/// searched are short: a call to a vectorised search costs more).
+fn first_of(b: &[u8], x: u8, y: u8) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // One high bit per byte equal to `c` (exact: no carries between bytes).
+    let equal = |w: u64, c: u8| {
+        let t = w ^ (ONES * u64::from(c));
+        !(((t & LOW7).wrapping_add(LOW7)) | t | LOW7)
+    };
+    let mut words = b.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in &mut words {
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        let hits = equal(w, x) | equal(w, y);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|&c| c == x || c == y)?;
+    Some(at + tail)
 }
 
 /// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).

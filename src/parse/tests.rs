@@ -324,3 +324,12 @@ proptest::proptest! {
         proptest::prop_assert_eq!(super::tcp::dots(b), (count as u32, last));
     }
 }
+
+proptest::proptest! {
+    /// The word-at-a-time search finds what a byte-by-byte one finds.
+    #[test]
+    fn first_of_found_as_byte_by_byte(text in "[0-9a-f. :>]{0,40}") {
+        let b = text.as_bytes();
+        proptest::prop_assert_eq!(first_of(b, b' ', b':'), b.iter().position(|&c| c == b' ' || c == b':'));
+    }
+}
