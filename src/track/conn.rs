@@ -489,6 +489,9 @@ impl Connection {
             shown_on = self.last_line.max(self.released_upto.saturating_add(1));
         }
         self.last_shown[who] = shown_on;
+        if !input.may_change_state() {
+            return; // (data and plain ACKs: the usual segment)
+        }
         let steps = advance(self.live[who], input);
         for step in steps {
             if step.from == TcpState::FinWait1 && step.to == TcpState::Closing {

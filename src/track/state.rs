@@ -61,6 +61,14 @@ pub struct Input {
     pub acks_our_fin: bool,
 }
 
+impl Input {
+    /// Whether [`advance`] can change any state with this input: only SYN,
+    /// FIN, RST and the ACK of our SYN or FIN do.
+    pub fn may_change_state(&self) -> bool {
+        self.syn || self.fin || self.rst || self.acks_our_syn || self.acks_our_fin
+    }
+}
+
 /// A state change and why it happened, in words a reader can follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -202,6 +210,46 @@ mod tests {
             acks_our_syn: false,
             acks_our_fin,
         }
+    }
+
+    /// Every state, and every input: those [`Input::may_change_state`] rules
+    /// out change none (the tracker skips them).
+    #[test]
+    fn inputs_that_cannot_change_a_state_change_none() {
+        let states = [
+            Closed,
+            Listen,
+            SynSent,
+            SynReceived,
+            Established,
+            FinWait1,
+            FinWait2,
+            CloseWait,
+            Closing,
+            LastAck,
+            TimeWait,
+        ];
+        let mut changing = 0;
+        for state in states {
+            for bits in 0u8..128 {
+                let bit = |i: u8| bits & (1 << i) != 0;
+                let input = Input {
+                    sent: bit(0),
+                    syn: bit(1),
+                    ack: bit(2),
+                    fin: bit(3),
+                    rst: bit(4),
+                    acks_our_syn: bit(5),
+                    acks_our_fin: bit(6),
+                };
+                let steps = advance(state, input);
+                if !input.may_change_state() {
+                    assert!(steps.is_empty(), "{state:?} {input:?}: {steps:?}");
+                }
+                changing += usize::from(!steps.is_empty());
+            }
+        }
+        assert!(changing > 0);
     }
 
     fn to(steps: &[Step]) -> Vec<TcpState> {
