@@ -480,8 +480,16 @@ impl Connection {
     }
 
     fn record_steps(&mut self, who: Role, input: Input, shown_on: u64, cause: u64, inferred: bool) {
+        let steps = if input.may_change_state() {
+            advance(self.live[who], input)
+        } else {
+            Vec::new() // (data and plain ACKs: the usual segment)
+        };
+        if steps.is_empty() && !input.sent {
+            return; // Received, and nothing changes: nothing is shown.
+        }
         // A side's changes are shown in the order they happen: never on a line
-        // before one its earlier changes are shown on.
+        // before one its earlier changes are shown on (nor before a segment it sent).
         let mut shown_on = shown_on.max(self.last_shown[who]);
         if shown_on <= self.released_upto {
             // That line is already out: show the change on the line being read
@@ -489,10 +497,6 @@ impl Connection {
             shown_on = self.last_line.max(self.released_upto.saturating_add(1));
         }
         self.last_shown[who] = shown_on;
-        if !input.may_change_state() {
-            return; // (data and plain ACKs: the usual segment)
-        }
-        let steps = advance(self.live[who], input);
         for step in steps {
             if step.from == TcpState::FinWait1 && step.to == TcpState::Closing {
                 self.crossed_fins = true;
@@ -1298,8 +1302,16 @@ impl Connection {
     ) {
         let to = from.other();
         let peer = &self.dir[to];
+        // Only an end waiting for the ACK of its SYN or FIN moves on it (an
+        // end moves into those states only by sending, so its state now tells).
+        let (syn_wait, fin_wait) = match self.live[to] {
+            TcpState::SynSent | TcpState::SynReceived => (true, false),
+            TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck => (false, true),
+            _ => (false, false),
+        };
         let acks_peer = ack.is_some_and(|a| {
-            peer.syn_end.is_some_and(|e| a >= e) || peer.fin_end.is_some_and(|e| a >= e)
+            (syn_wait && peer.syn_end.is_some_and(|e| a >= e))
+                || (fin_wait && peer.fin_end.is_some_and(|e| a >= e))
         });
         let effect = input.syn || input.fin || input.rst || acks_peer;
         let status = match self.inbox[to].back_status() {
