@@ -464,3 +464,28 @@ fn lines_held_behind_another_connection_come_before_their_summary() {
     assert_eq!(last[&1], [CloseWait, FinWait1]);
     assert_eq!(summary_states(&items, 1), last[&1]);
 }
+
+/// A real capture: the server's ACK on line 34 does not cover line 33 (data,
+/// processed later), then the FIN of line 35 comes and line 36 acknowledges
+/// both. The FIN is shown processed on its own line: the data segment before
+/// it changes nothing, so it cannot move the FIN's change to line 36 (nor say
+/// that the server "had not yet processed" a FIN sent after its last ACK).
+#[test]
+fn a_fin_answered_at_once_is_shown_on_its_line_after_deferred_data() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/captures/zero_window/nn.txt"
+    );
+    let input = fs::read_to_string(path).unwrap();
+    let items = explain(&input);
+    let r = reports(&items);
+    let line = |n: u64| r.iter().find(|r| r.line == n).unwrap();
+    assert_eq!(line(34).state.server, Established);
+    assert_eq!(line(35).state.server, CloseWait);
+    assert!(
+        !line(36).text.contains("had not yet processed"),
+        "{}",
+        line(36).text
+    );
+    assert_consistent(&input, &items);
+}
