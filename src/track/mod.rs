@@ -1,8 +1,8 @@
 //! Following connections: records in, explained items out, in input order.
 //!
 //! A line's states depend on what the receiver does next (its next segment
-//! shows whether it had processed the line's SYN or FIN), so a line is held
-//! until that answer arrives. The hold is bounded: at most
+//! shows whether it had processed the line's SYN or FIN), so a line that can
+//! move its receiver is held until that answer arrives (others go out at once). The hold is bounded: at most
 //! [`Options::max_held`] records, and [`Tracker::flush`] releases everything
 //! at once (live input that has paused), assuming delivery on arrival.
 //!
