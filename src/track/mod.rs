@@ -289,13 +289,23 @@ impl Tracker {
             crate::spare::recycle_record(record);
             None
         };
-        self.held.push_back(Held {
+        let held = Held {
             line,
             record,
             report,
             icmp: None,
             conn,
-        });
+        };
+        // The usual case: nothing is held or waits, and the line goes out now.
+        if self.held.is_empty()
+            && self.pending_icmp.is_none()
+            && self.first_waiting().is_none_or(|w| line < w)
+        {
+            self.release_one(held);
+            self.summarise_finished(false);
+            return;
+        }
+        self.held.push_back(held);
         if self.held.len() > self.options.max_held {
             if let Some(line) = self.held.front().map(|h| h.line) {
                 self.assume_delivered(line);
@@ -511,32 +521,40 @@ impl Tracker {
             if waiting.is_some_and(|w| front.line >= w) || icmp.is_some_and(|l| front.line >= l) {
                 break;
             }
-            let Some(mut h) = self.held.pop_front() else {
+            let Some(h) = self.held.pop_front() else {
                 break;
             };
-            // The line's state changes are applied whether or not a report is wanted.
-            if let Some(c) = h.conn.and_then(|id| self.conns.get_mut(&id)) {
-                let (states, transitions) = c.release(h.line);
-                if let Some(report) = h.report.as_mut() {
-                    report.state = states;
-                    report.transitions = transitions;
-                    if self.options.explanations {
-                        crate::explain::segment(report);
-                    }
+            self.release_one(h);
+        }
+    }
+
+    /// Moves one line whose states are settled to the output.
+    fn release_one(&mut self, mut h: Held) {
+        // The line's state changes are applied whether or not a report is wanted.
+        if let Some(c) = h.conn.and_then(|id| self.conns.get_mut(&id)) {
+            let (states, transitions) = c.release(h.line);
+            if let Some(report) = h.report.as_mut() {
+                report.state = states;
+                report.transitions = transitions;
+                if self.options.explanations {
+                    crate::explain::segment(report);
                 }
             }
-            if let Some(record) = h.record {
-                self.out.push_back(Item::Line {
-                    record,
-                    report: h.report,
-                    icmp: h.icmp,
-                });
-            }
+        }
+        if let Some(record) = h.record {
+            self.out.push_back(Item::Line {
+                record,
+                report: h.report,
+                icmp: h.icmp,
+            });
         }
     }
 
     /// Summarises connections that are over and have been quiet for a while.
     fn summarise_finished(&mut self, now: bool) {
+        if self.finished_at.is_empty() {
+            return; // (the usual case: no connection is over)
+        }
         let (linger, records) = (self.options.linger, self.records);
         // Only finished connections are looked at (not the whole table, once per line).
         let mut done: Vec<usize> = self
