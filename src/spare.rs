@@ -59,7 +59,7 @@ pub(crate) fn packet(packet: TcpPacket) -> Box<TcpPacket> {
 }
 
 /// A spare packet box as it was last used, when there is one (for a reader
-/// that renews it in place, keeping what the next line repeats).
+/// that renews it in place, keeping its buffers).
 pub(crate) fn used_packet() -> Option<Box<TcpPacket>> {
     PACKETS.with_borrow_mut(Vec::pop)
 }

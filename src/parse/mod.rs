@@ -184,21 +184,22 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
     Some(packet)
 }
 
+/// The high bit of each byte of `word` equal to `c`, and no other bit (exact:
+/// no carries between bytes).
+pub(super) fn bytes_equal(word: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let t = word ^ (0x0101_0101_0101_0101 * u64::from(c));
+    !(((t & LOW7).wrapping_add(LOW7)) | t | LOW7)
+}
+
 /// Where the first `x` or `y` is in `b`, eight bytes at a time (the tokens
 /// searched are short: a call to a vectorised search costs more).
 fn first_of(b: &[u8], x: u8, y: u8) -> Option<usize> {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // One high bit per byte equal to `c` (exact: no carries between bytes).
-    let equal = |w: u64, c: u8| {
-        let t = w ^ (ONES * u64::from(c));
-        !(((t & LOW7).wrapping_add(LOW7)) | t | LOW7)
-    };
     let mut words = b.chunks_exact(8);
     let mut at = 0usize;
     for chunk in &mut words {
         let w = u64::from_le_bytes(chunk.try_into().ok()?);
-        let hits = equal(w, x) | equal(w, y);
+        let hits = bytes_equal(w, x) | bytes_equal(w, y);
         if hits != 0 {
             return Some(at + (hits.trailing_zeros() / 8) as usize);
         }

@@ -84,11 +84,8 @@ fn clock(input: &str) -> Res<'_, (i128, u8)> {
 /// The common `HH:MM:SS.ffffff` / `.fffffffff` shape followed by more text,
 /// read a word at a time; `None` for anything else ([`clock_general`] reads it).
 pub(super) fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use super::tcp::{eight_digits, non_digits};
     const ZEROS: u64 = 0x3030_3030_3030_3030;
-    // High bits of the bytes that are not digits (exact up to the first one).
-    let non_digits =
-        |w: u64| (w.wrapping_sub(ZEROS) | w.wrapping_add(0x4646_4646_4646_4646) | w) & HIGH;
     let b = input.as_bytes();
     let word = |at: usize| {
         Some(u64::from_le_bytes(
@@ -112,14 +109,11 @@ pub(super) fn clock_fast(input: &str) -> Option<(&str, (i128, u8))> {
     let frac = word(9)?;
     let count = non_digits(frac).trailing_zeros() / 8;
     let (digits, nanos) = match count {
-        6 => (6u8, super::tcp::eight_digits(frac << 16 | 0x3030)? * 1000),
+        6 => (6u8, eight_digits(frac << 16 | 0x3030)? * 1000),
         8 if b.get(17).is_some_and(u8::is_ascii_digit)
             && !b.get(18).is_some_and(u8::is_ascii_digit) =>
         {
-            (
-                9,
-                super::tcp::eight_digits(frac)? * 10 + u64::from(b.get(17)? - b'0'),
-            )
+            (9, eight_digits(frac)? * 10 + u64::from(b.get(17)? - b'0'))
         }
         _ => return None,
     };

@@ -256,12 +256,7 @@ fn endpoint_into(e: &mut Endpoint, token: &str) {
 /// How many dots `b` has, and where the last one is. An address and port
 /// (`10.0.0.1.443`) mostly fit two words: read eight bytes at a time.
 pub(super) fn dots(b: &[u8]) -> (u32, Option<usize>) {
-    // One high bit per byte equal to `.` (exact: no carries between bytes).
-    fn dot_bits(word: [u8; 8]) -> u64 {
-        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-        let x = u64::from_le_bytes(word) ^ 0x2e2e_2e2e_2e2e_2e2e;
-        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
-    }
+    let dot_bits = |word: [u8; 8]| super::bytes_equal(u64::from_le_bytes(word), b'.');
     let n = b.len();
     let word = |at: usize| b.get(at..at.saturating_add(8))?.try_into().ok();
     let words = (n <= 16)
@@ -466,17 +461,22 @@ pub(super) fn leading_digits(b: &[u8]) -> Option<(u32, usize)> {
     Some((u32::try_from(n).ok()?, digits))
 }
 
+/// The high bits of the bytes of `word` that are not ASCII digits: exact up
+/// to the first of them (the digits before it neither borrow nor carry).
+pub(super) fn non_digits(word: u64) -> u64 {
+    let below = word.wrapping_sub(0x3030_3030_3030_3030); // a byte below '0' sets its high bit
+    let above = word.wrapping_add(0x4646_4646_4646_4646); // a byte above '9' sets its high bit
+    (below | above | word) & 0x8080_8080_8080_8080
+}
+
 /// The value of eight ASCII digits loaded little-endian (first digit lowest),
 /// or `None` when any byte is not a digit.
 pub(super) fn eight_digits(word: u64) -> Option<u64> {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = word.wrapping_sub(0x3030_3030_3030_3030); // a byte below '0' sets its high bit
-    let above = word.wrapping_add(0x4646_4646_4646_4646); // a byte above '9' sets its high bit
-    if (below | above | word) & HIGH != 0 {
+    if non_digits(word) != 0 {
         return None;
     }
     // Pairs, then quads, then all eight: each step joins neighbours as tens and units.
-    let v = below;
+    let v = word.wrapping_sub(0x3030_3030_3030_3030);
     let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561) >> 8;
     let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601) >> 16;
     Some((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32)
