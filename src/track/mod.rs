@@ -2,9 +2,10 @@
 //!
 //! A line's states depend on what the receiver does next (its next segment
 //! shows whether it had processed the line's SYN or FIN), so a line that can
-//! move its receiver is held until that answer arrives (others go out at once). The hold is bounded: at most
-//! [`Options::max_held`] records, and [`Tracker::flush`] releases everything
-//! at once (live input that has paused), assuming delivery on arrival.
+//! move its receiver is held until that answer arrives (others go out at
+//! once). The hold is bounded: at most [`Options::max_held`] records, and
+//! [`Tracker::flush`] releases everything at once (live input that has
+//! paused), assuming delivery on arrival.
 //!
 //! An ICMP error about a TCP segment is linked to that segment (which then
 //! never reached its receiver); its line waits for the next record, which
@@ -200,8 +201,8 @@ pub struct Tracker {
     finished_keys: FastSet<Key>,
     /// The first line each connection is waiting on (the smallest holds
     /// output), smallest first; entries that no longer match the connection's
-    /// [`Connection::waiting_on`] are
-    /// stale and dropped when they come to the top (cheaper than a tree kept exact).
+    /// `waiting_on` are stale and dropped when they come to the top (cheaper
+    /// than a tree kept exact).
     waiting: BinaryHeap<Reverse<(u64, usize)>>,
     /// Connections that are over, with the record count when they last moved.
     finished_at: FastMap<usize, u64>,
@@ -335,7 +336,9 @@ impl Tracker {
         for c in self.conns.values_mut() {
             c.drain();
         }
-        let ids: Vec<usize> = (self.conns.iter())
+        let ids: Vec<usize> = self
+            .conns
+            .iter()
             .filter(|(_, c)| c.waiting_on.is_some())
             .map(|(id, _)| *id)
             .collect();
