@@ -205,7 +205,9 @@ fn one_by_one(s: &str) -> Option<(u32, usize)> {
     let value = s
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .try_fold(0u64, |n, b| Some(n * 10 + u64::from(b - b'0')));
+        .try_fold(0u64, |n, b| {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        });
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     value
         .and_then(|n| u32::try_from(n).ok())
@@ -216,7 +218,7 @@ fn one_by_one(s: &str) -> Option<(u32, usize)> {
 proptest::proptest! {
     /// Numbers of every length, with what may follow them, read as one by one.
     #[test]
-    fn numbers_read_a_word_at_a_time_as_one_by_one(s in "0{0,3}[0-9]{0,18}[ :,\\]a/\\x7f\\x{e9}]?[0-9 ]{0,8}") {
+    fn numbers_of_every_length_read_as_one_by_one(s in "0{0,3}[0-9]{0,18}[ :,\\]a/\\x7f\\x{e9}]?[0-9 ]{0,8}") {
         proptest::prop_assert_eq!(tcp::leading_digits(s.as_bytes()), one_by_one(&s), "{:?}", s);
     }
 }
