@@ -163,16 +163,11 @@ pub(crate) fn common_line(text: &str) -> Option<Box<crate::model::TcpPacket>> {
         .get(..colon)
         .filter(|d| !d.is_empty() && after.as_bytes().get(colon) == Some(&b':'))?;
     let body = after.get(colon.saturating_add(1)..)?;
-    let mut packet = match crate::spare::used_packet() {
-        Some(mut used) => {
-            tcp::renew(&mut used, src, dst);
-            used
-        }
-        None => Box::new(crate::model::TcpPacket::new(
-            tcp::endpoint(src),
-            tcp::endpoint(dst),
-        )),
-    };
+    let mut packet = crate::spare::used_packet().unwrap_or_else(|| {
+        let nowhere = crate::model::Endpoint::default;
+        Box::new(crate::model::TcpPacket::new(nowhere(), nowhere()))
+    });
+    tcp::renew(&mut packet, src, dst);
     tcp::modern_common(body, &mut packet)?;
     packet.prefix.timestamp = Some(crate::model::Timestamp {
         form: crate::model::TimeForm::TimeOfDay,
