@@ -526,6 +526,13 @@ impl Connection {
     /// `side` processes a segment from its peer.
     fn receive(&mut self, side: Role, item: &InFlight, shown_on: u64, inferred: bool) {
         let mut input = item.input;
+        let state = self.live[side];
+        if !(input.syn || input.fin || input.rst)
+            && !state.awaits_syn_ack()
+            && !state.awaits_fin_ack()
+        {
+            return; // Data or a plain ACK to an end that awaits no ACK: nothing changes.
+        }
         let mine = &self.dir[side];
         let covers = |end: Option<SeqNumber>| item.ack.zip(end).is_some_and(|(a, e)| a >= e);
         input.acks_our_syn = covers(mine.syn_end);
@@ -1304,11 +1311,10 @@ impl Connection {
         let peer = &self.dir[to];
         // Only an end waiting for the ACK of its SYN or FIN moves on it (an
         // end moves into those states only by sending, so its state now tells).
-        let (syn_wait, fin_wait) = match self.live[to] {
-            TcpState::SynSent | TcpState::SynReceived => (true, false),
-            TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck => (false, true),
-            _ => (false, false),
-        };
+        let (syn_wait, fin_wait) = (
+            self.live[to].awaits_syn_ack(),
+            self.live[to].awaits_fin_ack(),
+        );
         let acks_peer = ack.is_some_and(|a| {
             (syn_wait && peer.syn_end.is_some_and(|e| a >= e))
                 || (fin_wait && peer.fin_end.is_some_and(|e| a >= e))
