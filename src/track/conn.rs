@@ -527,10 +527,9 @@ impl Connection {
     fn receive(&mut self, side: Role, item: &InFlight, shown_on: u64, inferred: bool) {
         let mut input = item.input;
         let state = self.live[side];
-        if !(input.syn || input.fin || input.rst)
-            && !state.awaits_syn_ack()
-            && !state.awaits_fin_ack()
-        {
+        let can_move =
+            input.syn || input.fin || input.rst || state.awaits_syn_ack() || state.awaits_fin_ack();
+        if !can_move {
             return; // Data or a plain ACK to an end that awaits no ACK: nothing changes.
         }
         let mine = &self.dir[side];
