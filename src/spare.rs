@@ -49,7 +49,7 @@ fn keep<T>(spares: &'static std::thread::LocalKey<Spares<T>>, spare: Box<T>) {
 
 /// `packet`, boxed (in a spare box when there is one).
 pub(crate) fn packet(packet: TcpPacket) -> Box<TcpPacket> {
-    match PACKETS.with_borrow_mut(Vec::pop) {
+    match used_packet() {
         Some(mut spare) => {
             *spare = packet;
             spare
