@@ -158,6 +158,15 @@ pub fn text(r: &SegmentReport) -> Cow<'_, str> {
     }
 }
 
+/// Appends a report's explanation to `t`: as kept, or written now.
+pub fn append_text(r: &SegmentReport, t: &mut String) {
+    if r.text.is_empty() {
+        write_segment(r, t);
+    } else {
+        t.push_str(&r.text);
+    }
+}
+
 /// The report with its explanation (a copy only when the text was not kept).
 pub fn with_text(r: &SegmentReport) -> Cow<'_, SegmentReport> {
     match text(r) {

@@ -33,6 +33,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 /// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
@@ -1343,45 +1344,72 @@ pub struct TraceData {
 }
 
 /// Codes for a categorical column, categories in order of first appearance.
-/// Few categories are searched in order (faster than hashing); many, by a map.
+/// A value is first compared with the last one; then few categories are
+/// searched in order (faster than hashing), many by a map. Columns of an enum
+/// ([`Categories::push_key`]) look the code up by the variant's index.
 #[derive(Default)]
 struct Categories {
     index: HashMap<String, i32>,
     names: Vec<String>,
     codes: Vec<i32>,
+    /// The code of each small key seen so far.
+    by_key: Vec<Option<i32>>,
+    last: Option<i32>,
 }
 
 const FEW: usize = 16;
 
 impl Categories {
     fn push(&mut self, name: &str) {
-        let found = if self.names.len() <= FEW {
-            self.names
-                .iter()
-                .position(|n| n == name)
-                .and_then(|i| i32::try_from(i).ok())
+        let last = self
+            .last
+            .filter(|&c| self.names.get(c as usize).is_some_and(|n| n == name));
+        let code = match last.or_else(|| self.find(name)) {
+            Some(c) => c,
+            None => self.add(name),
+        };
+        self.last = Some(code);
+        self.codes.push(code);
+    }
+
+    /// Pushes `name`, the name of small key `key` (an enum's variant index).
+    fn push_key(&mut self, key: usize, name: &str) {
+        if let Some(&Some(code)) = self.by_key.get(key) {
+            self.codes.push(code);
+            return;
+        }
+        self.push(name);
+        if self.by_key.len() <= key {
+            self.by_key.resize(key + 1, None);
+        }
+        if let Some(slot) = self.by_key.get_mut(key) {
+            *slot = self.last;
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<i32> {
+        if self.names.len() <= FEW {
+            let i = self.names.iter().position(|n| n == name)?;
+            i32::try_from(i).ok()
         } else {
             self.index.get(name).copied()
-        };
-        let code = match found {
-            Some(c) => c,
-            None => {
-                let c = i32::try_from(self.names.len()).unwrap_or(i32::MAX);
-                self.names.push(name.to_string());
-                if self.names.len() > FEW {
-                    if self.index.is_empty() {
-                        for (i, n) in self.names.iter().enumerate() {
-                            self.index
-                                .insert(n.clone(), i32::try_from(i).unwrap_or(i32::MAX));
-                        }
-                    } else {
-                        self.index.insert(name.to_string(), c);
-                    }
+        }
+    }
+
+    fn add(&mut self, name: &str) -> i32 {
+        let code = i32::try_from(self.names.len()).unwrap_or(i32::MAX);
+        self.names.push(name.to_string());
+        if self.names.len() > FEW {
+            if self.index.is_empty() {
+                for (i, n) in self.names.iter().enumerate() {
+                    self.index
+                        .insert(n.clone(), i32::try_from(i).unwrap_or(i32::MAX));
                 }
-                c
+            } else {
+                self.index.insert(name.to_string(), code);
             }
-        };
-        self.codes.push(code);
+        }
+        code
     }
 }
 
@@ -1421,6 +1449,61 @@ fn event_names(r: &SegmentReport) -> String {
     names.join(",")
 }
 
+fn report_of(item: &Item) -> Option<&SegmentReport> {
+    match item {
+        Item::Line {
+            report: Some(r), ..
+        } => Some(r),
+        _ => None,
+    }
+}
+
+/// The explanations of `reports` in Arrow's layout for large strings, in
+/// chunks of [`TEXT_CHUNK`] rows: int64 offsets, then the text (a whole trace
+/// does not keep its explanations; a million of them are about 190 MB). The
+/// chunks are written on as many threads as there are processors.
+fn text_chunks(reports: &[&SegmentReport]) -> Vec<(Vec<i64>, String)> {
+    let write = |rows: &[&SegmentReport]| {
+        // (Grown as needed, not reserved: NumPy keeps each buffer as it is.)
+        let (mut offsets, mut data) = (Vec::with_capacity(rows.len() + 1), String::new());
+        offsets.push(0i64);
+        for r in rows {
+            crate::explain::append_text(r, &mut data);
+            offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
+        }
+        (offsets, data)
+    };
+    let chunks: Vec<&[&SegmentReport]> = reports.chunks(TEXT_CHUNK).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(chunks.len());
+    if threads <= 1 {
+        return vec![write(reports)];
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, (Vec<i64>, String))> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(rows) = chunks.get(i) else { break };
+                        mine.push((i, write(rows)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, chunk)| chunk).collect()
+}
+
 fn build_columns(items: &[Item]) -> Columns {
     let mut c = Columns::default();
     let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
@@ -1433,7 +1516,7 @@ fn build_columns(items: &[Item]) -> Columns {
         };
         c.line.push(as_i64(r.line));
         c.conn.push(as_i64(r.conn as u64));
-        c.from.push(r.from.name());
+        c.from.push_key(r.from as usize, r.from.name());
         c.flags.push(&r.flags);
         c.seq.push(r.seq.map(i64::from));
         c.ack.push(r.ack.map(i64::from));
@@ -1442,10 +1525,12 @@ fn build_columns(items: &[Item]) -> Columns {
         c.len.push(i64::from(r.len));
         c.time.push(r.time.unwrap_or(f64::NAN));
         c.window.push(r.window.map(as_i64));
-        c.client_state.push(r.state.client.name());
-        c.server_state.push(r.state.server.name());
+        c.client_state
+            .push_key(r.state.client as usize, r.state.client.name());
+        c.server_state
+            .push_key(r.state.server as usize, r.state.server.name());
         if r.events.is_empty() {
-            c.events.push("");
+            c.events.push_key(0, "");
         } else {
             c.events.push(&event_names(r));
         }
@@ -1550,48 +1635,30 @@ impl TraceData {
         if !text {
             return Ok(out);
         }
+        let items = Arc::clone(&self.items);
+        let chunks = py.detach(move || {
+            let reports: Vec<&SegmentReport> = items.iter().filter_map(report_of).collect();
+            text_chunks(&reports)
+        });
         if text_buffers {
-            // Arrow's layout for large string arrays, in chunks of rows: int64
-            // offsets, then the UTF-8 bytes. The explanations are written here
-            // (a whole trace does not keep them), a chunk at a time.
-            let mut reports = self.items.iter().filter_map(|item| match item {
-                Item::Line {
-                    report: Some(r), ..
-                } => Some(r),
-                _ => None,
-            });
-            let chunks = PyList::empty(py);
-            loop {
-                let (offsets, data) = py.detach(|| {
-                    // (Grown as needed, not reserved: NumPy keeps each buffer as it is.)
-                    let (mut offsets, mut data) = (vec![0i64], Vec::new());
-                    for r in reports.by_ref().take(TEXT_CHUNK) {
-                        data.extend_from_slice(crate::explain::text(r).as_bytes());
-                        offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
-                    }
-                    (offsets, data)
-                });
-                let rows = offsets.len().saturating_sub(1);
-                if rows > 0 || chunks.is_empty() {
-                    chunks.append((
-                        PyArray1::from_vec(py, offsets),
-                        PyArray1::from_vec(py, data),
-                    ))?;
-                }
-                if rows < TEXT_CHUNK {
-                    break;
-                }
+            // Arrow's layout for large string arrays, a chunk of rows at a time.
+            let arrays = PyList::empty(py);
+            for (offsets, data) in chunks {
+                arrays.append((
+                    PyArray1::from_vec(py, offsets),
+                    PyArray1::from_vec(py, data.into_bytes()),
+                ))?;
             }
-            add("text", "utf8", vec![chunks.into_any()])?;
+            add("text", "utf8", vec![arrays.into_any()])?;
             return Ok(out);
         }
         let texts = PyList::empty(py);
-        for item in self.items.iter() {
-            if let Item::Line {
-                report: Some(r), ..
-            } = item
-            {
-                texts.append(PyString::new(py, &crate::explain::text(r)))?;
+        for (offsets, data) in &chunks {
+            for pair in offsets.windows(2) {
+                if let [start, end] = *pair {
+                    let row = data.get(start as usize..end as usize).unwrap_or_default();
+                    texts.append(PyString::new(py, row))?;
+                }
             }
         }
         add("text", "object", vec![texts.into_any()])?;
