@@ -34,7 +34,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
 const COLUMNS: [&str; 15] = [
@@ -1155,17 +1155,16 @@ fn gather<R: BufRead + Send>(
         explanations: false,
         ..crate::Options::default()
     });
-    let mut items: Vec<Item> = Vec::new();
+    let mut kept = Kept::default();
     let lines = if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
-        py.detach(|| in_two_threads(input, &mut tracker, &mut items, &on_error))?
+        py.detach(|| in_two_threads(input, &mut tracker, &mut kept, &on_error))?
     } else {
         py.detach(|| -> PyResult<u64> {
             let mut reader = crate::RecordReader::new(input);
-            let mut spent = Vec::new();
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(|e| on_error(&e))? {
-                track(&mut tracker, record, &mut items, &mut spent);
-                spent.clear();
+                track(&mut tracker, record, &mut kept);
+                kept.spent.clear();
                 n = n.wrapping_add(1);
                 if n % (BATCH * SIGNAL_EVERY) == 0 {
                     Python::attach(|py| py.check_signals())?;
@@ -1176,24 +1175,38 @@ fn gather<R: BufRead + Send>(
     };
     py.detach(|| {
         tracker.finish();
-        let mut spent = Vec::new();
-        items.extend(std::iter::from_fn(|| tracker.next_item()).map(|i| slim(i, &mut spent)));
+        std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(i));
     });
     Ok(TraceData {
-        items: Arc::new(items),
+        items: Arc::new(kept.items),
         lines,
+        columns: Mutex::new(Some(kept.columns)),
     })
 }
 
-/// Feeds one record and keeps what comes out (slimmed; parsed packets go to `spent`).
-fn track(
-    tracker: &mut crate::Tracker,
-    record: Record,
-    items: &mut Vec<Item>,
-    spent: &mut Vec<RecordKind>,
-) {
+/// What a whole trace keeps, as the items come out of the tracker.
+#[derive(Default)]
+struct Kept {
+    items: Vec<Item>,
+    /// The table of `to_pandas()`, built while each report is at hand.
+    columns: Columns,
+    /// Parsed packets of the kept items (see [`slim`]).
+    spent: Vec<RecordKind>,
+}
+
+impl Kept {
+    fn keep(&mut self, item: Item) {
+        self.columns.push(&item);
+        self.items.push(slim(item, &mut self.spent));
+    }
+}
+
+/// Feeds one record and keeps what comes out.
+fn track(tracker: &mut crate::Tracker, record: Record, kept: &mut Kept) {
     tracker.feed(record);
-    items.extend(std::iter::from_fn(|| tracker.next_item()).map(|i| slim(i, spent)));
+    while let Some(item) = tracker.next_item() {
+        kept.keep(item);
+    }
 }
 
 /// Reads all of `input` in two threads: one reads and parses lines into
@@ -1203,7 +1216,7 @@ fn track(
 fn in_two_threads<R: BufRead + Send>(
     input: R,
     tracker: &mut crate::Tracker,
-    items: &mut Vec<Item>,
+    kept: &mut Kept,
     on_error: &(impl Fn(&io::Error) -> PyErr + Sync),
 ) -> PyResult<u64> {
     let (batches, received) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
@@ -1229,11 +1242,11 @@ fn in_two_threads<R: BufRead + Send>(
         });
         let mut interrupted = Ok(());
         for (n, batch) in received.iter().enumerate() {
-            let mut kinds = Vec::with_capacity(BATCH);
+            kept.spent.reserve(BATCH);
             for record in batch {
-                track(tracker, record, items, &mut kinds);
+                track(tracker, record, kept);
             }
-            let _ = spent.send(kinds);
+            let _ = spent.send(std::mem::take(&mut kept.spent));
             if n % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
                 interrupted = Python::attach(|py| py.check_signals());
                 if interrupted.is_err() {
@@ -1341,6 +1354,9 @@ fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
 pub struct TraceData {
     items: Arc<Vec<Item>>,
     lines: u64,
+    /// The table, built while reading; the first `columns()` takes it (later
+    /// calls build it again from the items).
+    columns: Mutex<Option<Columns>>,
 }
 
 /// Codes for a categorical column, categories in order of first appearance.
@@ -1504,38 +1520,32 @@ fn text_chunks(reports: &[&SegmentReport]) -> Vec<(Vec<i64>, String)> {
     done.into_iter().map(|(_, chunk)| chunk).collect()
 }
 
-fn build_columns(items: &[Item]) -> Columns {
-    let mut c = Columns::default();
-    let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    for item in items {
-        let Item::Line {
-            report: Some(r), ..
-        } = item
-        else {
-            continue;
-        };
-        c.line.push(as_i64(r.line));
-        c.conn.push(as_i64(r.conn as u64));
-        c.from.push_key(r.from as usize, r.from.name());
-        c.flags.push(&r.flags);
-        c.seq.push(r.seq.map(i64::from));
-        c.ack.push(r.ack.map(i64::from));
-        c.seq_raw.push(r.seq_raw.map(i64::from));
-        c.ack_raw.push(r.ack_raw.map(i64::from));
-        c.len.push(i64::from(r.len));
-        c.time.push(r.time.unwrap_or(f64::NAN));
-        c.window.push(r.window.map(as_i64));
-        c.client_state
+impl Columns {
+    /// Adds the row of the item's report, when it has one.
+    fn push(&mut self, item: &Item) {
+        let Some(r) = report_of(item) else { return };
+        let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.line.push(as_i64(r.line));
+        self.conn.push(as_i64(r.conn as u64));
+        self.from.push_key(r.from as usize, r.from.name());
+        self.flags.push(&r.flags);
+        self.seq.push(r.seq.map(i64::from));
+        self.ack.push(r.ack.map(i64::from));
+        self.seq_raw.push(r.seq_raw.map(i64::from));
+        self.ack_raw.push(r.ack_raw.map(i64::from));
+        self.len.push(i64::from(r.len));
+        self.time.push(r.time.unwrap_or(f64::NAN));
+        self.window.push(r.window.map(as_i64));
+        self.client_state
             .push_key(r.state.client as usize, r.state.client.name());
-        c.server_state
+        self.server_state
             .push_key(r.state.server as usize, r.state.server.name());
         if r.events.is_empty() {
-            c.events.push_key(0, "");
+            self.events.push_key(0, "");
         } else {
-            c.events.push(&event_names(r));
+            self.events.push(&event_names(r));
         }
     }
-    c
 }
 
 #[pymethods]
@@ -1592,8 +1602,15 @@ impl TraceData {
         text: bool,
         text_buffers: bool,
     ) -> PyResult<Bound<'py, PyList>> {
+        let built = self.columns.lock().ok().and_then(|mut c| c.take());
         let items = Arc::clone(&self.items);
-        let c = py.detach(move || build_columns(&items));
+        let c = py.detach(move || {
+            built.unwrap_or_else(|| {
+                let mut c = Columns::default();
+                items.iter().for_each(|item| c.push(item));
+                c
+            })
+        });
         let out = PyList::empty(py);
         // (Each column goes to Python as a NumPy array that owns its Rust buffer.)
         let add = |name: &str, kind: &str, columns: Vec<Bound<'py, PyAny>>| {
