@@ -1164,7 +1164,7 @@ fn gather<R: BufRead + Send>(
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(|e| on_error(&e))? {
                 track(&mut tracker, record, &mut kept);
-                kept.spent.clear();
+                kept.spent.drain(..).for_each(crate::spare::recycle_kind);
                 n = n.wrapping_add(1);
                 if n % (BATCH * SIGNAL_EVERY) == 0 {
                     Python::attach(|py| py.check_signals())?;
@@ -1209,6 +1209,14 @@ fn track(tracker: &mut crate::Tracker, record: Record, kept: &mut Kept) {
     }
 }
 
+/// Records handed from the parsing thread to the tracking one, and the parsed
+/// packets they leave once tracked, on their way back.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Record>,
+    spent: Vec<RecordKind>,
+}
+
 /// Reads all of `input` in two threads: one reads and parses lines into
 /// records, this one follows the connections (about a third and two thirds
 /// of the work). Between batches the GIL is taken back to let Python handle
@@ -1219,34 +1227,41 @@ fn in_two_threads<R: BufRead + Send>(
     kept: &mut Kept,
     on_error: &(impl Fn(&io::Error) -> PyErr + Sync),
 ) -> PyResult<u64> {
-    let (batches, received) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
-    // Parsed packets go back to the parsing thread to be freed there: with
-    // glibc, freeing another thread's memory made the whole run 40% slower.
-    let (spent, to_free) = mpsc::channel::<Vec<RecordKind>>();
+    let (batches, received) = mpsc::sync_channel::<Batch>(BATCHES);
+    // Batches come back with the parsed packets of their records, to be freed
+    // by the thread that made them and the batch used again: with glibc,
+    // freeing another thread's memory made the whole run 40% slower. (Parsing
+    // into the packets again, as the command does, was slower here.)
+    let (used, to_reuse) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || -> io::Result<u64> {
             let mut reader = crate::RecordReader::new(input);
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut empty = Vec::new();
+            let mut batch = Batch::default();
             while let Some(record) = reader.next_record()? {
-                batch.push(record);
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if batches.send(full).is_err() {
+                batch.records.push(record);
+                if batch.records.len() == BATCH {
+                    let next = empty.pop().unwrap_or_default();
+                    if batches.send(std::mem::replace(&mut batch, next)).is_err() {
                         break; // Interrupted: nobody reads any more.
                     }
-                    to_free.try_iter().for_each(drop);
+                    for mut back in to_reuse.try_iter() {
+                        back.spent.clear();
+                        empty.push(back);
+                    }
                 }
             }
             let _ = batches.send(batch);
             Ok(reader.lines_seen())
         });
         let mut interrupted = Ok(());
-        for (n, batch) in received.iter().enumerate() {
-            kept.spent.reserve(BATCH);
-            for record in batch {
+        for (n, mut batch) in received.iter().enumerate() {
+            kept.spent = std::mem::take(&mut batch.spent);
+            for record in batch.records.drain(..) {
                 track(tracker, record, kept);
             }
-            let _ = spent.send(std::mem::take(&mut kept.spent));
+            batch.spent = std::mem::take(&mut kept.spent);
+            let _ = used.send(batch);
             if n % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
                 interrupted = Python::attach(|py| py.check_signals());
                 if interrupted.is_err() {

@@ -34,7 +34,12 @@ pub fn recycle(item: Item) {
 
 /// Gives a record's packet box back for reuse.
 pub(crate) fn recycle_record(record: Record) {
-    if let RecordKind::Tcp(packet) = record.kind {
+    recycle_kind(record.kind);
+}
+
+/// Gives a parsed record's packet box back for reuse.
+pub fn recycle_kind(kind: RecordKind) {
+    if let RecordKind::Tcp(packet) = kind {
         keep(&PACKETS, packet);
     }
 }
