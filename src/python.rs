@@ -16,6 +16,7 @@
 //!   every string from the input is escaped and there is no script.
 
 use crate::model::{Banner, Diagnostic as ParseDiagnostic, Record, RecordKind};
+use crate::reader::Assembler;
 use crate::render::{self, diagram, document, jsonl, text as text_render, ConnectionView};
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
@@ -23,7 +24,7 @@ use crate::Explainer as Engine;
 use numpy::PyArray1;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use serde_json::Value;
@@ -34,7 +35,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 /// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
 const COLUMNS: [&str; 15] = [
@@ -219,10 +220,94 @@ fn plural(n: usize, word: &str) -> String {
 // ---------------------------------------------------------------------------
 // Items as Python objects
 
+/// The items of a whole trace, and the input they were read from.
+struct Items {
+    list: Vec<Item>,
+    source: Option<Source>,
+}
+
+impl std::ops::Deref for Items {
+    type Target = [Item];
+    fn deref(&self) -> &[Item] {
+        &self.list
+    }
+}
+
+impl Items {
+    /// A few items of their own (the streaming explainer's: they keep their text).
+    fn of(list: Vec<Item>) -> Arc<Items> {
+        Arc::new(Items { list, source: None })
+    }
+
+    /// The whole record of an item: a segment of a whole trace keeps neither
+    /// its lines nor its parsed record (see [`slim`]), so they are read again
+    /// from the source.
+    fn record<'a>(&self, record: &'a Record) -> Cow<'a, Record> {
+        match &self.source {
+            Some(source) if record.kind == dropped() => source
+                .record(record.line, record.lines)
+                .map_or(Cow::Borrowed(record), Cow::Owned),
+            _ => Cow::Borrowed(record),
+        }
+    }
+
+    /// An item with its whole record (see [`Items::record`]), to be shown.
+    fn whole<'a>(&self, item: &'a Item) -> Cow<'a, Item> {
+        match item {
+            Item::Line { record, report, .. } if record.kind == dropped() => {
+                Cow::Owned(Item::Line {
+                    record: self.record(record).into_owned(),
+                    report: report.clone(),
+                    icmp: None,
+                })
+            }
+            _ => Cow::Borrowed(item),
+        }
+    }
+}
+
+/// The input of a whole trace, kept whole (a million segments keeping their
+/// own lines cost the parsing thread a fifth more time). A segment's lines
+/// are read again from here when asked.
+struct Source {
+    bytes: Box<dyn AsRef<[u8]> + Send + Sync>,
+    /// Where each line starts, found on first use.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl Source {
+    fn new(bytes: impl AsRef<[u8]> + Send + Sync + 'static) -> Source {
+        Source {
+            bytes: Box::new(bytes),
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// The record on `lines` lines from line `line`, read again as at first.
+    fn record(&self, line: u64, lines: u32) -> Option<Record> {
+        let bytes = (*self.bytes).as_ref();
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i.saturating_add(1)))
+                .collect()
+        });
+        let first = usize::try_from(line.checked_sub(1)?).ok()?;
+        let start = *starts.get(first)?;
+        let end = starts
+            .get(first.saturating_add(lines as usize))
+            .map_or(bytes.len(), |&e| e);
+        let mut record = crate::RecordReader::new(bytes.get(start..end)?)
+            .next_record()
+            .ok()??;
+        record.line = line;
+        Some(record)
+    }
+}
+
 /// One item of a shared list.
 #[derive(Clone)]
 struct At {
-    items: Arc<Vec<Item>>,
+    items: Arc<Items>,
     index: usize,
 }
 
@@ -255,7 +340,7 @@ impl At {
 }
 
 /// The item at `index` as the matching Python object.
-fn wrap_item(py: Python<'_>, items: &Arc<Vec<Item>>, index: usize) -> PyResult<Py<PyAny>> {
+fn wrap_item(py: Python<'_>, items: &Arc<Items>, index: usize) -> PyResult<Py<PyAny>> {
     let at = At {
         items: Arc::clone(items),
         index,
@@ -274,13 +359,13 @@ fn wrap_item(py: Python<'_>, items: &Arc<Vec<Item>>, index: usize) -> PyResult<P
 }
 
 fn wrap_owned(py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
-    wrap_item(py, &Arc::new(vec![item]), 0)
+    wrap_item(py, &Items::of(vec![item]), 0)
 }
 
 /// Wraps the items of `items` whose index passes `keep`.
 fn wrap_where(
     py: Python<'_>,
-    items: &Arc<Vec<Item>>,
+    items: &Arc<Items>,
     keep: impl Fn(&Item) -> bool,
 ) -> PyResult<Py<PyList>> {
     let list = PyList::empty(py);
@@ -446,7 +531,7 @@ impl Segment {
     #[getter]
     fn raw(&self) -> PyResult<String> {
         match self.at.item()? {
-            Item::Line { record, .. } => Ok(record.text.clone()),
+            Item::Line { record, .. } => Ok(self.at.items.record(record).text.clone()),
             Item::Connection(_) => Ok(String::new()),
         }
     }
@@ -454,7 +539,7 @@ impl Segment {
     #[getter]
     fn record<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match self.at.item()? {
-            Item::Line { record, .. } => kind_to_py(py, &record_kind(record)),
+            Item::Line { record, .. } => kind_to_py(py, &self.at.items.record(record).kind),
             Item::Connection(_) => Ok(py.None().into_bound(py)),
         }
     }
@@ -463,15 +548,10 @@ impl Segment {
         self.at.to_dict(py)
     }
     fn to_html(&self) -> PyResult<String> {
-        let item = self.at.item()?;
         let r = self.at.report()?;
-        let raw = match item {
-            Item::Line { record, .. } => record.text.as_str(),
-            Item::Connection(_) => "",
-        };
         Ok(format!(
             "<div class=\"tcpexplain\">{STYLE}<div class=\"raw\">{}</div>{}</div>",
-            document::escape(raw),
+            document::escape(&self.raw()?),
             document::html_table(&[r])
         ))
     }
@@ -483,7 +563,8 @@ impl Segment {
         exclude: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let _ = (include, exclude);
-        mimebundle(py, item_text(self.at.item()?), self.to_html()?)
+        let item = self.at.item()?;
+        mimebundle(py, item_text(&self.at.items.whole(item)), self.to_html()?)
     }
     fn __repr__(&self) -> PyResult<String> {
         let r = self.at.report()?;
@@ -1068,18 +1149,18 @@ fn item_text(item: &Item) -> String {
 }
 
 /// A whole trace as text, cut to head and tail items.
-fn trace_text(items: &[Item], lines: u64, cut: Option<Cut>) -> String {
+fn trace_text(items: &Items, lines: u64, cut: Option<Cut>) -> String {
     let mut out = format!("Trace: {}\n", headline(items, lines));
     let (first, omitted, last) = split(items, cut);
     for item in first {
-        out.push_str(&item_text(item));
+        out.push_str(&item_text(&items.whole(item)));
         out.push('\n');
     }
     if omitted > 0 {
         let _ = writeln!(out, "      … {} omitted …", plural(omitted, "item"));
     }
     for item in last {
-        out.push_str(&item_text(item));
+        out.push_str(&item_text(&items.whole(item)));
         out.push('\n');
     }
     out.trim_end().to_string()
@@ -1096,9 +1177,9 @@ fn dropped() -> RecordKind {
 }
 
 /// Lightens an item kept in a whole trace: a segment's report says everything
-/// the record did, so the parsed record is dropped (its text is kept, and
-/// `Segment.record` parses it again on request; the explanation was not
-/// written either: see [`gather`]). Spare capacity is returned.
+/// the record did, so the parsed record is dropped (its lines were not kept
+/// either: [`Items::record`] reads them again on request, and the explanation
+/// is written when asked: see [`gather`]).
 fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
     match item {
         Item::Line {
@@ -1106,10 +1187,10 @@ fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
             report: Some(report),
             ..
         } => {
-            if matches!(record.kind, RecordKind::Tcp(_)) {
+            // (A segment whose lines were kept, nested in a tunnel, keeps its record.)
+            if record.text.is_empty() && matches!(record.kind, RecordKind::Tcp(_)) {
                 spent.push(std::mem::replace(&mut record.kind, dropped()));
             }
-            record.text.shrink_to_fit();
             Item::Line {
                 record,
                 report: Some(report),
@@ -1120,35 +1201,16 @@ fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
     }
 }
 
-/// A segment's record kind: as kept, or parsed again from its text when the trace dropped it.
-fn record_kind(record: &Record) -> Cow<'_, RecordKind> {
-    if record.kind != dropped() {
-        return Cow::Borrowed(&record.kind);
-    }
-    let mut assembler = crate::reader::Assembler::new();
-    let mut records = Vec::new();
-    for line in record.text.split('\n') {
-        records.extend(assembler.push_line(line));
-    }
-    records.extend(assembler.finish());
-    Cow::Owned(
-        records
-            .into_iter()
-            .next()
-            .map_or_else(|| crate::parse::parse_line(&record.text), |r| r.kind),
-    )
-}
-
 /// Explains everything `input` (of `size` bytes, when known) holds with the
 /// GIL released, on one thread or, for big inputs, two; signals (Ctrl-C) are
 /// checked every 65,536 records. Lines are split and decoded as the command
-/// line does.
+/// line does. Gives the input back, read.
 fn gather<R: BufRead + Send>(
     py: Python<'_>,
     input: R,
     size: Option<u64>,
     on_error: impl Fn(&io::Error) -> PyErr + Sync,
-) -> PyResult<TraceData> {
+) -> PyResult<(Kept, u64, R)> {
     // The explanations are not kept: a report says all they say, and they are
     // written when asked (a third of the memory of a big trace otherwise).
     let mut tracker = crate::Tracker::new(crate::Options {
@@ -1156,11 +1218,13 @@ fn gather<R: BufRead + Send>(
         ..crate::Options::default()
     });
     let mut kept = Kept::default();
-    let lines = if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
-        py.detach(|| in_two_threads(input, &mut tracker, &mut kept, &on_error))?
+    // (Segments' lines are not kept one by one: the trace keeps its whole input.)
+    let reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
+    let reader = if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+        py.detach(|| in_two_threads(reader, &mut tracker, &mut kept, &on_error))?
     } else {
-        py.detach(|| -> PyResult<u64> {
-            let mut reader = crate::RecordReader::new(input);
+        py.detach(|| -> PyResult<_> {
+            let mut reader = reader;
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(|e| on_error(&e))? {
                 track(&mut tracker, record, &mut kept);
@@ -1170,18 +1234,15 @@ fn gather<R: BufRead + Send>(
                     Python::attach(|py| py.check_signals())?;
                 }
             }
-            Ok(reader.lines_seen())
+            Ok(reader)
         })?
     };
     py.detach(|| {
         tracker.finish();
         std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(i));
     });
-    Ok(TraceData {
-        items: Arc::new(kept.items),
-        lines,
-        columns: Mutex::new(Some(kept.columns)),
-    })
+    let lines = reader.lines_seen();
+    Ok((kept, lines, reader.into_inner()))
 }
 
 /// What a whole trace keeps, as the items come out of the tracker.
@@ -1222,11 +1283,11 @@ struct Batch {
 /// of the work). Between batches the GIL is taken back to let Python handle
 /// signals. Returns the number of lines read.
 fn in_two_threads<R: BufRead + Send>(
-    input: R,
+    mut reader: crate::RecordReader<R>,
     tracker: &mut crate::Tracker,
     kept: &mut Kept,
     on_error: &(impl Fn(&io::Error) -> PyErr + Sync),
-) -> PyResult<u64> {
+) -> PyResult<crate::RecordReader<R>> {
     let (batches, received) = mpsc::sync_channel::<Batch>(BATCHES);
     // Batches come back with the parsed packets of their records, to be freed
     // by the thread that made them and the batch used again: with glibc,
@@ -1234,8 +1295,7 @@ fn in_two_threads<R: BufRead + Send>(
     // into the packets again, as the command does, was slower here.)
     let (used, to_reuse) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
-        let parser = scope.spawn(move || -> io::Result<u64> {
-            let mut reader = crate::RecordReader::new(input);
+        let parser = scope.spawn(move || -> io::Result<_> {
             let mut empty = Vec::new();
             let mut batch = Batch::default();
             while let Some(record) = reader.next_record()? {
@@ -1252,7 +1312,7 @@ fn in_two_threads<R: BufRead + Send>(
                 }
             }
             let _ = batches.send(batch);
-            Ok(reader.lines_seen())
+            Ok(reader)
         });
         let mut interrupted = Ok(());
         for (n, mut batch) in received.iter().enumerate() {
@@ -1283,11 +1343,14 @@ fn in_two_threads<R: BufRead + Send>(
 fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
     let on_error = |e: &io::Error| PyOSError::new_err(e.to_string());
     if let Ok(b) = text.cast::<PyBytes>() {
-        return gather(py, b.as_bytes(), Some(b.as_bytes().len() as u64), on_error);
+        let b: PyBackedBytes = b.clone().into();
+        let (kept, lines, _) = gather(py, &b[..], Some(b.len() as u64), on_error)?;
+        return Ok(TraceData::new(kept, lines, Source::new(b)));
     }
     if text.is_instance_of::<PyString>() {
         let s: PyBackedStr = text.extract()?;
-        return gather(py, s.as_bytes(), Some(s.len() as u64), on_error);
+        let (kept, lines, _) = gather(py, s.as_bytes(), Some(s.len() as u64), on_error)?;
+        return Ok(TraceData::new(kept, lines, Source::new(s)));
     }
     Err(PyTypeError::new_err(format!(
         "explain() takes str or bytes, not {}",
@@ -1305,9 +1368,44 @@ fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    gather(py, BufReader::with_capacity(1 << 16, file), size, |e| {
-        os_error(e, &path)
-    })
+    let input = Keeping::new(file, size);
+    let (kept, lines, input) = gather(py, input, size, |e| os_error(e, &path))?;
+    Ok(TraceData::new(kept, lines, Source::new(input.kept)))
+}
+
+/// A file read through a buffer, every byte read kept (the source of a trace).
+struct Keeping {
+    input: BufReader<File>,
+    kept: Vec<u8>,
+}
+
+impl Keeping {
+    fn new(file: File, size: Option<u64>) -> Keeping {
+        let capacity = size.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        Keeping {
+            input: BufReader::with_capacity(1 << 16, file),
+            kept: Vec::with_capacity(capacity),
+        }
+    }
+}
+
+impl io::Read for Keeping {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = io::Read::read(&mut self.fill_buf()?, out)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Keeping {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.input.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        let used = self.input.buffer().get(..n).unwrap_or_default();
+        self.kept.extend_from_slice(used);
+        self.input.consume(n);
+    }
 }
 
 /// Parses one line (or one record: a head line and its continuation lines)
@@ -1367,7 +1465,7 @@ fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
 /// The explained items of a whole text (wrapped by `tcpexplain.Trace`).
 #[pyclass(module = "tcpexplain._tcpexplain", frozen)]
 pub struct TraceData {
-    items: Arc<Vec<Item>>,
+    items: Arc<Items>,
     lines: u64,
     /// The table, built while reading; the first `columns()` takes it (later
     /// calls build it again from the items).
@@ -1559,6 +1657,19 @@ impl Columns {
             self.events.push_key(0, "");
         } else {
             self.events.push(&event_names(r));
+        }
+    }
+}
+
+impl TraceData {
+    fn new(kept: Kept, lines: u64, source: Source) -> TraceData {
+        TraceData {
+            items: Arc::new(Items {
+                list: kept.items,
+                source: Some(source),
+            }),
+            lines,
+            columns: Mutex::new(Some(kept.columns)),
         }
     }
 }

@@ -195,7 +195,13 @@ impl Assembler {
         if self.accepts_continuation() {
             if let Some(nested) = self.nested(text) {
                 let done = self.open.take().map(Open::close);
-                self.open = Some(Open::new(self.line_no, text, nested, self.keep));
+                // (A nested packet's lines are kept whenever any text is: read
+                // again alone, they would not parse as they did here.)
+                let keep = KeepText {
+                    segments: self.keep.segments || self.keep.others,
+                    ..self.keep
+                };
+                self.open = Some(Open::new(self.line_no, text, nested, keep));
                 return done;
             }
             if let Some(open) = &mut self.open {
@@ -277,6 +283,19 @@ impl<R: BufRead> RecordReader<R> {
             buf: Vec::with_capacity(256),
             done: false,
         }
+    }
+
+    /// Reads with `assembler` (which decides what text records keep).
+    pub fn with_assembler(input: R, assembler: Assembler) -> RecordReader<R> {
+        RecordReader {
+            assembler,
+            ..RecordReader::new(input)
+        }
+    }
+
+    /// The input, given back.
+    pub fn into_inner(self) -> R {
+        self.input
     }
 
     /// The next record, `Ok(None)` at the end of input.

@@ -6,6 +6,7 @@ import doctest
 import math
 import os
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -345,3 +346,46 @@ def test_stub_and_marker_are_installed() -> None:
     native = tcpexplain._tcpexplain
     assert native.__name__ == "tcpexplain._tcpexplain"
     assert os.path.basename(native.__file__).startswith("_tcpexplain")
+
+
+def _line_by_line(text: bytes) -> List[tcpexplain.Segment]:
+    """The segments of `text` pushed line by line to an Explainer (which keeps every record's text)."""
+    lines = text.decode("utf-8", errors="replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # (The text ends with a newline: no line after it.)
+    explainer = tcpexplain.Explainer()
+    for line in lines:
+        explainer.push_line(line)
+    explainer.finish()
+    return [item for item in explainer.drain() if isinstance(item, tcpexplain.Segment)]
+
+
+def _renderings() -> List[Path]:
+    data = REPO / "tests" / "data"
+    return sorted(data.glob("captures/*/nn*.txt")) + sorted(data.glob("tcpdump/*.out"))
+
+
+@pytest.mark.parametrize("path", _renderings(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_segment_raw_is_its_lines_as_read(path: Path) -> None:
+    # A whole trace keeps its input, not each segment's lines: `raw` and
+    # `record` are read again from it, and must be what a line-by-line reading
+    # gives (the streaming Explainer keeps every record's own text).
+    text = path.read_bytes()
+    expected = [(s.line, s.raw, s.record) for s in _line_by_line(text)]
+    assert expected, path
+    for trace in (tcpexplain.explain_file(path), tcpexplain.explain(text)):
+        assert [(s.line, s.raw, s.record) for s in trace.segments] == expected
+
+
+def test_segment_raw_in_a_big_trace_read_on_two_threads(tmp_path: Path) -> None:
+    # Inputs of 256 KiB and more are parsed on a second thread; CRLF line ends
+    # and bytes that are not UTF-8 come back as a line-by-line reading gives them.
+    one = (REPO / "tests" / "data" / "captures" / "four_way" / "nn_v.txt").read_bytes()
+    text = (one.replace(b"\n", b"\r\n") + b"bad \xff line\n") * (300_000 // len(one) + 1)
+    assert len(text) > 256 << 10
+    path = tmp_path / "big.txt"
+    path.write_bytes(text)
+    expected = [(s.line, s.raw) for s in _line_by_line(text)]
+    trace = tcpexplain.explain_file(path)
+    assert [(s.line, s.raw) for s in trace.segments] == expected
+    assert trace.segments[-1].record == tcpexplain.parse_line(trace.segments[-1].raw)
