@@ -365,16 +365,30 @@ def _renderings() -> List[Path]:
     return sorted(data.glob("captures/*/nn*.txt")) + sorted(data.glob("tcpdump/*.out"))
 
 
-@pytest.mark.parametrize("path", _renderings(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_segment_raw_is_its_lines_as_read(path: Path) -> None:
+def _same_raw_and_record_as_line_by_line(path: Path) -> int:
     # A whole trace keeps its input, not each segment's lines: `raw` and
     # `record` are read again from it, and must be what a line-by-line reading
     # gives (the streaming Explainer keeps every record's own text).
     text = path.read_bytes()
     expected = [(s.line, s.raw, s.record) for s in _line_by_line(text)]
-    assert expected, path
     for trace in (tcpexplain.explain_file(path), tcpexplain.explain(text)):
-        assert [(s.line, s.raw, s.record) for s in trace.segments] == expected
+        assert [(s.line, s.raw, s.record) for s in trace.segments] == expected, path
+    return len(expected)
+
+
+@pytest.mark.parametrize("path", _renderings(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_segment_raw_is_its_lines_as_read(path: Path) -> None:
+    assert _same_raw_and_record_as_line_by_line(path) > 0
+
+
+def test_segment_raw_is_its_lines_as_read_in_tcpdumps_own_tests() -> None:
+    # Every rendering of tcpdump's test suite in ../shared (tunnels, -A/-X
+    # dumps, -v headers on their own lines, ...), when it is beside the checkout.
+    corpus = REPO.parent / "shared" / "corpus" / "tcpdump-tests"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus/tcpdump-tests not present")
+    outputs = sorted(corpus.rglob("*.out"))
+    assert sum(_same_raw_and_record_as_line_by_line(p) for p in outputs) > 1000
 
 
 def test_segment_raw_in_a_big_trace_read_on_two_threads(tmp_path: Path) -> None:
