@@ -4,14 +4,17 @@
 //! public API and wraps it. Everything here is a thin layer over
 //! [`crate::Explainer`] and the renderers:
 //!
-//! - [`TraceData`] holds the explained items of a whole text, shared (one
-//!   `Arc`) by the [`Segment`], [`Connection`], [`Diagnostic`] and [`OtherLine`]
-//!   objects made from it, so that those objects cost a pointer and an index.
+//! - [`TraceData`] holds the explained items of a whole text and the text
+//!   itself, shared (one `Arc`) by the [`Segment`], [`Connection`],
+//!   [`Diagnostic`] and [`OtherLine`] objects made from it, so that those
+//!   objects cost a pointer and an index. Segments keep their report, not
+//!   their lines: those are read again from the text when asked.
 //! - Whole texts are explained with the GIL released (big ones parsed on one
 //!   thread and tracked on another); now and then the GIL is taken back to
 //!   let Python handle signals (Ctrl-C).
-//! - Table columns for pandas are built in one pass into native buffers
-//!   (`bytearray`s that numpy reads without a copy per value).
+//! - The table for pandas is built while the text is read, into native
+//!   buffers that NumPy takes over without a copy; the explanations, the
+//!   costly column, are written when the table is asked for, on every processor.
 //! - HTML for notebooks reuses [`document::html_table`] and [`diagram::svg`];
 //!   every string from the input is escaped and there is no script.
 
@@ -1712,7 +1715,7 @@ impl TraceData {
             .position(|item| matches!(item, Item::Connection(s) if s.conn == conn));
         found.map(|i| wrap_item(py, &self.items, i)).transpose()
     }
-    /// The segment table as native columns, in one pass:
+    /// The segment table as native columns (built while reading; the first call takes them):
     /// `[(name, (kind, data...)), ...]` where kind is `"int64"` (an int64
     /// array), `"Int64"` (int64 values, bool missing flags), `"float64"` (NaN
     /// when unknown), `"category"` (int32 codes, list of categories) or

@@ -141,8 +141,9 @@ class Trace:
         ``columns`` picks some of them, in the order given; leaving out
         ``text`` (a Python string per segment) makes this several times faster.
 
-        The columns are built by the Rust engine in one pass into native
-        buffers, so this is fast for millions of segments. pandas is optional
+        The columns are built by the Rust engine into native buffers while the
+        trace is read (the explanations when asked, on every processor), so
+        this is fast for millions of segments. pandas is optional
         (``pip install tcpexplain[pandas]``): it is imported here, and a clear
         :class:`ImportError` is raised when it is missing.
         """
