@@ -38,7 +38,7 @@ pub(crate) fn recycle_record(record: Record) {
 }
 
 /// Gives a parsed record's packet box back for reuse.
-pub fn recycle_kind(kind: RecordKind) {
+pub(crate) fn recycle_kind(kind: RecordKind) {
     if let RecordKind::Tcp(packet) = kind {
         keep(&PACKETS, packet);
     }
