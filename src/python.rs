@@ -1605,12 +1605,15 @@ fn text_chunks(reports: &[&SegmentReport]) -> Vec<(Vec<i64>, String)> {
         }
         (offsets, data)
     };
-    let chunks: Vec<&[&SegmentReport]> = reports.chunks(TEXT_CHUNK).collect();
+    let chunks: Vec<&[&SegmentReport]> = match reports.len() {
+        0 => vec![&[]], // (No rows: one empty chunk makes an empty column.)
+        _ => reports.chunks(TEXT_CHUNK).collect(),
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(chunks.len());
     if threads <= 1 {
-        return vec![write(reports)];
+        return chunks.into_iter().map(write).collect();
     }
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, (Vec<i64>, String))> = std::thread::scope(|scope| {
