@@ -1284,7 +1284,7 @@ struct Batch {
 /// Reads all of `input` in two threads: one reads and parses lines into
 /// records, this one follows the connections (about a third and two thirds
 /// of the work). Between batches the GIL is taken back to let Python handle
-/// signals. Returns the number of lines read.
+/// signals. Gives the reader back.
 fn in_two_threads<R: BufRead + Send>(
     mut reader: crate::RecordReader<R>,
     tracker: &mut crate::Tracker,
