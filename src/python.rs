@@ -257,14 +257,15 @@ impl Items {
     /// An item with its whole record (see [`Items::record`]), to be shown.
     fn whole<'a>(&self, item: &'a Item) -> Cow<'a, Item> {
         match item {
-            Item::Line { record, report, .. } if record.kind == dropped() => {
-                Cow::Owned(Item::Line {
-                    record: self.record(record).into_owned(),
+            Item::Line { record, report, .. } => match self.record(record) {
+                Cow::Owned(record) => Cow::Owned(Item::Line {
+                    record,
                     report: report.clone(),
                     icmp: None,
-                })
-            }
-            _ => Cow::Borrowed(item),
+                }),
+                Cow::Borrowed(_) => Cow::Borrowed(item),
+            },
+            Item::Connection(_) => Cow::Borrowed(item),
         }
     }
 }
@@ -322,12 +323,7 @@ impl At {
     }
 
     fn report(&self) -> PyResult<&SegmentReport> {
-        match self.item()? {
-            Item::Line {
-                report: Some(r), ..
-            } => Ok(r),
-            _ => Err(PyValueError::new_err("not a segment")),
-        }
+        report_of(self.item()?).ok_or_else(|| PyValueError::new_err("not a segment"))
     }
 
     fn summary(&self) -> PyResult<&ConnectionSummary> {
@@ -380,14 +376,18 @@ fn wrap_where(
     Ok(list.unbind())
 }
 
-fn is_segment(item: &Item) -> bool {
-    matches!(
-        item,
+/// The report of a segment's item.
+fn report_of(item: &Item) -> Option<&SegmentReport> {
+    match item {
         Item::Line {
-            report: Some(_),
-            ..
-        }
-    )
+            report: Some(r), ..
+        } => Some(r),
+        _ => None,
+    }
+}
+
+fn is_segment(item: &Item) -> bool {
+    report_of(item).is_some()
 }
 
 fn is_connection(item: &Item) -> bool {
@@ -603,12 +603,8 @@ impl Connection {
             .at
             .items
             .iter()
-            .filter_map(|item| match item {
-                Item::Line {
-                    report: Some(r), ..
-                } if r.conn == id => Some(r.as_ref()),
-                _ => None,
-            })
+            .filter_map(report_of)
+            .filter(|r| r.conn == id)
             .collect())
     }
 }
@@ -722,11 +718,9 @@ impl Connection {
     /// that came from `stream()`, which keeps no history).
     fn get_segments(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
         let id = self.at.summary()?.conn;
-        wrap_where(
-            py,
-            &self.at.items,
-            |item| matches!(item, Item::Line { report: Some(r), .. } if r.conn == id),
-        )
+        wrap_where(py, &self.at.items, |item| {
+            report_of(item).is_some_and(|r| r.conn == id)
+        })
     }
     /// The JSON Lines object of this connection, exactly (`"type": "connection"`).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -1581,15 +1575,6 @@ fn event_names(r: &SegmentReport) -> String {
     names.join(",")
 }
 
-fn report_of(item: &Item) -> Option<&SegmentReport> {
-    match item {
-        Item::Line {
-            report: Some(r), ..
-        } => Some(r),
-        _ => None,
-    }
-}
-
 /// The explanations of `reports` in Arrow's layout for large strings, in
 /// chunks of [`TEXT_CHUNK`] rows: int64 offsets, then the text (a whole trace
 /// does not keep its explanations; a million of them are about 190 MB). The
@@ -1827,13 +1812,7 @@ impl TraceData {
             v
         };
         let out = PyList::empty(py);
-        for item in self.items.iter() {
-            let Item::Line {
-                report: Some(r), ..
-            } = item
-            else {
-                continue;
-            };
+        for r in self.items.iter().filter_map(report_of) {
             let row = PyDict::new(py);
             let mut k = keys.iter();
             let mut set = |v: Bound<'py, PyAny>| -> PyResult<()> {
