@@ -294,10 +294,44 @@ impl Output<'_> {
     }
 }
 
-/// Feeds everything an input holds; `live` inputs release held lines when they pause.
+/// Where an input's bytes come from.
+enum Input {
+    /// A regular file, mapped into memory: read where it lies (copying it
+    /// into a buffer took about 5% of a summary's time).
+    Mapped(memmap2::Mmap),
+    /// A file read through a buffer (a mapping failed, or the file is empty).
+    Stream(Box<dyn Read + Send>),
+    /// A pipe, terminal or device: held lines are released when it pauses.
+    Live(Box<dyn Read + Send>),
+}
+
+impl Input {
+    /// Opens `path`: a regular file is mapped when it can be.
+    fn open(path: &std::path::Path) -> io::Result<Input> {
+        let file = File::open(path)?;
+        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+            return Ok(Input::Live(Box::new(file)));
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: the map is only read, and only while this input is explained.
+        // Were the file cut short meanwhile by another program, reading past its
+        // new end would stop the process (SIGBUS), as it does ripgrep's; a
+        // file changed in place gives changed lines, as a read would.
+        let map = unsafe { memmap2::Mmap::map(&file) };
+        match map {
+            Ok(map) => {
+                let _ = map.advise(memmap2::Advice::Sequential);
+                Ok(Input::Mapped(map))
+            }
+            // (An empty file cannot be mapped.)
+            Err(_) => Ok(Input::Stream(Box::new(file))),
+        }
+    }
+}
+
+/// Feeds everything an input holds.
 fn explain_input(
-    input: Box<dyn Read + Send>,
-    live: bool,
+    input: Input,
     hold: Duration,
     out: &mut Output<'_>,
     interrupted: &AtomicBool,
@@ -308,98 +342,155 @@ fn explain_input(
         segment_text: out.format != Format::Jsonl || out.args.diagram,
         ..crate::Options::default()
     });
-    let drain = |explainer: &mut Explainer, out: &mut Output<'_>| -> io::Result<()> {
-        while let Some(item) = explainer.next_item() {
-            out.item(item)?;
+    match input {
+        Input::Mapped(map) => {
+            explain_buffered(&mut Window::new(&map), &mut explainer, out, interrupted)?
         }
-        Ok(())
-    };
-    if live {
-        // A reader thread, so that a pause in the input can be noticed and held
-        // lines released after `hold`.
-        let (tx, rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, bool)>>(1024);
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(input);
-            let mut buf = Vec::new();
-            loop {
-                match read_line(&mut reader, &mut buf) {
-                    Ok(Some(cut)) => {
-                        if tx.send(Ok((buf.clone(), cut))).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(None) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-        });
-        loop {
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-            match rx.recv_timeout(hold) {
-                Ok(line) => {
-                    let (bytes, cut) = line?;
-                    explainer.push_read_line(&bytes, cut);
-                    drain(&mut explainer, out)?;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    explainer.flush();
-                    drain(&mut explainer, out)?;
-                    out.out.flush()?;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
-    } else {
-        let mut reader = BufReader::with_capacity(1 << 16, input);
-        let mut buf = Vec::new();
-        loop {
-            // Lines whole in the reader's buffer are read where they lie (no
-            // copy, one search for all their ends); a line that crosses the
-            // buffer's end is gathered by `read_line`.
-            let available = match reader.fill_buf() {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            // (Decoded once for all of them: per line, the check costs twice as much.)
-            let whole = memchr::memrchr(b'\n', available)
-                .map_or(&[][..], |last| available.get(..=last).unwrap_or_default());
-            let decoded = std::str::from_utf8(whole).ok();
-            let mut used = 0;
-            for end in memchr::memchr_iter(b'\n', whole) {
-                match decoded.and_then(|text| text.get(used..end)) {
-                    Some(line) => explainer.push_line(line),
-                    None => {
-                        explainer.push_read_line(whole.get(used..end).unwrap_or_default(), false)
-                    }
-                }
-                used = end.saturating_add(1);
-                drain(&mut explainer, out)?;
-                if interrupted.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-            if used > 0 {
-                reader.consume(used);
-            } else {
-                let Some(cut) = read_line(&mut reader, &mut buf)? else {
-                    break;
-                };
-                explainer.push_read_line(&buf, cut);
-                drain(&mut explainer, out)?;
-            }
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-        }
+        Input::Stream(input) => explain_buffered(
+            &mut BufReader::with_capacity(WINDOW, input),
+            &mut explainer,
+            out,
+            interrupted,
+        )?,
+        Input::Live(input) => explain_live(input, hold, &mut explainer, out, interrupted)?,
     }
     explainer.finish();
     drain(&mut explainer, out)
+}
+
+/// Writes out what the explainer has released.
+fn drain(explainer: &mut Explainer, out: &mut Output<'_>) -> io::Result<()> {
+    while let Some(item) = explainer.next_item() {
+        out.item(item)?;
+    }
+    Ok(())
+}
+
+/// Bytes read at a time from a file (and shown at a time from a mapped one).
+const WINDOW: usize = 1 << 16;
+
+/// A mapped file read as a buffered reader would read it: a window of at most
+/// [`WINDOW`] bytes at a time, so that lines are read exactly as from a pipe
+/// (those longer than [`crate::reader::MAX_LINE`] are cut).
+struct Window<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Window<'a> {
+    fn new(bytes: &'a [u8]) -> Window<'a> {
+        Window { rest: bytes }
+    }
+}
+
+impl Read for Window<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = io::Read::read(&mut self.fill_buf()?, out)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Window<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(self.rest.get(..WINDOW).unwrap_or(self.rest))
+    }
+    fn consume(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+}
+
+/// Feeds a file (or a pipe read to its end) line by line.
+fn explain_buffered(
+    reader: &mut impl BufRead,
+    explainer: &mut Explainer,
+    out: &mut Output<'_>,
+    interrupted: &AtomicBool,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        // Lines whole in the reader's buffer are read where they lie (no
+        // copy, one search for all their ends); a line that crosses the
+        // buffer's end is gathered by `read_line`.
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        // (Decoded once for all of them: per line, the check costs twice as much.)
+        let whole = memchr::memrchr(b'\n', available)
+            .map_or(&[][..], |last| available.get(..=last).unwrap_or_default());
+        let decoded = std::str::from_utf8(whole).ok();
+        let mut used = 0;
+        for end in memchr::memchr_iter(b'\n', whole) {
+            match decoded.and_then(|text| text.get(used..end)) {
+                Some(line) => explainer.push_line(line),
+                None => explainer.push_read_line(whole.get(used..end).unwrap_or_default(), false),
+            }
+            used = end.saturating_add(1);
+            drain(explainer, out)?;
+            if interrupted.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if used > 0 {
+            reader.consume(used);
+        } else {
+            let Some(cut) = read_line(reader, &mut buf)? else {
+                return Ok(());
+            };
+            explainer.push_read_line(&buf, cut);
+            drain(explainer, out)?;
+        }
+        if interrupted.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+    }
+}
+
+/// Feeds a live input: a reader thread, so that a pause in the input can be
+/// noticed and held lines released after `hold`.
+fn explain_live(
+    input: Box<dyn Read + Send>,
+    hold: Duration,
+    explainer: &mut Explainer,
+    out: &mut Output<'_>,
+    interrupted: &AtomicBool,
+) -> io::Result<()> {
+    let (tx, rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, bool)>>(1024);
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(input);
+        let mut buf = Vec::new();
+        loop {
+            match read_line(&mut reader, &mut buf) {
+                Ok(Some(cut)) => {
+                    if tx.send(Ok((buf.clone(), cut))).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    while !interrupted.load(Ordering::Relaxed) {
+        match rx.recv_timeout(hold) {
+            Ok(line) => {
+                let (bytes, cut) = line?;
+                explainer.push_read_line(&bytes, cut);
+                drain(explainer, out)?;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                explainer.flush();
+                drain(explainer, out)?;
+                out.out.flush()?;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Ok(())
 }
 
 /// Runs the command line; returns the exit status.
@@ -482,8 +573,7 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
     if args.demo {
         output.begin("demo", false)?;
         explain_input(
-            Box::new(DEMO.as_bytes()),
-            false,
+            Input::Stream(Box::new(DEMO.as_bytes())),
             hold,
             &mut output,
             &interrupted,
@@ -500,17 +590,14 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
             path.display().to_string()
         };
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
-        let opened: io::Result<(Box<dyn Read + Send>, bool)> = if path.as_os_str() == "-" {
-            Ok((Box::new(io::stdin()), true))
+        let opened = if path.as_os_str() == "-" {
+            Ok(Input::Live(Box::new(io::stdin())))
         } else {
-            File::open(path).map(|file| {
-                let live = !file.metadata().map(|m| m.is_file()).unwrap_or(false);
-                (Box::new(file) as Box<dyn Read + Send>, live)
-            })
+            Input::open(path)
         };
-        let result = opened.and_then(|(input, live)| {
+        let result = opened.and_then(|input| {
             output.begin(&name, many)?;
-            explain_input(input, live, hold, &mut output, &interrupted)
+            explain_input(input, hold, &mut output, &interrupted)
         });
         match result {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
