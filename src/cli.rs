@@ -296,9 +296,9 @@ impl Output<'_> {
 
 /// Where an input's bytes come from.
 enum Input {
-    /// A regular file, mapped into memory: read where it lies (copying it
-    /// into a buffer took about 5% of a summary's time).
-    Mapped(memmap2::Mmap),
+    /// A regular file, mapped into memory, from an offset: read where it lies
+    /// (copying it into a buffer took about 5% of a summary's time).
+    Mapped(memmap2::Mmap, usize),
     /// A file read through a buffer (a mapping failed, or the file is empty).
     Stream(Box<dyn Read + Send>),
     /// A pipe, terminal or device: held lines are released when it pauses.
@@ -306,25 +306,49 @@ enum Input {
 }
 
 impl Input {
-    /// Opens `path`: a regular file is mapped when it can be.
+    /// Opens `path`.
     fn open(path: &std::path::Path) -> io::Result<Input> {
-        let file = File::open(path)?;
-        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-            return Ok(Input::Live(Box::new(file)));
+        Ok(Input::of(File::open(path)?))
+    }
+
+    /// Standard input: a regular file (`tcpexplain < dump.txt`) is read as if
+    /// named, from where its offset stands; anything else is live.
+    fn stdin() -> Input {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            if let Ok(fd) = io::stdin().as_fd().try_clone_to_owned() {
+                if let input @ Input::Mapped(..) = Input::of(File::from(fd)) {
+                    return input;
+                }
+            }
         }
+        Input::Live(Box::new(io::stdin()))
+    }
+
+    /// A regular file is mapped when it can be; anything else is live.
+    fn of(mut file: File) -> Input {
+        use std::io::Seek;
+        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+            return Input::Live(Box::new(file));
+        }
+        let start = file
+            .stream_position()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok());
         #[allow(unsafe_code)]
         // SAFETY: the map is only read, and only while this input is explained.
         // Were the file cut short meanwhile by another program, reading past its
         // new end would stop the process (SIGBUS), as it does ripgrep's; a
         // file changed in place gives changed lines, as a read would.
         let map = unsafe { memmap2::Mmap::map(&file) };
-        match map {
-            Ok(map) => {
+        match (map, start) {
+            (Ok(map), Some(start)) => {
                 let _ = map.advise(memmap2::Advice::Sequential);
-                Ok(Input::Mapped(map))
+                Input::Mapped(map, start)
             }
             // (An empty file cannot be mapped.)
-            Err(_) => Ok(Input::Stream(Box::new(file))),
+            _ => Input::Stream(Box::new(file)),
         }
     }
 }
@@ -343,8 +367,9 @@ fn explain_input(
         ..crate::Options::default()
     });
     match input {
-        Input::Mapped(map) => {
-            explain_buffered(&mut Window::new(&map), &mut explainer, out, interrupted)?
+        Input::Mapped(map, start) => {
+            let rest = map.get(start..).unwrap_or_default();
+            explain_buffered(&mut Window::new(rest), &mut explainer, out, interrupted)?
         }
         Input::Stream(input) => explain_buffered(
             &mut BufReader::with_capacity(WINDOW, input),
@@ -399,7 +424,7 @@ impl BufRead for Window<'_> {
     }
 }
 
-/// Feeds a file (or a pipe read to its end) line by line.
+/// Feeds a file line by line.
 fn explain_buffered(
     reader: &mut impl BufRead,
     explainer: &mut Explainer,
@@ -407,48 +432,74 @@ fn explain_buffered(
     interrupted: &AtomicBool,
 ) -> io::Result<()> {
     let mut buf = Vec::new();
-    loop {
-        // Lines whole in the reader's buffer are read where they lie (no
-        // copy, one search for all their ends); a line that crosses the
-        // buffer's end is gathered by `read_line`.
+    while !interrupted.load(Ordering::Relaxed) {
         let available = match reader.fill_buf() {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        // (Decoded once for all of them: per line, the check costs twice as much.)
-        let whole = memchr::memrchr(b'\n', available)
-            .map_or(&[][..], |last| available.get(..=last).unwrap_or_default());
-        let decoded = std::str::from_utf8(whole).ok();
-        let mut used = 0;
-        for end in memchr::memchr_iter(b'\n', whole) {
-            match decoded.and_then(|text| text.get(used..end)) {
-                Some(line) => explainer.push_line(line),
-                None => explainer.push_read_line(whole.get(used..end).unwrap_or_default(), false),
-            }
-            used = end.saturating_add(1);
-            drain(explainer, out)?;
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-        if used > 0 {
-            reader.consume(used);
-        } else {
+        let whole = whole_lines(available);
+        if whole.is_empty() {
             let Some(cut) = read_line(reader, &mut buf)? else {
                 return Ok(());
             };
             explainer.push_read_line(&buf, cut);
             drain(explainer, out)?;
-        }
-        if interrupted.load(Ordering::Relaxed) {
-            return Ok(());
+        } else {
+            let used = whole.len();
+            push_lines(whole, explainer, out, interrupted)?;
+            reader.consume(used);
         }
     }
+    Ok(())
 }
 
+/// The whole lines at the front of a reader's buffer: they are read where
+/// they lie (no copy, one search for all their ends); a line that crosses
+/// the buffer's end is gathered by `read_line`.
+fn whole_lines(available: &[u8]) -> &[u8] {
+    memchr::memrchr(b'\n', available)
+        .map_or(&[][..], |last| available.get(..=last).unwrap_or_default())
+}
+
+/// Feeds lines that each end in a newline.
+fn push_lines(
+    whole: &[u8],
+    explainer: &mut Explainer,
+    out: &mut Output<'_>,
+    interrupted: &AtomicBool,
+) -> io::Result<()> {
+    // (Decoded once for all of them: per line, the check costs twice as much.)
+    let decoded = std::str::from_utf8(whole).ok();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', whole) {
+        match decoded.and_then(|text| text.get(start..end)) {
+            Some(line) => explainer.push_line(line),
+            None => explainer.push_read_line(whole.get(start..end).unwrap_or_default(), false),
+        }
+        start = end.saturating_add(1);
+        drain(explainer, out)?;
+        if interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// What the reading thread of a live input hands on.
+enum Block {
+    /// Whole lines, as they came (each ends in a newline).
+    Lines(Vec<u8>),
+    /// One line gathered across reads, and whether it was cut.
+    Line(Vec<u8>, bool),
+}
+
+/// Blocks in flight from the reading thread at most.
+const BLOCKS: usize = 16;
+
 /// Feeds a live input: a reader thread, so that a pause in the input can be
-/// noticed and held lines released after `hold`.
+/// noticed and held lines released after `hold`. The thread hands on the
+/// lines of each read together (one by one, a pipe's lines cost twice the time).
 fn explain_live(
     input: Box<dyn Read + Send>,
     hold: Duration,
@@ -456,32 +507,42 @@ fn explain_live(
     out: &mut Output<'_>,
     interrupted: &AtomicBool,
 ) -> io::Result<()> {
-    let (tx, rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, bool)>>(1024);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Block>>(BLOCKS);
     std::thread::spawn(move || {
-        let mut reader = BufReader::new(input);
+        let mut reader = BufReader::with_capacity(WINDOW, input);
         let mut buf = Vec::new();
         loop {
-            match read_line(&mut reader, &mut buf) {
-                Ok(Some(cut)) => {
-                    if tx.send(Ok((buf.clone(), cut))).is_err() {
-                        return;
+            let block = match reader.fill_buf() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+                Ok(available) => match whole_lines(available) {
+                    [] => match read_line(&mut reader, &mut buf) {
+                        Ok(Some(cut)) => Ok(Block::Line(buf.clone(), cut)),
+                        Ok(None) => return,
+                        Err(e) => Err(e),
+                    },
+                    whole => {
+                        let block = whole.to_vec();
+                        reader.consume(block.len());
+                        Ok(Block::Lines(block))
                     }
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+                },
+            };
+            let failed = block.is_err();
+            if tx.send(block).is_err() || failed {
+                return;
             }
         }
     });
     while !interrupted.load(Ordering::Relaxed) {
         match rx.recv_timeout(hold) {
-            Ok(line) => {
-                let (bytes, cut) = line?;
-                explainer.push_read_line(&bytes, cut);
-                drain(explainer, out)?;
-            }
+            Ok(block) => match block? {
+                Block::Lines(lines) => push_lines(&lines, explainer, out, interrupted)?,
+                Block::Line(line, cut) => {
+                    explainer.push_read_line(&line, cut);
+                    drain(explainer, out)?;
+                }
+            },
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 explainer.flush();
                 drain(explainer, out)?;
@@ -591,7 +652,7 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         };
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
         let opened = if path.as_os_str() == "-" {
-            Ok(Input::Live(Box::new(io::stdin())))
+            Ok(Input::stdin())
         } else {
             Input::open(path)
         };

@@ -526,6 +526,23 @@ fn file_blocks_and_pipe_lines_agree() {
     }
 }
 
+/// A file on standard input is read from where its offset stands, as a
+/// read would: `(read first; tcpexplain) < dump` explains the lines after the first.
+#[test]
+fn stdin_file_read_from_its_offset() {
+    use std::io::Seek;
+    let bytes = article_bytes("close4");
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut file = std::fs::File::open(Path::new(ROOT).join(article("close4"))).unwrap();
+    file.seek(std::io::SeekFrom::Start(first as u64)).unwrap();
+    let args = ["--format", "jsonl"];
+    let redirected = ok(&cmd().args(args).stdin(file).output().unwrap());
+    let piped = ok(&run_stdin(&args, &bytes[first..]));
+    assert_eq!(redirected, piped);
+    assert!(redirected
+        .starts_with(r#"{"type":"segment","line":1,"conn":0,"from":"server","flags":"S.""#));
+}
+
 #[test]
 fn two_files_in_one_call() {
     let one = |dump: &str, format: &str| {
