@@ -103,6 +103,20 @@ fn main() {
             n
         }),
     );
+    // The command's default output (text, no colour).
+    report(
+        "explain, full text",
+        best(3, || {
+            let mut sink = std::io::sink();
+            let mut out = std::io::BufWriter::new(&mut sink);
+            let text = tcpexplain::render::text::TextOptions::default();
+            let n = explain_all(&data, Options::default(), |item| {
+                let _ = tcpexplain::render::text::item(item, &text, &mut out);
+            });
+            let _ = out.flush();
+            n
+        }),
+    );
     if let Some(kib) = peak_rss_kib() {
         println!(
             "peak RSS {:.1} MB (the dump itself is held in memory: {mb:.1} MB)",

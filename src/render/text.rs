@@ -7,6 +7,7 @@ use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::state::TcpState;
 use crate::track::Item;
 use anstyle::{AnsiColor, Effects, Style};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// How text output looks.
@@ -44,37 +45,34 @@ struct Painter {
 
 impl Painter {
     fn paint(&self, style: Style, text: &str) -> String {
+        let mut s = String::new();
+        self.paint_into(&mut s, style, text);
+        s
+    }
+
+    /// Appends `text` to `s`, in `style` when colour is on.
+    fn paint_into(&self, s: &mut String, style: Style, text: &str) {
         if self.color {
-            format!("{}{text}{}", style.render(), style.render_reset())
+            let _ = write!(s, "{}{text}{}", style.render(), style.render_reset());
         } else {
-            text.to_string()
+            s.push_str(text);
         }
     }
 }
 
 /// Word-wraps `text` to `width` columns, each line starting with `indent`.
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut col = 0usize;
+    let mut out = String::with_capacity(text.len().saturating_add(indent.len() * 4));
+    wrap_into(&mut out, text, width, indent);
+    out
+}
+
+/// [`wrap`], appended to `out` (no line end after the last line).
+fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
     let room = width.saturating_sub(indent.chars().count()).max(20);
-    // A unit stays with its number and an arrow with the state before it.
-    let mut words: Vec<String> = Vec::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let glue = matches!(
-            word,
-            "→" | "s" | "ms" | "s," | "ms," | "s)" | "ms)" | "s." | "ms."
-        ) || word.starts_with("s;")
-            || word.starts_with("ms;");
-        match words.last_mut() {
-            Some(last) if glue => {
-                last.push(' ');
-                last.push_str(word);
-            }
-            _ => words.push(word.to_string()),
-        }
-    }
-    for word in &words {
-        let w = word.chars().count();
+    let mut col = 0usize;
+    let mut place = |unit: &str, out: &mut String| {
+        let w = unit.chars().count();
         if col == 0 {
             out.push_str(indent);
         } else if col.saturating_add(1).saturating_add(w) > room {
@@ -85,10 +83,33 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
             out.push(' ');
             col = col.saturating_add(1);
         }
-        out.push_str(word);
+        out.push_str(unit);
         col = col.saturating_add(w);
+    };
+    // A unit stays with its number and an arrow with the state before it, so
+    // a word is placed once the words glued to it have been seen.
+    let mut unit = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        // (Most words start with none of `→`, `s` and `m`: decided by one byte.)
+        let glue = matches!(word.as_bytes().first(), Some(0xe2 | b's' | b'm'))
+            && (matches!(
+                word,
+                "→" | "s" | "ms" | "s," | "ms," | "s)" | "ms)" | "s." | "ms."
+            ) || word.starts_with("s;")
+                || word.starts_with("ms;"));
+        if glue && !unit.is_empty() {
+            unit.push(' ');
+        } else {
+            if !unit.is_empty() {
+                place(&unit, out);
+            }
+            unit.clear();
+        }
+        unit.push_str(word);
     }
-    out
+    if !unit.is_empty() {
+        place(&unit, out);
+    }
 }
 
 fn state_style(s: TcpState) -> Style {
@@ -100,45 +121,48 @@ fn state_style(s: TcpState) -> Style {
 }
 
 /// The compact line under each TCP line: direction, numbers, states, events.
-fn status(r: &SegmentReport, p: &Painter, absolute: bool) -> String {
+fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
     let (arrow, style) = match r.from {
         Role::Client => ("client → server", CLIENT),
         Role::Server => ("server → client", SERVER),
     };
-    let mut s = format!("  {} [{}]", p.paint(style, arrow), r.flags);
+    s.push_str("  ");
+    p.paint_into(s, style, arrow);
+    let _ = write!(s, " [{}]", r.flags);
     let (seq, ack) = if absolute {
         (r.seq_raw, r.ack_raw)
     } else {
         (r.seq, r.ack)
     };
     if let Some(v) = seq {
-        s.push_str(&format!(" seq {v}"));
+        let _ = write!(s, " seq {v}");
     }
     if let Some(v) = ack {
-        s.push_str(&format!(" ack {v}"));
+        let _ = write!(s, " ack {v}");
     }
-    s.push_str(&format!(" len {}", r.len));
-    s.push_str(&format!(
-        "  │ client {} · server {}",
-        p.paint(state_style(r.state.client), r.state.client.name()),
-        p.paint(state_style(r.state.server), r.state.server.name())
-    ));
+    let _ = write!(s, " len {}", r.len);
+    s.push_str("  │ client ");
+    p.paint_into(s, state_style(r.state.client), r.state.client.name());
+    s.push_str(" · server ");
+    p.paint_into(s, state_style(r.state.server), r.state.server.name());
     for e in &r.events {
         let label = match e.count {
             Some(n) if e.kind == crate::track::report::EventKind::DuplicateAck => {
-                format!("{} #{n}", e.kind.name())
+                format!("⚑ {} #{n}", e.kind.name())
             }
-            _ => e.kind.name().to_string(),
+            _ => format!("⚑ {}", e.kind.name()),
         };
         let style = if e.kind.is_problem() { PROBLEM } else { NOTE };
-        s.push_str(&format!("  {}", p.paint(style, &format!("⚑ {label}"))));
+        s.push_str("  ");
+        p.paint_into(s, style, &label);
     }
-    s
 }
 
 /// Writes one item.
 pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
+    // (Written into one string, then out: a segment's text is a dozen pieces.)
+    let mut s = String::new();
     match item {
         Item::Line {
             record,
@@ -148,35 +172,37 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
             let raw = sanitize(&record.text);
             for (i, line) in raw.lines().enumerate() {
                 let n = record.line.saturating_add(i as u64);
-                writeln!(
-                    out,
-                    "{} {}",
-                    p.paint(DIM, &format!("{n:>5}")),
-                    p.paint(BOLD, line)
-                )?;
+                p.paint_into(&mut s, DIM, &format!("{n:>5}"));
+                s.push(' ');
+                p.paint_into(&mut s, BOLD, line);
+                s.push('\n');
             }
             match (report, &record.kind) {
                 (Some(r), _) => {
-                    writeln!(out, "{}", status(r, &p, opts.absolute))?;
-                    writeln!(
-                        out,
-                        "{}",
-                        wrap(&sanitize(&crate::explain::text(r)), opts.width, "      ")
-                    )?;
+                    status(&mut s, r, &p, opts.absolute);
+                    s.push('\n');
+                    wrap_into(
+                        &mut s,
+                        &sanitize(&crate::explain::text(r)),
+                        opts.width,
+                        "      ",
+                    );
                 }
                 (None, RecordKind::Unparsed(d)) => {
                     let msg = format!(
                         "✗ line {}, column {}: expected {}",
                         d.line, d.column, d.expected
                     );
-                    writeln!(out, "      {}", p.paint(PROBLEM, &sanitize(&msg)))?;
+                    s.push_str("      ");
+                    p.paint_into(&mut s, PROBLEM, &sanitize(&msg));
                 }
                 (None, RecordKind::Banner(_)) => {
-                    writeln!(out, "      {}", p.paint(DIM, "tcpdump's own message"))?;
+                    s.push_str("      ");
+                    p.paint_into(&mut s, DIM, "tcpdump's own message");
                 }
                 (None, RecordKind::Other(_)) if icmp.is_some() => {
                     let text = icmp.as_ref().map_or("", |i| i.text.as_str());
-                    writeln!(out, "{}", wrap(&sanitize(text), opts.width, "      "))?;
+                    wrap_into(&mut s, &sanitize(text), opts.width, "      ");
                 }
                 (None, RecordKind::Other(o)) => {
                     let what = o
@@ -185,16 +211,20 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
                         .map_or("not a TCP packet".to_string(), |proto| {
                             format!("{} packet, not TCP", sanitize(proto))
                         });
-                    writeln!(out, "      {}", p.paint(DIM, &what))?;
+                    s.push_str("      ");
+                    p.paint_into(&mut s, DIM, &what);
                 }
                 (None, RecordKind::Tcp(_)) => {
                     let what =
                         "a TCP header quoted inside an ICMP error (not a segment of its own)";
-                    writeln!(out, "      {}", p.paint(DIM, what))?;
+                    s.push_str("      ");
+                    p.paint_into(&mut s, DIM, what);
                 }
             }
+            s.push('\n');
+            out.write_all(s.as_bytes())?;
         }
-        Item::Connection(s) => summary(s, opts, out)?,
+        Item::Connection(summary_of) => summary(summary_of, opts, out)?,
     }
     Ok(())
 }
