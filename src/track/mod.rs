@@ -638,8 +638,17 @@ struct Clock {
 
 impl Clock {
     fn seconds(&mut self, ts: &Timestamp) -> f64 {
+        /// (Apart, so that it is not computed on every line in case it is needed.)
+        #[cold]
+        #[inline(never)]
         #[allow(clippy::cast_precision_loss)]
-        let raw = ts.nanos as f64 / 1e9;
+        fn wide(n: i128) -> f64 {
+            n as f64
+        }
+        // Converted from 64 bits when they hold it: the same value, without the
+        // 128-bit conversion's library call on every line.
+        #[allow(clippy::cast_precision_loss)]
+        let raw = i64::try_from(ts.nanos).map_or_else(|_| wide(ts.nanos), |n| n as f64) / 1e9;
         match ts.form {
             TimeForm::TimeOfDay => {
                 // Past midnight the time of day starts again from 0.
