@@ -296,10 +296,10 @@ impl Output<'_> {
 
 /// Where an input's bytes come from.
 enum Input {
-    /// A regular file, mapped into memory, from an offset: read where it lies
-    /// (copying it into a buffer took about 5% of a summary's time).
-    Mapped(memmap2::Mmap, usize),
-    /// A file read through a buffer (a mapping failed, or the file is empty).
+    /// A regular file, read where it lies in memory (copying it into a buffer
+    /// took about 5% of a summary's time).
+    Mapped(Mapped),
+    /// A file read through a buffer (one that cannot be mapped, or says it is empty).
     Stream(Box<dyn Read + Send>),
     /// A pipe, terminal or device: held lines are released when it pauses.
     Live(Box<dyn Read + Send>),
@@ -318,7 +318,7 @@ impl Input {
         {
             use std::os::fd::AsFd;
             if let Ok(fd) = io::stdin().as_fd().try_clone_to_owned() {
-                if let input @ Input::Mapped(..) = Input::of(File::from(fd)) {
+                if let input @ Input::Mapped(_) = Input::of(File::from(fd)) {
                     return input;
                 }
             }
@@ -327,32 +327,18 @@ impl Input {
     }
 
     /// A regular file is mapped when it can be; anything else is live.
-    fn of(mut file: File) -> Input {
-        use std::io::Seek;
-        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-            return Input::Live(Box::new(file));
-        }
-        let start = file
-            .stream_position()
-            .ok()
-            .and_then(|n| usize::try_from(n).ok());
-        #[allow(unsafe_code)]
-        // SAFETY: the map is only read, and only while this input is explained.
-        // Were the file cut short meanwhile by another program, reading past its
-        // new end would stop the process (SIGBUS), as it does ripgrep's; a
-        // file changed in place gives changed lines, as a read would.
-        let map = unsafe { memmap2::Mmap::map(&file) };
-        match (map, start) {
-            (Ok(map), Some(start)) => {
-                let _ = map.advise(memmap2::Advice::Sequential);
-                Input::Mapped(map, start)
-            }
-            // (An empty file cannot be mapped.)
-            _ => Input::Stream(Box::new(file)),
+    fn of(file: File) -> Input {
+        match file.metadata() {
+            Ok(m) if m.is_file() => match Mapped::new(file) {
+                Ok(mapped) => Input::Mapped(mapped),
+                Err(file) => Input::Stream(Box::new(file)),
+            },
+            _ => Input::Live(Box::new(file)),
         }
     }
 }
 
+/// Feeds everything an input holds.
 /// Feeds everything an input holds.
 fn explain_input(
     input: Input,
@@ -367,10 +353,7 @@ fn explain_input(
         ..crate::Options::default()
     });
     match input {
-        Input::Mapped(map, start) => {
-            let rest = map.get(start..).unwrap_or_default();
-            explain_buffered(&mut Window::new(rest), &mut explainer, out, interrupted)?
-        }
+        Input::Mapped(mut file) => explain_buffered(&mut file, &mut explainer, out, interrupted)?,
         Input::Stream(input) => explain_buffered(
             &mut BufReader::with_capacity(WINDOW, input),
             &mut explainer,
@@ -394,20 +377,49 @@ fn drain(explainer: &mut Explainer, out: &mut Output<'_>) -> io::Result<()> {
 /// Bytes read at a time from a file (and shown at a time from a mapped one).
 const WINDOW: usize = 1 << 16;
 
-/// A mapped file read as a buffered reader would read it: a window of at most
+/// A regular file read where it lies, through maps of at most [`CHUNK`]
+/// bytes, each let go once read (so that memory stays flat however big the
+/// file), and shown as a buffered reader shows it: a window of at most
 /// [`WINDOW`] bytes at a time, so that lines are read exactly as from a pipe
 /// (those longer than [`crate::reader::MAX_LINE`] are cut).
-struct Window<'a> {
-    rest: &'a [u8],
+struct Mapped {
+    file: File,
+    /// Where the next byte is, in the file.
+    at: u64,
+    /// The file's length (looked at again at the end: it may have grown).
+    len: u64,
+    /// The map holding `at`, and where it starts in the file.
+    map: Option<(u64, memmap2::Mmap)>,
 }
 
-impl<'a> Window<'a> {
-    fn new(bytes: &'a [u8]) -> Window<'a> {
-        Window { rest: bytes }
+/// Bytes mapped at a time (a multiple of any page size).
+const CHUNK: u64 = 4 << 20;
+
+impl Mapped {
+    /// Reads `file` from its offset, when its first chunk can be mapped; else gives it back.
+    fn new(mut file: File) -> Result<Mapped, File> {
+        use std::io::Seek;
+        let (Ok(at), Ok(meta)) = (file.stream_position(), file.metadata()) else {
+            return Err(file);
+        };
+        // (Files of /proc and /sys say they are empty, yet have lines: read them.)
+        if meta.len() == 0 {
+            return Err(file);
+        }
+        let mut mapped = Mapped {
+            file,
+            at,
+            len: meta.len(),
+            map: None,
+        };
+        match mapped.fill_buf() {
+            Ok(_) => Ok(mapped),
+            Err(_) => Err(mapped.file),
+        }
     }
 }
 
-impl Read for Window<'_> {
+impl Read for Mapped {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let n = io::Read::read(&mut self.fill_buf()?, out)?;
         self.consume(n);
@@ -415,12 +427,44 @@ impl Read for Window<'_> {
     }
 }
 
-impl BufRead for Window<'_> {
+impl BufRead for Mapped {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        Ok(self.rest.get(..WINDOW).unwrap_or(self.rest))
+        if self.at >= self.len {
+            self.len = self.file.metadata()?.len();
+            if self.at >= self.len {
+                return Ok(&[]);
+            }
+        }
+        let held = |(start, map): &(u64, memmap2::Mmap)| {
+            (*start..start.saturating_add(map.len() as u64)).contains(&self.at)
+        };
+        if !self.map.as_ref().is_some_and(held) {
+            self.map = None; // (The last chunk is let go before the next is mapped.)
+            let start = self.at - self.at % CHUNK;
+            let size = usize::try_from(CHUNK.min(self.len - start)).unwrap_or(usize::MAX);
+            #[allow(unsafe_code)]
+            // SAFETY: the map is only read, while this input is explained. Were
+            // the file cut short meanwhile by another program, reading past its
+            // new end would stop the process (SIGBUS), as it does ripgrep's; a
+            // file changed in place gives changed lines, as a read would.
+            let map = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(start)
+                    .len(size)
+                    .map(&self.file)?
+            };
+            let _ = map.advise(memmap2::Advice::Sequential);
+            self.map = Some((start, map));
+        }
+        let rest = self.map.as_ref().and_then(|(start, map)| {
+            let from = usize::try_from(self.at - start).ok()?;
+            map.get(from..)
+        });
+        Ok(rest.map_or(&[][..], |r| r.get(..WINDOW).unwrap_or(r)))
     }
+
     fn consume(&mut self, n: usize) {
-        self.rest = self.rest.get(n..).unwrap_or_default();
+        self.at = self.at.saturating_add(n as u64);
     }
 }
 

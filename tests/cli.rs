@@ -493,10 +493,10 @@ fn stdin_and_files_agree() {
     }
 }
 
-/// A file is read in blocks, its lines taken where they lie; a pipe line by
-/// line: they read the same lines, also where lines cross a block's end, where
-/// one is longer than the 1 MiB limit, where lines end in CRLF and where the
-/// last one has no newline.
+/// A file is read where it lies, in maps of 4 MiB shown 64 KiB at a time; a
+/// pipe as it comes: they read the same lines, also where lines cross a
+/// block's or a map's end, where one is longer than the 1 MiB limit, where
+/// lines end in CRLF and where the last one has no newline.
 #[test]
 fn file_blocks_and_pipe_lines_agree() {
     let mut input = article_bytes("close3").repeat(200); // 355 KB: blocks of 64 KiB
@@ -506,6 +506,10 @@ fn file_blocks_and_pipe_lines_agree() {
         input.extend_from_slice(line);
         input.extend_from_slice(b"\r\n");
     }
+    // A long line, so that the next (a segment) crosses the first map's end.
+    let map_end = 4 << 20;
+    input.extend(b"z".repeat(map_end - 40 - input.len() - 1));
+    input.push(b'\n');
     input.extend_from_slice(&article_bytes("closing"));
     input.extend_from_slice(
         b"12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 10, length 0",
@@ -520,10 +524,23 @@ fn file_blocks_and_pipe_lines_agree() {
         }
         assert!(from_file.contains("shorter than 1 MiB"), "{format}");
         assert!(
+            from_file.contains("simultaneous") || from_file.contains("crossed"),
+            "{format}: the segments after the map's end"
+        );
+        assert!(
             from_file.contains("10.0.0.1.5000"),
             "{format}: the last line"
         );
     }
+}
+
+/// Files of /proc say they are empty, yet have lines: they are read as they come.
+#[cfg(target_os = "linux")]
+#[test]
+fn proc_files_are_read() {
+    let out = ok(&run(&["--format", "jsonl", "/proc/self/status"]));
+    assert!(out.contains(r#""type":"unparsed""#), "{out}");
+    assert!(out.contains("Name:"), "{out}");
 }
 
 /// A file on standard input is read from where its offset stands, as a
