@@ -326,7 +326,8 @@ impl Input {
         Input::Live(Box::new(io::stdin()))
     }
 
-    /// A regular file is mapped when it can be; anything else is live.
+    /// A regular file is mapped when it can be, else read through a buffer;
+    /// anything else is live.
     fn of(file: File) -> Input {
         match file.metadata() {
             Ok(m) if m.is_file() => match Mapped::new(file) {
@@ -338,7 +339,6 @@ impl Input {
     }
 }
 
-/// Feeds everything an input holds.
 /// Feeds everything an input holds.
 fn explain_input(
     input: Input,
