@@ -421,9 +421,7 @@ impl Mapped {
 
 impl Read for Mapped {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = io::Read::read(&mut self.fill_buf()?, out)?;
-        self.consume(n);
-        Ok(n)
+        crate::reader::read_from_buffer(self, out)
     }
 }
 

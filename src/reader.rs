@@ -349,6 +349,14 @@ pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `Read::read` for a reader whose bytes are in its own buffer (`BufRead`).
+#[cfg(feature = "cli")]
+pub(crate) fn read_from_buffer(input: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let n = io::Read::read(&mut input.fill_buf()?, out)?;
+    input.consume(n);
+    Ok(n)
+}
+
 /// Reads one line into `buf` (newline removed), keeping at most [`MAX_LINE`] bytes
 /// and skipping the rest. `None` at the end of input; `Some(true)` when cut.
 pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
