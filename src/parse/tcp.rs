@@ -203,8 +203,14 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     *ip_word = false;
     *ip_header = None;
     *inner_prefix = None;
-    endpoint_into(old_src, src);
-    endpoint_into(old_dst, dst);
+    // Lines mostly go back and forth between the two ends of one connection:
+    // the used packet often holds these endpoints already, or the other way round.
+    if spelled_by(old_src, dst) && spelled_by(old_dst, src) {
+        std::mem::swap(old_src, old_dst);
+    } else if !(spelled_by(old_src, src) && spelled_by(old_dst, dst)) {
+        endpoint_into(old_src, src);
+        endpoint_into(old_dst, dst);
+    }
     *format = TcpFormat::Modern;
     *flags = Flags::default();
     *checksum = None;
@@ -219,6 +225,21 @@ pub(super) fn renew(p: &mut TcpPacket, src: &str, dst: &str) {
     continuation.clear();
     dump.clear();
     *quoted = false;
+}
+
+/// Whether `endpoint(token)` is `e`, for an `e` that [`endpoint`] made: a
+/// host and a port are the two sides of their token's last dot, so the token
+/// that made them is spelled by them (other shapes are left to `endpoint`).
+fn spelled_by(e: &Endpoint, token: &str) -> bool {
+    let (host, Some(port)) = (e.host.as_bytes(), e.port.as_deref()) else {
+        return false;
+    };
+    let t = token.as_bytes();
+    !host.is_empty()
+        && t.len() == host.len().saturating_add(1).saturating_add(port.len())
+        && t.get(host.len()) == Some(&b'.')
+        && t.starts_with(host)
+        && t.ends_with(port.as_bytes())
 }
 
 /// `*e = endpoint(token)`, from the endpoints of the last few tokens read
