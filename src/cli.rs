@@ -449,6 +449,7 @@ impl BufRead for Mapped {
                 memmap2::MmapOptions::new()
                     .offset(start)
                     .len(size)
+                    .populate()
                     .map(&self.file)?
             };
             let _ = map.advise(memmap2::Advice::Sequential);
