@@ -135,8 +135,7 @@ mod tests {
     use super::sanitize;
 
     /// The byte check finds exactly the characters that are replaced, between
-    /// others, at every place in an eight-byte word and
-    /// across two words.
+    /// others, at every place in an eight-byte word and across two words.
     #[test]
     fn unsafe_bytes_are_unsafe_characters() {
         // (Every character of the first plane, where all of them are; a sample beyond.)

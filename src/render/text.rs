@@ -62,7 +62,7 @@ impl Painter {
 
 /// Word-wraps `text` to `width` columns, each line starting with `indent`.
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::with_capacity(text.len().saturating_add(indent.len() * 4));
+    let mut out = String::with_capacity(text.len());
     wrap_into(&mut out, text, width, indent);
     out
 }

@@ -638,7 +638,8 @@ struct Clock {
 
 impl Clock {
     fn seconds(&mut self, ts: &Timestamp) -> f64 {
-        /// (Apart, so that it is not computed on every line in case it is needed.)
+        /// (A function of its own, so that it is not computed on every line
+        /// just in case it is needed.)
         #[cold]
         #[inline(never)]
         #[allow(clippy::cast_precision_loss)]
