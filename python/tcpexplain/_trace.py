@@ -142,9 +142,10 @@ class Trace:
         ``text`` (the costly column: an explanation of about 190 bytes per
         segment) makes this several times faster.
 
-        The columns are built by the Rust engine into native buffers while the
-        trace is read (the explanations when asked, on every processor), so
-        this is fast for millions of segments. pandas is optional
+        The Rust engine writes the table, the explanations too, while the
+        trace is read; here the DataFrame gets copies of its numbers and reads
+        the text where it lies, so this is fast for millions of segments.
+        Changing the DataFrame leaves the trace as it is. pandas is optional
         (``pip install tcpexplain[pandas]``): it is imported here, and a clear
         :class:`ImportError` is raised when it is missing.
         """

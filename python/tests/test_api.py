@@ -227,8 +227,8 @@ def test_to_pandas_text_with_and_without_pyarrow(monkeypatch: pytest.MonkeyPatch
 
 
 def test_to_pandas_text_across_chunks(article: Path) -> None:
-    # The Arrow text column comes in chunks of 65,536 rows, written from the
-    # reports when asked: every row must still hold its own segment's text.
+    # The Arrow text column comes in chunks of 65,536 rows, written as the
+    # trace is read: every row must still hold its own segment's text.
     pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
     trace = tcpexplain.explain((article / "close4.txt").read_text() * 6000)
@@ -237,6 +237,23 @@ def test_to_pandas_text_across_chunks(article: Path) -> None:
     df = trace.to_pandas(columns=["line", "text"])
     assert df["text"].tolist() == texts
     assert df["line"].tolist() == [s.line for s in trace.segments]
+
+
+def test_to_pandas_reads_the_trace_without_changing_it(article: Path) -> None:
+    # The DataFrame reads the trace's own buffers: changing it leaves the
+    # trace, and the next DataFrame, as they were.
+    pytest.importorskip("pandas")
+    trace = tcpexplain.explain_file(article / "close3.txt")
+    first = trace.to_pandas()
+    seq, text = first.loc[0, "seq"], first.loc[0, "text"]
+    first.loc[0, "seq"] = 12345
+    first.loc[0, "text"] = "changed"
+    first["line"] += 1
+    again = trace.to_pandas()
+    assert again.loc[0, "seq"] == seq == trace.segments[0].seq
+    assert again.loc[0, "text"] == text == trace.segments[0].text
+    assert again["line"].tolist() == [s.line for s in trace.segments]
+    assert first.loc[0, "seq"] == 12345
 
 
 def test_to_pandas_picks_columns(article: Path) -> None:
@@ -403,3 +420,24 @@ def test_segment_raw_in_a_big_trace_read_on_two_threads(tmp_path: Path) -> None:
     trace = tcpexplain.explain_file(path)
     assert [(s.line, s.raw) for s in trace.segments] == expected
     assert trace.segments[-1].record == tcpexplain.parse_line(trace.segments[-1].raw)
+
+
+def test_a_big_file_changed_after_it_was_read(tmp_path: Path) -> None:
+    # A big file is read where it lies, and a segment's lines are read again
+    # from it when asked: once the file has changed, asking raises, and
+    # everything else the trace holds is still there.
+    one = (REPO / "tests" / "data" / "article" / "close3.txt").read_bytes()
+    text = one * (300_000 // len(one) + 1)
+    path = tmp_path / "big.txt"
+    path.write_bytes(text)
+    trace = tcpexplain.explain_file(path)
+    segment = trace.segments[7]
+    assert segment.raw == one.decode().splitlines()[7]
+    path.write_bytes(text[: len(text) // 2])  # cut short, as `tcpdump > file` would
+    with pytest.raises(OSError, match="changed"):
+        segment.raw
+    with pytest.raises(OSError, match="changed"):
+        trace.segments[-1].record
+    assert segment.text and segment.ack_raw is not None
+    assert trace.to_text(head=3, tail=3).startswith("Trace: ")
+    assert tcpexplain.explain(text).to_jsonl() == trace.to_jsonl()

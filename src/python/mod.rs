@@ -4,26 +4,29 @@
 //! public API and wraps it. Everything here is a thin layer over
 //! [`crate::Explainer`] and the renderers:
 //!
-//! - [`TraceData`] holds the explained items of a whole text and the text
-//!   itself, shared (one `Arc`) by the [`Segment`], [`Connection`],
-//!   [`Diagnostic`] and [`OtherLine`] objects made from it, so that those
-//!   objects cost a pointer and an index. Segments keep their report, not
-//!   their lines: those are read again from the text when asked.
-//! - Whole texts are explained with the GIL released (big ones parsed on one
-//!   thread and tracked on another); now and then the GIL is taken back to
-//!   let Python handle signals (Ctrl-C).
-//! - The table for pandas is built while the text is read, into native
-//!   buffers that NumPy takes over without a copy; the explanations, the
-//!   costly column, are written when the table is asked for, on every processor.
+//! - [`TraceData`] holds what a whole text was explained into and the text
+//!   itself ([`store::Items`]: the segments as the table pandas shows, the
+//!   other items as they are), shared (one `Arc`) by the [`Segment`],
+//!   [`Connection`], [`Diagnostic`] and [`OtherLine`] objects made from it,
+//!   so that those objects cost a pointer and an index. A segment's lines
+//!   are read again from the text when asked.
+//! - Whole texts are explained with the GIL released: big ones read, parsed
+//!   and tracked on one thread while this one keeps what comes out (the
+//!   table of [`columns`] and the explanations); now and then the GIL is
+//!   taken back to let Python handle signals (Ctrl-C).
 //! - HTML for notebooks reuses [`document::html_table`] and [`diagram::svg`];
 //!   every string from the input is escaped and there is no script.
 
-use crate::model::{Banner, Diagnostic as ParseDiagnostic, Record, RecordKind};
+mod columns;
+mod store;
+
+use crate::model::{Diagnostic as ParseDiagnostic, RecordKind};
 use crate::reader::Assembler;
 use crate::render::{self, diagram, document, jsonl, text as text_render, ConnectionView};
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
 use crate::Explainer as Engine;
+use columns::{event_names, Categories, Nullable, TEXT_CHUNK};
 use numpy::PyArray1;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -37,8 +40,8 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc};
+use store::{Entry, Items, Kept, Source};
 
 /// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
 const COLUMNS: [&str; 15] = [
@@ -70,8 +73,6 @@ const SIGNAL_EVERY: usize = 256;
 /// second thread costs more than it saves (a 10-line text: 14 µs on one
 /// thread, 80 µs on two).
 const TWO_THREADS_FROM: u64 = 256 << 10;
-/// Rows per chunk of the Arrow text column (about 13 MB of text).
-const TEXT_CHUNK: usize = 1 << 16;
 
 pyo3::create_exception!(
     tcpexplain,
@@ -223,91 +224,6 @@ fn plural(n: usize, word: &str) -> String {
 // ---------------------------------------------------------------------------
 // Items as Python objects
 
-/// The items of a whole trace, and the input they were read from.
-struct Items {
-    list: Vec<Item>,
-    source: Option<Source>,
-}
-
-impl std::ops::Deref for Items {
-    type Target = [Item];
-    fn deref(&self) -> &[Item] {
-        &self.list
-    }
-}
-
-impl Items {
-    /// A few items of their own (the streaming explainer's: they keep their text).
-    fn of(list: Vec<Item>) -> Arc<Items> {
-        Arc::new(Items { list, source: None })
-    }
-
-    /// The whole record of an item: a segment of a whole trace keeps neither
-    /// its lines nor its parsed record (see [`slim`]), so they are read again
-    /// from the source.
-    fn record<'a>(&self, record: &'a Record) -> Cow<'a, Record> {
-        match &self.source {
-            Some(source) if record.kind == dropped() => source
-                .record(record.line, record.lines)
-                .map_or(Cow::Borrowed(record), Cow::Owned),
-            _ => Cow::Borrowed(record),
-        }
-    }
-
-    /// An item with its whole record (see [`Items::record`]), to be shown.
-    fn whole<'a>(&self, item: &'a Item) -> Cow<'a, Item> {
-        match item {
-            Item::Line { record, report, .. } => match self.record(record) {
-                Cow::Owned(record) => Cow::Owned(Item::Line {
-                    record,
-                    report: report.clone(),
-                    icmp: None,
-                }),
-                Cow::Borrowed(_) => Cow::Borrowed(item),
-            },
-            Item::Connection(_) => Cow::Borrowed(item),
-        }
-    }
-}
-
-/// The input of a whole trace, kept whole (a million segments keeping their
-/// own lines cost the parsing thread a fifth more time). A segment's lines
-/// are read again from here when asked.
-struct Source {
-    bytes: Box<dyn AsRef<[u8]> + Send + Sync>,
-    /// Where each line starts, found on first use.
-    line_starts: OnceLock<Vec<usize>>,
-}
-
-impl Source {
-    fn new(bytes: impl AsRef<[u8]> + Send + Sync + 'static) -> Source {
-        Source {
-            bytes: Box::new(bytes),
-            line_starts: OnceLock::new(),
-        }
-    }
-
-    /// The record on `lines` lines from line `line`, read again as at first.
-    fn record(&self, line: u64, lines: u32) -> Option<Record> {
-        let bytes = (*self.bytes).as_ref();
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i.saturating_add(1)))
-                .collect()
-        });
-        let first = usize::try_from(line.checked_sub(1)?).ok()?;
-        let start = *starts.get(first)?;
-        let end = starts
-            .get(first.saturating_add(lines as usize))
-            .map_or(bytes.len(), |&e| e);
-        let mut record = crate::RecordReader::new(bytes.get(start..end)?)
-            .next_record()
-            .ok()??;
-        record.line = line;
-        Some(record)
-    }
-}
-
 /// One item of a shared list.
 #[derive(Clone)]
 struct At {
@@ -338,6 +254,13 @@ impl At {
     }
 }
 
+/// The error for a segment's lines asked of a file that has changed since it was read.
+fn changed() -> PyErr {
+    PyOSError::new_err(
+        "the file this trace was read from has changed since: explain it again to read its lines",
+    )
+}
+
 /// The item at `index` as the matching Python object.
 fn wrap_item(py: Python<'_>, items: &Arc<Items>, index: usize) -> PyResult<Py<PyAny>> {
     let at = At {
@@ -358,7 +281,7 @@ fn wrap_item(py: Python<'_>, items: &Arc<Items>, index: usize) -> PyResult<Py<Py
 }
 
 fn wrap_owned(py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
-    wrap_item(py, &Items::of(vec![item]), 0)
+    wrap_item(py, &Arc::new(Items::of(vec![item])), 0)
 }
 
 /// Wraps the items of `items` whose index passes `keep`.
@@ -534,7 +457,13 @@ impl Segment {
     #[getter]
     fn raw(&self) -> PyResult<String> {
         match self.at.item()? {
-            Item::Line { record, .. } => Ok(self.at.items.record(record).text.clone()),
+            Item::Line { record, .. } => Ok(self
+                .at
+                .items
+                .record(record)
+                .ok_or_else(changed)?
+                .text
+                .clone()),
             Item::Connection(_) => Ok(String::new()),
         }
     }
@@ -542,7 +471,9 @@ impl Segment {
     #[getter]
     fn record<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match self.at.item()? {
-            Item::Line { record, .. } => kind_to_py(py, &self.at.items.record(record).kind),
+            Item::Line { record, .. } => {
+                kind_to_py(py, &self.at.items.record(record).ok_or_else(changed)?.kind)
+            }
             Item::Connection(_) => Ok(py.None().into_bound(py)),
         }
     }
@@ -1045,28 +976,31 @@ struct Counts {
     other: usize,
 }
 
-fn counts(items: &[Item]) -> Counts {
+/// What a whole trace holds, by kind (its segments are counted without
+/// building their items).
+fn counts(items: &Items) -> Counts {
     let mut c = Counts {
-        segments: 0,
+        segments: items.segment_rows(),
         connections: 0,
         unparsed: 0,
         other: 0,
     };
-    for item in items {
-        if is_segment(item) {
-            c.segments = c.segments.saturating_add(1);
+    for (_, item) in items.others() {
+        let n = if is_segment(item) {
+            &mut c.segments
         } else if is_connection(item) {
-            c.connections = c.connections.saturating_add(1);
+            &mut c.connections
         } else if is_unparsed(item) {
-            c.unparsed = c.unparsed.saturating_add(1);
+            &mut c.unparsed
         } else {
-            c.other = c.other.saturating_add(1);
-        }
+            &mut c.other
+        };
+        *n = n.saturating_add(1);
     }
     c
 }
 
-fn headline(items: &[Item], lines: u64) -> String {
+fn headline(items: &Items, lines: u64) -> String {
     let c = counts(items);
     format!(
         "{}, {}, {}, {}, {}",
@@ -1080,7 +1014,7 @@ fn headline(items: &[Item], lines: u64) -> String {
 
 /// A whole trace as an HTML fragment for notebooks.
 fn trace_html(
-    items: &[Item],
+    items: &Items,
     lines: u64,
     cut: Option<Cut>,
     max_connections: Option<usize>,
@@ -1166,38 +1100,6 @@ fn trace_text(items: &Items, lines: u64, cut: Option<Cut>) -> String {
 // ---------------------------------------------------------------------------
 // Reading
 
-/// Stands in for a segment's parsed record, which a whole trace does not keep.
-fn dropped() -> RecordKind {
-    RecordKind::Banner(Banner {
-        text: String::new(),
-    })
-}
-
-/// Lightens an item kept in a whole trace: a segment's report says everything
-/// the record did, so the parsed record is dropped (its lines were not kept
-/// either: [`Items::record`] reads them again on request, and the explanation
-/// is written when asked: see [`gather`]).
-fn slim(item: Item, spent: &mut Vec<RecordKind>) -> Item {
-    match item {
-        Item::Line {
-            mut record,
-            report: Some(report),
-            ..
-        } => {
-            // (A segment whose lines were kept, nested in a tunnel, keeps its record.)
-            if record.text.is_empty() && matches!(record.kind, RecordKind::Tcp(_)) {
-                spent.push(std::mem::replace(&mut record.kind, dropped()));
-            }
-            Item::Line {
-                record,
-                report: Some(report),
-                icmp: None,
-            }
-        }
-        other => other,
-    }
-}
-
 /// Explains everything `input` (of `size` bytes, when known) holds with the
 /// GIL released, on one thread or, for big inputs, two; signals (Ctrl-C) are
 /// checked every 65,536 records. Lines are split and decoded as the command
@@ -1208,116 +1110,77 @@ fn gather<R: BufRead + Send>(
     size: Option<u64>,
     on_error: impl Fn(&io::Error) -> PyErr + Sync,
 ) -> PyResult<(Kept, u64, R)> {
-    // The explanations are not kept: a report says all they say, and they are
-    // written when asked (a third of the memory of a big trace otherwise).
+    // The tracker writes no explanations: a report says all they say, and
+    // they are written as the report is kept (see [`Kept::keep`]).
     let mut tracker = crate::Tracker::new(crate::Options {
         explanations: false,
         ..crate::Options::default()
     });
     let mut kept = Kept::default();
     // (Segments' lines are not kept one by one: the trace keeps its whole input.)
-    let reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
-    let reader = if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
-        py.detach(|| in_two_threads(reader, &mut tracker, &mut kept, &on_error))?
+    let mut reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
+    if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+        py.detach(|| in_two_threads(&mut reader, &mut tracker, &mut kept, &on_error))?;
     } else {
         py.detach(|| -> PyResult<_> {
-            let mut reader = reader;
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(|e| on_error(&e))? {
-                track(&mut tracker, record, &mut kept);
-                kept.spent.drain(..).for_each(crate::spare::recycle_kind);
+                tracker.feed(record);
+                std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
                 n = n.wrapping_add(1);
                 if n % (BATCH * SIGNAL_EVERY) == 0 {
                     Python::attach(|py| py.check_signals())?;
                 }
             }
-            Ok(reader)
-        })?
-    };
-    py.detach(|| {
-        tracker.finish();
-        std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(i));
-    });
+            tracker.finish();
+            std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
+            Ok(())
+        })?;
+    }
     let lines = reader.lines_seen();
     Ok((kept, lines, reader.into_inner()))
 }
 
-/// What a whole trace keeps, as the items come out of the tracker.
-#[derive(Default)]
-struct Kept {
-    items: Vec<Item>,
-    /// The table of `to_pandas()`, built while each report is at hand.
-    columns: Columns,
-    /// Parsed packets of the kept items (see [`slim`]).
-    spent: Vec<RecordKind>,
-}
-
-impl Kept {
-    fn keep(&mut self, item: Item) {
-        self.columns.push(&item);
-        self.items.push(slim(item, &mut self.spent));
-    }
-}
-
-/// Feeds one record and keeps what comes out.
-fn track(tracker: &mut crate::Tracker, record: Record, kept: &mut Kept) {
-    tracker.feed(record);
-    while let Some(item) = tracker.next_item() {
-        kept.keep(item);
-    }
-}
-
-/// Records handed from the parsing thread to the tracking one, and the parsed
-/// packets they leave once tracked, on their way back.
-#[derive(Default)]
-struct Batch {
-    records: Vec<Record>,
-    spent: Vec<RecordKind>,
-}
-
-/// Reads all of `input` in two threads: one reads and parses lines into
-/// records, this one follows the connections (about a third and two thirds
-/// of the work). Between batches the GIL is taken back to let Python handle
-/// signals. Gives the reader back.
+/// Reads all of `input` in two threads: one reads, parses and tracks (as the
+/// command line does, reusing each line's packet for the next), this one
+/// keeps what comes out: the rows, the table and the explanations (each
+/// thread about half of the work). Between batches the GIL is taken back to
+/// let Python handle signals.
 fn in_two_threads<R: BufRead + Send>(
-    mut reader: crate::RecordReader<R>,
+    reader: &mut crate::RecordReader<R>,
     tracker: &mut crate::Tracker,
     kept: &mut Kept,
     on_error: &(impl Fn(&io::Error) -> PyErr + Sync),
-) -> PyResult<crate::RecordReader<R>> {
-    let (batches, received) = mpsc::sync_channel::<Batch>(BATCHES);
-    // Batches come back with the parsed packets of their records, to be freed
-    // by the thread that made them and the batch used again: with glibc,
-    // freeing another thread's memory made the whole run 40% slower. (Parsing
-    // into the packets again, as the command does, was slower here.)
-    let (used, to_reuse) = mpsc::channel::<Batch>();
+) -> PyResult<()> {
+    let (batches, received) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
+    // Batches come back empty, to be filled again without allocating.
+    let (used, to_reuse) = mpsc::channel::<Vec<Entry>>();
     std::thread::scope(|scope| {
-        let parser = scope.spawn(move || -> io::Result<_> {
-            let mut empty = Vec::new();
-            let mut batch = Batch::default();
+        let explainer = scope.spawn(move || -> io::Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
+            let send = |batch: &mut Vec<Entry>| {
+                let next = to_reuse
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                batches.send(std::mem::replace(batch, next)).is_ok()
+            };
             while let Some(record) = reader.next_record()? {
-                batch.records.push(record);
-                if batch.records.len() == BATCH {
-                    let next = empty.pop().unwrap_or_default();
-                    if batches.send(std::mem::replace(&mut batch, next)).is_err() {
-                        break; // Interrupted: nobody reads any more.
-                    }
-                    for mut back in to_reuse.try_iter() {
-                        back.spent.clear();
-                        empty.push(back);
-                    }
+                tracker.feed(record);
+                while let Some(item) = tracker.next_item() {
+                    batch.push(Entry::of(item));
+                }
+                if batch.len() >= BATCH && !send(&mut batch) {
+                    return Ok(()); // Interrupted: nobody reads any more.
                 }
             }
-            let _ = batches.send(batch);
-            Ok(reader)
+            tracker.finish();
+            batch.extend(std::iter::from_fn(|| tracker.next_item()).map(Entry::of));
+            send(&mut batch);
+            Ok(())
         });
         let mut interrupted = Ok(());
         for (n, mut batch) in received.iter().enumerate() {
-            kept.spent = std::mem::take(&mut batch.spent);
-            for record in batch.records.drain(..) {
-                track(tracker, record, kept);
-            }
-            batch.spent = std::mem::take(&mut kept.spent);
+            batch.drain(..).for_each(|entry| kept.keep(entry));
             let _ = used.send(batch);
             if n % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
                 interrupted = Python::attach(|py| py.check_signals());
@@ -1327,14 +1190,13 @@ fn in_two_threads<R: BufRead + Send>(
             }
         }
         drop(received);
-        let read = parser
+        let read = explainer
             .join()
             .map_err(|_| PyOSError::new_err("the reading thread failed"))?;
         interrupted?;
         read.map_err(|e| on_error(&e))
     })
 }
-
 /// Explains a whole text (`str` or `bytes`) with the GIL released.
 #[pyfunction]
 fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
@@ -1365,6 +1227,15 @@ fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
+    // A big file is read where it lies (copying it cost the reading thread a
+    // sixth of its time), and kept so: the trace reads a segment's lines
+    // again from the map when asked, unless the file has changed since.
+    if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+        if let Some(source) = Source::map(&file) {
+            let (kept, lines, _) = gather(py, source.bytes(), size, |e| os_error(e, &path))?;
+            return Ok(TraceData::new(kept, lines, source));
+        }
+    }
     let input = Keeping::new(file, size);
     let (kept, lines, input) = gather(py, input, size, |e| os_error(e, &path))?;
     Ok(TraceData::new(kept, lines, Source::new(input.kept)))
@@ -1462,205 +1333,51 @@ fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
 pub struct TraceData {
     items: Arc<Items>,
     lines: u64,
-    /// The table, built while reading; the first `columns()` takes it (later
-    /// calls build it again from the items).
-    columns: Mutex<Option<Columns>>,
-}
-
-/// Codes for a categorical column, categories in order of first appearance.
-/// A value is first compared with the last one; then few categories are
-/// searched in order (faster than hashing), many by a map. Columns of an enum
-/// ([`Categories::push_key`]) look the code up by the variant's index.
-#[derive(Default)]
-struct Categories {
-    index: HashMap<String, i32>,
-    names: Vec<String>,
-    codes: Vec<i32>,
-    /// The code of each small key seen so far.
-    by_key: Vec<Option<i32>>,
-    last: Option<i32>,
-}
-
-const FEW: usize = 16;
-
-impl Categories {
-    fn push(&mut self, name: &str) {
-        let last = self
-            .last
-            .filter(|&c| self.names.get(c as usize).is_some_and(|n| n == name));
-        let code = match last.or_else(|| self.find(name)) {
-            Some(c) => c,
-            None => self.add(name),
-        };
-        self.last = Some(code);
-        self.codes.push(code);
-    }
-
-    /// Pushes `name`, the name of small key `key` (an enum's variant index).
-    fn push_key(&mut self, key: usize, name: &str) {
-        if let Some(&Some(code)) = self.by_key.get(key) {
-            self.codes.push(code);
-            return;
-        }
-        self.push(name);
-        if self.by_key.len() <= key {
-            self.by_key.resize(key + 1, None);
-        }
-        if let Some(slot) = self.by_key.get_mut(key) {
-            *slot = self.last;
-        }
-    }
-
-    fn find(&self, name: &str) -> Option<i32> {
-        if self.names.len() <= FEW {
-            let i = self.names.iter().position(|n| n == name)?;
-            i32::try_from(i).ok()
-        } else {
-            self.index.get(name).copied()
-        }
-    }
-
-    fn add(&mut self, name: &str) -> i32 {
-        let code = i32::try_from(self.names.len()).unwrap_or(i32::MAX);
-        self.names.push(name.to_string());
-        if self.names.len() > FEW {
-            if self.index.is_empty() {
-                for (i, n) in self.names.iter().enumerate() {
-                    self.index
-                        .insert(n.clone(), i32::try_from(i).unwrap_or(i32::MAX));
-                }
-            } else {
-                self.index.insert(name.to_string(), code);
-            }
-        }
-        code
-    }
-}
-
-#[derive(Default)]
-struct Nullable {
-    values: Vec<i64>,
-    missing: Vec<bool>,
-}
-
-impl Nullable {
-    fn push(&mut self, v: Option<i64>) {
-        self.values.push(v.unwrap_or(0));
-        self.missing.push(v.is_none());
-    }
-}
-
-#[derive(Default)]
-struct Columns {
-    line: Vec<i64>,
-    conn: Vec<i64>,
-    from: Categories,
-    flags: Categories,
-    seq: Nullable,
-    ack: Nullable,
-    seq_raw: Nullable,
-    ack_raw: Nullable,
-    len: Vec<i64>,
-    time: Vec<f64>,
-    window: Nullable,
-    client_state: Categories,
-    server_state: Categories,
-    events: Categories,
-}
-
-fn event_names(r: &SegmentReport) -> String {
-    let names: Vec<&str> = r.events.iter().map(|e| e.kind.name()).collect();
-    names.join(",")
-}
-
-/// The explanations of `reports` in Arrow's layout for large strings, in
-/// chunks of [`TEXT_CHUNK`] rows: int64 offsets, then the text (a whole trace
-/// does not keep its explanations; a million of them are about 190 MB). The
-/// chunks are written on as many threads as there are processors.
-fn text_chunks(reports: &[&SegmentReport]) -> Vec<(Vec<i64>, String)> {
-    let write = |rows: &[&SegmentReport]| {
-        // (Grown as needed, not reserved: NumPy keeps each buffer as it is.)
-        let (mut offsets, mut data) = (Vec::with_capacity(rows.len() + 1), String::new());
-        offsets.push(0i64);
-        for r in rows {
-            crate::explain::append_text(r, &mut data);
-            offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
-        }
-        (offsets, data)
-    };
-    let chunks: Vec<&[&SegmentReport]> = match reports.len() {
-        0 => vec![&[]], // (No rows: one empty chunk makes an empty column.)
-        _ => reports.chunks(TEXT_CHUNK).collect(),
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(chunks.len());
-    if threads <= 1 {
-        return chunks.into_iter().map(write).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, (Vec<i64>, String))> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(rows) = chunks.get(i) else { break };
-                        mine.push((i, write(rows)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, chunk)| chunk).collect()
-}
-
-impl Columns {
-    /// Adds the row of the item's report, when it has one.
-    fn push(&mut self, item: &Item) {
-        let Some(r) = report_of(item) else { return };
-        let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.line.push(as_i64(r.line));
-        self.conn.push(as_i64(r.conn as u64));
-        self.from.push_key(r.from as usize, r.from.name());
-        self.flags.push(&r.flags);
-        self.seq.push(r.seq.map(i64::from));
-        self.ack.push(r.ack.map(i64::from));
-        self.seq_raw.push(r.seq_raw.map(i64::from));
-        self.ack_raw.push(r.ack_raw.map(i64::from));
-        self.len.push(i64::from(r.len));
-        self.time.push(r.time.unwrap_or(f64::NAN));
-        self.window.push(r.window.map(as_i64));
-        self.client_state
-            .push_key(r.state.client as usize, r.state.client.name());
-        self.server_state
-            .push_key(r.state.server as usize, r.state.server.name());
-        if r.events.is_empty() {
-            self.events.push_key(0, "");
-        } else {
-            self.events.push(&event_names(r));
-        }
-    }
 }
 
 impl TraceData {
     fn new(kept: Kept, lines: u64, source: Source) -> TraceData {
         TraceData {
-            items: Arc::new(Items {
-                list: kept.items,
-                source: Some(source),
-            }),
+            items: Arc::new(Items::kept(kept, source)),
             lines,
-            columns: Mutex::new(Some(kept.columns)),
         }
     }
+}
+
+/// Copies of `columns`, made on two threads when they are long (a million
+/// rows are 64 MB).
+fn copy_on_two_threads(columns: &[&Vec<i64>]) -> Vec<Vec<i64>> {
+    let copy = |part: &[&Vec<i64>]| part.iter().map(|c| c.to_vec()).collect::<Vec<_>>();
+    if columns.first().is_none_or(|c| c.len() < TEXT_CHUNK) {
+        return copy(columns);
+    }
+    let (first, second) = columns.split_at(columns.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| copy(second));
+        let mut all = copy(first);
+        all.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        all
+    })
+}
+
+/// A read-only NumPy array over `values`, which `owner` keeps.
+fn lend<'py, T: numpy::Element>(
+    values: &[T],
+    owner: &Bound<'py, TraceData>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let view = numpy::ndarray::ArrayView1::from(values);
+    #[allow(unsafe_code)]
+    // SAFETY: `values` lies in the trace's items, which `owner` holds (in an
+    // `Arc`) and which are never changed once kept: the memory stays where
+    // it is for as long as the array, whose base `owner` becomes, lives.
+    let array = unsafe { PyArray1::borrow_from_array(&view, owner.clone().into_any()) };
+    // (Read-only: the trace's own table is not to be written through.)
+    array.call_method1("setflags", (false,))?;
+    Ok(array.into_any())
 }
 
 #[pymethods]
@@ -1697,95 +1414,104 @@ impl TraceData {
     fn connection(&self, py: Python<'_>, conn: usize) -> PyResult<Option<Py<PyAny>>> {
         let found = self
             .items
-            .iter()
-            .position(|item| matches!(item, Item::Connection(s) if s.conn == conn));
-        found.map(|i| wrap_item(py, &self.items, i)).transpose()
+            .others()
+            .find(|(_, item)| matches!(item, Item::Connection(s) if s.conn == conn));
+        found
+            .map(|(at, _)| wrap_item(py, &self.items, *at))
+            .transpose()
     }
-    /// The segment table as native columns (built while reading; the first call takes them):
-    /// `[(name, (kind, data...)), ...]` where kind is `"int64"` (an int64
-    /// array), `"Int64"` (int64 values, bool missing flags), `"float64"` (NaN
-    /// when unknown), `"category"` (int32 codes, list of categories) or
-    /// `"object"` (list of str); the arrays are NumPy's, over the buffers the
-    /// engine filled (not copied). `text=False` leaves out the `text` column
-    /// (the costly one: a Python string per segment); `text_buffers=True` gives
-    /// it as `("utf8", [(int64 offsets, uint8 bytes), ...])` instead: Arrow's
-    /// layout, in chunks of 65,536 rows (no Python object per row).
+    /// The segment table as NumPy arrays: `[(name, (kind, data...)), ...]`
+    /// where kind is `"int64"` (an int64 array), `"Int64"` (int64 values, bool
+    /// missing flags), `"float64"` (NaN when unknown), `"category"` (int32
+    /// codes, list of categories) or `"object"` (list of str). The values
+    /// are copies, to be changed at will; the text, which pandas reads
+    /// without changing, is in the trace's own buffers, read-only.
+    /// `text=False` leaves out the `text` column; `text_buffers=True` gives it
+    /// as `("utf8", [(int64 offsets, uint8 bytes), ...])` (Arrow's layout, in
+    /// chunks of 65,536 rows, no Python object per row) instead of a list of str.
     #[pyo3(signature = (text = true, text_buffers = false))]
     fn columns<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         text: bool,
         text_buffers: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let built = self.columns.lock().ok().and_then(|mut c| c.take());
-        let items = Arc::clone(&self.items);
-        let c = py.detach(move || {
-            built.unwrap_or_else(|| {
-                let mut c = Columns::default();
-                items.iter().for_each(|item| c.push(item));
-                c
-            })
-        });
+        let py = slf.py();
+        let c = slf.get().items.columns();
+        let numbers = [
+            &c.line,
+            &c.conn,
+            &c.len,
+            &c.seq.values,
+            &c.ack.values,
+            &c.seq_raw.values,
+            &c.ack_raw.values,
+            &c.window.values,
+        ];
+        let mut copies = py.detach(|| copy_on_two_threads(&numbers)).into_iter();
+        let mut copy = || PyArray1::from_vec(py, copies.next().unwrap_or_default()).into_any();
+        let (line, conn, len) = (copy(), copy(), copy());
+        let mut nullable =
+            |n: &Nullable| vec![copy(), PyArray1::from_slice(py, &n.missing).into_any()];
+        let (seq, ack, seq_raw, ack_raw, window) = (
+            nullable(&c.seq),
+            nullable(&c.ack),
+            nullable(&c.seq_raw),
+            nullable(&c.ack_raw),
+            nullable(&c.window),
+        );
+        let category = |c: &Categories| -> PyResult<Vec<Bound<'py, PyAny>>> {
+            Ok(vec![
+                PyArray1::from_slice(py, &c.codes).into_any(),
+                PyList::new(py, &c.names)?.into_any(),
+            ])
+        };
         let out = PyList::empty(py);
-        // (Each column goes to Python as a NumPy array that owns its Rust buffer.)
         let add = |name: &str, kind: &str, columns: Vec<Bound<'py, PyAny>>| {
             let mut spec = vec![PyString::new(py, kind).into_any()];
             spec.extend(columns);
             out.append((name, PyTuple::new(py, spec)?))
         };
-        let int64 = |v: Vec<i64>| vec![PyArray1::from_vec(py, v).into_any()];
-        let nullable = |n: Nullable| {
-            vec![
-                PyArray1::from_vec(py, n.values).into_any(),
-                PyArray1::from_vec(py, n.missing).into_any(),
-            ]
-        };
-        let category = |c: Categories| -> PyResult<Vec<Bound<'py, PyAny>>> {
-            Ok(vec![
-                PyArray1::from_vec(py, c.codes).into_any(),
-                PyList::new(py, c.names)?.into_any(),
-            ])
-        };
-        add("line", "int64", int64(c.line))?;
-        add("conn", "int64", int64(c.conn))?;
-        add("from", "category", category(c.from)?)?;
-        add("flags", "category", category(c.flags)?)?;
-        add("seq", "Int64", nullable(c.seq))?;
-        add("ack", "Int64", nullable(c.ack))?;
-        add("seq_raw", "Int64", nullable(c.seq_raw))?;
-        add("ack_raw", "Int64", nullable(c.ack_raw))?;
-        add("len", "int64", int64(c.len))?;
+        add("line", "int64", vec![line])?;
+        add("conn", "int64", vec![conn])?;
+        add("from", "category", category(&c.from.categories)?)?;
+        add("flags", "category", category(&c.flags)?)?;
+        add("seq", "Int64", seq)?;
+        add("ack", "Int64", ack)?;
+        add("seq_raw", "Int64", seq_raw)?;
+        add("ack_raw", "Int64", ack_raw)?;
+        add("len", "int64", vec![len])?;
         add(
             "time",
             "float64",
-            vec![PyArray1::from_vec(py, c.time).into_any()],
+            vec![PyArray1::from_slice(py, &c.time).into_any()],
         )?;
-        add("window", "Int64", nullable(c.window))?;
-        add("client_state", "category", category(c.client_state)?)?;
-        add("server_state", "category", category(c.server_state)?)?;
-        add("events", "category", category(c.events)?)?;
+        add("window", "Int64", window)?;
+        add(
+            "client_state",
+            "category",
+            category(&c.client_state.categories)?,
+        )?;
+        add(
+            "server_state",
+            "category",
+            category(&c.server_state.categories)?,
+        )?;
+        add("events", "category", category(&c.events)?)?;
         if !text {
             return Ok(out);
         }
-        let items = Arc::clone(&self.items);
-        let chunks = py.detach(move || {
-            let reports: Vec<&SegmentReport> = items.iter().filter_map(report_of).collect();
-            text_chunks(&reports)
-        });
+        let chunks = slf.get().items.texts();
         if text_buffers {
             // Arrow's layout for large string arrays, a chunk of rows at a time.
             let arrays = PyList::empty(py);
             for (offsets, data) in chunks {
-                arrays.append((
-                    PyArray1::from_vec(py, offsets),
-                    PyArray1::from_vec(py, data.into_bytes()),
-                ))?;
+                arrays.append((lend(offsets, slf)?, lend(data.as_bytes(), slf)?))?;
             }
             add("text", "utf8", vec![arrays.into_any()])?;
             return Ok(out);
         }
         let texts = PyList::empty(py);
-        for (offsets, data) in &chunks {
+        for (offsets, data) in chunks {
             for pair in offsets.windows(2) {
                 if let [start, end] = *pair {
                     let row = data.get(start as usize..end as usize).unwrap_or_default();
@@ -1810,7 +1536,8 @@ impl TraceData {
             v
         };
         let out = PyList::empty(py);
-        for r in self.items.iter().filter_map(report_of) {
+        for r in self.items.reports() {
+            let r = &r;
             let row = PyDict::new(py);
             let mut k = keys.iter();
             let mut set = |v: Bound<'py, PyAny>| -> PyResult<()> {
