@@ -11,10 +11,13 @@ Compares, on the same dump:
 Each case runs in a fresh process, so that peak RSS is that case's own.
 Wall and CPU time are measured inside the process around the work itself
 (imports and start-up excluded) and, for the whole process, from outside.
+The three cases take turns, round after round, so that a machine whose speed
+drifts slows them alike; the best and the median of the rounds are given, and
+the ratios are taken round by round.
 
 Usage::
 
-    python python/bench/bench_pandas.py [PATH]
+    python python/bench/bench_pandas.py [PATH] [--rounds N]
 
 PATH defaults to ``target/bench/bulk-1m.txt`` in the repository (a
 1,000,000-line ``tcpdump -nn`` rendering of a bulk transfer; see
@@ -28,6 +31,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -147,6 +151,7 @@ def run_cli(path: str) -> Dict[str, float]:
 def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default=str(DEFAULT))
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three cases (default 3)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -165,25 +170,43 @@ def main(argv: List[str]) -> None:
     print(f"dump: {path.name}, {lines:,} lines, {size:.0f} MiB; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print()
 
-    results = [
-        ("tcpexplain.explain_file().to_pandas()", run_child("tcpexplain", str(path))),
-        ("pure-Python regex → DataFrame (no analysis)", run_child("regex", str(path))),
-        ("tcpexplain --format jsonl > /dev/null", run_cli(str(path))),
-    ]
-    header = f"{'case':<46} {'wall s':>8} {'CPU s':>8} {'lines/s':>11} {'peak RSS MiB':>13} {'process wall s':>15}"
+    names = {
+        "tcpexplain": "tcpexplain.explain_file().to_pandas()",
+        "regex": "pure-Python regex → DataFrame (no analysis)",
+        "cli": "tcpexplain --format jsonl > /dev/null",
+    }
+    runs: Dict[str, List[Dict[str, float]]] = {case: [] for case in names}
+    for _ in range(max(1, args.rounds)):
+        runs["tcpexplain"].append(run_child("tcpexplain", str(path)))
+        runs["regex"].append(run_child("regex", str(path)))
+        runs["cli"].append(run_cli(str(path)))
+    header = (
+        f"{'case':<46} {'wall s':>7} {'median':>7} {'CPU s':>7} {'lines/s':>11}"
+        f" {'peak RSS MiB':>13} {'process wall s':>15}"
+    )
+    print(f"{len(runs['regex'])} rounds; wall and CPU: the best round; median: of the walls")
     print(header)
     print("-" * len(header))
-    for name, r in results:
+    for case, name in names.items():
+        best = min(runs[case], key=lambda r: r["wall"])
+        median = statistics.median(r["wall"] for r in runs[case])
         print(
-            f"{name:<46} {r['wall']:>8.2f} {r['cpu']:>8.2f} {lines / r['wall']:>11,.0f}"
-            f" {r['rss_mib']:>13,.0f} {r['process_wall']:>15.2f}"
+            f"{name:<46} {best['wall']:>7.2f} {median:>7.2f} {best['cpu']:>7.2f} {lines / best['wall']:>11,.0f}"
+            f" {max(r['rss_mib'] for r in runs[case]):>13,.0f} {best['process_wall']:>15.2f}"
         )
-    t = results[0][1]
+    t = min(runs["tcpexplain"], key=lambda r: r["wall"])
     print()
     print(
         f"tcpexplain: explain_file {t['explain_wall']:.2f} s + to_pandas {t['to_pandas_wall']:.2f} s "
-        f"({t['rows']:,.0f} rows); regex parser: {results[1][1]['rows']:,.0f} rows"
+        f"({t['rows']:,.0f} rows); regex parser: {runs['regex'][0]['rows']:,.0f} rows"
     )
+
+    def ratios(top: str, bottom: str) -> str:
+        each = [a["wall"] / b["wall"] for a, b in zip(runs[top], runs[bottom])]
+        return f"{min(each):.1f}–{max(each):.1f}× (median {statistics.median(each):.1f}×)"
+
+    print(f"regex / tcpexplain, round by round: {ratios('regex', 'tcpexplain')}")
+    print(f"tcpexplain / CLI jsonl, round by round: {ratios('tcpexplain', 'cli')}")
     print("wall/CPU: the work itself (for the CLI: the whole process); process wall: with start-up and imports.")
 
 
