@@ -84,8 +84,11 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
 
     Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
     file cannot be read. The file is read and explained without the GIL (one
-    thread parses while another follows the connections), and Ctrl-C
-    interrupts it.
+    thread reads and follows the connections while another keeps what they
+    give), and Ctrl-C interrupts it. A big file is read where it lies
+    (mapped): a segment's ``raw`` lines and ``record`` are read again from
+    it when asked, and raise :class:`OSError` once the file has changed
+    (explain it again then); everything else the trace holds stays.
 
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):

@@ -95,10 +95,12 @@ class Segment:
         """The explanation."""
     @property
     def raw(self) -> str:
-        """The input line(s) as read."""
+        """The input line(s) as read (read again from the input when asked;
+        :class:`OSError` if that was a file that has changed since)."""
     @property
     def record(self) -> Dict[str, Any]:
-        """The parsed record (as :func:`tcpexplain.parse_line` gives it, without ``flag_letters``)."""
+        """The parsed record (as :func:`tcpexplain.parse_line` gives it, without
+        ``flag_letters``; read again like :attr:`raw`)."""
     def to_dict(self) -> Dict[str, Any]:
         """The JSON Lines object, exactly."""
     def to_html(self) -> str: ...

@@ -138,9 +138,8 @@ class Trace:
         Arrow-backed, without a Python object per row, when pyarrow is
         installed; Python strings otherwise).
 
-        ``columns`` picks some of them, in the order given; leaving out
-        ``text`` (the costly column: an explanation of about 190 bytes per
-        segment) makes this several times faster.
+        ``columns`` picks some of them, in the order given (without pyarrow,
+        leaving out ``text`` saves a Python string per segment).
 
         The Rust engine writes the table, the explanations too, while the
         trace is read; here the DataFrame gets copies of its numbers and reads

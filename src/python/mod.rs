@@ -453,7 +453,8 @@ impl Segment {
     fn text(&self) -> PyResult<String> {
         Ok(crate::explain::text(self.at.report()?).into_owned())
     }
-    /// The input line(s) as read.
+    /// The input line(s) as read (read again from the input when asked;
+    /// `OSError` if that was a file that has changed since).
     #[getter]
     fn raw(&self) -> PyResult<String> {
         match self.at.item()? {
