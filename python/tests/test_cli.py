@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +72,41 @@ def test_a_long_input_equals_the_cli_jsonl(cli: List[str], tmp_path: Path) -> No
     assert len(expected) > 2_000
     assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == expected
     assert tcpexplain.explain(text).to_jsonl() == trace.to_jsonl()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_randomly_edited_input_equals_the_cli_jsonl(cli: List[str], tmp_path: Path, seed: int) -> None:
+    # Lines dropped, repeated, swapped and cut short: the trace keeps its
+    # segments as a table with their rarer facts apart, and gives them back
+    # as the command line writes them, whatever each segment holds.
+    rng = random.Random(seed)
+    lines = "".join(p.read_text(errors="replace") for p in DUMPS).splitlines()
+    edited = []
+    for line in lines:
+        roll = rng.random()
+        if roll < 0.05:
+            continue
+        if roll < 0.10:
+            edited.append(line[: rng.randrange(len(line) + 1)])
+        elif roll < 0.15:
+            edited.extend([line, line])
+        elif roll < 0.20 and edited:
+            edited.insert(len(edited) - 1, line)
+        else:
+            edited.append(line)
+    path = tmp_path / "edited.txt"
+    path.write_text("\n".join(edited) + "\n")
+    trace = tcpexplain.explain_file(path)
+    assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == cli_jsonl(cli, path)
+    rows = trace.to_dicts()
+    assert [(r["line"], r["seq"], r["ack_raw"], r["text"]) for r in rows] == [
+        (s.line, s.seq, s.ack_raw, s.text) for s in trace.segments
+    ]
+    if importlib.util.find_spec("pandas") is not None:
+        df = trace.to_pandas()
+        assert df["line"].tolist() == [r["line"] for r in rows]
+        assert df["text"].tolist() == [r["text"] for r in rows]
+        assert df["events"].tolist() == [r["events"] for r in rows]
 
 
 @pytest.mark.parametrize("path", sorted(ARTICLE.glob("*.txt")), ids=lambda p: p.name)
