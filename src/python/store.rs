@@ -393,7 +393,10 @@ impl Source {
         // the process (SIGBUS), as it does the command line's (see `cli.rs`).
         // Once explained, its lines are read again only while the file keeps
         // its length and time of change ([`Source::record`]).
-        let map = unsafe { memmap2::MmapOptions::new().len(len).populate().map(file) }.ok()?;
+        // (Not populated here: the reading thread's page faults cost less than
+        // mapping the whole file first, on this thread, before it starts.)
+        let map = unsafe { memmap2::MmapOptions::new().len(len).map(file) }.ok()?;
+        let _ = map.advise(memmap2::Advice::Sequential);
         Some(Source {
             bytes: Box::new(map),
             file: Some(stamp),
