@@ -387,14 +387,14 @@ impl Source {
     pub(super) fn map(file: &File) -> Option<Source> {
         let stamp = Stamp::of(file)?;
         let len = usize::try_from(stamp.len).ok()?;
+        // (Not populated here: the reading thread's page faults cost less than
+        // mapping the whole file first, on this thread, before it starts.)
         #[allow(unsafe_code)]
         // SAFETY: the map is only read. Were the file cut short by another
         // program while it is explained, reading past its new end would stop
         // the process (SIGBUS), as it does the command line's (see `cli.rs`).
         // Once explained, its lines are read again only while the file keeps
         // its length and time of change ([`Source::record`]).
-        // (Not populated here: the reading thread's page faults cost less than
-        // mapping the whole file first, on this thread, before it starts.)
         let map = unsafe { memmap2::MmapOptions::new().len(len).map(file) }.ok()?;
         let _ = map.advise(memmap2::Advice::Sequential);
         Some(Source {
