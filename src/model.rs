@@ -295,12 +295,30 @@ impl Flags {
         self.0 & other.0 == other.0
     }
 
-    pub fn with(self, other: Flags) -> Flags {
+    pub const fn with(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }
 
     /// Flags as tcpdump 4.x prints them inside `Flags [...]` (`none` when empty).
     pub fn letters(self) -> CompactString {
+        // The sets nearly every line carries, as static text: nothing to gather.
+        const USUAL: [(Flags, &str); 7] = [
+            (Flags::ACK, "."),
+            (Flags::PSH.with(Flags::ACK), "P."),
+            (Flags::FIN.with(Flags::ACK), "F."),
+            (Flags::FIN.with(Flags::PSH).with(Flags::ACK), "FP."),
+            (Flags::SYN, "S"),
+            (Flags::SYN.with(Flags::ACK), "S."),
+            (Flags::RST.with(Flags::ACK), "R."),
+        ];
+        if let Some((_, usual)) = USUAL.iter().find(|(f, _)| *f == self) {
+            return CompactString::const_new(usual);
+        }
+        self.gathered()
+    }
+
+    /// [`Flags::letters`], gathered one by one.
+    fn gathered(self) -> CompactString {
         // (At most nine letters: kept inline, no allocation.)
         let mut s = CompactString::default();
         for (c, f) in Flags::LETTERS {
@@ -507,5 +525,18 @@ impl TcpPacket {
     /// Recovers the TCP payload bytes from a hex dump, when one is attached.
     pub fn payload_bytes(&self) -> Option<Vec<u8>> {
         crate::parse::dump::tcp_payload(&self.dump_bytes(), self.payload_len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Flags;
+
+    #[test]
+    fn usual_flag_sets_are_spelled_as_gathered() {
+        for bits in 0..0x200u16 {
+            let flags = Flags(bits);
+            assert_eq!(flags.letters(), flags.gathered(), "{bits:#x}");
+        }
     }
 }
