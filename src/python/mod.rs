@@ -26,7 +26,7 @@ use crate::render::{self, diagram, document, jsonl, text as text_render, Connect
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
 use crate::Explainer as Engine;
-use columns::{event_names, Categories, Nullable, TEXT_CHUNK};
+use columns::{event_names, Categories, Nullable};
 use numpy::PyArray1;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -62,12 +62,12 @@ const COLUMNS: [&str; 15] = [
     "text",
 ];
 
-/// Records handed from the parsing thread to the tracking one at a time, and
-/// batches in flight at most (the parser is the faster of the two). Small
-/// batches stay in the processor's caches until the tracker reads them.
+/// Items handed from the tracking thread to the keeping one at a time, and
+/// batches in flight at most. Small batches stay in the processor's caches
+/// until they are kept.
 const BATCH: usize = 256;
 const BATCHES: usize = 8;
-/// Batches tracked between two checks for signals (Ctrl-C).
+/// Batches kept between two checks for signals (Ctrl-C).
 const SIGNAL_EVERY: usize = 256;
 /// Inputs from this size on are read in two threads; below it, starting a
 /// second thread costs more than it saves (a 10-line text: 14 µs on one
@@ -1144,7 +1144,7 @@ fn gather<R: BufRead + Send>(
 
 /// Reads all of `input` in two threads: one reads, parses and tracks (as the
 /// command line does, reusing each line's packet for the next), this one
-/// keeps what comes out: the rows, the table and the explanations (each
+/// keeps what comes out: the table, the explanations and the rest (each
 /// thread about half of the work). Between batches the GIL is taken back to
 /// let Python handle signals.
 fn in_two_threads<R: BufRead + Send>(
@@ -1346,10 +1346,10 @@ impl TraceData {
 }
 
 /// Copies of `columns`, made on two threads when they are long (a million
-/// rows are 64 MB).
+/// rows are 64 MB; below 65,536 rows a second thread costs more than it saves).
 fn copy_on_two_threads(columns: &[&Vec<i64>]) -> Vec<Vec<i64>> {
     let copy = |part: &[&Vec<i64>]| part.iter().map(|c| c.to_vec()).collect::<Vec<_>>();
-    if columns.first().is_none_or(|c| c.len() < TEXT_CHUNK) {
+    if columns.first().is_none_or(|c| c.len() < 1 << 16) {
         return copy(columns);
     }
     let (first, second) = columns.split_at(columns.len() / 2);
@@ -1448,18 +1448,18 @@ impl TraceData {
             &c.ack_raw.values,
             &c.window.values,
         ];
-        let mut copies = py.detach(|| copy_on_two_threads(&numbers)).into_iter();
-        let mut copy = || PyArray1::from_vec(py, copies.next().unwrap_or_default()).into_any();
-        let (line, conn, len) = (copy(), copy(), copy());
-        let mut nullable =
-            |n: &Nullable| vec![copy(), PyArray1::from_slice(py, &n.missing).into_any()];
-        let (seq, ack, seq_raw, ack_raw, window) = (
-            nullable(&c.seq),
-            nullable(&c.ack),
-            nullable(&c.seq_raw),
-            nullable(&c.ack_raw),
-            nullable(&c.window),
-        );
+        let copies: [Vec<i64>; 8] = py
+            .detach(|| copy_on_two_threads(&numbers))
+            .try_into()
+            .map_err(|_| PyValueError::new_err("a column was not copied"))?;
+        let [line, conn, len, seq, ack, seq_raw, ack_raw, window] = copies;
+        let owned = |v: Vec<i64>| PyArray1::from_vec(py, v).into_any();
+        let nullable = |values: Vec<i64>, n: &Nullable| {
+            vec![
+                owned(values),
+                PyArray1::from_slice(py, &n.missing).into_any(),
+            ]
+        };
         let category = |c: &Categories| -> PyResult<Vec<Bound<'py, PyAny>>> {
             Ok(vec![
                 PyArray1::from_slice(py, &c.codes).into_any(),
@@ -1472,21 +1472,21 @@ impl TraceData {
             spec.extend(columns);
             out.append((name, PyTuple::new(py, spec)?))
         };
-        add("line", "int64", vec![line])?;
-        add("conn", "int64", vec![conn])?;
+        add("line", "int64", vec![owned(line)])?;
+        add("conn", "int64", vec![owned(conn)])?;
         add("from", "category", category(&c.from.categories)?)?;
         add("flags", "category", category(&c.flags)?)?;
-        add("seq", "Int64", seq)?;
-        add("ack", "Int64", ack)?;
-        add("seq_raw", "Int64", seq_raw)?;
-        add("ack_raw", "Int64", ack_raw)?;
-        add("len", "int64", vec![len])?;
+        add("seq", "Int64", nullable(seq, &c.seq))?;
+        add("ack", "Int64", nullable(ack, &c.ack))?;
+        add("seq_raw", "Int64", nullable(seq_raw, &c.seq_raw))?;
+        add("ack_raw", "Int64", nullable(ack_raw, &c.ack_raw))?;
+        add("len", "int64", vec![owned(len)])?;
         add(
             "time",
             "float64",
             vec![PyArray1::from_slice(py, &c.time).into_any()],
         )?;
-        add("window", "Int64", window)?;
+        add("window", "Int64", nullable(window, &c.window))?;
         add(
             "client_state",
             "category",
