@@ -1,5 +1,6 @@
-//! The table of `to_pandas()`: one row per segment, in native buffers that
-//! NumPy takes over without a copy.
+//! The table of `to_pandas()`, one row per segment, and the explanations, as
+//! a whole trace keeps them (see `store.rs`): native buffers that NumPy and
+//! Arrow read.
 
 use crate::track::report::{Role, SegmentReport, States};
 use crate::track::state::TcpState;
@@ -7,7 +8,7 @@ use compact_str::CompactString;
 use std::collections::HashMap;
 
 /// Rows per chunk of the Arrow text column (about 13 MB of text).
-pub(super) const TEXT_CHUNK: usize = 1 << 16;
+const TEXT_CHUNK: usize = 1 << 16;
 
 /// One chunk of the text column in Arrow's layout for large strings: int64
 /// offsets, then the text.
@@ -109,8 +110,9 @@ impl<T: Copy> Enums<T> {
     /// Pushes `value`, of variant index `key`, named `name`.
     fn push(&mut self, value: T, key: usize, name: &str) {
         self.categories.push_key(key, name);
-        let code = self.categories.codes.last().copied().unwrap_or_default() as usize;
-        if code == self.values.len() {
+        // (Codes are given in order of first appearance: a new one is the next.)
+        let code = self.categories.codes.last().copied().unwrap_or_default();
+        if usize::try_from(code) == Ok(self.values.len()) {
             self.values.push(value);
         }
     }

@@ -3,7 +3,7 @@
 //! A million segments' reports take 420 MB as items (a boxed 344-byte report
 //! in an 80-byte item); writing that much fresh memory was most of what
 //! `explain_file()` cost. So a trace keeps its segments as the table that
-//! `to_pandas()` shows ([`Columns`], which NumPy reads in place), the
+//! `to_pandas()` shows ([`Columns`]) and their explanations, with the
 //! acknowledgments and the fields that few segments fill ([`Rare`]) apart,
 //! and its other items as they are. A report is put back together from
 //! those when asked: nothing is computed again. The whole list of items is
@@ -48,22 +48,8 @@ impl Rare {
     }
 }
 
-/// Values of some rows, by row, in order.
-struct Sparse<T>(Vec<(usize, T)>);
-
-impl<T> Default for Sparse<T> {
-    fn default() -> Self {
-        Sparse(Vec::new())
-    }
-}
-
-impl<T> Sparse<T> {
-    /// The values of rows `first` and after, each with its row.
-    fn from(&self, first: usize) -> std::iter::Peekable<std::slice::Iter<'_, (usize, T)>> {
-        let at = self.0.partition_point(|(row, _)| *row < first);
-        self.0.get(at..).unwrap_or_default().iter().peekable()
-    }
-}
+/// Values of some rows, each with its row, in order.
+type Sparse<T> = Vec<(usize, T)>;
 
 /// Stands in for a segment's parsed record, which a whole trace does not keep.
 pub(super) fn dropped() -> RecordKind {
@@ -75,7 +61,7 @@ pub(super) fn dropped() -> RecordKind {
 /// An item on its way from the tracker to the trace that keeps it: a
 /// segment's report out of its box (with its record's number of lines, and
 /// the record when it is kept), or any other item.
-// (By value: a box made on one thread and freed on the other costs more than the copy.)
+// (By value: the report's box is let go on the thread that made it.)
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Entry {
     Segment(SegmentReport, u32, Option<Record>),
@@ -143,7 +129,7 @@ impl Kept {
                     ..
                 } = report;
                 if let Some(acked) = acked {
-                    self.acked.0.push((row, acked));
+                    self.acked.push((row, acked));
                 }
                 let rare = Rare {
                     events,
@@ -157,7 +143,7 @@ impl Kept {
                     record,
                 };
                 if !rare.is_empty() {
-                    self.rare.0.push((row, rare));
+                    self.rare.push((row, rare));
                 }
             }
             Entry::Other(item) => {
@@ -187,7 +173,7 @@ impl std::ops::Deref for Items {
         self.all.get_or_init(|| {
             let mut all = Vec::with_capacity(self.len());
             let mut others = self.others.iter().peekable();
-            for (record, report) in self.segments_from(0) {
+            for (record, report) in self.segments() {
                 while let Some((_, item)) = others.next_if(|(at, _)| *at == all.len()) {
                     all.push(item.clone());
                 }
@@ -224,8 +210,8 @@ impl Items {
             columns: Columns::default(),
             texts: Vec::new(),
             lines: Vec::new(),
-            acked: Sparse::default(),
-            rare: Sparse::default(),
+            acked: Vec::new(),
+            rare: Vec::new(),
             others: Vec::new(),
             all: OnceLock::from(list),
             source: None,
@@ -256,14 +242,11 @@ impl Items {
         self.others.iter()
     }
 
-    /// The record and report of each segment of a whole trace, in order, from `first` on.
-    pub(super) fn segments_from(
-        &self,
-        first: usize,
-    ) -> impl Iterator<Item = (Record, SegmentReport)> + '_ {
-        let (mut acked, mut rare) = (self.acked.from(first), self.rare.from(first));
+    /// The record and report of each segment of a whole trace, in order.
+    fn segments(&self) -> impl Iterator<Item = (Record, SegmentReport)> + '_ {
+        let (mut acked, mut rare) = (self.acked.iter().peekable(), self.rare.iter().peekable());
         let none = Rare::default();
-        (first..self.lines.len()).map_while(move |row| {
+        (0..self.lines.len()).map_while(move |row| {
             let fields = self.columns.get(row)?;
             let acked = acked.next_if(|(r, _)| *r == row).map(|(_, a)| a.clone());
             let rare = rare.next_if(|(r, _)| *r == row).map_or(&none, |(_, r)| r);
@@ -302,7 +285,7 @@ impl Items {
 
     /// The reports of the segments of a whole trace, in order.
     pub(super) fn reports(&self) -> impl Iterator<Item = SegmentReport> + '_ {
-        self.segments_from(0).map(|(_, report)| report)
+        self.segments().map(|(_, report)| report)
     }
 
     /// Number of segments of a whole trace.
