@@ -116,30 +116,18 @@ impl Kept {
                 let row = self.lines.len();
                 self.lines.push(lines);
                 // (What the table holds is let go here.)
-                let SegmentReport {
-                    events,
-                    acked,
-                    transitions,
-                    offer,
-                    sack,
-                    peer_fin_unacked,
-                    handshake_rtt,
-                    notes,
-                    text,
-                    ..
-                } = report;
-                if let Some(acked) = acked {
+                if let Some(acked) = report.acked {
                     self.acked.push((row, acked));
                 }
                 let rare = Rare {
-                    events,
-                    transitions,
-                    offer,
-                    sack,
-                    peer_fin_unacked,
-                    handshake_rtt,
-                    notes,
-                    text,
+                    events: report.events,
+                    transitions: report.transitions,
+                    offer: report.offer,
+                    sack: report.sack,
+                    peer_fin_unacked: report.peer_fin_unacked,
+                    handshake_rtt: report.handshake_rtt,
+                    notes: report.notes,
+                    text: report.text,
                     record,
                 };
                 if !rare.is_empty() {
