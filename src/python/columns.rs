@@ -188,7 +188,7 @@ impl Texts {
     }
 
     fn take(&mut self) -> TextChunk {
-        // (Grown as needed, not reserved: NumPy keeps each buffer as it is.)
+        // (Grown as needed, not reserved: the trace keeps each buffer as it is.)
         (
             std::mem::take(&mut self.offsets),
             std::mem::take(&mut self.text),
@@ -235,10 +235,11 @@ impl Columns {
         }
     }
 
-    /// The fields of row `row` that a report has (see [`Columns::push`]).
-    pub(super) fn get(&self, row: usize) -> Option<Fields> {
+    /// The report of row `row` as far as the table holds it (see
+    /// [`Columns::push`]); the fields it does not hold are left empty.
+    pub(super) fn report(&self, row: usize) -> Option<SegmentReport> {
         let u32_at = |c: &Nullable| c.get(row).map(|v| v.and_then(|v| u32::try_from(v).ok()));
-        Some(Fields {
+        Some(SegmentReport {
             line: u64::try_from(*self.line.get(row)?).ok()?,
             conn: usize::try_from(*self.conn.get(row)?).ok()?,
             from: self.from.get(row)?,
@@ -253,26 +254,19 @@ impl Columns {
             len: u32::try_from(*self.len.get(row)?).ok()?,
             window: self.window.get(row)?.and_then(|v| u64::try_from(v).ok()),
             time: Some(*self.time.get(row)?).filter(|t| !t.is_nan()),
+            events: Vec::new(),
+            acked: None,
+            transitions: Vec::new(),
             state: States {
                 client: self.client_state.get(row)?,
                 server: self.server_state.get(row)?,
             },
+            offer: None,
+            sack: Vec::new(),
+            peer_fin_unacked: None,
+            handshake_rtt: None,
+            notes: Vec::new(),
+            text: String::new(),
         })
     }
-}
-
-/// The fields of a report that the table holds.
-pub(super) struct Fields {
-    pub(super) line: u64,
-    pub(super) conn: usize,
-    pub(super) from: Role,
-    pub(super) flags: CompactString,
-    pub(super) seq: Option<u32>,
-    pub(super) ack: Option<u32>,
-    pub(super) seq_raw: Option<u32>,
-    pub(super) ack_raw: Option<u32>,
-    pub(super) len: u32,
-    pub(super) window: Option<u64>,
-    pub(super) time: Option<f64>,
-    pub(super) state: States,
 }

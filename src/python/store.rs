@@ -235,38 +235,23 @@ impl Items {
         let (mut acked, mut rare) = (self.acked.iter().peekable(), self.rare.iter().peekable());
         let none = Rare::default();
         (0..self.lines.len()).map_while(move |row| {
-            let fields = self.columns.get(row)?;
-            let acked = acked.next_if(|(r, _)| *r == row).map(|(_, a)| a.clone());
+            let mut report = self.columns.report(row)?;
+            report.acked = acked.next_if(|(r, _)| *r == row).map(|(_, a)| a.clone());
             let rare = rare.next_if(|(r, _)| *r == row).map_or(&none, |(_, r)| r);
             let record = rare.record.clone().unwrap_or_else(|| Record {
-                line: fields.line,
+                line: report.line,
                 lines: self.lines.get(row).copied().unwrap_or(1),
                 text: String::new(),
                 kind: dropped(),
             });
-            let report = SegmentReport {
-                line: fields.line,
-                conn: fields.conn,
-                from: fields.from,
-                flags: fields.flags,
-                seq: fields.seq,
-                ack: fields.ack,
-                seq_raw: fields.seq_raw,
-                ack_raw: fields.ack_raw,
-                len: fields.len,
-                window: fields.window,
-                time: fields.time,
-                events: rare.events.clone(),
-                acked,
-                transitions: rare.transitions.clone(),
-                state: fields.state,
-                offer: rare.offer.clone(),
-                sack: rare.sack.clone(),
-                peer_fin_unacked: rare.peer_fin_unacked,
-                handshake_rtt: rare.handshake_rtt,
-                notes: rare.notes.clone(),
-                text: rare.text.clone(),
-            };
+            report.events = rare.events.clone();
+            report.transitions = rare.transitions.clone();
+            report.offer = rare.offer.clone();
+            report.sack = rare.sack.clone();
+            report.peer_fin_unacked = rare.peer_fin_unacked;
+            report.handshake_rtt = rare.handshake_rtt;
+            report.notes = rare.notes.clone();
+            report.text = rare.text.clone();
             Some((record, report))
         })
     }
