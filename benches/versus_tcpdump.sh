@@ -10,8 +10,12 @@
 # into target/bench/bulk-1m.txt, the text read here). CPU time is user + system
 # time of the whole process (GNU time), output to /dev/null; RUNS rounds
 # (default 5), each running the three commands one after the other, so that
-# all three meet the machine in the same state; the best and the median of
-# each are shown, the ratios from the best.
+# all of them meet the machine in the same state; the best and the median of
+# each are shown, with the ratios of the bests and of the medians.
+#
+# Two builds of tcpexplain are measured: `cargo build --release`, and the
+# same code built with profile-guided optimisation by scripts/pgo.sh (skipped,
+# with a note, where rustc's llvm-profdata is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +33,16 @@ if [[ ! -x /usr/bin/time ]]; then
     exit 2
 fi
 cargo build --release --quiet
-BIN=target/release/tcpexplain
+BUILDS=("release:target/release/tcpexplain")
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+if scripts/pgo.sh >/dev/null; then
+    BUILDS+=("pgo:target/pgo/$HOST/release/tcpexplain")
+else
+    echo "(no PGO build: only the plain release build is measured)" >&2
+fi
 TIMES=$(mktemp)
-trap 'rm -f "$TIMES"' EXIT
+RESULTS=$(mktemp)
+trap 'rm -f "$TIMES" "$RESULTS"' EXIT
 
 # User+system seconds of one run of the command given.
 cpu() {
@@ -39,28 +50,33 @@ cpu() {
     awk '{print $1 + $2}' "$TIMES"
 }
 
-# "best median" of the numbers given.
-best_median() {
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[1], v[int((NR + 1) / 2)] }'
-}
-
-tcpdump_runs=() summary_runs=() jsonl_runs=()
+# One line per run: "case seconds".
 for _ in $(seq "$RUNS"); do
-    tcpdump_runs+=("$(cpu tcpdump -nn -r "$PCAP")")
-    summary_runs+=("$(cpu "$BIN" --summary "$TEXT")")
-    jsonl_runs+=("$(cpu "$BIN" --format jsonl "$TEXT")")
+    echo "tcpdump $(cpu tcpdump -nn -r "$PCAP")" >>"$RESULTS"
+    for build in "${BUILDS[@]}"; do
+        name=${build%%:*} bin=${build#*:}
+        echo "summary:$name $(cpu "$bin" --summary "$TEXT")" >>"$RESULTS"
+        echo "jsonl:$name $(cpu "$bin" --format jsonl "$TEXT")" >>"$RESULTS"
+    done
 done
 
 echo "$(wc -l <"$TEXT") lines; CPU seconds (user + system), best and median of $RUNS rounds:"
-{
-    best_median "${tcpdump_runs[@]}"
-    best_median "${summary_runs[@]}"
-    best_median "${jsonl_runs[@]}"
-} | awk '
-    { best[NR] = $1; median[NR] = $2 }
+sort -k1,1 -k2,2n "$RESULTS" | awk '
+    { runs[$1] = runs[$1] " " $2; n[$1]++ }
+    function pick(c, i,   v) { split(runs[c], v, " "); return v[i] }
+    function best(c) { return pick(c, 1) }
+    function median(c) { return pick(c, int((n[c] + 1) / 2)) }
     END {
-        t = best[1]
-        printf "  tcpdump -nn -r            %6.2f  (median %.2f)\n", t, median[1]
-        printf "  tcpexplain --summary      %6.2f  (median %.2f; 1/%.1f of tcpdump; goal 1/10)\n", best[2], median[2], t / best[2]
-        printf "  tcpexplain --format jsonl %6.2f  (median %.2f; 1/%.1f of tcpdump; goal 1/3)\n", best[3], median[3], t / best[3]
+        printf "  %-38s %6.2f  (median %.2f)\n", "tcpdump -nn -r", best("tcpdump"), median("tcpdump")
+        split("summary jsonl", kinds, " ")
+        split("release pgo", builds, " ")
+        for (k = 1; k <= 2; k++) for (b = 1; b <= 2; b++) {
+            c = kinds[k] ":" builds[b]
+            if (!(c in n)) continue
+            what = kinds[k] == "summary" ? "--summary" : "--format jsonl"
+            goal = kinds[k] == "summary" ? 10 : 3
+            printf "  %-38s %6.2f  (median %.2f): 1/%.1f of tcpdump (medians 1/%.1f); goal 1/%d\n", \
+                "tcpexplain " what " (" builds[b] ")", best(c), median(c), \
+                best("tcpdump") / best(c), median("tcpdump") / median(c), goal
+        }
     }'
