@@ -9,7 +9,7 @@
 # `KEEP_PCAP=1 sudo tests/data/captures/make_bulk.sh` (which also renders it
 # into target/bench/bulk-1m.txt, the text read here). CPU time is user + system
 # time of the whole process (GNU time), output to /dev/null; RUNS rounds
-# (default 5), each running the three commands one after the other, so that
+# (default 5), each running every command one after the other, so that
 # all of them meet the machine in the same state; the best and the median of
 # each are shown, with the ratios of the bests and of the medians.
 #
