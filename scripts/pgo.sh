@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds tcpexplain with profile-guided optimisation (PGO): the same code, laid
 # out and inlined by the compiler for the paths real dumps take. The parser and
-# the tracker are long chains of branches; knowing which ones are taken makes
-# them about a quarter faster (figures in the README's Benchmarks section).
+# the tracker are long chains of branches; knowing which ones are taken saves
+# about a third of `--summary`'s CPU time and a tenth of `--format jsonl`'s
+# (benches/versus_tcpdump.sh measures both builds).
 #
 #   scripts/pgo.sh            the command: target/pgo/<host>/release/tcpexplain
 #   scripts/pgo.sh --python   also the Python package, as a wheel in
 #                             target/pgo/wheels, installed into $PYTHON
-#                             (default python3) with pip
+#                             (default python3) with pip (the instrumented
+#                             wheel is installed there while it trains)
 #
 # (With an explicit --target, RUSTFLAGS reach only the crates built for it,
 # not the build scripts and macros that run while compiling.)
