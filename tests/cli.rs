@@ -622,8 +622,10 @@ fn two_files_in_one_call() {
 
 /// Pause between lines written: longer than the default `--hold` (200 ms).
 const PAUSE: Duration = Duration::from_millis(400);
-/// How long a line's explanation may take to appear.
-const PATIENCE: Duration = Duration::from_secs(3);
+/// How long to wait for a line's explanation before calling the test hung: a
+/// guard, not a measure of speed (the explanation comes at once, or after
+/// `--hold` for a line that awaits its answer).
+const PATIENCE: Duration = Duration::from_secs(120);
 
 fn spawn_live(args: &[&str]) -> Child {
     cmd()
@@ -1430,7 +1432,7 @@ fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(Option<i32>, Stri
     let out = chunks(child.stdout.take().unwrap());
     let status = wait_at_most(
         &mut child,
-        Duration::from_secs(10),
+        Duration::from_secs(120),
         "tcpexplain on a terminal (waiting for input instead of printing usage?)",
     );
     let bytes: Vec<u8> = out.iter().flatten().collect();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Iterator, List
 
@@ -12,25 +12,61 @@ import pytest
 
 import tcpexplain
 
-# Prints the lines of a file one by one, with a pause after each.
+# Prints the lines of a file; after each line number given, waits for a line
+# on its standard input before going on (so that the test decides when the
+# input continues, not a clock).
 PRINTER = """
-import sys, time
-path, pause = sys.argv[1], float(sys.argv[2])
+import sys
+path, waits = sys.argv[1], {int(n) for n in sys.argv[2:]}
 with open(path) as f:
-    for line in f:
+    for n, line in enumerate(f, 1):
         sys.stdout.write(line)
         sys.stdout.flush()
-        time.sleep(pause)
+        if n in waits:
+            sys.stdin.readline()
 """
 
+# How long a test waits for something that should happen at once before it
+# gives up (a guard against hanging, never a measure of speed).
+GUARD = 120.0
 
-def printer(path: Path, pause: float) -> "subprocess.Popen[str]":
-    return subprocess.Popen(
-        [sys.executable, "-c", PRINTER, str(path), str(pause)],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+
+class Printer:
+    def __init__(self, path: Path, *waits: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", PRINTER, str(path), *map(str, waits)],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        self.forced = False
+        self.guard = threading.Timer(GUARD, self.force)
+        self.guard.start()
+
+    @property
+    def stdout(self):  # type: ignore[no-untyped-def]
+        assert self.proc.stdout is not None
+        return self.proc.stdout
+
+    def go(self) -> None:
+        """Lets the printer go on past its next wait."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def force(self) -> None:
+        # The test hangs: let every wait pass, so that it ends (and fails).
+        self.forced = True
+        for _ in range(20):
+            self.go()
+
+    def close(self) -> None:
+        self.guard.cancel()
+        self.proc.kill()
+        self.proc.wait(timeout=30)
 
 
 def states(items) -> List[tuple]:  # type: ignore[no-untyped-def]
@@ -40,61 +76,60 @@ def states(items) -> List[tuple]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("hold", [None, 5.0])
 def test_stream_over_a_pipe_matches_the_batch(article: Path, hold) -> None:  # type: ignore[no-untyped-def]
     path = article / "close3.txt"
-    proc = printer(path, 0.05)
-    arrivals = []
+    # The printer holds its output open after the last line until told.
+    printer = Printer(path, 10)
     items = []
-    started = time.monotonic()
+    before_the_end = None
     try:
-        assert proc.stdout is not None
-        for item in tcpexplain.stream(proc.stdout, hold=hold):
-            arrivals.append(time.monotonic() - started)
+        for item in tcpexplain.stream(printer.stdout, hold=hold):
             items.append(item)
+            # A segment is settled by its answer, long before the input ends.
+            if before_the_end is None:
+                before_the_end = list(items)
+                printer.go()
     finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == 0
+        printer.close()
+    assert not printer.forced, "the items waited for the end of the input"
     batch = tcpexplain.explain_file(path)
     assert [i.to_dict() for i in items] == [i.to_dict() for i in batch.items]
     assert states(items) == states(batch.items)
     assert states(items)[8] == (9, "LAST_ACK", "TIME_WAIT")
-    # Items came while the lines were still arriving (10 lines, 0.05 s apart),
-    # not all at the end.
-    assert len(arrivals) == 11
-    assert arrivals[-1] - arrivals[0] >= 0.2
+    assert before_the_end is not None and before_the_end[0].line == 1
 
 
 def test_stream_releases_held_lines_when_the_input_pauses(article: Path) -> None:
     # The SYN's states wait for the server's answer; if the input pauses
-    # longer than `hold`, the line is released (delivery assumed).
-    proc = printer(article / "close3.txt", 1.0)
+    # longer than `hold`, the line is released (delivery assumed). The
+    # printer stops after line 1 until the SYN has come out.
+    printer = Printer(article / "close3.txt", 1)
     try:
-        assert proc.stdout is not None
-        items = tcpexplain.stream(proc.stdout, hold=0.2)
-        started = time.monotonic()
+        items = tcpexplain.stream(printer.stdout, hold=0.2)
         first = next(items)
-        waited = time.monotonic() - started
+        assert not printer.forced, "line 1 was not released while the input paused"
         assert first.type == "segment" and first.line == 1
         assert first.state == {"client": "SYN_SENT", "server": "SYN_RECEIVED"}
-        assert waited < 0.9, "line 1 should be released before line 2 arrives"
         items.close()
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        printer.close()
 
 
 def test_stream_without_hold_waits_for_the_answer(article: Path) -> None:
-    proc = printer(article / "close3.txt", 0.4)
+    # Without `hold`, line 1 comes out only once line 2 (its answer) has
+    # been read: while the printer waits after line 1, nothing comes.
+    printer = Printer(article / "close3.txt", 1)
+    got: list = []
     try:
-        assert proc.stdout is not None
-        items = tcpexplain.stream(proc.stdout, hold=None)
-        started = time.monotonic()
-        first = next(items)
-        waited = time.monotonic() - started
-        assert first.type == "segment" and first.line == 1
-        assert waited >= 0.3, "line 1 waits for line 2 (the SYN-ACK)"
+        items = tcpexplain.stream(printer.stdout, hold=None)
+        consumer = threading.Thread(target=lambda: got.append(next(items)))
+        consumer.start()
+        consumer.join(timeout=1.0)
+        assert got == [], "line 1 came out before its answer was read"
+        printer.go()
+        consumer.join(timeout=GUARD)
+        assert got and got[0].type == "segment" and got[0].line == 1
         items.close()
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        printer.close()
 
 
 def test_stream_accepts_any_iterable(article: Path) -> None:
