@@ -761,6 +761,23 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
 }
 
 /// An ICMP problem in a few words.
+/// What a line that is not tcpdump's is, in words.
+pub fn other_text(kind: crate::model::TextKind) -> &'static str {
+    use crate::model::TextKind;
+    match kind {
+        TextKind::Command => "not tcpdump output: a shell prompt or command",
+        TextKind::Comment => "not tcpdump output: a comment",
+        TextKind::Elision => "not tcpdump output: lines were left out here",
+        TextKind::Interrupt => "not tcpdump output: the Ctrl-C that stopped the capture",
+        TextKind::Separator => "not tcpdump output: a separator",
+        TextKind::Tshark => {
+            "a tshark or Wireshark summary line, not tcpdump's text: for tcpdump's \
+             text of a capture file, run `tcpdump -nn -r FILE.pcap | tcpexplain`"
+        }
+        TextKind::Prose => "not tcpdump output",
+    }
+}
+
 pub fn problem_name(p: IcmpProblem) -> &'static str {
     match p {
         IcmpProblem::NetUnreachable => "network unreachable",

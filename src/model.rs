@@ -33,6 +33,9 @@ pub enum RecordKind {
     Banner(Banner),
     /// A line that could not be read (boxed: rare, and larger than the other kinds).
     Unparsed(Box<Diagnostic>),
+    /// A line that is not tcpdump's at all, pasted along with a dump: a shell
+    /// prompt, a comment, an elision, prose (boxed: rare).
+    OtherText(Box<OtherText>),
 }
 
 /// A non-TCP packet line.
@@ -91,6 +94,49 @@ pub enum IcmpProblem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Banner {
     pub text: String,
+}
+
+/// A line that is not tcpdump output, and what kind of text it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherText {
+    pub kind: TextKind,
+    /// The line as read.
+    pub text: String,
+}
+
+/// Kinds of text people paste along with a dump (see [`crate::reader::paste`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextKind {
+    /// A shell prompt or a command line (`user@host:~$ sudo tcpdump -nn`, `[sudo] password`).
+    Command,
+    /// A comment written into the dump (`# …`, `// …`, `-- …`).
+    Comment,
+    /// Lines left out by whoever pasted the dump (`...`, `…`, `[snip]`).
+    Elision,
+    /// `^C`: the terminal's echo of the Ctrl-C that stopped the capture.
+    Interrupt,
+    /// A separator or markup line (`-----`, `=====`, a Markdown code fence).
+    Separator,
+    /// A packet summary line of tshark or Wireshark, not tcpdump's format.
+    Tshark,
+    /// Anything else: prose, the output of another program.
+    Prose,
+}
+
+impl TextKind {
+    /// The snake_case code (as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            TextKind::Command => "command",
+            TextKind::Comment => "comment",
+            TextKind::Elision => "elision",
+            TextKind::Interrupt => "interrupt",
+            TextKind::Separator => "separator",
+            TextKind::Tshark => "tshark",
+            TextKind::Prose => "prose",
+        }
+    }
 }
 
 /// Why a line could not be read: where, and what was expected there.
@@ -346,6 +392,11 @@ pub struct Checksum {
     pub value: u16,
     /// `None` when correct; the computed value when printed `(incorrect -> 0x..)`.
     pub computed: Option<u16>,
+    /// tcpdump 3.8's form, verbatim: `[tcp sum ok]` (the value is not printed:
+    /// 0 here) or `[bad tcp cksum 3770!]` (the computed value is not printed
+    /// either: the value itself here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bracketed: Option<String>,
 }
 
 /// One TCP option. Options without a dedicated variant are kept as text.

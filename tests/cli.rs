@@ -539,7 +539,7 @@ fn file_blocks_and_pipe_lines_agree() {
 #[test]
 fn proc_files_are_read() {
     let out = ok(&run(&["--format", "jsonl", "/proc/self/status"]));
-    assert!(out.contains(r#""type":"unparsed""#), "{out}");
+    assert!(out.contains(r#""type":"other_text""#), "{out}");
     assert!(out.contains("Name:"), "{out}");
 }
 

@@ -302,8 +302,11 @@ fn frame() -> impl Strategy<Value = TcpPacket> {
 fn checksum() -> impl Strategy<Value = Option<Checksum>> {
     option::weighted(
         0.3,
-        (any::<u16>(), option::of(any::<u16>()))
-            .prop_map(|(value, computed)| Checksum { value, computed }),
+        (any::<u16>(), option::of(any::<u16>())).prop_map(|(value, computed)| Checksum {
+            value,
+            computed,
+            bracketed: None,
+        }),
     )
 }
 

@@ -125,13 +125,35 @@ fn read_any_head(line_no: u64, text: &str) -> Option<Pending> {
             text: text.trim().to_string(),
         })));
     }
-    let (rest, prefix) = prefix::prefix(text).ok()?;
+    let (rest, prefix) = match prefix::prefix(text) {
+        Ok(read) => read,
+        // A time then an unreadable link-layer header: a damaged packet line.
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) if timestamp(text).is_ok() => {
+            return Some(Pending::Ready(unparsed(line_no, text, 0, e)));
+        }
+        Err(_) => return None,
+    };
     let starts_packet = prefix.timestamp.is_some()
         || prefix.link.is_some()
         || prefix.time_unreadable
-        || (prefix.number.is_some() && !rest.is_empty() && !rest.starts_with(char::is_whitespace))
-        || PACKET_WORDS.iter().any(|w| rest.starts_with(w));
-    if !starts_packet {
+        // `-#` without a time: the packet's endpoints follow (a bare number
+        // before other text is a count, a length, a listing's line number).
+        || (prefix.number.is_some()
+            && !rest.starts_with(char::is_whitespace)
+            && rest.get(..rest.len().min(200)).is_some_and(|r| r.contains(" > ")))
+        || PACKET_WORDS.iter().any(|w| rest.starts_with(w))
+        // `-e` without a time (`-t`): a frame that starts with its MAC address.
+        || prefix::mac(rest).is_ok_and(|(after, _)| after.starts_with(' '));
+    // No protocol tcpdump names starts with a letter outside ASCII: that is
+    // prose after a time (`- 13:29:11.563473 时间…`, a list of notes).
+    if rest.chars().next().is_some_and(|c| !c.is_ascii()) {
+        return None;
+    }
+    // The oldest format has neither a time nor `IP`: `a.b.c.d.p > e.f.g.h.q: S …`.
+    let bare = !starts_packet
+        && prefix.number.is_none()
+        && tcp::locate(rest).is_some_and(|at| at.starts_line(rest));
+    if !starts_packet && !bare {
         return None;
     }
     Some(match packet(prefix, rest) {
@@ -204,9 +226,9 @@ fn first_of(b: &[u8], x: u8, y: u8) -> Option<usize> {
     Some(at + tail)
 }
 
-/// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).
+/// Recognises tcpdump's own stderr messages.
 fn banner(line: &str) -> bool {
-    const STARTS: [&str; 10] = [
+    const STARTS: [&str; 8] = [
         "listening on ",
         "reading from file ",
         "tcpdump: ",
@@ -214,9 +236,7 @@ fn banner(line: &str) -> bool {
         "tcpdump version ",
         "libpcap version ",
         "OpenSSL ",
-        "$ tcpdump",
-        "# tcpdump",
-        "$ sudo tcpdump",
+        "dropped privs to ",
     ];
     const COUNTS: [&str; 5] = [
         " captured",
@@ -227,7 +247,7 @@ fn banner(line: &str) -> bool {
     ];
     let t = line.trim_start();
     if !t.starts_with(|c: char| c.is_ascii_digit()) {
-        return STARTS.iter().any(|s| t.starts_with(s)) || t.starts_with("sudo tcpdump");
+        return STARTS.iter().any(|s| t.starts_with(s));
     }
     // `12 packets captured`, `1 packet received by filter`, `--count`'s `12 packets`.
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
@@ -388,7 +408,7 @@ fn packet(prefix: Prefix, rest: &str) -> Result<Pending, Expected<'_>> {
     }
     let (rest, header) = if rest.starts_with('(') {
         let (after, inner) = parenthesised(rest)?;
-        let own_line = after.is_empty();
+        let own_line = after.trim().is_empty();
         let header = ip_header(inner, own_line);
         if own_line {
             return Ok(Pending::NeedsTransport(Box::new(HeaderLine {

@@ -2,8 +2,8 @@
 //! `parse(print(r)) == r`.
 
 use crate::model::{
-    Flags, IpVersion, LinkLayer, OptionsEnd, Prefix, TcpFormat, TcpOption, TcpPacket, TimeForm,
-    Timestamp,
+    Checksum, Flags, IpVersion, LinkLayer, OptionsEnd, Prefix, TcpFormat, TcpOption, TcpPacket,
+    TimeForm, Timestamp,
 };
 use std::fmt::{self, Write};
 
@@ -162,12 +162,19 @@ impl TcpPacket {
             }
             TcpFormat::Legacy => {
                 write!(f, " {}", legacy_flags(self.flags))?;
-                if let Some(c) = &self.checksum {
-                    write!(f, ", cksum 0x{:04x}", c.value)?;
-                    match c.computed {
-                        None => f.write_str(" (correct),")?,
-                        Some(v) => write!(f, " (incorrect (-> 0x{v:04x}),")?,
+                match &self.checksum {
+                    Some(Checksum {
+                        bracketed: Some(text),
+                        ..
+                    }) => write!(f, " {text}")?,
+                    Some(c) => {
+                        write!(f, ", cksum 0x{:04x}", c.value)?;
+                        match c.computed {
+                            None => f.write_str(" (correct),")?,
+                            Some(v) => write!(f, " (incorrect (-> 0x{v:04x}),")?,
+                        }
                     }
+                    None => {}
                 }
                 if let (Some(s), Some(len)) = (self.seq, self.length) {
                     write!(f, " {}:{}({len})", s.first, s.last.unwrap_or(s.first))?;

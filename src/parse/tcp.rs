@@ -25,6 +25,15 @@ pub struct Located {
     arrow: usize,
 }
 
+impl Located {
+    /// Are the segment's endpoints the first words of `text` (no timestamp or
+    /// network layer before them)?
+    pub fn starts_line(&self, text: &str) -> bool {
+        text.get(..self.arrow)
+            .is_some_and(|src| !src.is_empty() && !src.contains(char::is_whitespace))
+    }
+}
+
 /// Finds the TCP segment of a line (see [`Located`]).
 pub fn locate(text: &str) -> Option<Located> {
     let mut from = 0usize;
@@ -379,7 +388,14 @@ fn checksum(input: &str) -> Res<'_, Checksum> {
         ),
     )
     .parse(input)?;
-    Ok((rest, Checksum { value, computed }))
+    Ok((
+        rest,
+        Checksum {
+            value,
+            computed,
+            bracketed: None,
+        },
+    ))
 }
 
 /// The 4.x body: `Flags [..], [cksum], [seq], [ack], win, [urg], [options], length N[ tail]`.
@@ -600,7 +616,43 @@ fn legacy<'a>(body: &'a str, p: &mut TcpPacket) -> Res<'a, ()> {
         ),
     ))
     .parse(rest)?;
-    p.checksum = cksum.map(|(value, computed)| Checksum { value, computed });
+    p.checksum = cksum.map(|(value, computed)| Checksum {
+        value,
+        computed,
+        bracketed: None,
+    });
+    // tcpdump 3.8: ` [tcp sum ok]`, ` [bad tcp cksum 3770!]`, ` [bad tcp cksum 3770 (->ab12)!]`.
+    let (rest, bracketed) = opt(preceded(
+        char(' '),
+        alt((
+            nom::combinator::recognize(tag("[tcp sum ok]")),
+            nom::combinator::recognize((
+                tag("[bad tcp cksum "),
+                take_while1(|c: char| c.is_ascii_hexdigit()),
+                opt((
+                    tag(" (->"),
+                    take_while1(|c: char| c.is_ascii_hexdigit()),
+                    char(')'),
+                )),
+                tag("!]"),
+            )),
+        )),
+    ))
+    .parse(rest)?;
+    if let Some(text) = bracketed {
+        let hex = |t: &str| {
+            let digits: String = t.chars().take_while(char::is_ascii_hexdigit).collect();
+            u16::from_str_radix(&digits, 16).unwrap_or(0)
+        };
+        let bad = text.strip_prefix("[bad tcp cksum ");
+        let value = bad.map_or(0, hex);
+        let computed = bad.map(|b| b.split_once("(->").map_or(value, |(_, c)| hex(c)));
+        p.checksum = Some(Checksum {
+            value,
+            computed,
+            bracketed: Some(text.to_string()),
+        });
+    }
     let (rest, range) = opt(preceded(
         char(' '),
         (

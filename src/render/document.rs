@@ -162,6 +162,11 @@ pub fn other_row(item: &Item) -> Option<(u64, &'static str, String)> {
             format!("column {}: expected {} — {}", d.column, d.expected, d.text),
         ),
         (RecordKind::Banner(_), _) => (record.line, "banner", record.text.clone()),
+        (RecordKind::OtherText(t), _) => (
+            record.line,
+            "other_text",
+            format!("{} — {}", crate::explain::other_text(t.kind), t.text),
+        ),
         (_, Some(i)) => (
             record.line,
             "other",

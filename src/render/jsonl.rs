@@ -48,6 +48,12 @@ pub fn value(item: &Item) -> Value {
             icmp,
         } => match &record.kind {
             RecordKind::Banner(b) => json!({"type": "banner", "line": record.line, "text": b.text}),
+            RecordKind::OtherText(t) => json!({
+                "type": "other_text",
+                "line": record.line,
+                "kind": t.kind,
+                "text": t.text,
+            }),
             RecordKind::Unparsed(d) => json!({
                 "type": "unparsed",
                 "line": d.line,

@@ -196,6 +196,10 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
                     s.push_str("      ");
                     p.paint_into(&mut s, PROBLEM, &sanitize(&msg));
                 }
+                (None, RecordKind::OtherText(t)) => {
+                    s.push_str("      ");
+                    p.paint_into(&mut s, DIM, crate::explain::other_text(t.kind));
+                }
                 (None, RecordKind::Banner(_)) => {
                     s.push_str("      ");
                     p.paint_into(&mut s, DIM, "tcpdump's own message");
