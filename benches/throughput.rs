@@ -4,7 +4,10 @@
 //! rendered by `tcpdump -nn -r` (make it with `tests/data/captures/make_bulk.sh`,
 //! which writes `target/bench/bulk-1m.txt`; or point `TCPEXPLAIN_BENCH_DUMP` at
 //! any tcpdump text). Each phase runs three times; the best run is reported,
-//! with the process's peak RSS at the end.
+//! with the process's peak RSS at the end. Then lines built to be read
+//! slowly (many colons, arrows, brackets, decorations; about 16 MB each) are
+//! read, next to the dump: every parse is linear, so their MB/s should be of
+//! the same order (tests hold the bytes looked at per input byte).
 
 use std::io::{BufRead, BufReader, Write};
 use std::time::Instant;
@@ -49,11 +52,45 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// About 16 MB of lines built from `unit`, each line 64 KiB.
+fn hostile(unit: &str) -> Vec<u8> {
+    let line = format!(
+        "12:00:00.000000 IP6 {}\n",
+        unit.repeat((64 << 10) / unit.len())
+    );
+    line.repeat(256).into_bytes()
+}
+
+fn hostile_lines() {
+    let units = [
+        ":",
+        " > :",
+        ": S 1",
+        "Flags [",
+        "[",
+        "(tos ",
+        "1. ",
+        "> ",
+        "a.b > c.d: ",
+    ];
+    for unit in units {
+        let data = hostile(unit);
+        let mb = data.len() as f64 / 1e6;
+        let (secs, _) = best(3, || RecordReader::new(&data[..]).count() as u64);
+        println!(
+            "parse hostile {:<14} {secs:>7.3} s  {:>8.1} MB/s",
+            format!("{unit:?}"),
+            mb / secs
+        );
+    }
+}
+
 fn main() {
     // `cargo test --all-targets` runs this too (without `--bench`): nothing to measure then.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    hostile_lines();
     let path = std::env::var("TCPEXPLAIN_BENCH_DUMP")
         .unwrap_or_else(|_| format!("{}/target/bench/bulk-1m.txt", env!("CARGO_MANIFEST_DIR")));
     let Ok(data) = std::fs::read(&path) else {

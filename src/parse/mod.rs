@@ -63,6 +63,22 @@ fn kind_description(kind: ErrorKind) -> &'static str {
 
 pub(crate) type Res<'a, O> = IResult<&'a str, O, Expected<'a>>;
 
+#[cfg(test)]
+thread_local! {
+    /// Bytes the grammar has looked at (tests hold it to a multiple of the
+    /// input's size: parsing stays linear whatever the line).
+    pub(crate) static EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts bytes looked at (in tests only; nothing in a build).
+#[inline]
+pub(crate) fn examined(bytes: usize) {
+    #[cfg(test)]
+    EXAMINED.with(|n| n.set(n.get().saturating_add(bytes as u64)));
+    #[cfg(not(test))]
+    let _ = bytes;
+}
+
 /// Names what `parser` expects when it fails without consuming anything.
 pub(crate) fn expect<'a, O>(
     what: &'static str,
@@ -112,6 +128,7 @@ pub(crate) const PACKET_WORDS: [&str; 19] = [
 /// (a continuation of the record before it). One pass: the prefix read to
 /// decide is the prefix the record keeps.
 pub fn read_head(line_no: u64, text: &str) -> Option<Pending> {
+    examined(text.len());
     match common_line(text) {
         Some(packet) => Some(Pending::Ready(RecordKind::Tcp(packet))),
         None => read_any_head(line_no, text),

@@ -36,27 +36,30 @@ impl Located {
 
 /// Finds the TCP segment of a line (see [`Located`]).
 pub fn locate(text: &str) -> Option<Located> {
+    // The last ` > ` before each colon is searched for in the text since the
+    // colon before (an arrow holds no colon): each byte is looked at once,
+    // and a line of many colons (an `-A` payload) is read in linear time.
+    let mut arrow = None;
     let mut from = 0usize;
-    while let Some(pos) = text
-        .get(from..)
-        .and_then(|s| memchr::memchr(b':', s.as_bytes()))
-    {
-        let colon = from.saturating_add(pos);
-        let body = text.get(colon.saturating_add(1)..).unwrap_or("");
-        let before = text.get(..colon).unwrap_or("");
-        if let Some(arrow) = rfind_arrow(before).filter(|_| looks_like_tcp_body(body)) {
-            return Some(Located {
-                body: colon.saturating_add(1),
-                arrow,
-            });
+    for colon in memchr::memchr_iter(b':', text.as_bytes()) {
+        super::examined(colon.saturating_sub(from));
+        if let Some(at) = text.get(from..colon).and_then(rfind_arrow) {
+            arrow = Some(from.saturating_add(at));
         }
         from = colon.saturating_add(1);
+        if let Some(arrow) = arrow {
+            if looks_like_tcp_body(text.get(from..).unwrap_or("")) {
+                return Some(Located { body: from, arrow });
+            }
+        }
     }
     None
 }
 
-/// Is this (the text after `dst:`) a TCP body? Checks a few tokens, not the whole grammar.
+/// Is this (the text after `dst:`) a TCP body? Checks a few tokens (a few
+/// dozen bytes at most), not the whole grammar.
 fn looks_like_tcp_body(body: &str) -> bool {
+    super::examined(body.len().min(48));
     if body.starts_with("  [|tcp]") || body.starts_with(" [|tcp]") || body.starts_with("  tcp ") {
         return true;
     }
@@ -64,7 +67,7 @@ fn looks_like_tcp_body(body: &str) -> bool {
         return false;
     };
     if let Some(rest) = body.strip_prefix("Flags [") {
-        let flags_end = rest.bytes().position(|b| b == b']').unwrap_or(0);
+        let flags_end = rest.bytes().take(16).position(|b| b == b']').unwrap_or(0);
         let letters = rest.get(..flags_end).unwrap_or("");
         let after = rest.get(flags_end.saturating_add(1)..).unwrap_or("");
         let flags_ok = letters == "none" || modern_letters(letters).is_some();
@@ -75,22 +78,24 @@ fn looks_like_tcp_body(body: &str) -> bool {
     }
     // Legacy: flags letters (or `.`) then a range, `ack`, `win` or a checksum.
     let letters_end = body
-        .find(|c: char| !(LEGACY_FLAGS.contains(c) || c == '.'))
+        .bytes()
+        .take(8)
+        .position(|c| !(LEGACY_FLAGS.contains(char::from(c)) || c == b'.'))
         .unwrap_or(body.len());
     let letters = body.get(..letters_end).unwrap_or("");
     let after = body.get(letters_end..).unwrap_or("");
     let letters_ok = letters == "." || (!letters.is_empty() && !letters.contains('.'));
+    // (A range `first:last(len)`: its `(` comes within a few dozen bytes.)
+    let range = after.starts_with(' ')
+        && after.as_bytes().get(1).is_some_and(u8::is_ascii_digit)
+        && after.bytes().take(32).any(|c| c == b'(');
     letters_ok
         && (after.starts_with(" ack ")
             || after.starts_with(" win ")
             || after.starts_with(", cksum ")
             || after.starts_with(" [tcp sum")
             || after.starts_with(" [bad tcp")
-            || (after.starts_with(' ')
-                && after
-                    .get(1..2)
-                    .is_some_and(|c| c.bytes().all(|b| b.is_ascii_digit()))
-                && after.contains('(')))
+            || range)
 }
 
 /// Parses `src > dst: body` where [`locate`] found it.

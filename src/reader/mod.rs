@@ -835,3 +835,76 @@ pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Opti
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes the grammar looks at while `text` is read, line by line.
+    fn work(text: &str) -> u64 {
+        parse::EXAMINED.with(|n| n.set(0));
+        let mut assembler = Assembler::new();
+        for line in text.split('\n') {
+            let _ = assembler.push_line(line);
+        }
+        let _ = assembler.finish();
+        parse::EXAMINED.with(std::cell::Cell::get)
+    }
+
+    /// Lines built to make a parser look at the same bytes again and again.
+    fn hostile(unit: &str, n: usize) -> String {
+        let head = "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [P.], seq 1:100, ack 1, win 502, length 99\n";
+        format!(
+            "{head}12:00:00.000001 IP6 {}\n{}\n",
+            unit.repeat(n),
+            unit.repeat(n)
+        )
+    }
+
+    #[test]
+    fn reading_stays_linear_on_hostile_lines() {
+        let units = [
+            ":",
+            " > :",
+            ": S 1",
+            ": . 1:",
+            "Flags [",
+            ": Flags [S",
+            "[",
+            "<",
+            "(tos ",
+            "1. ",
+            "> ",
+            "\t",
+            "a.b > c.d: ",
+            " win ",
+            "0x0000: ",
+            "E..<..@.@.",
+        ];
+        for unit in units {
+            let small = work(&hostile(unit, 2_000));
+            let big = work(&hostile(unit, 8_000));
+            let bytes = hostile(unit, 8_000).len() as u64;
+            assert!(
+                big <= small * 9 / 2,
+                "{unit:?}: {small} bytes looked at for 2,000 copies, {big} for 8,000"
+            );
+            assert!(
+                big <= bytes * 64,
+                "{unit:?}: {big} bytes looked at for {bytes}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapped_pieces_are_bounded() {
+        // A head line cut short, then a thousand pieces that each carry it on.
+        let mut text =
+            String::from("12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win");
+        for _ in 0..1000 {
+            text.push_str("\n [nop,nop");
+        }
+        let bytes = text.len() as u64;
+        assert!(work(&text) <= bytes * 64, "{}", work(&text));
+    }
+}
