@@ -107,7 +107,10 @@ struct Args {
 /// What was shown, for the exit status.
 #[derive(Default)]
 struct Outcome {
-    unparsed: u64,
+    /// Lines that are not tcpdump's, or that could not be read.
+    unread: u64,
+    /// TCP seen in the input being read (segments or connections).
+    tcp: u64,
     /// An input could not be read (reported on stderr already).
     failed: bool,
 }
@@ -206,10 +209,19 @@ impl Output<'_> {
     }
 
     fn item(&mut self, item: Item) -> io::Result<()> {
-        if let Item::Line { record, .. } = &item {
-            if matches!(record.kind, RecordKind::Unparsed(_)) {
-                self.outcome.unparsed = self.outcome.unparsed.saturating_add(1);
+        match &item {
+            Item::Line { record, report, .. } => {
+                if matches!(
+                    record.kind,
+                    RecordKind::Unparsed(_) | RecordKind::OtherText(_)
+                ) {
+                    self.outcome.unread = self.outcome.unread.saturating_add(1);
+                }
+                if report.is_some() {
+                    self.outcome.tcp = self.outcome.tcp.saturating_add(1);
+                }
             }
+            Item::Connection(_) => self.outcome.tcp = self.outcome.tcp.saturating_add(1),
         }
         if !self.wanted(&item) {
             crate::spare::recycle(item);
@@ -339,9 +351,22 @@ impl Input {
     }
 }
 
-/// Feeds everything an input holds.
+/// An error when the first bytes of the input `name` show it is not text
+/// (a capture file, a compressed file), saying what to run instead.
+fn text_only(first: &[u8], name: &str) -> io::Result<()> {
+    match crate::reader::Binary::sniff(first) {
+        Some(kind) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            crate::explain::binary_input(kind, name),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Feeds everything an input holds (`name`: its path, `-` for standard input).
 fn explain_input(
     input: Input,
+    name: &str,
     hold: Duration,
     out: &mut Output<'_>,
     interrupted: &AtomicBool,
@@ -353,14 +378,16 @@ fn explain_input(
         ..crate::Options::default()
     });
     match input {
-        Input::Mapped(mut file) => explain_buffered(&mut file, &mut explainer, out, interrupted)?,
-        Input::Stream(input) => explain_buffered(
-            &mut BufReader::with_capacity(WINDOW, input),
-            &mut explainer,
-            out,
-            interrupted,
-        )?,
-        Input::Live(input) => explain_live(input, hold, &mut explainer, out, interrupted)?,
+        Input::Mapped(mut file) => {
+            text_only(file.fill_buf()?, name)?;
+            explain_buffered(&mut file, &mut explainer, out, interrupted)?;
+        }
+        Input::Stream(input) => {
+            let mut reader = BufReader::with_capacity(WINDOW, input);
+            text_only(reader.fill_buf()?, name)?;
+            explain_buffered(&mut reader, &mut explainer, out, interrupted)?;
+        }
+        Input::Live(input) => explain_live(input, name, hold, &mut explainer, out, interrupted)?,
     }
     explainer.finish();
     drain(&mut explainer, out)
@@ -545,6 +572,7 @@ const BLOCKS: usize = 16;
 /// lines of each read together (one by one, a pipe's lines cost twice the time).
 fn explain_live(
     input: Box<dyn Read + Send>,
+    name: &str,
     hold: Duration,
     explainer: &mut Explainer,
     out: &mut Output<'_>,
@@ -577,9 +605,15 @@ fn explain_live(
             }
         }
     });
+    let mut first = true;
     while !interrupted.load(Ordering::Relaxed) {
         match rx.recv_timeout(hold) {
             Ok(block) => match block? {
+                Block::Lines(bytes) | Block::Line(bytes, _)
+                    if std::mem::take(&mut first) && text_only(&bytes, name).is_err() =>
+                {
+                    return text_only(&bytes, name);
+                }
                 Block::Lines(lines) => push_lines(&lines, explainer, out, interrupted)?,
                 Block::Line(line, cut) => {
                     explainer.push_read_line(&line, cut);
@@ -609,7 +643,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     };
     match run_args(&args) {
         Ok(outcome) if outcome.failed => 2,
-        Ok(outcome) => i32::from(args.strict && outcome.unparsed > 0),
+        Ok(outcome) => i32::from(args.strict && outcome.unread > 0),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             let _ = writeln!(io::stderr(), "tcpexplain: {e}");
@@ -620,13 +654,21 @@ pub fn run(argv: Vec<String>) -> i32 {
 
 fn run_args(args: &Args) -> io::Result<Outcome> {
     let stdin_terminal = io::stdin().is_terminal();
-    let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
-    if !args.demo && reads_stdin && stdin_terminal {
+    let names_stdin = args.files.iter().any(|f| f.as_os_str() == "-");
+    if !args.demo && args.files.is_empty() && stdin_terminal {
         let _ = writeln!(
             io::stderr(),
-            "tcpexplain: no input. Pipe tcpdump's output in, or name files:\n\n{EXAMPLES}"
+            "tcpexplain: no input. Pipe tcpdump's output in, or name files \
+             (`-`: paste it here):\n\n{EXAMPLES}"
         );
         return Err(io::Error::other("nothing to read from a terminal"));
+    }
+    if !args.demo && names_stdin && stdin_terminal {
+        // Asked for by name: a paste, read until the end of input.
+        let _ = writeln!(
+            io::stderr(),
+            "tcpexplain: paste tcpdump's output, then press Ctrl-D on a line of its own"
+        );
     }
     let stdout = io::stdout();
     let stdout_terminal = stdout.is_terminal();
@@ -678,6 +720,7 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         output.begin("demo", false)?;
         explain_input(
             Input::Stream(Box::new(DEMO.as_bytes())),
+            "demo",
             hold,
             &mut output,
             &interrupted,
@@ -699,10 +742,19 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         } else {
             Input::open(path)
         };
+        output.outcome.tcp = 0;
         let result = opened.and_then(|input| {
             output.begin(&name, many)?;
-            explain_input(input, hold, &mut output, &interrupted)
+            let path = if path.as_os_str() == "-" {
+                "-".to_string()
+            } else {
+                name.clone()
+            };
+            explain_input(input, &path, hold, &mut output, &interrupted)
         });
+        if result.is_ok() && output.outcome.tcp == 0 && !interrupted.load(Ordering::Relaxed) {
+            let _ = writeln!(io::stderr(), "tcpexplain: {name}: no TCP segment in it");
+        }
         match result {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
             Err(e) => {

@@ -761,6 +761,43 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
 }
 
 /// An ICMP problem in a few words.
+/// What a binary input (`name`; `-` for standard input) is and what to run
+/// instead, in one line.
+pub fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
+    use crate::reader::Binary;
+    let file = if name == "-" {
+        "FILE".to_string()
+    } else if name
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"._-/+:@,".contains(&c))
+    {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    };
+    let unpack = |tool: &str, what: &str| {
+        format!(
+            "{what}: run `{tool} {file} | tcpexplain` (for a compressed capture, \
+             `{tool} {file} | tcpdump -nn -r - | tcpexplain`)"
+        )
+    };
+    match kind {
+        Binary::Pcap | Binary::PcapNg => format!(
+            "a {} capture file, not tcpdump's text: run `tcpdump -nn -r {file} | tcpexplain`",
+            kind.name()
+        ),
+        Binary::Gzip => unpack("zcat", "gzip-compressed"),
+        Binary::Zstd => unpack("zstdcat", "zstd-compressed"),
+        Binary::Bzip2 => unpack("bzcat", "bzip2-compressed"),
+        Binary::Xz => unpack("xzcat", "xz-compressed"),
+        Binary::Zip => format!("a zip archive: unzip it (`unzip -p {file} | tcpexplain`)"),
+        Binary::Utf16 => {
+            format!("UTF-16 text: run `iconv -f UTF-16 -t UTF-8 {file} | tcpexplain`")
+        }
+        Binary::Data => "binary data, not tcpdump's text".to_string(),
+    }
+}
+
 /// What a line that is not tcpdump's is, in words.
 pub fn other_text(kind: crate::model::TextKind) -> &'static str {
     use crate::model::TextKind;

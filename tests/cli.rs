@@ -538,7 +538,14 @@ fn file_blocks_and_pipe_lines_agree() {
 #[cfg(target_os = "linux")]
 #[test]
 fn proc_files_are_read() {
-    let out = ok(&run(&["--format", "jsonl", "/proc/self/status"]));
+    let out = run(&["--format", "jsonl", "/proc/self/status"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("/proc/self/status: no TCP segment in it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = stdout(&out);
     assert!(out.contains(r#""type":"other_text""#), "{out}");
     assert!(out.contains("Name:"), "{out}");
 }
@@ -1398,6 +1405,15 @@ fn absolute_numbers() {
 /// Runs `tcpexplain args` with a pseudo-terminal as stdin and stdout, through
 /// util-linux `script`; `None` when `script` is not available.
 fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(Option<i32>, String)> {
+    typed_on_terminal(args, env, b"")
+}
+
+/// [`on_terminal`], with `typed` typed at the terminal.
+fn typed_on_terminal(
+    args: &[&str],
+    env: &[(&str, &str)],
+    typed: &[u8],
+) -> Option<(Option<i32>, String)> {
     let usable = Command::new("script")
         .args(["-qec", "true", "/dev/null"])
         .stdin(Stdio::null())
@@ -1418,7 +1434,11 @@ fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(Option<i32>, Stri
     let mut c = Command::new("script");
     c.args(["-qec", &line, "/dev/null"])
         .current_dir(ROOT)
-        .stdin(Stdio::null())
+        .stdin(if typed.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env("TERM", "xterm-256color")
@@ -1430,6 +1450,9 @@ fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(Option<i32>, Stri
     }
     let mut child = c.spawn().unwrap();
     let out = chunks(child.stdout.take().unwrap());
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(typed).unwrap();
+    }
     let status = wait_at_most(
         &mut child,
         Duration::from_secs(120),
@@ -1444,12 +1467,7 @@ fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(Option<i32>, Stri
 
 #[test]
 fn terminal_without_input_prints_usage() {
-    for args in [
-        &[][..],
-        &["-"],
-        &["--format", "jsonl"],
-        &[&article("close3"), "-"],
-    ] {
+    for args in [&[][..], &["--format", "jsonl"]] {
         let Some((code, out)) = on_terminal(args, &[]) else {
             return;
         };
@@ -1461,6 +1479,22 @@ fn terminal_without_input_prints_usage() {
             "{args:?}: nothing explained: {out}"
         );
     }
+}
+
+#[test]
+fn terminal_named_as_dash_reads_a_paste_until_ctrl_d() {
+    let mut typed = article_bytes("close3");
+    typed.push(4); // Ctrl-D, on a line of its own
+    let Some((code, out)) = typed_on_terminal(&["-", "--color", "never"], &[], &typed) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("press Ctrl-D"), "the hint: {out}");
+    assert!(out.contains("client LAST_ACK · server TIME_WAIT"), "{out}");
+    assert!(
+        out.contains("── connection 0:"),
+        "the summary at the end: {out}"
+    );
 }
 
 #[test]

@@ -479,8 +479,10 @@ fn guess_ip(text: &str) -> IpVersion {
 }
 
 /// A packet nested in a continuation line: tunnelled traffic (Geneve, GRE) or a
-/// header quoted by ICMP. Returns `None` for ordinary continuation text.
-pub fn nested(text: &str, quoted: bool) -> Option<Pending> {
+/// header quoted by ICMP. Returns `None` for ordinary continuation text. A
+/// quoted IP header cut short (a paste wrapped it) is a diagnostic that the
+/// reader may complete with the next line.
+pub fn nested(line_no: u64, text: &str, quoted: bool) -> Option<Pending> {
     let body = text.trim_start();
     let mark = |mut kind: RecordKind| {
         if let RecordKind::Tcp(p) = &mut kind {
@@ -496,11 +498,17 @@ pub fn nested(text: &str, quoted: bool) -> Option<Pending> {
     let start = body.rfind("IP (").or_else(|| body.rfind("IP6 ("))?;
     let header_text = body.get(start..)?;
     let ip_v6 = header_text.starts_with("IP6");
-    let (after, inner) = parenthesised(header_text.get(header_text.find('(')?..)?).ok()?;
+    let (after, inner) = match parenthesised(header_text.get(header_text.find('(')?..)?) {
+        Ok(read) => read,
+        Err(e) if start == 0 => {
+            let indent = text.len().saturating_sub(body.len());
+            return Some(Pending::Ready(unparsed(line_no, text, indent, e)));
+        }
+        Err(_) => return None,
+    };
     if !after.is_empty() {
         return None;
     }
-    let _ = mark;
     Some(Pending::NeedsTransport(Box::new(HeaderLine {
         prefix: Prefix::default(),
         ip: if ip_v6 { IpVersion::V6 } else { IpVersion::V4 },

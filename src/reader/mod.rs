@@ -10,7 +10,10 @@
 //! behind indentation, a list marker or a prompt, or no tcpdump line at all
 //! (a [`RecordKind::OtherText`] of its own, never glued to a packet).
 
+mod binary;
 pub mod paste;
+
+pub use binary::Binary;
 
 use crate::model::{Diagnostic, OtherText, Record, RecordKind, TcpOption, TcpPacket, TextKind};
 use crate::parse::{self, dump, Pending};
@@ -42,6 +45,11 @@ pub struct Assembler {
     snaplen: Option<usize>,
     /// An `-A` dump has been seen: the capture prints one after every packet.
     ascii_dumps: bool,
+    /// The longest line so far, in bytes: lines wrapped by a mail client or a
+    /// book end near it.
+    longest: usize,
+    /// The length of the last line that was not blank, in bytes.
+    previous: usize,
 }
 
 impl Default for Assembler {
@@ -56,6 +64,8 @@ impl Default for Assembler {
             indent: String::new(),
             snaplen: None,
             ascii_dumps: false,
+            longest: 0,
+            previous: 0,
         }
     }
 }
@@ -90,6 +100,9 @@ struct Open {
     /// A `-v` header line, as it was before its transport line came, and
     /// that line (joined, when wrapped): a join reads the line again with it.
     header: Option<(Pending, String)>,
+    /// A packet nested in the record before (and whether it is quoted): a
+    /// join reads its line again as such.
+    nested: Option<bool>,
 }
 
 /// An `-A` dump in progress: its lines are the packet's bytes, whatever they
@@ -129,6 +142,7 @@ impl Open {
             payload: None,
             source: source.map(str::to_string),
             header: None,
+            nested: None,
         }
     }
 
@@ -199,13 +213,16 @@ enum Continuation {
     /// One of its lines.
     Part,
     /// The first line of a packet nested in it (a tunnel's inner packet, a
-    /// header quoted by an ICMP error): a record of its own.
-    Nested(Pending),
+    /// header quoted by an ICMP error, and whether it is quoted): a record of its own.
+    Nested(bool, Pending),
     /// Not one of its lines.
     Not,
     /// The first line of its `-A` dump if it looks like one, the dump holding
     /// at most this many bytes.
     Dump(usize),
+    /// The first line of a text protocol's payload (`-v`), which holds at
+    /// most this many bytes.
+    Decoded(usize),
 }
 
 impl Assembler {
@@ -254,6 +271,7 @@ impl Assembler {
     fn push(&mut self, raw: &str, cut: bool) -> Option<Record> {
         self.line_no = self.line_no.saturating_add(1);
         let text = raw.strip_suffix('\r').unwrap_or(raw);
+        self.longest = self.longest.max(text.len());
         if cut {
             let shown: String = text.chars().take(200).collect();
             let cut = Pending::Ready(RecordKind::Unparsed(Box::new(Diagnostic {
@@ -286,26 +304,42 @@ impl Assembler {
             return None;
         }
         // The line nearly every dump is made of.
-        if self.indent.is_empty() {
-            if let Some(packet) = parse::common_line(text) {
-                return self.start(text, None, Pending::Ready(RecordKind::Tcp(packet)));
-            }
-        }
-        self.push_slow(text)
+        let common = if self.indent.is_empty() {
+            parse::common_line(text)
+        } else {
+            None
+        };
+        let done = match common {
+            Some(packet) => self.start(text, None, Pending::Ready(RecordKind::Tcp(packet))),
+            None => self.push_slow(text),
+        };
+        self.previous = text.len();
+        done
     }
 
     /// A line that is not the common packet line.
     fn push_slow(&mut self, text: &str) -> Option<Record> {
         // A pasted block's lines are read without the indentation they share.
-        let body = match text.strip_prefix(self.indent.as_str()) {
-            Some(body) => body,
-            None => {
-                self.indent.clear();
-                text
-            }
-        };
+        let body = text.strip_prefix(self.indent.as_str()).unwrap_or(text);
         let shift = text.len().saturating_sub(body.len());
         if self.joins(body) {
+            return None;
+        }
+        // (A wrapped piece may lack the block's indentation; any other line
+        // without it ends the block.)
+        if shift == 0 {
+            self.indent.clear();
+        }
+        // A `-v` header line's transport line, even pasted without its indentation.
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|o| matches!(o.pending, Pending::NeedsTransport(_)))
+            && parse::timestamp(body.trim_start()).is_err()
+        {
+            if let Some(open) = &mut self.open {
+                open.add(self.line_no, body);
+            }
             return None;
         }
         if paste::is_tshark(body) {
@@ -329,6 +363,11 @@ impl Assembler {
         if let Continuation::Dump(bytes) = continuation {
             continuation = self.ascii_dump(body, bytes);
         }
+        if let (Continuation::Decoded(bytes), Some(open)) = (&continuation, &mut self.open) {
+            open.payload = Some(Payload { left: *bytes });
+            let _ = open.takes_payload(body);
+            continuation = Continuation::Part;
+        }
         match continuation {
             Continuation::Part => {
                 if let Some(open) = &mut self.open {
@@ -336,7 +375,7 @@ impl Assembler {
                 }
                 return None;
             }
-            Continuation::Nested(nested) => {
+            Continuation::Nested(quoted, nested) => {
                 let done = self.open.take().map(Open::close);
                 // (A nested packet's lines are kept whenever any text is: read
                 // again alone, they would not parse as they did here.)
@@ -344,10 +383,12 @@ impl Assembler {
                     segments: self.keep.segments || self.keep.others,
                     ..self.keep
                 };
-                self.open = Some(Open::new(self.line_no, text, Some(body), nested, keep));
+                let mut open = Open::new(self.line_no, text, Some(body), nested, keep);
+                open.nested = Some(quoted);
+                self.open = Some(open);
                 return done;
             }
-            Continuation::Not | Continuation::Dump(_) => {}
+            Continuation::Not | Continuation::Dump(_) | Continuation::Decoded(_) => {}
         }
         // A head line behind a decoration: indentation, a list marker, a prompt.
         for cut in paste::cuts(body) {
@@ -361,6 +402,14 @@ impl Assembler {
             if paste::is_block_indent(decoration) {
                 let indent = text.len().saturating_sub(line.len());
                 self.indent = text.get(..indent).unwrap_or_default().to_string();
+            } else {
+                // A list marker or a prompt: the record's other lines are
+                // indented to where its text starts (as in a Markdown list).
+                let under: String = decoration
+                    .chars()
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                self.indent.push_str(&under);
             }
             let shift = text.len().saturating_sub(line.len());
             return self.start(text, Some(line), relocated(pending, text, shift));
@@ -386,6 +435,7 @@ impl Assembler {
 
     /// What `body` (a line that is not a head line) is to the open record.
     fn continuation(&mut self, body: &str) -> Continuation {
+        let line_no = self.line_no;
         let Some(open) = &mut self.open else {
             return Continuation::Not;
         };
@@ -393,23 +443,34 @@ impl Assembler {
         match &open.pending {
             // The transport line of a `-v` header line.
             Pending::NeedsTransport(_) => Continuation::Part,
-            Pending::Ready(RecordKind::Tcp(p)) if p.quoted => match parse::nested(body, true) {
-                Some(nested) => Continuation::Nested(nested),
-                None if indented => Continuation::Part,
+            // (An ICMP error quotes indented lines; at the left margin, a line is something else.)
+            Pending::Ready(RecordKind::Tcp(p)) if p.quoted => match indented
+                .then(|| parse::nested(line_no, body, true))
+                .flatten()
+            {
+                Some(nested) => Continuation::Nested(true, nested),
+                None if indented && !timestamped_head(body) => Continuation::Part,
                 None => Continuation::Not,
             },
             Pending::Ready(RecordKind::Tcp(p)) => {
                 if dump::is_dump_line(body) {
                     return Continuation::Part;
                 }
-                // A decoder's lines follow a segment that carries data: indented
-                // (`-v`), or at the left margin for NetBIOS/SMB, and a decoder's
-                // `[|name]` when it ran out of bytes.
-                let decoded = p.payload_len() > 0 || !p.continuation.is_empty();
+                // A decoder's lines follow a segment that carries data:
+                // indented (`-v`), at the left margin for NetBIOS/SMB, and a
+                // decoder's `[|name]` when it ran out of bytes.
                 let margin = [139, 445].iter().any(|&port| {
                     p.src.port_number() == Some(port) || p.dst.port_number() == Some(port)
                 });
+                let decoded = p.payload_len() > 0 || !p.continuation.is_empty();
                 if decoded && (indented || margin || body.starts_with("[|")) {
+                    // A text protocol's lines (`HTTP, length: 77`) are its
+                    // payload's, whatever they say; others end at a packet line.
+                    if p.continuation.is_empty() {
+                        if let Some(bytes) = text_protocol_bytes(p) {
+                            return Continuation::Decoded(bytes);
+                        }
+                    }
                     return if timestamped_head(body) {
                         Continuation::Not
                     } else {
@@ -422,17 +483,31 @@ impl Assembler {
                 Continuation::Dump(dump_bytes(p))
             }
             Pending::Ready(RecordKind::Other(o)) => {
+                // (tcpdump indents a header an ICMP error quotes, and a tunnel's
+                // inner packet; at the left margin, a line is something else.)
                 let icmp = o.protocol.as_deref().is_some_and(|p| p.starts_with("ICMP"));
-                if let Some(nested) = parse::nested(body, icmp) {
-                    return Continuation::Nested(nested);
+                if let Some(nested) = indented
+                    .then(|| parse::nested(line_no, body, icmp))
+                    .flatten()
+                {
+                    return Continuation::Nested(icmp, nested);
                 }
-                if indented || dump::is_dump_line(body) || body.starts_with("[|") {
+                if dump::is_dump_line(body) || body.starts_with("[|") {
                     return Continuation::Part;
+                }
+                if indented {
+                    return if timestamped_head(body) {
+                        Continuation::Not
+                    } else {
+                        Continuation::Part
+                    };
                 }
                 Continuation::Dump(other_bytes(&o.text))
             }
             // A damaged head line's own continuation lines.
-            Pending::Ready(RecordKind::Unparsed(_)) if indented => Continuation::Part,
+            Pending::Ready(RecordKind::Unparsed(_)) if indented && !timestamped_head(body) => {
+                Continuation::Part
+            }
             Pending::Ready(_) => Continuation::Not,
         }
     }
@@ -462,8 +537,9 @@ impl Assembler {
         };
         let candidate = match &open.pending {
             Pending::Ready(RecordKind::Unparsed(d)) => d.column > 1,
-            // A line cut before its TCP text could be recognised (`src > dst:`, `… > …: .`).
-            Pending::Ready(RecordKind::Other(o)) => o.icmp.is_none() && o.continuation.is_empty(),
+            // A line cut before its TCP text could be recognised (`src > dst:`,
+            // `… > …: .`), or before its end.
+            Pending::Ready(RecordKind::Other(o)) => o.continuation.is_empty(),
             // An old-format line may end before its options, `(DF)`; any line before its length.
             Pending::Ready(RecordKind::Tcp(p)) => {
                 !p.quoted
@@ -473,15 +549,8 @@ impl Assembler {
             }
             _ => false,
         };
-        // (A line that reads as a record by itself carries nothing on.)
         let fragment = body.trim();
-        if !candidate
-            || open.lines >= MAX_PIECES
-            || fragment.is_empty()
-            || parse::timestamp(fragment).is_ok()
-            || parse::read_head(0, fragment)
-                .is_some_and(|p| !matches!(p, Pending::Ready(RecordKind::Unparsed(_))))
-        {
+        if !candidate || open.lines >= MAX_PIECES || fragment.is_empty() || is_record(fragment) {
             return false;
         }
         // The line to carry on: a `-v` record's transport line, or its head line.
@@ -497,26 +566,40 @@ impl Assembler {
         if head.len().saturating_add(fragment.len()) >= MAX_JOINED {
             return false;
         }
-        let head_chars = head.trim_end().chars().count();
+        let first_word = fragment.split_whitespace().next().unwrap_or("");
+        let read_to = head.trim_end().chars().count() + first_word.chars().count();
         // Broken at a space (mail, books), or inside a word (terminals).
         let spaced = format!("{} {fragment}", head.trim_end());
         let glued = format!("{head}{}", body.trim_end());
         let line_no = open.line.saturating_add(u64::from(header.is_some()));
-        let read = |joined: &str| match header {
-            Some(header) => {
+        let nested = open.nested;
+        let read = |joined: &str| match (header, nested) {
+            (Some(header), _) => {
                 let mut pending = header.clone();
                 pending.add_continuation(line_no, joined);
                 Some(pending)
             }
-            None => parse::read_head(line_no, joined),
+            (None, Some(quoted)) => parse::nested(line_no, joined, quoted),
+            (None, None) => parse::read_head(line_no, joined),
         };
-        let was_tcp = matches!(&open.pending, Pending::Ready(RecordKind::Tcp(_)));
+        let was = &open.pending;
+        // A packet line cut short may be another protocol's; another
+        // protocol's line is cut when it ends as tcpdump never ends one, or
+        // near where the paste's lines are wrapped. (An unindented piece
+        // only: another protocol's indented lines are its own.)
+        let wrapped_other = match was {
+            Pending::Ready(RecordKind::Other(o)) => {
+                (looks_cut(&o.text) || self.previous.saturating_add(20) >= self.longest)
+                    && !body.starts_with([' ', '\t'])
+            }
+            Pending::Ready(RecordKind::Unparsed(_)) => true,
+            _ => false,
+        };
         let Some((joined, pending)) = [spaced, glued].into_iter().find_map(|joined| {
             let pending = read(&joined)?;
-            let takes = if was_tcp {
-                consumes(&pending, fragment)
-            } else {
-                carries_on(&pending, &joined, head_chars)
+            let takes = match was {
+                Pending::Ready(RecordKind::Tcp(_)) => consumes(&pending, fragment),
+                _ => carries_on(&pending, &joined, read_to, wrapped_other),
             };
             takes.then_some((joined, pending))
         }) else {
@@ -538,11 +621,13 @@ impl Assembler {
 
 /// After a join, is the record whole, or still cut short at its very end
 /// (the joined line is a middle piece)? Either way the piece was read.
-fn carries_on(pending: &Pending, joined: &str, head_chars: usize) -> bool {
+/// (`read_to`: where the piece's first word ends in `joined`, in characters.)
+fn carries_on(pending: &Pending, joined: &str, read_to: usize, wrapped_other: bool) -> bool {
     match pending {
         Pending::Ready(RecordKind::Tcp(_)) | Pending::NeedsTransport(_) => true,
-        // Read into the piece, and stopped in its last word (`options`, `[mss`,
-        // `ecr`) or in a list it opened and did not close (`<mss 1460,sackOK`).
+        // Read past the piece's first word, and stopped in its last few
+        // (`options`, `[mss`, `ecr`, `fd91::1.56738 >`) or in a list it opened
+        // and did not close (`<mss 1460,sackOK`).
         Pending::Ready(RecordKind::Unparsed(d)) => {
             let at = usize::try_from(d.column)
                 .unwrap_or(usize::MAX)
@@ -557,14 +642,37 @@ fn carries_on(pending: &Pending, joined: &str, head_chars: usize) -> bool {
                 _ => None,
             };
             let open_list = close.is_some_and(|c| !rest.contains(c));
-            at > head_chars && (open_list || !rest.contains(char::is_whitespace))
+            at > read_to && (open_list || rest.split_whitespace().count() <= 3)
         }
-        // Still `src > dst:` and nothing after it.
+        // Still `src > dst:` and nothing after it; or another protocol's
+        // line, now ending as tcpdump ends one.
         Pending::Ready(RecordKind::Other(o)) => {
-            o.icmp.is_none() && o.text.trim_end().ends_with(':')
+            o.icmp.is_none() && o.text.trim_end().ends_with(':') || wrapped_other
         }
         Pending::Ready(_) => false,
     }
+}
+
+/// Does a line read as a record by itself (then it carries no line before it
+/// on): it starts with a time, or reads as a record, behind its decorations too.
+fn is_record(line: &str) -> bool {
+    let reads = |line: &str| {
+        parse::timestamp(line).is_ok()
+            || parse::read_head(0, line)
+                .is_some_and(|p| !matches!(p, Pending::Ready(RecordKind::Unparsed(_))))
+    };
+    reads(line)
+        || paste::cuts(line)
+            .into_iter()
+            .any(|cut| line.get(cut..).is_some_and(reads))
+}
+
+/// Does another protocol's line end before tcpdump ends one (with a length,
+/// a number, a count in brackets)?
+fn looks_cut(text: &str) -> bool {
+    !text
+        .trim_end()
+        .ends_with(|c: char| c.is_ascii_digit() || matches!(c, ')' | ']'))
 }
 
 /// A segment read whole before: does the joined line read the piece as its
@@ -594,18 +702,20 @@ fn relocated(pending: Pending, line: &str, shift: usize) -> Pending {
     }
 }
 
-/// A line that starts with a timestamp and reads as a packet line: a record
-/// of its own even when indented (a decoder never starts a line so).
+/// A line that starts with a timestamp and reads as a packet line (whole or
+/// damaged): a record of its own even when indented (a decoder never starts
+/// a line so).
 fn timestamped_head(body: &str) -> bool {
     let line = body.trim_start();
-    parse::timestamp(line).is_ok()
-        && matches!(
-            parse::read_head(0, line),
-            Some(
-                Pending::Ready(RecordKind::Tcp(_) | RecordKind::Other(_))
-                    | Pending::NeedsTransport(_)
-            )
-        )
+    parse::timestamp(line).is_ok() && parse::read_head(0, line).is_some()
+}
+
+/// The bytes a text protocol's `-v` lines can hold: the length its decoder
+/// names (`…: HTTP, length: 77`), when it names one.
+fn text_protocol_bytes(p: &TcpPacket) -> Option<usize> {
+    let (_, length) = p.tail.as_deref()?.rsplit_once(", length: ")?;
+    let digits = length.bytes().take_while(u8::is_ascii_digit).count();
+    length.get(..digits)?.parse().ok()
 }
 
 /// Does this line start an `-A` dump (the packet's IP header, or with `-AA`

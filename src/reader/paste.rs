@@ -34,7 +34,14 @@ pub(crate) fn cuts(text: &str) -> Vec<usize> {
         let Some(len) = marker(b.get(at..).unwrap_or_default()) else {
             break;
         };
+        // (With the blanks after it: read with one, a time would read as
+        // `-ttt`'s signed delta.)
         at += len;
+        at += b
+            .iter()
+            .skip(at)
+            .take_while(|c| matches!(c, b' ' | b'\t'))
+            .count();
         cuts.push(at);
     }
     cuts
@@ -268,11 +275,11 @@ mod tests {
     fn decorations_are_cut_one_at_a_time() {
         assert_eq!(cuts("    12:00"), vec![4]);
         assert_eq!(cuts("\t12:00"), vec![1]);
-        assert_eq!(cuts("1. 12:00"), vec![2, 3]);
-        assert_eq!(cuts("[12] 12:00"), vec![4, 5]);
-        assert_eq!(cuts("> > 12:00"), vec![1, 2, 3, 4]);
-        assert_eq!(cuts("$ tcpdump"), vec![1, 2]);
-        assert_eq!(cuts("  3  12:00"), vec![2, 3, 5]);
+        assert_eq!(cuts("1. 12:00"), vec![3]);
+        assert_eq!(cuts("[12] 12:00"), vec![5]);
+        assert_eq!(cuts("> > 12:00"), vec![2, 4]);
+        assert_eq!(cuts("$ tcpdump"), vec![2]);
+        assert_eq!(cuts("  3  12:00"), vec![2, 5]);
         assert_eq!(cuts("12:00:00.000000 IP"), Vec::<usize>::new());
         assert_eq!(cuts("IP 10.0.0.1"), Vec::<usize>::new());
     }
