@@ -1181,8 +1181,82 @@ fn strict() {
     }
 }
 
+#[test]
+fn strict_counts_lines_that_are_not_tcpdumps() {
+    // A line after a segment is its own line, not glued to it.
+    let mut input = article_bytes("close3");
+    input.extend_from_slice(b"this is not tcpdump\n");
+    let out = run_stdin(&["--strict", "--format", "jsonl"], &input);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let items = jsonl(&stdout(&out));
+    let other: Vec<&Value> = items.iter().filter(|v| kind(v) == "other_text").collect();
+    assert_eq!(other.len(), 1, "{items:#?}");
+    assert_eq!((&other[0]["line"], &other[0]["kind"]), (&Value::from(11), &Value::from("prose")));
+    // Without --strict, the same is explained with status 0.
+    assert_eq!(run_stdin(&[], &input).status.code(), Some(0));
+}
+
+#[test]
+fn input_without_tcp_is_said_so() {
+    let out = run_stdin(&[], b"12:00:00.000000 ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("tcpexplain: standard input: no TCP segment in it"),
+        "{}",
+        stderr(&out)
+    );
+    // (A dump with TCP says nothing on stderr: `ok` checks it.)
+    ok(&run(&[&article("close3")]));
+}
+
 // ---------------------------------------------------------------------------
-// 9. --demo, --version, --help
+// 9. Binary input: the capture file itself, or a compressed file
+
+/// The first bytes of each kind of file people give instead of tcpdump's text.
+fn binaries() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let pcap_header = |magic: [u8; 4]| {
+        let mut b = magic.to_vec();
+        b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
+        b
+    };
+    vec![
+        ("pcap", pcap_header([0xd4, 0xc3, 0xb2, 0xa1]), "a pcap capture file"),
+        ("pcap-be", pcap_header([0xa1, 0xb2, 0xc3, 0xd4]), "a pcap capture file"),
+        ("pcap-ns", pcap_header([0x4d, 0x3c, 0xb2, 0xa1]), "a pcap capture file"),
+        (
+            "pcapng",
+            vec![0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0],
+            "a pcapng capture file",
+        ),
+        ("gz", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3], "gzip-compressed: run `zcat "),
+        ("zst", vec![0x28, 0xb5, 0x2f, 0xfd, 0x24, 0], "zstd-compressed: run `zstdcat "),
+    ]
+}
+
+#[test]
+fn binary_input_is_refused_with_the_command_to_run() {
+    for (name, bytes, says) in binaries() {
+        let path = scratch(&format!("binary.{name}"), &bytes);
+        let path = path.to_str().unwrap();
+        for args in [vec![path], vec!["--format", "jsonl", path], vec!["--summary", path]] {
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}");
+            let err = stderr(&out);
+            assert_eq!(err.lines().count(), 1, "one line: {err}");
+            assert!(err.starts_with(&format!("tcpexplain: {path}: {says}")), "{name}: {err}");
+            assert!(out.stdout.is_empty(), "{name}: nothing explained");
+        }
+        // From a pipe too.
+        let out = run_stdin(&[], &bytes);
+        assert_eq!(out.status.code(), Some(2), "{name} on stdin");
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+    }
+    let out = run(&[&scratch("binary.pcap", &binaries()[0].1).to_string_lossy()]);
+    assert!(stderr(&out).contains("run `tcpdump -nn -r "), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// 10. --demo, --version, --help
 
 #[test]
 fn demo_version_help() {
@@ -1212,7 +1286,7 @@ fn demo_version_help() {
 }
 
 // ---------------------------------------------------------------------------
-// 10. Filters and --absolute
+// 11. Filters and --absolute
 
 /// The three dumps one after the other: connection 0 (lines 1–10), 1 (11–21), 2 (22–25).
 fn three(test: &str) -> String {
@@ -1400,7 +1474,7 @@ fn absolute_numbers() {
 }
 
 // ---------------------------------------------------------------------------
-// 11. A terminal
+// 12. A terminal
 
 /// Runs `tcpexplain args` with a pseudo-terminal as stdin and stdout, through
 /// util-linux `script`; `None` when `script` is not available.

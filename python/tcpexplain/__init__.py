@@ -32,6 +32,7 @@ from typing import Any, Dict, Union
 from . import _tcpexplain
 from ._stream import stream
 from ._tcpexplain import (
+    BinaryInputError,
     Connection,
     Diagnostic,
     Explainer,
@@ -43,6 +44,7 @@ from ._tcpexplain import (
 from ._trace import Item, Trace
 
 __all__ = [
+    "BinaryInputError",
     "Connection",
     "Diagnostic",
     "Explainer",
@@ -64,8 +66,10 @@ def explain(text: Union[str, bytes]) -> Trace:
 
     ``text`` is ``str``, or ``bytes`` (decoded as UTF-8, invalid bytes
     replaced). Lines that cannot be read are not errors: they are kept in
-    :attr:`Trace.diagnostics`. The work is done without the GIL, and Ctrl-C
-    interrupts it.
+    :attr:`Trace.diagnostics`; lines that are not tcpdump's (prompts,
+    comments, prose pasted along) are items of type ``"other_text"``. Bytes
+    that are not text (a pcap file's) raise :class:`BinaryInputError`. The
+    work is done without the GIL, and Ctrl-C interrupts it.
 
     >>> trace = explain(
     ...     "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0\\n"
@@ -83,7 +87,9 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
     """Reads and explains a file of tcpdump text output (e.g. ``tcpdump -nn -r x.pcap > dump.txt``).
 
     Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
-    file cannot be read. The file is read and explained without the GIL (one
+    file cannot be read, and :class:`BinaryInputError` (a :class:`ValueError`)
+    when it is not text: a capture file (run ``tcpdump -nn -r FILE`` on it),
+    a compressed file. The file is read and explained without the GIL (one
     thread reads and follows the connections while another keeps what they
     give), and Ctrl-C interrupts it. A big file is read where it lies
     (mapped): a segment's ``raw`` lines and ``record`` are read again from
@@ -102,7 +108,8 @@ def parse_line(text: Union[str, bytes]) -> Dict[str, Any]:
     """Parses one line of tcpdump output into its record, as a dict.
 
     The dict is the record model as the Rust engine serialises it: ``type``
-    (``"tcp"``, ``"other"`` or ``"banner"``) and that kind's fields. TCP
+    (``"tcp"``, ``"other"``, ``"banner"``, or ``"other_text"`` for a line
+    that is not tcpdump's, with its ``kind``) and that kind's fields. TCP
     records also carry ``flag_letters`` (the flags as tcpdump prints them;
     ``flags`` itself is the bit set). Raises :class:`ParseError` (a
     :class:`ValueError`) with ``line``, ``column`` and ``expected`` when the

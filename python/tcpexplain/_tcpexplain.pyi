@@ -4,6 +4,7 @@ import os
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union, final
 
 __all__ = [
+    "BinaryInputError",
     "COLUMNS",
     "Connection",
     "Diagnostic",
@@ -33,6 +34,12 @@ class ParseError(ValueError):
     """What the grammar expected at that column."""
     text: str
     """The line as read."""
+
+class BinaryInputError(ValueError):
+    """Input that is not text (a capture file, a compressed file, UTF-16 text);
+    the message says what to run instead."""
+
+    kind: Literal["pcap", "pcapng", "gzip", "zstd", "bzip2", "xz", "zip", "utf16", "binary"]
 
 @final
 class Segment:
@@ -185,12 +192,20 @@ class Diagnostic:
 
 @final
 class OtherLine:
-    """A line that is not a TCP segment: the JSON Lines ``"other"`` or ``"banner"`` object."""
+    """A line that is not a TCP segment: the JSON Lines ``"other"``, ``"banner"``
+    or ``"other_text"`` object."""
 
     @property
-    def type(self) -> Literal["other", "banner"]: ...
+    def type(self) -> Literal["other", "banner", "other_text"]: ...
     @property
     def line(self) -> int: ...
+    @property
+    def kind(
+        self,
+    ) -> Optional[
+        Literal["command", "comment", "elision", "interrupt", "separator", "tshark", "prose"]
+    ]:
+        """For ``"other_text"``, what kind of text the line is; else ``None``."""
     @property
     def protocol(self) -> Optional[str]: ...
     @property

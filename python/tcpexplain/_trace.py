@@ -24,7 +24,8 @@ class Trace:
       ``"segment"`` objects);
     - :attr:`connections`: one :class:`Connection` summary per connection;
     - :attr:`diagnostics`: the lines that could not be read (:class:`Diagnostic`);
-    - :attr:`others`: lines of other protocols and tcpdump's own messages;
+    - :attr:`others`: lines of other protocols, tcpdump's own messages and lines
+      that are not tcpdump's (prompts, comments, prose pasted along);
     - :attr:`items`: all of them, in the order the engine gives them
       (``tcpexplain --format jsonl`` prints the same objects in the same order).
 

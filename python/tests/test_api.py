@@ -43,12 +43,15 @@ def test_parse_line_other_kinds() -> None:
     assert udp["protocol"] == "UDP"
     banner = tcpexplain.parse_line("listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes")
     assert banner["type"] == "banner"
+    # A line that is not tcpdump's at all is not an error: it has a kind.
+    prose = tcpexplain.parse_line("this is not tcpdump output")
+    assert prose == {"type": "other_text", "kind": "prose", "text": "this is not tcpdump output"}
+    assert tcpexplain.parse_line("# the handshake")["kind"] == "comment"
 
 
 @pytest.mark.parametrize(
     "garbage",
     [
-        "this is not tcpdump output",
         "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq x",
         "12:00:00.000000 IP 10.0.0.1.5000 > : Flags [S], seq 1, win 1, length 0",
         "",
@@ -94,6 +97,49 @@ def test_explain_rejects_other_types() -> None:
         tcpexplain.explain(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         tcpexplain.parse_line(None)  # type: ignore[arg-type]
+
+
+BINARIES = {
+    "pcap": bytes([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0]) + bytes(16),
+    "pcap-be": bytes([0xA1, 0xB2, 0xC3, 0xD4, 0, 2, 0, 4]) + bytes(16),
+    "pcap-ns": bytes([0x4D, 0x3C, 0xB2, 0xA1, 2, 0, 4, 0]) + bytes(16),
+    "pcapng": bytes([0x0A, 0x0D, 0x0D, 0x0A, 0x1C, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A]),
+    "gzip": bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]),
+    "zstd": bytes([0x28, 0xB5, 0x2F, 0xFD, 0x24, 0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARIES))
+def test_binary_input_raises_binary_input_error(tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"capture.{name}"
+    path.write_bytes(BINARIES[name])
+    kind = {"pcap-be": "pcap", "pcap-ns": "pcap"}.get(name, name)
+    with pytest.raises(tcpexplain.BinaryInputError) as info:
+        tcpexplain.explain_file(path)
+    assert info.value.kind == kind
+    assert str(info.value).startswith(f"{path}: ")
+    assert isinstance(info.value, ValueError)
+    if kind.startswith("pcap"):
+        assert f"tcpdump -nn -r {path} | tcpexplain" in str(info.value)
+    with pytest.raises(tcpexplain.BinaryInputError):
+        tcpexplain.explain(BINARIES[name])
+
+
+def test_lines_that_are_not_tcpdumps_are_items_of_their_own() -> None:
+    trace = tcpexplain.explain(f"$ sudo tcpdump -nn\n{SYN}\nthis is not tcpdump\n...\n")
+    others = [(o.type, o.line, o.kind) for o in trace.others]
+    assert others == [
+        ("other_text", 1, "command"),
+        ("other_text", 3, "prose"),
+        ("other_text", 4, "elision"),
+    ]
+    assert [s.line for s in trace.segments] == [2]
+    assert trace.others[1].to_dict() == {
+        "type": "other_text",
+        "line": 3,
+        "kind": "prose",
+        "text": "this is not tcpdump",
+    }
 
 
 def test_unreadable_lines_become_diagnostics() -> None:

@@ -81,6 +81,25 @@ pyo3::create_exception!(
     "A line that tcpdump's grammar cannot read.\n\nAttributes: `line` (1-based), `column` (1-based, in characters), `expected` (what the grammar expected there) and `text` (the line)."
 );
 
+pyo3::create_exception!(
+    tcpexplain,
+    BinaryInputError,
+    PyValueError,
+    "Input that is not text: a capture file (pcap, pcapng), a compressed file, UTF-16 text. The message says what to run instead.\n\nAttribute: `kind` (`pcap`, `pcapng`, `gzip`, `zstd`, `bzip2`, `xz`, `zip`, `utf16` or `binary`)."
+);
+
+/// Refuses input whose first bytes show it is not text (`name`: its path, or
+/// how else to name it), saying what to run instead.
+fn text_only(py: Python<'_>, first: &[u8], name: &str) -> PyResult<()> {
+    let Some(kind) = crate::reader::Binary::sniff(first) else {
+        return Ok(());
+    };
+    let advice = crate::explain::binary_input(kind, name);
+    let err = BinaryInputError::new_err(format!("{name}: {advice}"));
+    err.value(py).setattr("kind", kind.name())?;
+    Err(err)
+}
+
 // ---------------------------------------------------------------------------
 // Conversions
 
@@ -777,7 +796,7 @@ pub struct OtherLine {
 
 #[pymethods]
 impl OtherLine {
-    /// `"other"` or `"banner"` (the JSON Lines `type`).
+    /// `"other"`, `"banner"` or `"other_text"` (the JSON Lines `type`).
     #[getter(r#type)]
     fn kind(&self) -> PyResult<String> {
         Ok(jsonl::value(self.at.item()?)
@@ -792,6 +811,16 @@ impl OtherLine {
             Item::Line { record, .. } => Ok(record.line),
             Item::Connection(_) => Err(PyValueError::new_err("not a line")),
         }
+    }
+    /// For a line that is not tcpdump's (`type` `"other_text"`): what kind
+    /// of text it is (`command`, `comment`, `elision`, `interrupt`,
+    /// `separator`, `tshark`, `prose`); `None` for anything else.
+    #[getter(kind)]
+    fn text_kind(&self) -> PyResult<Option<String>> {
+        Ok(jsonl::value(self.at.item()?)
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(str::to_string))
     }
     /// The protocol word (`UDP`, `ICMP`, ...), when one was recognised.
     #[getter]
@@ -1107,7 +1136,8 @@ fn trace_text(items: &Items, lines: u64, cut: Option<Cut>) -> String {
 /// line does. Gives the input back, read.
 fn gather<R: BufRead + Send>(
     py: Python<'_>,
-    input: R,
+    name: &str,
+    mut input: R,
     size: Option<u64>,
     on_error: impl Fn(&io::Error) -> PyErr + Sync,
 ) -> PyResult<(Kept, u64, R)> {
@@ -1117,6 +1147,7 @@ fn gather<R: BufRead + Send>(
         explanations: false,
         ..crate::Options::default()
     });
+    text_only(py, input.fill_buf().map_err(|e| on_error(&e))?, name)?;
     let mut kept = Kept::default();
     // (Segments' lines are not kept one by one: the trace keeps its whole input.)
     let mut reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
@@ -1204,12 +1235,14 @@ fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
     let on_error = |e: &io::Error| PyOSError::new_err(e.to_string());
     if let Ok(b) = text.cast::<PyBytes>() {
         let b: PyBackedBytes = b.clone().into();
-        let (kept, lines, _) = gather(py, &b[..], Some(b.len() as u64), on_error)?;
+        let size = Some(b.len() as u64);
+        let (kept, lines, _) = gather(py, "the bytes given", &b[..], size, on_error)?;
         return Ok(TraceData::new(kept, lines, Source::new(b)));
     }
     if text.is_instance_of::<PyString>() {
         let s: PyBackedStr = text.extract()?;
-        let (kept, lines, _) = gather(py, s.as_bytes(), Some(s.len() as u64), on_error)?;
+        let size = Some(s.len() as u64);
+        let (kept, lines, _) = gather(py, "the text given", s.as_bytes(), size, on_error)?;
         return Ok(TraceData::new(kept, lines, Source::new(s)));
     }
     Err(PyTypeError::new_err(format!(
@@ -1233,12 +1266,14 @@ fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
     // again from the map when asked, unless the file has changed since.
     if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
         if let Some(source) = Source::map(&file) {
-            let (kept, lines, _) = gather(py, source.bytes(), size, |e| os_error(e, &path))?;
+            let name = path.display().to_string();
+            let (kept, lines, _) = gather(py, &name, source.bytes(), size, |e| os_error(e, &path))?;
             return Ok(TraceData::new(kept, lines, source));
         }
     }
     let input = Keeping::new(file, size);
-    let (kept, lines, input) = gather(py, input, size, |e| os_error(e, &path))?;
+    let name = path.display().to_string();
+    let (kept, lines, input) = gather(py, &name, input, size, |e| os_error(e, &path))?;
     Ok(TraceData::new(kept, lines, Source::new(input.kept)))
 }
 
@@ -1699,6 +1734,7 @@ fn _tcpexplain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("COLUMNS", COLUMNS.to_vec())?;
     m.add("ParseError", m.py().get_type::<ParseError>())?;
+    m.add("BinaryInputError", m.py().get_type::<BinaryInputError>())?;
     m.add_class::<TraceData>()?;
     m.add_class::<Segment>()?;
     m.add_class::<Connection>()?;
