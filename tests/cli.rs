@@ -1191,14 +1191,20 @@ fn strict_counts_lines_that_are_not_tcpdumps() {
     let items = jsonl(&stdout(&out));
     let other: Vec<&Value> = items.iter().filter(|v| kind(v) == "other_text").collect();
     assert_eq!(other.len(), 1, "{items:#?}");
-    assert_eq!((&other[0]["line"], &other[0]["kind"]), (&Value::from(11), &Value::from("prose")));
+    assert_eq!(
+        (&other[0]["line"], &other[0]["kind"]),
+        (&Value::from(11), &Value::from("prose"))
+    );
     // Without --strict, the same is explained with status 0.
     assert_eq!(run_stdin(&[], &input).status.code(), Some(0));
 }
 
 #[test]
 fn input_without_tcp_is_said_so() {
-    let out = run_stdin(&[], b"12:00:00.000000 ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28\n");
+    let out = run_stdin(
+        &[],
+        b"12:00:00.000000 ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28\n",
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stderr(&out).contains("tcpexplain: standard input: no TCP segment in it"),
@@ -1220,16 +1226,38 @@ fn binaries() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         b
     };
     vec![
-        ("pcap", pcap_header([0xd4, 0xc3, 0xb2, 0xa1]), "a pcap capture file"),
-        ("pcap-be", pcap_header([0xa1, 0xb2, 0xc3, 0xd4]), "a pcap capture file"),
-        ("pcap-ns", pcap_header([0x4d, 0x3c, 0xb2, 0xa1]), "a pcap capture file"),
+        (
+            "pcap",
+            pcap_header([0xd4, 0xc3, 0xb2, 0xa1]),
+            "a pcap capture file",
+        ),
+        (
+            "pcap-be",
+            pcap_header([0xa1, 0xb2, 0xc3, 0xd4]),
+            "a pcap capture file",
+        ),
+        (
+            "pcap-ns",
+            pcap_header([0x4d, 0x3c, 0xb2, 0xa1]),
+            "a pcap capture file",
+        ),
         (
             "pcapng",
-            vec![0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0],
+            vec![
+                0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0,
+            ],
             "a pcapng capture file",
         ),
-        ("gz", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3], "gzip-compressed: run `zcat "),
-        ("zst", vec![0x28, 0xb5, 0x2f, 0xfd, 0x24, 0], "zstd-compressed: run `zstdcat "),
+        (
+            "gz",
+            vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3],
+            "gzip-compressed: run `zcat ",
+        ),
+        (
+            "zst",
+            vec![0x28, 0xb5, 0x2f, 0xfd, 0x24, 0],
+            "zstd-compressed: run `zstdcat ",
+        ),
     ]
 }
 
@@ -1238,12 +1266,19 @@ fn binary_input_is_refused_with_the_command_to_run() {
     for (name, bytes, says) in binaries() {
         let path = scratch(&format!("binary.{name}"), &bytes);
         let path = path.to_str().unwrap();
-        for args in [vec![path], vec!["--format", "jsonl", path], vec!["--summary", path]] {
+        for args in [
+            vec![path],
+            vec!["--format", "jsonl", path],
+            vec!["--summary", path],
+        ] {
             let out = run(&args);
             assert_eq!(out.status.code(), Some(2), "{name} {args:?}");
             let err = stderr(&out);
             assert_eq!(err.lines().count(), 1, "one line: {err}");
-            assert!(err.starts_with(&format!("tcpexplain: {path}: {says}")), "{name}: {err}");
+            assert!(
+                err.starts_with(&format!("tcpexplain: {path}: {says}")),
+                "{name}: {err}"
+            );
             assert!(out.stdout.is_empty(), "{name}: nothing explained");
         }
         // From a pipe too.
@@ -1252,7 +1287,11 @@ fn binary_input_is_refused_with_the_command_to_run() {
         assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
     }
     let out = run(&[&scratch("binary.pcap", &binaries()[0].1).to_string_lossy()]);
-    assert!(stderr(&out).contains("run `tcpdump -nn -r "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run `tcpdump -nn -r "),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------

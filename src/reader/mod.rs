@@ -90,19 +90,27 @@ struct Open {
     /// Bytes of continuation lines kept so far (see [`MAX_RECORD`]).
     kept: usize,
     pending: Pending,
+    /// What the lines after the head line may need (boxed: the common line
+    /// needs none of it).
+    more_of: Option<Box<Pasted>>,
+}
+
+/// What a record keeps for the lines that may follow it, beyond the common case.
+#[derive(Debug, Default)]
+struct Pasted {
+    /// The text the grammar read for the head line, when it came the slow way.
+    source: String,
     /// The head line as read so far, when it was wrapped over several input
     /// lines (the joined text the grammar read).
     joined: Option<String>,
-    /// What is left of an `-A` payload dump, once one has started.
-    payload: Option<Payload>,
-    /// The text the grammar read for the head line, when it came the slow way.
-    source: Option<String>,
     /// A `-v` header line, as it was before its transport line came, and
     /// that line (joined, when wrapped): a join reads the line again with it.
     header: Option<(Pending, String)>,
     /// A packet nested in the record before (and whether it is quoted): a
     /// join reads its line again as such.
     nested: Option<bool>,
+    /// What is left of an `-A` payload dump, once one has started.
+    payload: Option<Payload>,
 }
 
 /// An `-A` dump in progress: its lines are the packet's bytes, whatever they
@@ -116,6 +124,7 @@ struct Payload {
 impl Open {
     /// `source`: the text the grammar read, when the record came the slow
     /// way (a join with the next line starts from it).
+    #[inline]
     fn new(line: u64, text: &str, source: Option<&str>, pending: Pending, keep: KeepText) -> Open {
         let keep_more = match &pending {
             // (A TCP header quoted in an ICMP error is shown as it is, not as a segment.)
@@ -138,12 +147,17 @@ impl Open {
             keep_more,
             kept: 0,
             pending,
-            joined: None,
-            payload: None,
-            source: source.map(str::to_string),
-            header: None,
-            nested: None,
+            more_of: source.map(|source| {
+                Box::new(Pasted {
+                    source: source.to_string(),
+                    ..Pasted::default()
+                })
+            }),
         }
+    }
+
+    fn more_of(&mut self) -> &mut Pasted {
+        self.more_of.get_or_insert_with(Box::default)
     }
 
     fn add(&mut self, line_no: u64, text: &str) {
@@ -153,7 +167,7 @@ impl Open {
         }
         self.kept = self.kept.saturating_add(text.len().saturating_add(1));
         if matches!(self.pending, Pending::NeedsTransport(_)) {
-            self.header = Some((self.pending.clone(), text.to_string()));
+            self.more_of().header = Some((self.pending.clone(), text.to_string()));
         }
         self.pending.add_continuation(line_no, text);
         self.keep_line(text);
@@ -171,11 +185,14 @@ impl Open {
     /// in what the dump may still hold (`raw`: the line as read, a carriage
     /// return at its end included: old tcpdumps printed it as a payload byte).
     fn takes_payload(&mut self, raw: &str) -> bool {
-        let Some(payload) = &mut self.payload else {
+        let Some(more_of) = &mut self.more_of else {
+            return false;
+        };
+        let Some(payload) = &mut more_of.payload else {
             return false;
         };
         if raw.len() > payload.left {
-            self.payload = None;
+            more_of.payload = None;
             return false;
         }
         payload.left = payload.left.saturating_sub(raw.len().saturating_add(1));
@@ -186,8 +203,12 @@ impl Open {
     /// line (a segment of the common line printed back, as the round-trip
     /// tests hold it to read: the same whether its text is kept or not).
     fn head(&self) -> Option<String> {
-        if let Some(text) = self.joined.as_ref().or(self.source.as_ref()) {
-            return Some(text.clone());
+        let pasted = self.more_of.as_deref();
+        if let Some(joined) = pasted.and_then(|p| p.joined.as_ref()) {
+            return Some(joined.clone());
+        }
+        if let Some(source) = pasted.map(|p| &p.source).filter(|s| !s.is_empty()) {
+            return Some(source.clone());
         }
         match &self.pending {
             Pending::Ready(RecordKind::Tcp(p)) => Some(p.to_string()),
@@ -364,7 +385,7 @@ impl Assembler {
             continuation = self.ascii_dump(body, bytes);
         }
         if let (Continuation::Decoded(bytes), Some(open)) = (&continuation, &mut self.open) {
-            open.payload = Some(Payload { left: *bytes });
+            open.more_of().payload = Some(Payload { left: *bytes });
             let _ = open.takes_payload(body);
             continuation = Continuation::Part;
         }
@@ -384,7 +405,7 @@ impl Assembler {
                     ..self.keep
                 };
                 let mut open = Open::new(self.line_no, text, Some(body), nested, keep);
-                open.nested = Some(quoted);
+                open.more_of().nested = Some(quoted);
                 self.open = Some(open);
                 return done;
             }
@@ -427,6 +448,7 @@ impl Assembler {
 
     /// Opens a record with `pending` as its head (`source`: the text the
     /// grammar read, when it came the slow way); returns the record it ends.
+    #[inline]
     fn start(&mut self, text: &str, source: Option<&str>, pending: Pending) -> Option<Record> {
         let done = self.open.take().map(Open::close);
         self.open = Some(Open::new(self.line_no, text, source, pending, self.keep));
@@ -523,7 +545,7 @@ impl Assembler {
         }
         self.ascii_dumps = true;
         let left = bytes.min(self.snaplen.unwrap_or(usize::MAX));
-        open.payload = Some(Payload { left });
+        open.more_of().payload = Some(Payload { left });
         let _ = open.takes_payload(body);
         Continuation::Part
     }
@@ -554,15 +576,12 @@ impl Assembler {
             return false;
         }
         // The line to carry on: a `-v` record's transport line, or its head line.
-        let header = open.header.as_ref().map(|(header, _)| header);
-        let Some(head) = open
-            .header
-            .as_ref()
-            .map(|(_, line)| line.clone())
-            .or_else(|| open.head())
-        else {
+        let pasted = open.more_of.as_deref();
+        let header = pasted.and_then(|p| p.header.as_ref());
+        let Some(head) = header.map(|(_, line)| line.clone()).or_else(|| open.head()) else {
             return false;
         };
+        let header = header.map(|(header, _)| header);
         if head.len().saturating_add(fragment.len()) >= MAX_JOINED {
             return false;
         }
@@ -572,7 +591,7 @@ impl Assembler {
         let spaced = format!("{} {fragment}", head.trim_end());
         let glued = format!("{head}{}", body.trim_end());
         let line_no = open.line.saturating_add(u64::from(header.is_some()));
-        let nested = open.nested;
+        let nested = pasted.and_then(|p| p.nested);
         let read = |joined: &str| match (header, nested) {
             (Some(header), _) => {
                 let mut pending = header.clone();
@@ -609,9 +628,10 @@ impl Assembler {
             return false;
         };
         open.pending = pending;
-        match &mut open.header {
+        let more_of = open.more_of();
+        match &mut more_of.header {
             Some((_, line)) => *line = joined,
-            None => open.joined = Some(joined),
+            None => more_of.joined = Some(joined),
         }
         open.lines = open.lines.saturating_add(1);
         open.keep_line(body);
