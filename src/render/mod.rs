@@ -8,6 +8,7 @@ pub mod diagram;
 pub mod document;
 pub mod jsonl;
 pub mod text;
+pub mod tsg;
 
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
