@@ -15,7 +15,14 @@
 //! - `"connection"`: a connection's summary when it is over (or at the end of
 //!   input): `conn`, `client`, `server`, `teardown`, `closed_by`, `conn_state`,
 //!   `history`, and more.
+//!
+//! Strings are escaped as JSON requires, and invisible characters (C1
+//! controls, bidirectional and other format characters, DEL: see
+//! [`super::invisible`]) are escaped too, as `\u009b`-style escapes (the same
+//! value, still valid JSON), so that a tool printing a field raw (`jq -r`)
+//! does not hand a stranger's escape sequence to a terminal.
 
+use super::invisible::is_invisible;
 use crate::model::RecordKind;
 use crate::track::report::SegmentReport;
 use crate::track::Item;
@@ -114,7 +121,7 @@ pub fn append(item: &Item, buf: &mut Vec<u8>) -> std::io::Result<()> {
             segment(report, buf);
             return Ok(());
         }
-        Item::Line { .. } => serde_json::to_writer(&mut *buf, &value(item)),
+        Item::Line { .. } => to_writer(&mut *buf, &value(item)),
     };
     result.map_err(std::io::Error::from)?;
     buf.push(b'\n');
@@ -129,7 +136,7 @@ fn write_tagged<T: Serialize>(
     inner: &T,
 ) -> serde_json::Result<()> {
     let mut fields = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut fields, inner)?;
+    to_writer(&mut fields, inner)?;
     // `{"a":1}` becomes `{"type":"kind","a":1}`.
     let rest = fields.get(1..).unwrap_or(b"}");
     let comma = if rest == b"}" { "" } else { "," };
@@ -371,46 +378,169 @@ impl Json<'_> {
         self.raw(if b { "true" } else { "false" });
     }
 
-    /// A string, quoted and escaped like serde_json: `"` and `\\` escaped,
-    /// control characters as `\n`-style or `\u00xx` escapes, the rest as is.
+    /// A string, quoted and escaped as [`to_writer`] does: `"` and `\\`
+    /// escaped, control characters as `\n`-style or `\u00xx` escapes,
+    /// invisible characters as `\uxxxx` escapes, the rest as is.
     fn str(&mut self, s: &str) {
         let out = &mut *self.0;
         out.push(b'"');
         let bytes = s.as_bytes();
-        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        // (DEL and every non-ASCII byte are looked at closer.)
+        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
         let mut start = 0;
-        // Sixteen bytes at a time while none needs escaping (most text needs
+        // Sixteen bytes at a time while none needs a look (most text needs
         // none); no branch inside a chunk, so the test is a few vector instructions.
         let at = bytes
             .chunks_exact(16)
             .take_while(|chunk| !chunk.iter().fold(false, |any, &b| any | needs(b)))
             .count()
             .saturating_mul(16);
-        for (i, &b) in bytes.iter().enumerate().skip(at) {
+        let mut i = at;
+        while let Some(&b) = bytes.get(i) {
             if !needs(b) {
+                i = i.saturating_add(1);
                 continue;
             }
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
+            let (escape, len): (Option<&[u8]>, usize) = match b {
+                b'"' => (Some(b"\\\""), 1),
+                b'\\' => (Some(b"\\\\"), 1),
+                b'\n' => (Some(b"\\n"), 1),
+                b'\r' => (Some(b"\\r"), 1),
+                b'\t' => (Some(b"\\t"), 1),
+                0x08 => (Some(b"\\b"), 1),
+                0x0c => (Some(b"\\f"), 1),
+                0..=0x1f | 0x7f => (None, 1),
+                // A character of several bytes: escaped when invisible.
                 _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(b"\\u00");
-                    out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
-                    out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+                    let c = s.get(i..).and_then(|rest| rest.chars().next());
+                    match c {
+                        Some(c) if is_invisible(c) => (None, c.len_utf8()),
+                        Some(c) => {
+                            i = i.saturating_add(c.len_utf8());
+                            continue;
+                        }
+                        None => {
+                            i = i.saturating_add(1);
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            match escape {
+                Some(e) => out.extend_from_slice(e),
+                None => {
+                    let c = s
+                        .get(i..)
+                        .and_then(|rest| rest.chars().next())
+                        .unwrap_or('?');
+                    unicode_escape(out, c);
                 }
             }
-            start = i.saturating_add(1);
+            i = i.saturating_add(len);
+            start = i;
         }
         out.extend_from_slice(bytes.get(start..).unwrap_or_default());
         out.push(b'"');
     }
+}
+
+/// Appends `c` as JSON's `\uxxxx` escape (a surrogate pair beyond the first plane).
+fn unicode_escape(out: &mut Vec<u8>, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        out.extend_from_slice(b"\\u");
+        for shift in [12u16, 8, 4, 0] {
+            let digit = usize::from((*unit >> shift) & 0xf);
+            out.push(HEX.get(digit).copied().unwrap_or(b'0'));
+        }
+    }
+}
+
+/// serde_json's formatting (compact or pretty), with invisible characters in
+/// strings escaped as well (see the module's documentation).
+pub struct Escaping<F>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // (serde_json has escaped `"`, `\\` and C0 controls already.)
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if !is_invisible(c) {
+                continue;
+            }
+            writer.write_all(fragment.get(start..i).unwrap_or_default().as_bytes())?;
+            let mut escaped = Vec::with_capacity(12);
+            unicode_escape(&mut escaped, c);
+            writer.write_all(&escaped)?;
+            start = i.saturating_add(c.len_utf8());
+        }
+        writer.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
+    }
+
+    // (What the pretty formatter changes, handed on; the rest is the same in both.)
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as compact JSON, invisible characters escaped.
+pub fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(writer, Escaping(serde_json::ser::CompactFormatter));
+    value.serialize(&mut ser)
+}
+
+/// Writes `value` as pretty-printed JSON (two spaces), invisible characters escaped.
+pub fn to_writer_pretty<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        writer,
+        Escaping(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser)
 }
 
 #[cfg(test)]
@@ -483,10 +613,14 @@ mod tests {
                     };
                     let mut fast = Vec::new();
                     segment(report, &mut fast);
-                    let mut slow = serde_json::to_vec(&Tagged {
-                        kind: "segment",
-                        inner: report.as_ref(),
-                    })
+                    let mut slow = Vec::new();
+                    to_writer(
+                        &mut slow,
+                        &Tagged {
+                            kind: "segment",
+                            inner: report.as_ref(),
+                        },
+                    )
                     .unwrap();
                     slow.push(b'\n');
                     assert_eq!(
@@ -502,6 +636,12 @@ mod tests {
         assert!(checked > 1000, "{checked} segments");
     }
 
+    fn escaped(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        to_writer(&mut out, s).unwrap();
+        out
+    }
+
     #[test]
     fn strings_are_escaped_as_serde_does() {
         let all: String = (0u8..128).map(char::from).chain("→ é 😀".chars()).collect();
@@ -512,21 +652,56 @@ mod tests {
         ] {
             let mut fast = Vec::new();
             Json(&mut fast).str(s);
-            assert_eq!(fast, serde_json::to_vec(s).unwrap());
-        }
-        // Every ASCII code at every place of the first chunks and the tail.
-        for code in 0u8..128 {
-            for at in 0..40 {
-                let s = format!(
-                    "{}{}{}",
-                    "a".repeat(at),
-                    char::from(code),
-                    "z".repeat(40 - at)
-                );
-                let mut fast = Vec::new();
-                Json(&mut fast).str(&s);
-                assert_eq!(fast, serde_json::to_vec(&s).unwrap(), "{code} at {at}");
+            assert_eq!(fast, escaped(s));
+            // Only invisible characters are escaped beyond what serde does.
+            if !s.contains('\u{7f}') {
+                assert_eq!(fast, serde_json::to_vec(s).unwrap());
             }
         }
+        // Every ASCII code, and invisible and visible characters, at every
+        // place of the first chunks and the tail.
+        let others = [
+            '\u{80}',
+            '\u{9b}',
+            '\u{a0}',
+            '\u{ad}',
+            '\u{202e}',
+            '→',
+            '\u{feff}',
+            '\u{e0041}',
+            '😀',
+        ];
+        for c in (0u8..128).map(char::from).chain(others) {
+            for at in 0..40 {
+                let s = format!("{}{c}{}", "a".repeat(at), "z".repeat(40 - at));
+                let mut fast = Vec::new();
+                Json(&mut fast).str(&s);
+                assert_eq!(fast, escaped(&s), "U+{:04X} at {at}", c as u32);
+            }
+        }
+    }
+
+    /// Issue 25, fault 9: C1 controls, bidirectional and other invisible
+    /// characters are escaped in every JSON writer, and read back the same.
+    #[test]
+    fn invisible_characters_are_escaped() {
+        let s = "a\u{9b}31m\u{202e}b\u{7f}\u{2028}\u{e0041}c → d";
+        let mut fast = Vec::new();
+        Json(&mut fast).str(s);
+        let text = String::from_utf8(fast.clone()).unwrap();
+        assert_eq!(
+            text,
+            "\"a\\u009b31m\\u202eb\\u007f\\u2028\\udb40\\udc41c → d\""
+        );
+        assert_eq!(fast, escaped(s));
+        let mut pretty = Vec::new();
+        to_writer_pretty(&mut pretty, &[s]).unwrap();
+        assert!(String::from_utf8(pretty.clone())
+            .unwrap()
+            .contains("\\u009b31m\\u202e"));
+        let back: String = serde_json::from_slice(&fast).unwrap();
+        assert_eq!(back, s);
+        let back: Vec<String> = serde_json::from_slice(&pretty).unwrap();
+        assert_eq!(back, [s]);
     }
 }
