@@ -687,6 +687,68 @@ impl Document {
 mod tests {
     use super::*;
 
+    /// Writes `sections` as a document of `kind`, its spools holding `memory` bytes.
+    fn written(kind: DocumentKind, sections: &Sections<'_>, memory: usize) -> String {
+        let mut out = Vec::new();
+        let mut doc = Document::with_memory(kind, sections.len() > 1, memory);
+        doc.start(&mut out, "t").unwrap();
+        for (name, items) in sections {
+            doc.begin(&mut out, name).unwrap();
+            for item in *items {
+                doc.item(&mut out, item).unwrap();
+            }
+            doc.end(&mut out).unwrap();
+        }
+        doc.finish(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Issue 25, fault 2: what spools to the temporary file comes back the
+    /// same, in every format, for inputs with many connections at once.
+    #[test]
+    fn spooled_documents_are_the_same() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+        // Two connections, their lines taking turns (both open at once), and
+        // a line that is not TCP.
+        let (three, four) = (
+            read("tests/data/article/close3.txt"),
+            read("tests/data/article/close4.txt"),
+        );
+        let mut both = String::from("not a tcpdump line\n");
+        for (a, b) in three.lines().zip(four.lines()) {
+            both.push_str(&format!("{a}\n{b}\n"));
+        }
+        let inputs = [
+            ("both", both),
+            (
+                "icmp_router",
+                read("tests/data/captures/icmp_router/nn.txt"),
+            ),
+            (
+                "reused_ports",
+                read("tests/data/captures/reused_ports/nn.txt"),
+            ),
+        ];
+        for (name, text) in &inputs {
+            let name = *name;
+            let items = crate::explain(text);
+            let (a, b) = items.split_at(items.len() / 2);
+            for sections in [&[(name, &items[..])][..], &[("a", a), ("b", b)]] {
+                for kind in [
+                    DocumentKind::Json,
+                    DocumentKind::Markdown,
+                    DocumentKind::Html,
+                    DocumentKind::Ladder { absolute: true },
+                ] {
+                    let held = written(kind, sections, usize::MAX);
+                    assert_eq!(held, written(kind, sections, 0), "{name} {kind:?}");
+                    assert_eq!(held, written(kind, sections, 100), "{name} {kind:?}");
+                }
+            }
+        }
+    }
+
     /// Issue 25, fault 10: Markdown's active characters from the input are
     /// escaped; words of the explanations are kept as they are.
     #[test]
