@@ -1,8 +1,10 @@
 //! Explained items into text for people and formats for machines.
 //!
 //! Streaming formats ([`Format::Text`], [`Format::Jsonl`]) write each item as it
-//! comes; document formats (JSON, Markdown, HTML) and the ladder diagram need
-//! all items of a connection and are written at the end.
+//! comes; document formats (JSON, Markdown, HTML) and the ladder diagram
+//! ([`document::Document`]) show each connection's lines together, and write
+//! each connection's part once it has ended, keeping the rendered rows of
+//! the others meanwhile (in a temporary file past a few MiB).
 
 pub mod diagram;
 pub mod document;
