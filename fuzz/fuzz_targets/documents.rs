@@ -10,7 +10,9 @@
 //!   characters) is written raw, in any format;
 //! - Markdown: code fences balance; every table row has its columns' pipes
 //!   and no other unescaped pipe, and no unescaped `[` (no link, no image);
-//! - HTML: every tag is one the page itself writes (input is escaped).
+//! - HTML: every tag is one the page itself writes (input is escaped);
+//! - JSON Lines (the hand-written writer of segments included): each line
+//!   reads back as the item's JSON value, with nothing invisible raw.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -121,6 +123,15 @@ fuzz_target!(|data: &[u8]| {
     }
     explainer.finish();
     items.extend(std::iter::from_fn(|| explainer.next_item()));
+
+    for item in &items {
+        let mut line = Vec::new();
+        jsonl::append(item, &mut line).expect("writes to memory");
+        let text = String::from_utf8(line).expect("JSON Lines are UTF-8");
+        nothing_invisible(DocumentKind::Json, text.trim_end_matches('\n'));
+        let back: serde_json::Value = serde_json::from_str(&text).expect("one JSON value");
+        assert_eq!(back, jsonl::value(item), "{text}");
+    }
 
     let (first, second) = items.split_at(items.len() / 2);
     let one: &[(&str, &[Item])] = &[("fuzz", &items[..])];

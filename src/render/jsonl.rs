@@ -22,7 +22,7 @@
 //! value, still valid JSON), so that a tool printing a field raw (`jq -r`)
 //! does not hand a stranger's escape sequence to a terminal.
 
-use super::invisible::is_invisible;
+use super::invisible::{is_invisible, may_start};
 use crate::model::RecordKind;
 use crate::track::report::SegmentReport;
 use crate::track::Item;
@@ -385,20 +385,34 @@ impl Json<'_> {
         let out = &mut *self.0;
         out.push(b'"');
         let bytes = s.as_bytes();
-        // (DEL and every non-ASCII byte are looked at closer.)
-        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
+        // A byte that needs a look: one JSON escapes, DEL, or the start of a
+        // character that may be invisible ([`may_start`], then the table):
+        // most non-ASCII text (`→`, `–`, `é`) needs none.
+        let hot = |b: u8, next: u8| {
+            b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || (b >= 0xc2 && may_start(b, next))
+        };
         let mut start = 0;
-        // Sixteen bytes at a time while none needs a look (most text needs
-        // none); no branch inside a chunk, so the test is a few vector instructions.
-        let at = bytes
-            .chunks_exact(16)
-            .take_while(|chunk| !chunk.iter().fold(false, |any, &b| any | needs(b)))
-            .count()
-            .saturating_mul(16);
-        let mut i = at;
-        while let Some(&b) = bytes.get(i) {
-            if !needs(b) {
-                i = i.saturating_add(1);
+        let mut i = 0;
+        while i < bytes.len() {
+            // Eight bytes at a time to the next one that may need a look (a
+            // control, a quote, a backslash, or not ASCII: most text has none).
+            if let Some(word) = bytes.get(i..i.saturating_add(8)) {
+                let mask = may_need_look(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+                if mask == 0 {
+                    i = i.saturating_add(8);
+                    continue;
+                }
+                i = i.saturating_add(mask.trailing_zeros() as usize / 8);
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            if !hot(b, bytes.get(i.saturating_add(1)).copied().unwrap_or(0)) {
+                // (A character of several bytes is passed whole.)
+                i = i.saturating_add(match b {
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xff => 4,
+                    _ => 1,
+                });
                 continue;
             }
             let (escape, len): (Option<&[u8]>, usize) = match b {
@@ -443,6 +457,22 @@ impl Json<'_> {
         out.extend_from_slice(bytes.get(start..).unwrap_or_default());
         out.push(b'"');
     }
+}
+
+/// The high bit of each byte of `w` (eight bytes, the first lowest) that is
+/// a control, `"`, `\\` or not ASCII. Bytes above the first one flagged may
+/// be flagged wrongly (a borrow runs upwards), so only the lowest counts.
+fn may_need_look(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let equal = |x: u8| {
+        let t = w ^ (ONES * u64::from(x));
+        t.wrapping_sub(ONES) & !t & HIGH
+    };
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    // (Each byte's low seven bits plus one reach the high bit only from 0x7f.)
+    let del_or_above = ((w & !HIGH).wrapping_add(ONES) | w) & HIGH;
+    below_space | equal(b'"') | equal(b'\\') | del_or_above
 }
 
 /// Appends `c` as JSON's `\uxxxx` escape (a surrogate pair beyond the first plane).
@@ -678,6 +708,36 @@ mod tests {
                 Json(&mut fast).str(&s);
                 assert_eq!(fast, escaped(&s), "U+{:04X} at {at}", c as u32);
             }
+        }
+    }
+
+    /// The word test flags, as its lowest byte, exactly the first byte that
+    /// may need a look.
+    #[test]
+    fn word_test_finds_the_first_byte_to_look_at() {
+        let quick = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
+        let check = |word: [u8; 8]| {
+            let mask = may_need_look(u64::from_le_bytes(word));
+            let first = word.iter().position(|&b| quick(b));
+            let found = (mask != 0).then(|| mask.trailing_zeros() as usize / 8);
+            assert_eq!(found, first, "{word:02x?}");
+        };
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                check(word);
+                // Behind a byte that needs a look, and before one.
+                word[7 - at] = 0x7f;
+                check(word);
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            check(state.to_le_bytes());
         }
     }
 

@@ -88,6 +88,9 @@ fn unsafe_at(b: &[u8], i: usize) -> bool {
         Some(b'\n' | b'\t') | None => false,
         Some(0..=0x1f | 0x7f) => true,
         Some(&lead @ 0xc2..) => {
+            if !invisible::may_start(lead, b.get(i.saturating_add(1)).copied().unwrap_or(0)) {
+                return false;
+            }
             let len = match lead {
                 0xc2..=0xdf => 2,
                 0xe0..=0xef => 3,
