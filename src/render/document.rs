@@ -514,10 +514,14 @@ impl Document {
         Ok(())
     }
 
-    /// The connection numbered `conn`, opened at its first item.
+    /// The connection numbered `conn`, opened at its first item (pages keep
+    /// the order in which connections appear; diagrams need not).
     fn open(&mut self, conn: usize) -> &mut Open {
+        let ordered = matches!(self.kind, DocumentKind::Markdown | DocumentKind::Html);
         self.open.entry(conn).or_insert_with(|| {
-            self.order.push_back(conn);
+            if ordered {
+                self.order.push_back(conn);
+            }
             Open::default()
         })
     }
@@ -541,7 +545,6 @@ impl Document {
             }
             Item::Connection(s) => {
                 let open = self.open.remove(&s.conn).unwrap_or_default();
-                self.order.retain(|&c| c != s.conn);
                 if open.segments > 0 {
                     out.write_all(diagram::ladder_title(s.conn, Some(s)).as_bytes())?;
                     out.write_all(open.start.as_bytes())?;
