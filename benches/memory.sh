@@ -8,10 +8,14 @@
 #   tcp+cont    one TCP line, then 2,000,000 indented lines (~195 MB): one record
 #   bulk-100k   the first 100,000 lines of target/bench/bulk-1m.txt (if present)
 #   bulk-1m     target/bench/bulk-1m.txt (tests/data/captures/make_bulk.sh makes it)
-# each read with `--summary` and with `--format jsonl` (output to /dev/null).
-# Peak RSS is /usr/bin/time -v's "Maximum resident set size".
+# each read with every output: `--summary`, and `--format` text, jsonl, json,
+# markdown, html, and `--diagram` (output to /dev/null). The document formats
+# are written as the items come: each open connection's rendered rows wait in
+# a spool that moves to a temporary file past 8 MiB (in $TMPDIR; up to the
+# size of the output). Peak RSS is /usr/bin/time -v's "Maximum resident set size".
 #
 # Usage: benches/memory.sh [NAME...]   (default: all inputs)
+#        FORMATS="summary jsonl" benches/memory.sh bulk-1m   (some outputs only)
 # Inputs are generated once into target/bench/ and reused. Each run is stopped
 # after MEMORY_BENCH_TIMEOUT seconds (default 900); a "!" marks a stopped or failed run.
 set -euo pipefail
@@ -108,8 +112,22 @@ if [ ${#NAMES[@]} -eq 0 ]; then
     NAMES=(syn-100k syn-1m line-100m random-1g tcp+random tcp+cont bulk-100k bulk-1m)
 fi
 
-printf '%-12s %10s %10s | %12s %9s | %12s %9s\n' input MB lines "summary RSS" "time s" "jsonl RSS" "time s"
-printf '%s\n' "--------------------------------------------------------------------------------------"
+FORMATS=(${FORMATS:-summary text jsonl json markdown html diagram})
+
+# The arguments of one output.
+args_of() {
+    case $1 in
+        summary) echo --summary ;;
+        diagram) echo --diagram ;;
+        *) echo --format "$1" ;;
+    esac
+}
+
+printf '%-12s %6s %9s' input MB lines
+for f in "${FORMATS[@]}"; do printf ' | %-15s' "$f"; done
+printf '\n%-12s %6s %9s' "" "" ""
+for f in "${FORMATS[@]}"; do printf ' | %-15s' "RSS MB, time s"; done
+printf '\n'
 for name in "${NAMES[@]}"; do
     if ! make_input "$name"; then
         printf '%-12s (skipped: no %s/bulk-1m.txt)\n' "$name" "$DIR"
@@ -118,8 +136,11 @@ for name in "${NAMES[@]}"; do
     path=$DIR/$name.txt
     size=$(($(stat -c %s "$path") / 1000000))
     lines=$(wc -l <"$path")
-    read -r s_rss s_time < <(measure "$path" --summary)
-    read -r j_rss j_time < <(measure "$path" --format jsonl)
-    printf '%-12s %10s %10s | %9s MB %9s | %9s MB %9s\n' \
-        "$name" "$size" "$lines" "$s_rss" "$s_time" "$j_rss" "$j_time"
+    printf '%-12s %6s %9s' "$name" "$size" "$lines"
+    for f in "${FORMATS[@]}"; do
+        # shellcheck disable=SC2046
+        read -r rss secs < <(measure "$path" $(args_of "$f"))
+        printf ' | %6s %8s' "$rss" "$secs"
+    done
+    printf '\n'
 done

@@ -4,6 +4,7 @@
 parse_line: every distinct line, and every run of 4 lines (records with
 continuation lines). pipeline: runs of 12 lines and each small file whole,
 behind the two control bytes the target reads first (limits, flush rhythm).
+documents: the same runs and files behind its one control byte (limits).
 Writes fuzz/corpus/<target>/ (git-ignored). Run from anywhere:
     python3 fuzz/seed.py
 """
@@ -44,9 +45,11 @@ def main():
         control = CONTROLS[n % len(CONTROLS)]
         for i in range(0, len(lines), 12):
             write("pipeline", control + b"\n".join(lines[i : i + 12]))
+            write("documents", control[:1] + b"\n".join(lines[i : i + 12]))
         if len(data) <= 4096:
             write("pipeline", control + data)
-    for target in ("parse_line", "pipeline"):
+            write("documents", control[:1] + data)
+    for target in ("parse_line", "pipeline", "documents"):
         count = len(os.listdir(os.path.join(ROOT, "fuzz", "corpus", target)))
         print(f"{target}: {count} seeds")
 

@@ -1,12 +1,15 @@
 //! The command-line face: arguments, input (files, pipes, terminals), output
 //! buffering, colour, exit status. All explaining is done by [`crate::Explainer`].
 
+use crate::input::{self, Interruptible};
 use crate::model::RecordKind;
 use crate::reader::read_line;
-use crate::render::{self, diagram, document, jsonl, text, Format};
+use crate::render::document::{Document, DocumentKind};
+use crate::render::{self, jsonl, text, Format};
 use crate::track::Item;
 use crate::Explainer;
 use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -100,7 +103,7 @@ struct Args {
     hold: u64,
 
     /// Explain a sample dump built into the binary (a real 3-segment close).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "files")]
     demo: bool,
 }
 
@@ -164,12 +167,10 @@ struct Output<'a> {
     text: text::TextOptions,
     out: Sink<'a>,
     line_buffered: bool,
-    /// Items kept for diagrams (until their connection's summary arrives).
-    kept: Vec<Item>,
     /// The input being read, named in machine output when there are several.
     file: Option<String>,
-    /// Items of each input for the document formats, written once at the end.
-    documents: Vec<(String, Vec<Item>)>,
+    /// The document being written (JSON, Markdown, HTML, diagrams), as items come.
+    document: Option<Document>,
     outcome: Outcome,
 }
 
@@ -227,28 +228,20 @@ impl Output<'_> {
             crate::spare::recycle(item);
             return Ok(());
         }
-        if self.args.diagram {
-            let done = matches!(item, Item::Connection(_));
-            self.kept.push(item);
-            if done {
-                self.diagrams()?;
-            }
-            return Ok(());
-        }
-        match (self.format, &self.file) {
-            (Format::Text, _) => text::item(&item, &self.text, &mut self.out)?,
-            (Format::Jsonl, None) => {
-                jsonl::append(&item, &mut self.out.buf)?;
-                self.out.spill()?;
-            }
-            (Format::Jsonl, Some(file)) => {
-                writeln!(self.out, "{}", jsonl::with_file(&item, file))?;
-            }
-            (Format::Json | Format::Markdown | Format::Html, _) => {
-                if let Some((_, items)) = self.documents.last_mut() {
-                    items.push(item);
+        if let Some(document) = &mut self.document {
+            document.item(&mut self.out, &item)?;
+        } else {
+            match (self.format, &self.file) {
+                (Format::Jsonl, None) => {
+                    jsonl::append(&item, &mut self.out.buf)?;
+                    self.out.spill()?;
                 }
-                return Ok(());
+                (Format::Jsonl, Some(file)) => {
+                    jsonl::to_writer(&mut self.out, &jsonl::with_file(&item, file))
+                        .map_err(io::Error::from)?;
+                    self.out.write_all(b"\n")?;
+                }
+                _ => text::item(&item, &self.text, &mut self.out)?,
             }
         }
         // Written: its boxes serve the next lines.
@@ -259,48 +252,38 @@ impl Output<'_> {
         Ok(())
     }
 
-    /// Draws the diagrams of the connections whose summary has arrived.
-    fn diagrams(&mut self) -> io::Result<()> {
-        let views = render::by_connection(&self.kept);
-        let mut done = Vec::new();
-        for view in views.iter().filter(|v| v.summary.is_some()) {
-            writeln!(self.out, "{}", diagram::ladder(view, self.args.absolute))?;
-            done.extend(view.summary.map(|s| s.conn));
+    /// Starts the output (the document's head), titled `title`.
+    fn start(&mut self, title: &str) -> io::Result<()> {
+        match &mut self.document {
+            Some(document) => document.start(&mut self.out, title),
+            None => Ok(()),
         }
-        self.kept.retain(|item| match item {
-            Item::Line {
-                report: Some(r), ..
-            } => !done.contains(&r.conn),
-            Item::Connection(s) => !done.contains(&s.conn),
-            Item::Line { .. } => false,
-        });
-        self.out.flush()
     }
 
     /// Starts an input; `many` when several inputs are explained in one run.
     fn begin(&mut self, name: &str, many: bool) -> io::Result<()> {
         self.file = many.then(|| name.to_string());
-        self.documents.push((name.to_string(), Vec::new()));
-        if many && self.format == Format::Text && !self.args.diagram {
+        if let Some(document) = &mut self.document {
+            return document.begin(&mut self.out, name);
+        }
+        if many && self.format == Format::Text {
             writeln!(self.out, "==> {} <==", render::sanitize(name))?;
         }
         Ok(())
     }
 
-    /// Writes the document formats, one document for all inputs.
-    fn end(&mut self, title: &str) -> io::Result<()> {
-        let sections: Vec<(&str, &[Item])> = self
-            .documents
-            .iter()
-            .map(|(name, items)| (name.as_str(), items.as_slice()))
-            .collect();
-        if !self.args.diagram {
-            match self.format {
-                Format::Json => writeln!(self.out, "{}", document::json(&sections))?,
-                Format::Markdown => write!(self.out, "{}", document::markdown(&sections))?,
-                Format::Html => write!(self.out, "{}", document::html(&sections, title))?,
-                Format::Text | Format::Jsonl => {}
-            }
+    /// Ends an input.
+    fn end_input(&mut self) -> io::Result<()> {
+        match &mut self.document {
+            Some(document) => document.end(&mut self.out),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends the output.
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(document) = &mut self.document {
+            document.finish(&mut self.out)?;
         }
         self.out.flush()
     }
@@ -308,19 +291,31 @@ impl Output<'_> {
 
 /// Where an input's bytes come from.
 enum Input {
-    /// A regular file, read where it lies in memory (copying it into a buffer
-    /// took about 5% of a summary's time).
-    Mapped(Mapped),
-    /// A file read through a buffer (one that cannot be mapped, or says it is empty).
-    Stream(Box<dyn Read + Send>),
+    /// A regular file (or standard input redirected from one), read through
+    /// a buffer. (Not mapped: a mapped file that is cut short while it is
+    /// read stops the process with SIGBUS; see [`crate::input`].)
+    File(Box<dyn Read + Send>),
     /// A pipe, terminal or device: held lines are released when it pauses.
     Live(Box<dyn Read + Send>),
 }
 
 impl Input {
-    /// Opens `path`.
-    fn open(path: &std::path::Path) -> io::Result<Input> {
-        Ok(Input::of(File::open(path)?))
+    /// Opens `path` without blocking (a named pipe with no writer yet opens
+    /// at once, and is then waited for in a way Ctrl-C can interrupt).
+    fn open(path: &std::path::Path, interrupted: &Arc<AtomicBool>) -> io::Result<Input> {
+        let (file, regular) = input::open(path)?;
+        if regular {
+            return Ok(Input::File(Box::new(file)));
+        }
+        let flag = Arc::clone(interrupted);
+        let go_on = move || {
+            if flag.load(Ordering::Relaxed) {
+                Err(io::Error::other("interrupted"))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(Input::Live(Box::new(Interruptible::new(file, true, go_on))))
     }
 
     /// Standard input: a regular file (`tcpexplain < dump.txt`) is read as if
@@ -330,24 +325,13 @@ impl Input {
         {
             use std::os::fd::AsFd;
             if let Ok(fd) = io::stdin().as_fd().try_clone_to_owned() {
-                if let input @ Input::Mapped(_) = Input::of(File::from(fd)) {
-                    return input;
+                let file = File::from(fd);
+                if file.metadata().is_ok_and(|m| m.is_file()) {
+                    return Input::File(Box::new(file));
                 }
             }
         }
         Input::Live(Box::new(io::stdin()))
-    }
-
-    /// A regular file is mapped when it can be, else read through a buffer;
-    /// anything else is live.
-    fn of(file: File) -> Input {
-        match file.metadata() {
-            Ok(m) if m.is_file() => match Mapped::new(file) {
-                Ok(mapped) => Input::Mapped(mapped),
-                Err(file) => Input::Stream(Box::new(file)),
-            },
-            _ => Input::Live(Box::new(file)),
-        }
     }
 }
 
@@ -378,11 +362,7 @@ fn explain_input(
         ..crate::Options::default()
     });
     match input {
-        Input::Mapped(mut file) => {
-            text_only(file.fill_buf()?, name)?;
-            explain_buffered(&mut file, &mut explainer, out, interrupted)?;
-        }
-        Input::Stream(input) => {
+        Input::File(input) => {
             let mut reader = BufReader::with_capacity(WINDOW, input);
             text_only(reader.fill_buf()?, name)?;
             explain_buffered(&mut reader, &mut explainer, out, interrupted)?;
@@ -401,98 +381,8 @@ fn drain(explainer: &mut Explainer, out: &mut Output<'_>) -> io::Result<()> {
     Ok(())
 }
 
-/// Bytes read at a time from a file (and shown at a time from a mapped one).
+/// Bytes read at a time.
 const WINDOW: usize = 1 << 16;
-
-/// A regular file read where it lies, through maps of at most [`CHUNK`]
-/// bytes, each let go once read (so that memory stays flat however big the
-/// file), and shown as a buffered reader shows it: a window of at most
-/// [`WINDOW`] bytes at a time, so that lines are read exactly as from a pipe
-/// (those longer than [`crate::reader::MAX_LINE`] are cut).
-struct Mapped {
-    file: File,
-    /// Where the next byte is, in the file.
-    at: u64,
-    /// The file's length (looked at again at the end: it may have grown).
-    len: u64,
-    /// The map holding `at`, and where it starts in the file.
-    map: Option<(u64, memmap2::Mmap)>,
-}
-
-/// Bytes mapped at a time (a multiple of any page size).
-const CHUNK: u64 = 4 << 20;
-
-impl Mapped {
-    /// Reads `file` from its offset, when its first chunk can be mapped; else gives it back.
-    fn new(mut file: File) -> Result<Mapped, File> {
-        use std::io::Seek;
-        let (Ok(at), Ok(meta)) = (file.stream_position(), file.metadata()) else {
-            return Err(file);
-        };
-        // (Files of /proc and /sys say they are empty, yet have lines: read them.)
-        if meta.len() == 0 {
-            return Err(file);
-        }
-        let mut mapped = Mapped {
-            file,
-            at,
-            len: meta.len(),
-            map: None,
-        };
-        match mapped.fill_buf() {
-            Ok(_) => Ok(mapped),
-            Err(_) => Err(mapped.file),
-        }
-    }
-}
-
-impl Read for Mapped {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        crate::reader::read_from_buffer(self, out)
-    }
-}
-
-impl BufRead for Mapped {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.at >= self.len {
-            self.len = self.file.metadata()?.len();
-            if self.at >= self.len {
-                return Ok(&[]);
-            }
-        }
-        let held = |(start, map): &(u64, memmap2::Mmap)| {
-            (*start..start.saturating_add(map.len() as u64)).contains(&self.at)
-        };
-        if !self.map.as_ref().is_some_and(held) {
-            self.map = None; // (The last chunk is let go before the next is mapped.)
-            let start = self.at - self.at % CHUNK;
-            let size = usize::try_from(CHUNK.min(self.len - start)).unwrap_or(usize::MAX);
-            #[allow(unsafe_code)]
-            // SAFETY: the map is only read, while this input is explained. Were
-            // the file cut short meanwhile by another program, reading past its
-            // new end would stop the process (SIGBUS), as it does ripgrep's; a
-            // file changed in place gives changed lines, as a read would.
-            let map = unsafe {
-                memmap2::MmapOptions::new()
-                    .offset(start)
-                    .len(size)
-                    .populate()
-                    .map(&self.file)?
-            };
-            let _ = map.advise(memmap2::Advice::Sequential);
-            self.map = Some((start, map));
-        }
-        let rest = self.map.as_ref().and_then(|(start, map)| {
-            let from = usize::try_from(self.at - start).ok()?;
-            map.get(from..)
-        });
-        Ok(rest.map_or(&[][..], |r| r.get(..WINDOW).unwrap_or(r)))
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.at = self.at.saturating_add(n as u64);
-    }
-}
 
 /// Feeds a file line by line.
 fn explain_buffered(
@@ -631,30 +521,92 @@ fn explain_live(
     Ok(())
 }
 
-/// Runs the command line; returns the exit status.
-pub fn run(argv: Vec<String>) -> i32 {
+/// Which standard streams were open when the program started. Rust's
+/// runtime opens `/dev/null` in place of a closed one before `main` (and
+/// writes to it "succeed"), so the command's `main` looks before that and
+/// says; otherwise (Python's `cli_main`) they are looked at on entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Streams {
+    pub stdin_open: bool,
+    pub stdout_open: bool,
+}
+
+impl Streams {
+    /// As they are now.
+    pub fn now() -> Streams {
+        Streams {
+            stdin_open: is_open(0),
+            stdout_open: is_open(1),
+        }
+    }
+}
+
+/// Runs the command line (`argv` starts with the program's name); returns
+/// the exit status. Arguments need not be UTF-8 (file names are any bytes).
+pub fn run<I, T>(argv: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_with(argv, Streams::now())
+}
+
+/// [`run`], with the standard streams as they were at the start.
+pub fn run_with<I, T>(argv: I, streams: Streams) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
+        Err(e) if e.use_stderr() => {
+            // (clap's message may quote an argument: shown escaped, without
+            // clap's colours, which could not be told from an argument's.)
+            let message = e.render().to_string();
+            let _ = io::stderr().write_all(render::sanitize(&message).as_bytes());
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
-    match run_args(&args) {
+    match run_args(&args, streams) {
         Ok(outcome) if outcome.failed => 2,
         Ok(outcome) => i32::from(args.strict && outcome.unread > 0),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "tcpexplain: {e}");
+            let _ = writeln!(
+                io::stderr(),
+                "tcpexplain: {}",
+                render::sanitize(&e.to_string())
+            );
             2
         }
     }
 }
 
-fn run_args(args: &Args) -> io::Result<Outcome> {
+/// Whether file descriptor `fd` is open.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub fn is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor's flags; any number may be asked.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+#[cfg(not(unix))]
+pub fn is_open(_: i32) -> bool {
+    true
+}
+
+fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
+    // (A closed standard output would silently swallow everything.)
+    if !streams.stdout_open || !is_open(1) {
+        return Err(io::Error::other("standard output is closed"));
+    }
     let stdin_terminal = io::stdin().is_terminal();
     let names_stdin = args.files.iter().any(|f| f.as_os_str() == "-");
+    let reads_stdin = !args.demo && (args.files.is_empty() || names_stdin);
     if !args.demo && args.files.is_empty() && stdin_terminal {
         let _ = writeln!(
             io::stderr(),
@@ -663,7 +615,10 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         );
         return Err(io::Error::other("nothing to read from a terminal"));
     }
-    if !args.demo && names_stdin && stdin_terminal {
+    if reads_stdin && (!streams.stdin_open || !is_open(0)) {
+        return Err(io::Error::other("standard input is closed"));
+    }
+    if reads_stdin && stdin_terminal {
         // Asked for by name: a paste, read until the end of input.
         let _ = writeln!(
             io::stderr(),
@@ -684,6 +639,24 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         FormatArg::Markdown => Format::Markdown,
         FormatArg::Html => Format::Html,
     };
+    let hold = Duration::from_millis(args.hold.max(1));
+    let inputs: Vec<PathBuf> = if args.demo {
+        Vec::new()
+    } else if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    let many = inputs.len() > 1;
+    let kind = match format {
+        _ if args.diagram => Some(DocumentKind::Ladder {
+            absolute: args.absolute,
+        }),
+        Format::Json => Some(DocumentKind::Json),
+        Format::Markdown => Some(DocumentKind::Markdown),
+        Format::Html => Some(DocumentKind::Html),
+        Format::Text | Format::Jsonl => None,
+    };
     let mut output = Output {
         args,
         format,
@@ -697,9 +670,8 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
             inner: Box::new(stdout.lock()),
         },
         line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
-        kept: Vec::new(),
         file: None,
-        documents: Vec::new(),
+        document: kind.map(|kind| Document::new(kind, many)),
         outcome: Outcome::default(),
     };
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -708,39 +680,34 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
         // Ctrl-C: stop reading and show what was seen so far, summaries included.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
     }
-    let hold = Duration::from_millis(args.hold.max(1));
-    let inputs: Vec<PathBuf> = if args.demo {
-        Vec::new()
-    } else if args.files.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.files.clone()
-    };
     if args.demo {
+        output.start("tcpexplain: built-in sample (3-segment close)")?;
         output.begin("demo", false)?;
         explain_input(
-            Input::Stream(Box::new(DEMO.as_bytes())),
+            Input::File(Box::new(DEMO.as_bytes())),
             "demo",
             hold,
             &mut output,
             &interrupted,
         )?;
-        output.end("tcpexplain: built-in sample (3-segment close)")?;
+        output.end_input()?;
+        return output
+            .finish()
+            .map(|()| std::mem::take(&mut output.outcome));
     }
-    let many = inputs.len() > 1;
+    output.start(&inputs_title(&inputs))?;
     // Like cat: an input that cannot be read is reported and the others are still explained.
-    let mut failed = None;
+    let mut failed = false;
     for path in &inputs {
         let name = if path.as_os_str() == "-" {
             "standard input".to_string()
         } else {
             path.display().to_string()
         };
-        let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
         let opened = if path.as_os_str() == "-" {
             Ok(Input::stdin())
         } else {
-            Input::open(path)
+            Input::open(path, &interrupted)
         };
         output.outcome.tcp = 0;
         let result = opened.and_then(|input| {
@@ -750,16 +717,25 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
             } else {
                 name.clone()
             };
-            explain_input(input, &path, hold, &mut output, &interrupted)
+            let explained = explain_input(input, &path, hold, &mut output, &interrupted);
+            // (What was explained is shown, even when reading failed midway.)
+            output.end_input().and(explained)
         });
         if result.is_ok() && output.outcome.tcp == 0 && !interrupted.load(Ordering::Relaxed) {
             let _ = writeln!(io::stderr(), "tcpexplain: {name}: no TCP segment in it");
         }
         match result {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
+            // Ctrl-C while a pipe was awaited: not a failure of the input.
+            Err(_) if interrupted.load(Ordering::Relaxed) => {}
             Err(e) => {
-                let _ = writeln!(io::stderr(), "tcpexplain: {}", named(e));
-                failed = Some(io::ErrorKind::Other);
+                let _ = writeln!(
+                    io::stderr(),
+                    "tcpexplain: {}: {}",
+                    render::sanitize(&name),
+                    render::sanitize(&e.to_string())
+                );
+                failed = true;
             }
             Ok(()) => {}
         }
@@ -767,12 +743,8 @@ fn run_args(args: &Args) -> io::Result<Outcome> {
             break;
         }
     }
-    if !args.demo {
-        output.end(&inputs_title(&inputs))?;
-    }
-    if failed.is_some() {
-        output.outcome.failed = true;
-    }
+    output.finish()?;
+    output.outcome.failed |= failed;
     Ok(std::mem::take(&mut output.outcome))
 }
 

@@ -58,6 +58,8 @@
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod explain;
+#[cfg(feature = "cli")]
+pub mod input;
 pub mod model;
 pub mod parse;
 #[cfg(feature = "python")]

@@ -91,10 +91,13 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
     when it is not text: a capture file (run ``tcpdump -nn -r FILE`` on it),
     a compressed file. The file is read and explained without the GIL (one
     thread reads and follows the connections while another keeps what they
-    give), and Ctrl-C interrupts it. A big file is read where it lies
-    (mapped): a segment's ``raw`` lines and ``record`` are read again from
-    it when asked, and raise :class:`OSError` once the file has changed
-    (explain it again then); everything else the trace holds stays.
+    give), and Ctrl-C interrupts it, also while a pipe is awaited or silent.
+    A big file is not kept in memory: a segment's ``raw`` lines and
+    ``record`` are read again from it when asked, and raise :class:`OSError`
+    once the file has changed (explain it again then); everything else the
+    trace holds stays. A pipe or device is kept as read, each line cut at
+    1 MiB: an endless line of text keeps 1 MiB and reads on until
+    Ctrl-C.
 
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):

@@ -12,7 +12,11 @@ from ._tcpexplain import cli_main
 
 
 def main() -> None:
-    """Runs the command line with ``sys.argv`` and exits with its status."""
+    """Runs the command line with ``sys.argv`` and exits with its status.
+
+    File names that are not UTF-8 are in ``sys.argv`` as surrogate escapes;
+    ``cli_main`` turns them back into the same bytes.
+    """
     sys.stdout.flush()
     sys.exit(cli_main(["tcpexplain", *sys.argv[1:]]))
 

@@ -218,3 +218,67 @@ def test_ctrl_c_interrupts_a_parse_of_a_pipe_that_never_ends(tmp_path: Path) -> 
         except BrokenPipeError:
             pass
     assert ending(proc) == ["interrupted", "c_call,c_exception"]
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (from /proc)."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        links = [os.readlink(fd) for fd in fds.iterdir()]
+    except OSError:
+        return False
+    return str(path) in links
+
+
+def _wait_for(what: str, predicate) -> None:  # type: ignore[no-untyped-def]
+    # A hang guard: polls a condition that the child reaches by itself.
+    # Nothing is measured; the limit only turns a hang into a failure.
+    for _ in range(60_000):
+        if predicate():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_ctrl_c_interrupts_a_wait_for_a_pipes_first_writer(tmp_path: Path) -> None:
+    # Issue 25, fault 3: a named pipe that nobody opens for writing. The
+    # child's explain_file has the pipe open (seen in /proc: opening did not
+    # block, and the parse is running) when the signal is sent; it must
+    # raise KeyboardInterrupt from inside the parse.
+    fifo = (tmp_path / "capture.fifo").resolve()
+    os.mkfifo(fifo)
+    proc = run_child("file", str(fifo))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().split() == ["ready"]
+    _wait_for("explain_file opens the pipe", lambda: _has_open(proc.pid, fifo))
+    proc.send_signal(signal.SIGINT)
+    assert ending(proc) == ["interrupted", "c_call,c_exception"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_ctrl_c_interrupts_a_parse_of_a_silent_pipe(tmp_path: Path) -> None:
+    # Issue 25, fault 3: the writer writes a few lines, then keeps the pipe
+    # open without writing (a quiet `tcpdump -l`). The signal is sent once
+    # the child has the pipe open and has read all that was written (the
+    # pipe holds no byte), so the parse is waiting for more.
+    import fcntl
+    import termios
+
+    fifo = (tmp_path / "capture.fifo").resolve()
+    os.mkfifo(fifo)
+    proc = run_child("file", str(fifo))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().split() == ["ready"]
+    _wait_for("explain_file opens the pipe", lambda: _has_open(proc.pid, fifo))
+    with open(fifo, "wb", buffering=0) as pipe:
+        pipe.write(TEMPLATE.encode()[:2000])
+        waiting = bytearray(4)
+
+        def drained() -> bool:
+            fcntl.ioctl(pipe.fileno(), termios.FIONREAD, waiting)
+            return int.from_bytes(waiting, sys.byteorder) == 0
+
+        _wait_for("the child reads what was written", drained)
+        proc.send_signal(signal.SIGINT)
+        assert ending(proc) == ["interrupted", "c_call,c_exception"]

@@ -36,8 +36,8 @@ use pyo3::IntoPyObjectExt;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
@@ -1139,7 +1139,7 @@ fn gather<R: BufRead + Send>(
     name: &str,
     mut input: R,
     size: Option<u64>,
-    on_error: impl Fn(&io::Error) -> PyErr + Sync,
+    on_error: impl Fn(io::Error) -> PyErr + Sync,
 ) -> PyResult<(Kept, u64, R)> {
     // The tracker writes no explanations: a report says all they say, and
     // they are written as the report is kept (see [`Kept::keep`]).
@@ -1147,7 +1147,13 @@ fn gather<R: BufRead + Send>(
         explanations: false,
         ..crate::Options::default()
     });
-    text_only(py, input.fill_buf().map_err(|e| on_error(&e))?, name)?;
+    // (The first bytes are awaited without the GIL: a pipe may be slow to give them.)
+    let first = py.detach(|| {
+        input
+            .fill_buf()
+            .map(|b| b.iter().take(4096).copied().collect::<Vec<u8>>())
+    });
+    text_only(py, &first.map_err(&on_error)?, name)?;
     let mut kept = Kept::default();
     // (Segments' lines are not kept one by one: the trace keeps its whole input.)
     let mut reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
@@ -1156,7 +1162,7 @@ fn gather<R: BufRead + Send>(
     } else {
         py.detach(|| -> PyResult<_> {
             let mut n = 0usize;
-            while let Some(record) = reader.next_record().map_err(|e| on_error(&e))? {
+            while let Some(record) = reader.next_record().map_err(&on_error)? {
                 tracker.feed(record);
                 std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
                 n = n.wrapping_add(1);
@@ -1182,7 +1188,7 @@ fn in_two_threads<R: BufRead + Send>(
     reader: &mut crate::RecordReader<R>,
     tracker: &mut crate::Tracker,
     kept: &mut Kept,
-    on_error: &(impl Fn(&io::Error) -> PyErr + Sync),
+    on_error: &(impl Fn(io::Error) -> PyErr + Sync),
 ) -> PyResult<()> {
     let (batches, received) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
     // Batches come back empty, to be filled again without allocating.
@@ -1226,13 +1232,13 @@ fn in_two_threads<R: BufRead + Send>(
             .join()
             .map_err(|_| PyOSError::new_err("the reading thread failed"))?;
         interrupted?;
-        read.map_err(|e| on_error(&e))
+        read.map_err(on_error)
     })
 }
 /// Explains a whole text (`str` or `bytes`) with the GIL released.
 #[pyfunction]
 fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
-    let on_error = |e: &io::Error| PyOSError::new_err(e.to_string());
+    let on_error = |e: io::Error| PyOSError::new_err(e.to_string());
     if let Ok(b) = text.cast::<PyBytes>() {
         let b: PyBackedBytes = b.clone().into();
         let size = Some(b.len() as u64);
@@ -1252,60 +1258,118 @@ fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
 }
 
 /// Reads and explains a file with the GIL released.
+///
+/// The file is opened without blocking (a named pipe with no writer yet
+/// would block `open()` with the GIL held), and a pipe or device is read
+/// through [`crate::input::Interruptible`]: while it is silent, and every few
+/// MiB it gives, signals are checked, so Ctrl-C raises `KeyboardInterrupt`
+/// however the input behaves.
 #[pyfunction]
 fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
-    let file = File::open(&path).map_err(|e| os_error(&e, &path))?;
+    let (file, regular) = crate::input::open(&path).map_err(|e| os_error(&e, &path))?;
+    let on_error = |e: io::Error| py_error(e, &path);
     // (A pipe or device has no size: read on one thread, as it comes.)
-    let size = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    // A big file is read where it lies (copying it cost the reading thread a
-    // sixth of its time), and kept so: the trace reads a segment's lines
-    // again from the map when asked, unless the file has changed since.
+    let size = file.metadata().ok().filter(|_| regular).map(|m| m.len());
+    // A big file is read through a buffer and not kept (keeping it cost the
+    // reading thread a sixth of its time): the trace reads a segment's lines
+    // again from the file when asked, unless the file has changed since.
+    // (Signals are checked by this thread between batches.)
     if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
-        if let Some(source) = Source::map(&file) {
+        if let Some(source) = Source::file(&file) {
+            let input = BufReader::with_capacity(
+                1 << 16,
+                crate::input::Interruptible::new(file, false, || Ok(())),
+            );
             let name = path.display().to_string();
-            let (kept, lines, _) = gather(py, &name, source.bytes(), size, |e| os_error(e, &path))?;
+            let (kept, lines, _) = gather(py, &name, input, size, on_error)?;
             return Ok(TraceData::new(kept, lines, source));
         }
     }
-    let input = Keeping::new(file, size);
+    let check = || Python::attach(|py| py.check_signals()).map_err(io::Error::other);
+    let input = Keeping::new(
+        crate::input::Interruptible::new(file, !regular, check),
+        size,
+    );
     let name = path.display().to_string();
-    let (kept, lines, input) = gather(py, &name, input, size, |e| os_error(e, &path))?;
+    let (kept, lines, input) = gather(py, &name, input, size, on_error)?;
     Ok(TraceData::new(kept, lines, Source::new(input.kept)))
 }
 
-/// A file read through a buffer, every byte read kept (the source of a trace).
-struct Keeping {
-    input: BufReader<File>,
-    kept: Vec<u8>,
+/// The Python exception an error of reading stands for: the one it carries
+/// (`KeyboardInterrupt` from a check for signals), or an `OSError` naming `path`.
+fn py_error(e: io::Error, path: &Path) -> PyErr {
+    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
+        if let Some(Ok(err)) = e.into_inner().map(|inner| inner.downcast::<PyErr>()) {
+            return *err;
+        }
+        return PyOSError::new_err("a read was interrupted");
+    }
+    os_error(&e, path)
 }
 
-impl Keeping {
-    fn new(file: File, size: Option<u64>) -> Keeping {
+/// An input read through a buffer, what is read kept (the source of a
+/// trace): every line, cut as the reader cuts it ([`crate::reader::MAX_LINE`]
+/// bytes at most), so that an endless line keeps 1 MiB, not
+/// everything it gives.
+struct Keeping<R> {
+    input: BufReader<R>,
+    kept: Vec<u8>,
+    /// Bytes of the line being read so far (kept or not).
+    line: usize,
+}
+
+impl<R: io::Read> Keeping<R> {
+    fn new(input: R, size: Option<u64>) -> Keeping<R> {
         let capacity = size.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
         Keeping {
-            input: BufReader::with_capacity(1 << 16, file),
+            input: BufReader::with_capacity(1 << 16, input),
             kept: Vec::with_capacity(capacity),
+            line: 0,
         }
     }
 }
 
-impl io::Read for Keeping {
+impl<R: io::Read> io::Read for Keeping<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         crate::reader::read_from_buffer(self, out)
     }
 }
 
-impl BufRead for Keeping {
+impl<R: io::Read> BufRead for Keeping<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         self.input.fill_buf()
     }
     fn consume(&mut self, n: usize) {
+        use crate::reader::MAX_LINE;
         let used = self.input.buffer().get(..n).unwrap_or_default();
-        self.kept.extend_from_slice(used);
+        let tail = memchr::memrchr(b'\n', used).map_or(used.len(), |i| used.len() - i - 1);
+        if self.line.saturating_add(used.len()) <= MAX_LINE {
+            // (The usual case: no line is cut.)
+            self.kept.extend_from_slice(used);
+            self.line = if tail == used.len() {
+                self.line.saturating_add(tail)
+            } else {
+                tail
+            };
+        } else {
+            for piece in used.split_inclusive(|&b| b == b'\n') {
+                let room = MAX_LINE.saturating_sub(self.line);
+                let ends = piece.last() == Some(&b'\n');
+                let text = if ends {
+                    piece.get(..piece.len() - 1).unwrap_or_default()
+                } else {
+                    piece
+                };
+                self.kept
+                    .extend_from_slice(text.get(..text.len().min(room)).unwrap_or_default());
+                if ends {
+                    self.kept.push(b'\n');
+                    self.line = 0;
+                } else {
+                    self.line = self.line.saturating_add(text.len());
+                }
+            }
+        }
         self.input.consume(n);
     }
 }
@@ -1355,9 +1419,12 @@ fn kind_to_py<'py>(py: Python<'py>, kind: &RecordKind) -> PyResult<Bound<'py, Py
     json_to_py(py, &value)
 }
 
-/// Runs the `tcpexplain` command line (the same as the Rust binary) and returns its exit status.
+/// Runs the `tcpexplain` command line (the same as the Rust binary) and returns
+/// its exit status. Arguments are `str` as `sys.argv` holds them (bytes of a
+/// file name that are not UTF-8 come as surrogate escapes, and go back as the
+/// same bytes).
 #[pyfunction]
-fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
+fn cli_main(py: Python<'_>, argv: Vec<OsString>) -> i32 {
     py.detach(|| crate::cli::run(argv))
 }
 

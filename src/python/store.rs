@@ -295,39 +295,98 @@ impl Items {
     }
 }
 
-/// The input of a whole trace, kept whole (a million segments keeping their
-/// own lines cost the parsing thread a fifth more time). A segment's lines
-/// are read again from here when asked.
+/// The input of a whole trace: a text kept whole, or a file, read again when
+/// asked (a million segments keeping their own lines cost the parsing thread
+/// a fifth more time). A segment's lines are read again from here when asked.
 pub(super) struct Source {
     bytes: Box<dyn AsRef<[u8]> + Send + Sync>,
-    /// The file the bytes are mapped from, as it was when mapped.
+    /// The file the lines are read again from, as it was when first read.
     file: Option<Stamp>,
     /// Where each line starts, found on first use.
-    line_starts: OnceLock<Vec<usize>>,
+    line_starts: OnceLock<Vec<u64>>,
 }
 
-/// A file, and its length and time of change when it was read.
+/// A file, and what tells whether it has changed since it was first read:
+/// its length, its times of modification and of status change (a program
+/// can set the first back, not the second: writing a file changes its
+/// status change time whatever its modification time is made to say), and
+/// which file it is.
 struct Stamp {
     file: File,
+    seen: Option<Seen>,
+}
+
+#[derive(PartialEq, Eq, Debug)]
+struct Seen {
     len: u64,
     modified: Option<SystemTime>,
+    /// Status change time (s, ns), device and inode.
+    #[cfg(unix)]
+    changed: (i64, i64, u64, u64),
+}
+
+impl Seen {
+    fn of(file: &File) -> Option<Seen> {
+        let meta = file.metadata().ok()?;
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Some(Seen {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            changed: (meta.ctime(), meta.ctime_nsec(), meta.dev(), meta.ino()),
+        })
+    }
 }
 
 impl Stamp {
-    fn of(file: &File) -> Option<Stamp> {
-        let meta = file.metadata().ok()?;
-        Some(Stamp {
-            file: file.try_clone().ok()?,
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        })
+    fn unchanged(&self) -> bool {
+        self.seen.is_some() && Seen::of(&self.file) == self.seen
     }
 
-    fn unchanged(&self) -> bool {
-        self.file
-            .metadata()
-            .is_ok_and(|m| m.len() == self.len && m.modified().ok() == self.modified)
+    /// `len` bytes from `at` (short if the file is).
+    fn read(&self, at: u64, len: usize) -> Option<Vec<u8>> {
+        let mut bytes = vec![0; len];
+        let mut done = 0;
+        while done < len {
+            let n = read_at(
+                &self.file,
+                bytes.get_mut(done..)?,
+                at.saturating_add(done as u64),
+            )
+            .ok()?;
+            if n == 0 {
+                break;
+            }
+            done = done.saturating_add(n);
+        }
+        bytes.truncate(done);
+        Some(bytes)
     }
+
+    /// Where each line of the file starts.
+    fn line_starts(&self) -> Vec<u64> {
+        let mut starts = vec![0];
+        let mut block = vec![0u8; 1 << 20];
+        let mut at = 0u64;
+        while let Ok(n @ 1..) = read_at(&self.file, &mut block, at) {
+            let read = block.get(..n).unwrap_or_default();
+            starts
+                .extend(memchr::memchr_iter(b'\n', read).map(|i| at.saturating_add(i as u64 + 1)));
+            at = at.saturating_add(n as u64);
+        }
+        starts
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at)
 }
 
 impl Source {
@@ -339,56 +398,64 @@ impl Source {
         }
     }
 
-    /// A whole file, mapped (`None` when it cannot be).
-    pub(super) fn map(file: &File) -> Option<Source> {
-        let stamp = Stamp::of(file)?;
-        let len = usize::try_from(stamp.len).ok()?;
-        // (Not populated here: the reading thread's page faults cost less than
-        // mapping the whole file first, on this thread, before it starts.)
-        #[allow(unsafe_code)]
-        // SAFETY: the map is only read. Were the file cut short by another
-        // program while it is explained, reading past its new end would stop
-        // the process (SIGBUS), as it does the command line's (see `cli.rs`).
-        // Once explained, its lines are read again only while the file keeps
-        // its length and time of change ([`Source::record`]).
-        let map = unsafe { memmap2::MmapOptions::new().len(len).map(file) }.ok()?;
-        let _ = map.advise(memmap2::Advice::Sequential);
+    /// A file, its lines to be read again from it when asked (`None` when it
+    /// cannot be stamped). Made before the file is read, so that a change
+    /// while it is read is noticed too.
+    pub(super) fn file(file: &File) -> Option<Source> {
+        let seen = Seen::of(file)?;
         Some(Source {
-            bytes: Box::new(map),
-            file: Some(stamp),
+            bytes: Box::new(Vec::new()),
+            file: Some(Stamp {
+                file: file.try_clone().ok()?,
+                seen: Some(seen),
+            }),
             line_starts: OnceLock::new(),
         })
-    }
-
-    pub(super) fn bytes(&self) -> &[u8] {
-        (*self.bytes).as_ref()
     }
 
     /// The record on `lines` lines from line `line`, read again as at first
     /// (`Some(None)` when there is no such record; `None` when the file has
     /// changed since it was read).
     fn record(&self, line: u64, lines: u32) -> Option<Option<Record>> {
-        if self.file.as_ref().is_some_and(|f| !f.unchanged()) {
+        let first = usize::try_from(line.checked_sub(1)?).ok()?;
+        let Some(stamp) = &self.file else {
+            let bytes = (*self.bytes).as_ref();
+            let starts = self.line_starts.get_or_init(|| {
+                std::iter::once(0)
+                    .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i as u64 + 1))
+                    .collect()
+            });
+            let (start, end) = span(starts, first, lines, bytes.len() as u64);
+            let again = bytes.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?);
+            return Some(again.and_then(|b| read_record(b, line)));
+        };
+        if !stamp.unchanged() {
             return None;
         }
-        let bytes = self.bytes();
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i.saturating_add(1)))
-                .collect()
-        });
-        let again = || {
-            let first = usize::try_from(line.checked_sub(1)?).ok()?;
-            let start = *starts.get(first)?;
-            let end = starts
-                .get(first.saturating_add(lines as usize))
-                .map_or(bytes.len(), |&e| e);
-            let mut record = crate::RecordReader::new(bytes.get(start..end)?)
-                .next_record()
-                .ok()??;
-            record.line = line;
-            Some(record)
-        };
-        Some(again())
+        let starts = self.line_starts.get_or_init(|| stamp.line_starts());
+        let (start, end) = span(starts, first, lines, stamp.seen.as_ref()?.len);
+        let bytes = stamp.read(start, usize::try_from(end.checked_sub(start)?).ok()?)?;
+        // (Read back, it must still be the segment it was: changed otherwise,
+        // whatever the file's times say.)
+        let record = read_record(&bytes, line)?;
+        let same = matches!(record.kind, RecordKind::Tcp(_)) && record.lines == lines;
+        (same && stamp.unchanged()).then_some(Some(record))
     }
+}
+
+/// Where the record of `lines` lines from line index `first` starts and ends.
+fn span(starts: &[u64], first: usize, lines: u32, len: u64) -> (u64, u64) {
+    let start = starts.get(first).copied().unwrap_or(len);
+    let end = starts
+        .get(first.saturating_add(lines as usize))
+        .copied()
+        .unwrap_or(len);
+    (start, end.max(start))
+}
+
+/// The first record of `bytes`, numbered from `line`.
+fn read_record(bytes: &[u8], line: u64) -> Option<Record> {
+    let mut record = crate::RecordReader::new(bytes).next_record().ok()??;
+    record.line = line;
+    Some(record)
 }

@@ -927,7 +927,7 @@ pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// `Read::read` for a reader whose bytes are in its own buffer (`BufRead`).
-#[cfg(feature = "cli")]
+#[cfg(feature = "python")]
 pub(crate) fn read_from_buffer(input: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
     let n = io::Read::read(&mut input.fill_buf()?, out)?;
     input.consume(n);

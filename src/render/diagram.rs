@@ -2,7 +2,7 @@
 //! so the handshake and the shape of the close can be seen at a glance.
 
 use super::{sanitize, ConnectionView};
-use crate::track::report::{Role, SegmentReport};
+use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use std::fmt::Write;
 
 const STATE_WIDTH: usize = 12;
@@ -54,11 +54,21 @@ fn arrow(r: &SegmentReport, absolute: bool) -> String {
 
 /// A terminal ladder diagram of one connection.
 pub fn ladder(view: &ConnectionView<'_>, absolute: bool) -> String {
-    let mut out = String::new();
     let Some(first) = view.segments.first() else {
-        return out;
+        return String::new();
     };
-    let (client, server) = view.summary.map_or_else(
+    let mut out = ladder_title(first.conn, view.summary);
+    out.push_str(&ladder_start(first));
+    for r in &view.segments {
+        out.push_str(&ladder_row(r, absolute));
+    }
+    out.push_str(&ladder_end(view.summary));
+    out
+}
+
+/// The ladder's first two lines: the connection, and the column heads.
+pub fn ladder_title(conn: usize, summary: Option<&ConnectionSummary>) -> String {
+    let (client, server) = summary.map_or_else(
         || ("client".to_string(), "server".to_string()),
         |s| {
             (
@@ -67,73 +77,99 @@ pub fn ladder(view: &ConnectionView<'_>, absolute: bool) -> String {
             )
         },
     );
+    let mut out = String::new();
     let _ = writeln!(
         out,
-        "connection {}: client {client}  ⇄  server {server}",
-        first.conn
+        "connection {conn}: client {client}  ⇄  server {server}"
     );
     let pad = " ".repeat(ARROW_WIDTH);
     let _ = writeln!(out, " line  {:<STATE_WIDTH$}  {pad}  server", "client");
-    // The states before the first line: undo that line's own transitions.
+    out
+}
+
+/// The ladder's row of the states before its first line (that line's own
+/// transitions undone).
+pub fn ladder_start(first: &SegmentReport) -> String {
     let mut before = first.state;
     for t in first.transitions.iter().rev() {
         before.set(t.who, t.from);
     }
-    let _ = writeln!(
-        out,
-        "{:>5}  {:<STATE_WIDTH$}  {}  {}",
+    format!(
+        "{:>5}  {:<STATE_WIDTH$}  {}  {}\n",
         "",
         before.client.name(),
         " ".repeat(ARROW_WIDTH),
         before.server.name()
+    )
+}
+
+/// The ladder's row of one segment (newline included).
+pub fn ladder_row(r: &SegmentReport, absolute: bool) -> String {
+    let mark = r
+        .events
+        .iter()
+        .find(|e| {
+            e.kind.is_problem()
+                || e.kind.name().contains("close")
+                || e.kind.name() == "fin_acks_fin"
+        })
+        .map(|e| format!("  ⚑ {}", e.kind.name()))
+        .unwrap_or_default();
+    let row = format!(
+        "{:>5}  {:<STATE_WIDTH$}  {}  {:<STATE_WIDTH$}{mark}",
+        r.line,
+        r.state.client.name(),
+        arrow(r, absolute),
+        r.state.server.name()
     );
-    for r in &view.segments {
-        let mark = r
-            .events
-            .iter()
-            .find(|e| {
-                e.kind.is_problem()
-                    || e.kind.name().contains("close")
-                    || e.kind.name() == "fin_acks_fin"
-            })
-            .map(|e| format!("  ⚑ {}", e.kind.name()))
-            .unwrap_or_default();
-        let row = format!(
-            "{:>5}  {:<STATE_WIDTH$}  {}  {:<STATE_WIDTH$}{mark}",
-            r.line,
-            r.state.client.name(),
-            arrow(r, absolute),
-            r.state.server.name()
-        );
-        let _ = writeln!(out, "{}", row.trim_end());
-    }
-    if let Some(s) = view.summary {
-        let _ = writeln!(
-            out,
-            "{:>5}  teardown: {} · conn_state {} · history {}",
-            "",
-            serde_json::to_value(s.teardown)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            s.conn_state,
-            sanitize(&s.history)
-        );
-    }
-    out
+    let mut row = row.trim_end().to_string();
+    row.push('\n');
+    row
+}
+
+/// The ladder's last line: how the connection ended (nothing without a summary).
+pub fn ladder_end(summary: Option<&ConnectionSummary>) -> String {
+    let Some(s) = summary else {
+        return String::new();
+    };
+    format!(
+        "{:>5}  teardown: {} · conn_state {} · history {}\n",
+        "",
+        serde_json::to_value(s.teardown)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        s.conn_state,
+        sanitize(&s.history)
+    )
 }
 
 /// The same ladder as an inline SVG (no scripts; every string escaped).
 pub fn svg(view: &ConnectionView<'_>) -> String {
+    let mut s = svg_start(view.segments.len(), view.summary);
+    for (i, r) in view.segments.iter().enumerate() {
+        s.push_str(&svg_row(i, r));
+    }
+    s.push_str(SVG_END);
+    s
+}
+
+const ROW: usize = 30;
+const TOP: usize = 50;
+const LEFT: usize = 190;
+const RIGHT: usize = 570;
+const WIDTH: usize = 760;
+
+/// The SVG's start, for a ladder of `rows` segments: its size, the two ends'
+/// names and their lifelines.
+pub fn svg_start(rows: usize, summary: Option<&ConnectionSummary>) -> String {
     use super::document::escape;
-    let row = 30usize;
-    let top = 50usize;
-    let height = top.saturating_add(row.saturating_mul(view.segments.len().saturating_add(1)));
-    let (left, right, width) = (190usize, 570usize, 760usize);
+    let (left, right, width) = (LEFT, RIGHT, WIDTH);
+    let height = TOP.saturating_add(ROW.saturating_mul(rows.saturating_add(1)));
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="11">"#
     );
-    let (client, server) = view.summary.map_or_else(
+    let (client, server) = summary.map_or_else(
         || ("client".to_string(), "server".to_string()),
         |x| (x.client.clone(), x.server.clone()),
     );
@@ -147,49 +183,57 @@ pub fn svg(view: &ConnectionView<'_>) -> String {
         s,
         r##"<line x1="{left}" y1="24" x2="{left}" y2="{height}" stroke="#888"/><line x1="{right}" y1="24" x2="{right}" y2="{height}" stroke="#888"/>"##
     );
-    for (i, r) in view.segments.iter().enumerate() {
-        let y = top.saturating_add(row.saturating_mul(i));
-        let (x1, x2) = match r.from {
-            Role::Client => (left, right),
-            Role::Server => (right, left),
-        };
-        let color = if r.events.iter().any(|e| e.kind.is_problem()) {
-            "#c0392b"
-        } else if r.from == Role::Client {
-            "#1f6f9f"
-        } else {
-            "#8e44ad"
-        };
-        let head = if x2 > x1 {
-            x2.saturating_sub(8)
-        } else {
-            x2.saturating_add(8)
-        };
-        let _ = write!(
-            s,
-            r#"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" stroke-width="1.5"/><polygon points="{x2},{y} {head},{} {head},{}" fill="{color}"/>"#,
-            y.saturating_sub(4),
-            y.saturating_add(4)
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle" fill="{color}">{}: {}</text>"#,
-            (left.saturating_add(right)) / 2,
-            y.saturating_sub(5),
-            r.line,
-            escape(&label(r, false))
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}">{}</text>"#,
-            left.saturating_sub(6),
-            y.saturating_add(4),
-            r.state.client.name(),
-            right.saturating_add(6),
-            y.saturating_add(4),
-            r.state.server.name()
-        );
-    }
-    s.push_str("</svg>");
+    s
+}
+
+/// The SVG's end.
+pub const SVG_END: &str = "</svg>";
+
+/// The SVG's arrow of the `i`th segment (0-based).
+pub fn svg_row(i: usize, r: &SegmentReport) -> String {
+    use super::document::escape;
+    let (left, right) = (LEFT, RIGHT);
+    let mut s = String::new();
+    let y = TOP.saturating_add(ROW.saturating_mul(i));
+    let (x1, x2) = match r.from {
+        Role::Client => (left, right),
+        Role::Server => (right, left),
+    };
+    let color = if r.events.iter().any(|e| e.kind.is_problem()) {
+        "#c0392b"
+    } else if r.from == Role::Client {
+        "#1f6f9f"
+    } else {
+        "#8e44ad"
+    };
+    let head = if x2 > x1 {
+        x2.saturating_sub(8)
+    } else {
+        x2.saturating_add(8)
+    };
+    let _ = write!(
+        s,
+        r#"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" stroke-width="1.5"/><polygon points="{x2},{y} {head},{} {head},{}" fill="{color}"/>"#,
+        y.saturating_sub(4),
+        y.saturating_add(4)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle" fill="{color}">{}: {}</text>"#,
+        (left.saturating_add(right)) / 2,
+        y.saturating_sub(5),
+        r.line,
+        escape(&label(r, false))
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}">{}</text>"#,
+        left.saturating_sub(6),
+        y.saturating_add(4),
+        r.state.client.name(),
+        right.saturating_add(6),
+        y.saturating_add(4),
+        r.state.server.name()
+    );
     s
 }

@@ -1,11 +1,23 @@
 //! Whole-document formats: JSON (one array), Markdown (for an issue or a blog)
-//! and a standalone HTML page (no scripts, every input string escaped).
+//! and a standalone HTML page (no scripts, every input string escaped), and
+//! the ladder diagrams of `--diagram`.
+//!
+//! They are written as the items come ([`Document`]), so that memory stays
+//! bounded however long the input: a JSON array is written element by
+//! element. Markdown, HTML and diagrams show each connection's lines
+//! together, so the rows of a connection not yet written are rendered as its
+//! items come and kept as text in a [`Spool`], which moves to a temporary
+//! file once the spools hold more than [`SPOOL_MEMORY`] bytes (the output's
+//! own text is kept, never the items). Connections are written in order of
+//! first appearance (diagrams: as each ends).
 
-use super::{by_connection, diagram, jsonl, sanitize};
+use super::{diagram, jsonl, sanitize};
 use crate::model::RecordKind;
-use crate::track::report::{Role, SegmentReport};
+use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::Item;
-use std::fmt::Write;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -29,31 +41,82 @@ pub type Sections<'a> = [(&'a str, &'a [Item])];
 /// All items as one JSON array of the JSON Lines objects (with a `file` field
 /// when there are several inputs).
 pub fn json(sections: &Sections<'_>) -> String {
-    let many = sections.len() > 1;
-    let values: Vec<serde_json::Value> = sections
-        .iter()
-        .flat_map(|(name, items)| {
-            items.iter().map(move |item| {
-                if many {
-                    jsonl::with_file(item, name)
-                } else {
-                    jsonl::value(item)
-                }
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&values).unwrap_or_default()
+    whole(DocumentKind::Json, sections, "")
 }
 
+/// Markdown: per input (a heading when there are several), per connection a
+/// table of its lines, its summary and its diagram; then lines that were not TCP.
+pub fn markdown(sections: &Sections<'_>) -> String {
+    whole(DocumentKind::Markdown, sections, "")
+}
+
+/// A standalone HTML page: per input (a heading when there are several), per
+/// connection the ladder diagram as SVG, the table and the summary.
+pub fn html(sections: &Sections<'_>, title: &str) -> String {
+    whole(DocumentKind::Html, sections, title)
+}
+
+/// A whole document of `sections`, in memory.
+fn whole(kind: DocumentKind, sections: &Sections<'_>, title: &str) -> String {
+    let mut out = Vec::new();
+    let mut doc = Document::new(kind, sections.len() > 1);
+    let written = (|| -> io::Result<()> {
+        doc.start(&mut out, title)?;
+        for (name, items) in sections {
+            doc.begin(&mut out, name)?;
+            for item in *items {
+                doc.item(&mut out, item)?;
+            }
+            doc.end(&mut out)?;
+        }
+        doc.finish(&mut out)
+    })();
+    debug_assert!(written.is_ok(), "{written:?}");
+    String::from_utf8(out).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Pieces
+
 /// Text for a Markdown table cell: HTML-significant characters escaped (GitHub
-/// renders inline HTML), pipes escaped, newlines as `<br>`.
-fn md_cell(text: &str) -> String {
-    sanitize(text)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace('\n', "<br>")
+/// renders inline HTML), Markdown's active characters backslash-escaped (links,
+/// images, emphasis, code, strikethrough, pipes), newlines as `<br>`.
+///
+/// An underscore between two letters or digits is left as it is: it cannot
+/// start or end emphasis (`SYN_SENT`). A bare `http://` address in the input
+/// may still be shown as a link by renderers that find addresses in text
+/// (GitHub does); never as an image or markup.
+pub fn md_cell(text: &str) -> String {
+    let text = sanitize(text);
+    let mut out = String::with_capacity(text.len());
+    let mut previous = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push_str("<br>"),
+            '\\' | '`' | '*' | '[' | ']' | '~' | '|' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !(previous.is_some_and(char::is_alphanumeric)
+                && chars.peek().copied().is_some_and(char::is_alphanumeric)) =>
+            {
+                out.push_str("\\_");
+            }
+            _ => out.push(c),
+        }
+        previous = Some(c);
+    }
+    out
+}
+
+/// Text for a Markdown code span: shown as it is (a code span has no
+/// markup), but for backticks, which would end it, and newlines.
+fn md_code(text: &str) -> String {
+    sanitize(text).replace('`', "'").replace('\n', " ")
 }
 
 fn direction(r: &SegmentReport) -> &'static str {
@@ -72,77 +135,23 @@ fn events(r: &SegmentReport) -> String {
     names.join(", ")
 }
 
-/// Markdown: per input (a heading when there are several), per connection a
-/// table of its lines, its summary and its diagram; then lines that were not TCP.
-pub fn markdown(sections: &Sections<'_>) -> String {
-    let mut out = String::new();
-    for (name, items) in sections {
-        if sections.len() > 1 {
-            let _ = writeln!(out, "## {}\n", md_cell(name));
-        }
-        markdown_section(items, &mut out);
-    }
-    out
-}
+const MD_TABLE: &str = "| line | dir | flags | seq | ack | len | client | server | events | explanation |\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n";
 
-fn markdown_section(items: &[Item], out: &mut String) {
-    for view in by_connection(items) {
-        let Some(first) = view.segments.first() else {
-            continue;
-        };
-        match view.summary {
-            Some(s) => {
-                let _ = writeln!(
-                    out,
-                    "### Connection {}: `{}` → `{}`\n",
-                    s.conn,
-                    md_cell(&s.client).replace('`', "'"),
-                    md_cell(&s.server).replace('`', "'")
-                );
-            }
-            None => {
-                let _ = writeln!(out, "### Connection {}\n", first.conn);
-            }
-        }
-        out.push_str(
-            "| line | dir | flags | seq | ack | len | client | server | events | explanation |\n",
-        );
-        out.push_str("|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n");
-        for r in &view.segments {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                r.line,
-                direction(r),
-                md_cell(&r.flags),
-                opt(r.seq),
-                opt(r.ack),
-                r.len,
-                r.state.client.name(),
-                r.state.server.name(),
-                events(r),
-                md_cell(&crate::explain::text(r))
-            );
-        }
-        if let Some(s) = view.summary {
-            let _ = writeln!(out, "\n**Summary.** {}\n", md_cell(&s.text));
-        }
-        out.push_str("```text\n");
-        out.push_str(&diagram::ladder(&view, false).replace("```", "'''"));
-        out.push_str("```\n\n");
-    }
-    let rest = others(items);
-    if !rest.is_empty() {
-        out.push_str("### Other lines\n\n| line | kind | text |\n|---:|---|---|\n");
-        for (line, kind, text) in rest {
-            let _ = writeln!(out, "| {line} | {kind} | {} |", md_cell(&text));
-        }
-    }
-}
-
-/// Lines that are not segments: (line, kind, text).
-fn others(items: &[Item]) -> Vec<(u64, &'static str, String)> {
-    items.iter().filter_map(other_row).collect()
+/// A segment's row of a Markdown table.
+fn md_row(r: &SegmentReport) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        r.line,
+        direction(r),
+        md_cell(&r.flags),
+        opt(r.seq),
+        opt(r.ack),
+        r.len,
+        r.state.client.name(),
+        r.state.server.name(),
+        events(r),
+        md_cell(&crate::explain::text(r))
+    )
 }
 
 /// A line that is not a segment as (line, kind, text); `None` for segments and summaries.
@@ -182,80 +191,588 @@ th{background:#f4f4f4}td.n{text-align:right;font-family:monospace}td.f{font-fami
 .ev{color:#c0392b;font-weight:bold}.raw{font-family:monospace;font-size:90%;color:#555;white-space:pre-wrap}\
 .summary{background:#f8f8f0;padding:.5em 1em;border-left:4px solid #aa8}";
 
+const HTML_TABLE: &str = "<table><tr><th>line</th><th>direction</th><th>flags</th><th>client</th><th>server</th><th>explanation</th></tr>";
+
 /// One connection's table of lines (used by the HTML page and by notebooks).
 pub fn html_table(segments: &[&SegmentReport]) -> String {
-    let mut out = String::from(
-        "<table><tr><th>line</th><th>direction</th><th>flags</th><th>client</th><th>server</th><th>explanation</th></tr>",
-    );
+    let mut out = String::from(HTML_TABLE);
     for r in segments {
-        let ev = events(r);
-        let ev = if ev.is_empty() {
-            String::new()
-        } else {
-            format!("<div class=\"ev\">{}</div>", escape(&ev))
-        };
-        let _ = write!(
-            out,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
-            r.line,
-            match r.from {
-                Role::Client => "client → server",
-                Role::Server => "server → client",
-            },
-            escape(&r.flags),
-            r.state.client.name(),
-            r.state.server.name(),
-            escape(&crate::explain::text(r))
-        );
+        out.push_str(&html_row(r));
     }
     out.push_str("</table>");
     out
 }
 
-/// A standalone HTML page: per input (a heading when there are several), per
-/// connection the ladder diagram as SVG, the table and the summary.
-pub fn html(sections: &Sections<'_>, title: &str) -> String {
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-        escape(title),
-        escape(title)
-    );
-    for (name, items) in sections {
-        if sections.len() > 1 {
-            let _ = writeln!(out, "<h1>{}</h1>", escape(name));
-        }
-        html_section(items, &mut out);
-    }
-    out.push_str("</body></html>\n");
-    out
+/// A segment's row of an HTML table.
+fn html_row(r: &SegmentReport) -> String {
+    let ev = events(r);
+    let ev = if ev.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"ev\">{}</div>", escape(&ev))
+    };
+    format!(
+        "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
+        r.line,
+        match r.from {
+            Role::Client => "client → server",
+            Role::Server => "server → client",
+        },
+        escape(&r.flags),
+        r.state.client.name(),
+        r.state.server.name(),
+        escape(&crate::explain::text(r))
+    )
 }
 
-fn html_section(items: &[Item], out: &mut String) {
-    for view in by_connection(items) {
-        let Some(first) = view.segments.first() else {
-            continue;
+// ---------------------------------------------------------------------------
+// Spools
+
+/// Bytes the spools of one document hold in memory at most; beyond, they
+/// move to a temporary file.
+pub const SPOOL_MEMORY: usize = 8 << 20;
+
+/// Where spools move when memory is full: an unnamed temporary file.
+#[derive(Default)]
+struct SpoolFile {
+    file: Option<File>,
+    len: u64,
+}
+
+impl SpoolFile {
+    /// Appends `bytes`; returns where they start.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<u64> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(temporary_file()?),
         };
-        let heading = view.summary.map_or_else(
-            || format!("Connection {}", first.conn),
-            |s| format!("Connection {}: {} → {}", s.conn, s.client, s.server),
-        );
-        let _ = writeln!(out, "<h2>{}</h2>", escape(&heading));
-        out.push_str(&diagram::svg(&view));
-        out.push_str(&html_table(&view.segments));
-        if let Some(s) = view.summary {
-            let _ = writeln!(out, "<p class=\"summary\">{}</p>", escape(&s.text));
+        let at = self.len;
+        file.seek(SeekFrom::Start(at))?;
+        file.write_all(bytes)?;
+        self.len = self.len.saturating_add(bytes.len() as u64);
+        Ok(at)
+    }
+
+    /// Copies `len` bytes from `at` into `out`.
+    fn copy(&mut self, at: u64, len: u64, out: &mut impl Write) -> io::Result<()> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
+        file.seek(SeekFrom::Start(at))?;
+        let copied = io::copy(&mut Read::by_ref(file).take(len), out)?;
+        if copied < len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "temporary file cut short",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A new temporary file, readable and writable by this user alone, removed
+/// from its directory at once (it lives until closed).
+fn temporary_file() -> io::Result<File> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    for _ in 0..100 {
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(
+            ".tcpexplain-{}-{n}-{nanos:x}.spool",
+            std::process::id()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(file) => {
+                let _ = std::fs::remove_file(&path);
+                return Ok(file);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("a temporary file in {}: {e}", dir.display()),
+                ))
+            }
         }
     }
-    let rest = others(items);
-    if !rest.is_empty() {
-        out.push_str("<h2>Other lines</h2><table><tr><th>line</th><th>kind</th><th>text</th></tr>");
-        for (line, kind, text) in rest {
-            let _ = write!(
-                out,
-                "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
-                escape(&text)
-            );
+    Err(io::Error::other("no temporary file could be made"))
+}
+
+/// Text kept for later, in order: pieces in the spool file, then in memory.
+#[derive(Default)]
+pub struct Spool {
+    moved: Vec<(u64, u64)>,
+    held: String,
+}
+
+impl Spool {
+    fn push(&mut self, text: &str, held: &mut usize) {
+        self.held.push_str(text);
+        *held = held.saturating_add(text.len());
+    }
+
+    /// Moves what is in memory to the file.
+    fn spill(&mut self, file: &mut SpoolFile) -> io::Result<()> {
+        if !self.held.is_empty() {
+            let at = file.append(self.held.as_bytes())?;
+            self.moved.push((at, self.held.len() as u64));
+            self.held = String::new();
         }
-        out.push_str("</table>");
+        Ok(())
+    }
+
+    /// Writes everything kept, in order.
+    fn write_to(&self, file: &mut SpoolFile, out: &mut impl Write) -> io::Result<()> {
+        for &(at, len) in &self.moved {
+            file.copy(at, len, out)?;
+        }
+        out.write_all(self.held.as_bytes())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.moved.is_empty() && self.held.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The streaming writer
+
+/// Which document a [`Document`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// One JSON array of the JSON Lines objects.
+    Json,
+    /// Markdown (tables, summaries, ladders in code blocks).
+    Markdown,
+    /// A standalone HTML page.
+    Html,
+    /// Text ladder diagrams, one per connection as it ends (`--diagram`),
+    /// with absolute sequence numbers or relative ones.
+    Ladder { absolute: bool },
+}
+
+/// What is kept of a connection until it is written.
+#[derive(Default)]
+struct Open {
+    /// Rows of its table (Markdown, HTML) or of its ladder (diagrams).
+    rows: Spool,
+    /// Rows of its diagram (Markdown: the ladder; HTML: the SVG).
+    drawing: Spool,
+    /// The ladder's row of the states before the first line.
+    start: String,
+    segments: usize,
+    summary: Option<Box<ConnectionSummary>>,
+}
+
+/// A document written as its items come: [`Document::start`], then per input
+/// [`Document::begin`], [`Document::item`]s and [`Document::end`], then
+/// [`Document::finish`]. Each call writes what can be written at that point.
+pub struct Document {
+    kind: DocumentKind,
+    /// Several inputs: headings per input, and `file` fields in JSON.
+    many: bool,
+    /// The input being read.
+    name: String,
+    /// JSON: whether an element has been written.
+    any: bool,
+    /// Connections of this input not written yet, by number, and their
+    /// numbers in order of first appearance.
+    open: HashMap<usize, Open>,
+    order: VecDeque<usize>,
+    /// Rows of this input's lines that are not segments.
+    others: Spool,
+    /// Bytes the spools hold in memory, and at most.
+    held: usize,
+    memory: usize,
+    file: SpoolFile,
+}
+
+impl Document {
+    /// A document of `kind`; `many` when it will hold several inputs.
+    pub fn new(kind: DocumentKind, many: bool) -> Document {
+        Document {
+            kind,
+            many,
+            name: String::new(),
+            any: false,
+            open: HashMap::new(),
+            order: VecDeque::new(),
+            others: Spool::default(),
+            held: 0,
+            memory: SPOOL_MEMORY,
+            file: SpoolFile::default(),
+        }
+    }
+
+    /// The same, its spools holding at most `memory` bytes in memory.
+    pub fn with_memory(kind: DocumentKind, many: bool, memory: usize) -> Document {
+        Document {
+            memory,
+            ..Document::new(kind, many)
+        }
+    }
+
+    /// Starts the document (HTML: the page's head, titled `title`).
+    pub fn start(&mut self, out: &mut impl Write, title: &str) -> io::Result<()> {
+        if self.kind == DocumentKind::Html {
+            write!(
+                out,
+                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                escape(title),
+                escape(title)
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Starts an input named `name`.
+    pub fn begin(&mut self, out: &mut impl Write, name: &str) -> io::Result<()> {
+        name.clone_into(&mut self.name);
+        if self.many {
+            match self.kind {
+                DocumentKind::Markdown => write!(out, "## {}\n\n", md_cell(name))?,
+                DocumentKind::Html => writeln!(out, "<h1>{}</h1>", escape(name))?,
+                DocumentKind::Json | DocumentKind::Ladder { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes one item; writes what it completes.
+    pub fn item(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
+        match self.kind {
+            DocumentKind::Json => self.json(out, item),
+            DocumentKind::Ladder { absolute } => self.ladder(out, item, absolute),
+            DocumentKind::Markdown | DocumentKind::Html => self.page(out, item),
+        }
+    }
+
+    /// Ends the input: writes what is left of it.
+    pub fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self.kind {
+            DocumentKind::Json => {}
+            // (Diagrams are drawn when their connections end.)
+            DocumentKind::Ladder { .. } => self.open.clear(),
+            DocumentKind::Markdown | DocumentKind::Html => {
+                while let Some(conn) = self.order.pop_front() {
+                    self.write_connection(out, conn)?;
+                }
+                if !self.others.is_empty() {
+                    out.write_all(match self.kind {
+                        DocumentKind::Html => b"<h2>Other lines</h2><table><tr><th>line</th><th>kind</th><th>text</th></tr>",
+                        _ => b"### Other lines\n\n| line | kind | text |\n|---:|---|---|\n",
+                    })?;
+                    self.others.write_to(&mut self.file, out)?;
+                    if self.kind == DocumentKind::Html {
+                        out.write_all(b"</table>")?;
+                    }
+                }
+            }
+        }
+        self.open.clear();
+        self.order.clear();
+        self.others = Spool::default();
+        self.held = 0;
+        Ok(())
+    }
+
+    /// Ends the document.
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self.kind {
+            DocumentKind::Json if self.any => out.write_all(b"\n]\n"),
+            DocumentKind::Json => out.write_all(b"[]\n"),
+            DocumentKind::Html => out.write_all(b"</body></html>\n"),
+            DocumentKind::Markdown | DocumentKind::Ladder { .. } => Ok(()),
+        }
+    }
+
+    /// JSON: the item as the next element of the array (pretty-printed, as
+    /// serde_json prints an array of them).
+    fn json(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
+        let value = if self.many {
+            jsonl::with_file(item, &self.name)
+        } else {
+            jsonl::value(item)
+        };
+        let mut text = Vec::with_capacity(4096);
+        jsonl::to_writer_pretty(&mut text, &value).map_err(io::Error::from)?;
+        out.write_all(if self.any { b",\n  " } else { b"[\n  " })?;
+        self.any = true;
+        // One level deeper: every line but the first gets two more spaces (a
+        // string's newlines are escapes, so every newline is between tokens).
+        let mut lines = text.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            out.write_all(first)?;
+        }
+        for line in lines {
+            out.write_all(b"\n  ")?;
+            out.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// The connection numbered `conn`, opened at its first item (pages keep
+    /// the order in which connections appear; diagrams need not).
+    fn open(&mut self, conn: usize) -> &mut Open {
+        let ordered = matches!(self.kind, DocumentKind::Markdown | DocumentKind::Html);
+        self.open.entry(conn).or_insert_with(|| {
+            if ordered {
+                self.order.push_back(conn);
+            }
+            Open::default()
+        })
+    }
+
+    /// Diagrams: rows as segments come, each diagram written when its
+    /// connection's summary comes.
+    fn ladder(&mut self, out: &mut impl Write, item: &Item, absolute: bool) -> io::Result<()> {
+        match item {
+            Item::Line {
+                report: Some(r), ..
+            } => {
+                let mut held = self.held;
+                let open = self.open(r.conn);
+                if open.segments == 0 {
+                    open.start = diagram::ladder_start(r);
+                }
+                open.segments = open.segments.saturating_add(1);
+                open.rows.push(&diagram::ladder_row(r, absolute), &mut held);
+                self.held = held;
+                self.spill_if_full()
+            }
+            Item::Connection(s) => {
+                let open = self.open.remove(&s.conn).unwrap_or_default();
+                if open.segments > 0 {
+                    out.write_all(diagram::ladder_title(s.conn, Some(s)).as_bytes())?;
+                    out.write_all(open.start.as_bytes())?;
+                    open.rows.write_to(&mut self.file, out)?;
+                    out.write_all(diagram::ladder_end(Some(s)).as_bytes())?;
+                }
+                out.write_all(b"\n")?;
+                out.flush()
+            }
+            Item::Line { .. } => Ok(()),
+        }
+    }
+
+    /// Markdown and HTML: rows as items come; connections written in order
+    /// of first appearance, each once it and those before it have ended.
+    fn page(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
+        let html = self.kind == DocumentKind::Html;
+        let mut held = self.held;
+        match item {
+            Item::Line {
+                report: Some(r), ..
+            } => {
+                let open = self.open(r.conn);
+                if html {
+                    open.drawing
+                        .push(&diagram::svg_row(open.segments, r), &mut held);
+                    open.rows.push(&html_row(r), &mut held);
+                } else {
+                    if open.segments == 0 {
+                        open.start = diagram::ladder_start(r).replace("```", "'''");
+                    }
+                    open.rows.push(&md_row(r), &mut held);
+                    open.drawing.push(
+                        &diagram::ladder_row(r, false).replace("```", "'''"),
+                        &mut held,
+                    );
+                }
+                open.segments = open.segments.saturating_add(1);
+            }
+            Item::Connection(s) => {
+                self.open(s.conn).summary = Some(s.clone());
+                while let Some(&conn) = self.order.front() {
+                    if self.open.get(&conn).is_some_and(|o| o.summary.is_none()) {
+                        break;
+                    }
+                    self.order.pop_front();
+                    self.write_connection(out, conn)?;
+                }
+            }
+            Item::Line { .. } => {
+                if let Some((line, kind, text)) = other_row(item) {
+                    let row = if html {
+                        format!(
+                            "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
+                            escape(&text)
+                        )
+                    } else {
+                        format!("| {line} | {kind} | {} |\n", md_cell(&text))
+                    };
+                    self.others.push(&row, &mut held);
+                }
+            }
+        }
+        self.held = held;
+        self.spill_if_full()
+    }
+
+    /// Markdown and HTML: writes the connection numbered `conn` (nothing
+    /// when it has no segments).
+    fn write_connection(&mut self, out: &mut impl Write, conn: usize) -> io::Result<()> {
+        let Some(open) = self.open.remove(&conn) else {
+            return Ok(());
+        };
+        if open.segments == 0 {
+            return Ok(());
+        }
+        let summary = open.summary.as_deref();
+        if self.kind == DocumentKind::Html {
+            let heading = summary.map_or_else(
+                || format!("Connection {conn}"),
+                |s| format!("Connection {}: {} → {}", s.conn, s.client, s.server),
+            );
+            writeln!(out, "<h2>{}</h2>", escape(&heading))?;
+            out.write_all(diagram::svg_start(open.segments, summary).as_bytes())?;
+            open.drawing.write_to(&mut self.file, out)?;
+            out.write_all(diagram::SVG_END.as_bytes())?;
+            out.write_all(HTML_TABLE.as_bytes())?;
+            open.rows.write_to(&mut self.file, out)?;
+            out.write_all(b"</table>")?;
+            if let Some(s) = summary {
+                writeln!(out, "<p class=\"summary\">{}</p>", escape(&s.text))?;
+            }
+        } else {
+            match summary {
+                Some(s) => write!(
+                    out,
+                    "### Connection {}: `{}` → `{}`\n\n",
+                    s.conn,
+                    md_code(&s.client),
+                    md_code(&s.server)
+                )?,
+                None => write!(out, "### Connection {conn}\n\n")?,
+            }
+            out.write_all(MD_TABLE.as_bytes())?;
+            open.rows.write_to(&mut self.file, out)?;
+            if let Some(s) = summary {
+                write!(out, "\n**Summary.** {}\n\n", md_cell(&s.text))?;
+            }
+            out.write_all(b"```text\n")?;
+            out.write_all(
+                diagram::ladder_title(conn, summary)
+                    .replace("```", "'''")
+                    .as_bytes(),
+            )?;
+            out.write_all(open.start.as_bytes())?;
+            open.drawing.write_to(&mut self.file, out)?;
+            out.write_all(
+                diagram::ladder_end(summary)
+                    .replace("```", "'''")
+                    .as_bytes(),
+            )?;
+            out.write_all(b"```\n\n")?;
+        }
+        Ok(())
+    }
+
+    /// Moves the spools to the temporary file once they hold too much.
+    fn spill_if_full(&mut self) -> io::Result<()> {
+        if self.held <= self.memory {
+            return Ok(());
+        }
+        for open in self.open.values_mut() {
+            open.rows.spill(&mut self.file)?;
+            open.drawing.spill(&mut self.file)?;
+        }
+        self.others.spill(&mut self.file)?;
+        self.held = 0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `sections` as a document of `kind`, its spools holding `memory` bytes.
+    fn written(kind: DocumentKind, sections: &Sections<'_>, memory: usize) -> String {
+        let mut out = Vec::new();
+        let mut doc = Document::with_memory(kind, sections.len() > 1, memory);
+        doc.start(&mut out, "t").unwrap();
+        for (name, items) in sections {
+            doc.begin(&mut out, name).unwrap();
+            for item in *items {
+                doc.item(&mut out, item).unwrap();
+            }
+            doc.end(&mut out).unwrap();
+        }
+        doc.finish(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Issue 25, fault 2: what spools to the temporary file comes back the
+    /// same, in every format, for inputs with many connections at once.
+    #[test]
+    fn spooled_documents_are_the_same() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+        // Two connections, their lines taking turns (both open at once), and
+        // a line that is not TCP.
+        let (three, four) = (
+            read("tests/data/article/close3.txt"),
+            read("tests/data/article/close4.txt"),
+        );
+        let mut both = String::from("not a tcpdump line\n");
+        for (a, b) in three.lines().zip(four.lines()) {
+            both.push_str(&format!("{a}\n{b}\n"));
+        }
+        let inputs = [
+            ("both", both),
+            (
+                "icmp_router",
+                read("tests/data/captures/icmp_router/nn.txt"),
+            ),
+            (
+                "reused_ports",
+                read("tests/data/captures/reused_ports/nn.txt"),
+            ),
+        ];
+        for (name, text) in &inputs {
+            let name = *name;
+            let items = crate::explain(text);
+            let (a, b) = items.split_at(items.len() / 2);
+            for sections in [&[(name, &items[..])][..], &[("a", a), ("b", b)]] {
+                for kind in [
+                    DocumentKind::Json,
+                    DocumentKind::Markdown,
+                    DocumentKind::Html,
+                    DocumentKind::Ladder { absolute: true },
+                ] {
+                    let held = written(kind, sections, usize::MAX);
+                    assert_eq!(held, written(kind, sections, 0), "{name} {kind:?}");
+                    assert_eq!(held, written(kind, sections, 100), "{name} {kind:?}");
+                }
+            }
+        }
+    }
+
+    /// Issue 25, fault 10: Markdown's active characters from the input are
+    /// escaped; words of the explanations are kept as they are.
+    #[test]
+    fn markdown_cells_escape_markup() {
+        assert_eq!(
+            md_cell("10.0.0.1![x](http://evil.example/p.png)"),
+            "10.0.0.1\\!\\[x\\](http://evil.example/p.png)"
+        );
+        assert_eq!(
+            md_cell("a *b* _c_ `d` ~e~ |f| <g> &h \\i"),
+            "a \\*b\\* \\_c\\_ \\`d\\` \\~e\\~ \\|f\\| &lt;g&gt; &amp;h \\\\i"
+        );
+        assert_eq!(
+            md_cell("client SYN_SENT → ESTABLISHED."),
+            "client SYN_SENT → ESTABLISHED."
+        );
+        assert_eq!(md_code("a`b\nc"), "a'b c");
     }
 }

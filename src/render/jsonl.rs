@@ -15,7 +15,14 @@
 //! - `"connection"`: a connection's summary when it is over (or at the end of
 //!   input): `conn`, `client`, `server`, `teardown`, `closed_by`, `conn_state`,
 //!   `history`, and more.
+//!
+//! Strings are escaped as JSON requires, and invisible characters (C1
+//! controls, bidirectional and other format characters, DEL: see
+//! [`super::invisible`]) are escaped too, as `\u009b`-style escapes (the same
+//! value, still valid JSON), so that a tool printing a field raw (`jq -r`)
+//! does not hand a stranger's escape sequence to a terminal.
 
+use super::invisible::{is_invisible, may_start};
 use crate::model::RecordKind;
 use crate::track::report::SegmentReport;
 use crate::track::Item;
@@ -120,7 +127,7 @@ pub fn append(item: &Item, buf: &mut Vec<u8>) -> std::io::Result<()> {
             segment(report, buf);
             return Ok(());
         }
-        Item::Line { .. } => serde_json::to_writer(&mut *buf, &value(item)),
+        Item::Line { .. } => to_writer(&mut *buf, &value(item)),
     };
     result.map_err(std::io::Error::from)?;
     buf.push(b'\n');
@@ -135,7 +142,7 @@ fn write_tagged<T: Serialize>(
     inner: &T,
 ) -> serde_json::Result<()> {
     let mut fields = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut fields, inner)?;
+    to_writer(&mut fields, inner)?;
     // `{"a":1}` becomes `{"type":"kind","a":1}`.
     let rest = fields.get(1..).unwrap_or(b"}");
     let comma = if rest == b"}" { "" } else { "," };
@@ -377,46 +384,199 @@ impl Json<'_> {
         self.raw(if b { "true" } else { "false" });
     }
 
-    /// A string, quoted and escaped like serde_json: `"` and `\\` escaped,
-    /// control characters as `\n`-style or `\u00xx` escapes, the rest as is.
+    /// A string, quoted and escaped as [`to_writer`] does: `"` and `\\`
+    /// escaped, control characters as `\n`-style or `\u00xx` escapes,
+    /// invisible characters as `\uxxxx` escapes, the rest as is.
     fn str(&mut self, s: &str) {
         let out = &mut *self.0;
         out.push(b'"');
         let bytes = s.as_bytes();
-        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        // A byte that needs a look: one JSON escapes, DEL, or the start of a
+        // character that may be invisible ([`may_start`], then the table):
+        // most non-ASCII text (`→`, `–`, `é`) needs none.
+        let hot = |b: u8, next: u8| {
+            b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || (b >= 0xc2 && may_start(b, next))
+        };
         let mut start = 0;
-        // Sixteen bytes at a time while none needs escaping (most text needs
-        // none); no branch inside a chunk, so the test is a few vector instructions.
-        let at = bytes
-            .chunks_exact(16)
-            .take_while(|chunk| !chunk.iter().fold(false, |any, &b| any | needs(b)))
-            .count()
-            .saturating_mul(16);
-        for (i, &b) in bytes.iter().enumerate().skip(at) {
-            if !needs(b) {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Eight bytes at a time to the next one that may need a look (a
+            // control, a quote, a backslash, or not ASCII: most text has none).
+            if let Some(word) = bytes.get(i..i.saturating_add(8)) {
+                let mask = may_need_look(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+                if mask == 0 {
+                    i = i.saturating_add(8);
+                    continue;
+                }
+                i = i.saturating_add(mask.trailing_zeros() as usize / 8);
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            if !hot(b, bytes.get(i.saturating_add(1)).copied().unwrap_or(0)) {
+                // (A character of several bytes is passed whole.)
+                i = i.saturating_add(match b {
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xff => 4,
+                    _ => 1,
+                });
                 continue;
             }
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
+            let (escape, len): (Option<&[u8]>, usize) = match b {
+                b'"' => (Some(b"\\\""), 1),
+                b'\\' => (Some(b"\\\\"), 1),
+                b'\n' => (Some(b"\\n"), 1),
+                b'\r' => (Some(b"\\r"), 1),
+                b'\t' => (Some(b"\\t"), 1),
+                0x08 => (Some(b"\\b"), 1),
+                0x0c => (Some(b"\\f"), 1),
+                0..=0x1f | 0x7f => (None, 1),
+                // A character of several bytes: escaped when invisible.
                 _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(b"\\u00");
-                    out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
-                    out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+                    let c = s.get(i..).and_then(|rest| rest.chars().next());
+                    match c {
+                        Some(c) if is_invisible(c) => (None, c.len_utf8()),
+                        Some(c) => {
+                            i = i.saturating_add(c.len_utf8());
+                            continue;
+                        }
+                        None => {
+                            i = i.saturating_add(1);
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            match escape {
+                Some(e) => out.extend_from_slice(e),
+                None => {
+                    let c = s
+                        .get(i..)
+                        .and_then(|rest| rest.chars().next())
+                        .unwrap_or('?');
+                    unicode_escape(out, c);
                 }
             }
-            start = i.saturating_add(1);
+            i = i.saturating_add(len);
+            start = i;
         }
         out.extend_from_slice(bytes.get(start..).unwrap_or_default());
         out.push(b'"');
     }
+}
+
+/// The high bit of each byte of `w` (eight bytes, the first lowest) that is
+/// a control, `"`, `\\` or not ASCII. Bytes above the first one flagged may
+/// be flagged wrongly (a borrow runs upwards), so only the lowest counts.
+fn may_need_look(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let equal = |x: u8| {
+        let t = w ^ (ONES * u64::from(x));
+        t.wrapping_sub(ONES) & !t & HIGH
+    };
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    // (Each byte's low seven bits plus one reach the high bit only from 0x7f.)
+    let del_or_above = ((w & !HIGH).wrapping_add(ONES) | w) & HIGH;
+    below_space | equal(b'"') | equal(b'\\') | del_or_above
+}
+
+/// Appends `c` as JSON's `\uxxxx` escape (a surrogate pair beyond the first plane).
+fn unicode_escape(out: &mut Vec<u8>, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        out.extend_from_slice(b"\\u");
+        for shift in [12u16, 8, 4, 0] {
+            let digit = usize::from((*unit >> shift) & 0xf);
+            out.push(HEX.get(digit).copied().unwrap_or(b'0'));
+        }
+    }
+}
+
+/// serde_json's formatting (compact or pretty), with invisible characters in
+/// strings escaped as well (see the module's documentation).
+pub struct Escaping<F>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // (serde_json has escaped `"`, `\\` and C0 controls already.)
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if !is_invisible(c) {
+                continue;
+            }
+            writer.write_all(fragment.get(start..i).unwrap_or_default().as_bytes())?;
+            let mut escaped = Vec::with_capacity(12);
+            unicode_escape(&mut escaped, c);
+            writer.write_all(&escaped)?;
+            start = i.saturating_add(c.len_utf8());
+        }
+        writer.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
+    }
+
+    // (What the pretty formatter changes, handed on; the rest is the same in both.)
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as compact JSON, invisible characters escaped.
+pub fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(writer, Escaping(serde_json::ser::CompactFormatter));
+    value.serialize(&mut ser)
+}
+
+/// Writes `value` as pretty-printed JSON (two spaces), invisible characters escaped.
+pub fn to_writer_pretty<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        writer,
+        Escaping(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser)
 }
 
 #[cfg(test)]
@@ -489,10 +649,14 @@ mod tests {
                     };
                     let mut fast = Vec::new();
                     segment(report, &mut fast);
-                    let mut slow = serde_json::to_vec(&Tagged {
-                        kind: "segment",
-                        inner: report.as_ref(),
-                    })
+                    let mut slow = Vec::new();
+                    to_writer(
+                        &mut slow,
+                        &Tagged {
+                            kind: "segment",
+                            inner: report.as_ref(),
+                        },
+                    )
                     .unwrap();
                     slow.push(b'\n');
                     assert_eq!(
@@ -508,6 +672,12 @@ mod tests {
         assert!(checked > 1000, "{checked} segments");
     }
 
+    fn escaped(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        to_writer(&mut out, s).unwrap();
+        out
+    }
+
     #[test]
     fn strings_are_escaped_as_serde_does() {
         let all: String = (0u8..128).map(char::from).chain("→ é 😀".chars()).collect();
@@ -518,21 +688,86 @@ mod tests {
         ] {
             let mut fast = Vec::new();
             Json(&mut fast).str(s);
-            assert_eq!(fast, serde_json::to_vec(s).unwrap());
-        }
-        // Every ASCII code at every place of the first chunks and the tail.
-        for code in 0u8..128 {
-            for at in 0..40 {
-                let s = format!(
-                    "{}{}{}",
-                    "a".repeat(at),
-                    char::from(code),
-                    "z".repeat(40 - at)
-                );
-                let mut fast = Vec::new();
-                Json(&mut fast).str(&s);
-                assert_eq!(fast, serde_json::to_vec(&s).unwrap(), "{code} at {at}");
+            assert_eq!(fast, escaped(s));
+            // Only invisible characters are escaped beyond what serde does.
+            if !s.contains('\u{7f}') {
+                assert_eq!(fast, serde_json::to_vec(s).unwrap());
             }
         }
+        // Every ASCII code, and invisible and visible characters, at every
+        // place of the first chunks and the tail.
+        let others = [
+            '\u{80}',
+            '\u{9b}',
+            '\u{a0}',
+            '\u{ad}',
+            '\u{202e}',
+            '→',
+            '\u{feff}',
+            '\u{e0041}',
+            '😀',
+        ];
+        for c in (0u8..128).map(char::from).chain(others) {
+            for at in 0..40 {
+                let s = format!("{}{c}{}", "a".repeat(at), "z".repeat(40 - at));
+                let mut fast = Vec::new();
+                Json(&mut fast).str(&s);
+                assert_eq!(fast, escaped(&s), "U+{:04X} at {at}", c as u32);
+            }
+        }
+    }
+
+    /// The word test flags, as its lowest byte, exactly the first byte that
+    /// may need a look.
+    #[test]
+    fn word_test_finds_the_first_byte_to_look_at() {
+        let quick = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
+        let check = |word: [u8; 8]| {
+            let mask = may_need_look(u64::from_le_bytes(word));
+            let first = word.iter().position(|&b| quick(b));
+            let found = (mask != 0).then(|| mask.trailing_zeros() as usize / 8);
+            assert_eq!(found, first, "{word:02x?}");
+        };
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                check(word);
+                // Behind a byte that needs a look, and before one.
+                word[7 - at] = 0x7f;
+                check(word);
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            check(state.to_le_bytes());
+        }
+    }
+
+    /// Issue 25, fault 9: C1 controls, bidirectional and other invisible
+    /// characters are escaped in every JSON writer, and read back the same.
+    #[test]
+    fn invisible_characters_are_escaped() {
+        let s = "a\u{9b}31m\u{202e}b\u{7f}\u{2028}\u{e0041}c → d";
+        let mut fast = Vec::new();
+        Json(&mut fast).str(s);
+        let text = String::from_utf8(fast.clone()).unwrap();
+        assert_eq!(
+            text,
+            "\"a\\u009b31m\\u202eb\\u007f\\u2028\\udb40\\udc41c → d\""
+        );
+        assert_eq!(fast, escaped(s));
+        let mut pretty = Vec::new();
+        to_writer_pretty(&mut pretty, &[s]).unwrap();
+        assert!(String::from_utf8(pretty.clone())
+            .unwrap()
+            .contains("\\u009b31m\\u202e"));
+        let back: String = serde_json::from_slice(&fast).unwrap();
+        assert_eq!(back, s);
+        let back: Vec<String> = serde_json::from_slice(&pretty).unwrap();
+        assert_eq!(back, [s]);
     }
 }

@@ -1,11 +1,14 @@
 //! Explained items into text for people and formats for machines.
 //!
 //! Streaming formats ([`Format::Text`], [`Format::Jsonl`]) write each item as it
-//! comes; document formats (JSON, Markdown, HTML) and the ladder diagram need
-//! all items of a connection and are written at the end.
+//! comes; document formats (JSON, Markdown, HTML) and the ladder diagram
+//! ([`document::Document`]) show each connection's lines together, and write
+//! each connection's part once it has ended, keeping the rendered rows of
+//! the others meanwhile (in a temporary file past a few MiB).
 
 pub mod diagram;
 pub mod document;
+pub mod invisible;
 pub mod jsonl;
 pub mod text;
 pub mod tsg;
@@ -23,9 +26,11 @@ pub enum Format {
     Html,
 }
 
-/// Makes text from the input safe to show: control characters and escape
-/// sequences (which strangers control through DNS names and `-A` payloads)
-/// become visible `^X` / `\u{..}` notation instead of reaching the terminal.
+/// Makes text from the input safe to show: control characters, escape
+/// sequences and invisible characters (which strangers control through DNS
+/// names and `-A` payloads) become visible `^X` / `\u{..}` notation instead of
+/// reaching the terminal. Newlines and tabs stay. The characters replaced are
+/// those of [`invisible::INVISIBLE`], taken from the Unicode properties.
 pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
     if !has_unsafe_bytes(text.as_bytes()) {
         return std::borrow::Cow::Borrowed(text);
@@ -40,22 +45,24 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
         } else if c == '\u{7f}' {
             out.push_str("^?");
         } else {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
     }
     std::borrow::Cow::Owned(out)
 }
 
-/// A character [`sanitize`] replaces: a control character (but newline and
-/// tab), or a bidirectional or zero-width mark.
+/// A character [`sanitize`] replaces: an invisible one (a control character,
+/// a format character, a separator, a bidirectional or ignorable mark), but
+/// newline and tab.
 fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}')
+    c != '\n' && c != '\t' && invisible::is_invisible(c)
 }
 
 /// Whether `text` (UTF-8) holds a character [`is_unsafe`], found from the
 /// bytes, eight at a time: every line of text output is checked, and decoding
-/// it character by character took a tenth of the time.
+/// it character by character took a tenth of the time. Only the characters
+/// of a word that has a control byte or a non-ASCII byte are looked at.
 fn has_unsafe_bytes(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -75,19 +82,26 @@ fn has_unsafe_bytes(b: &[u8]) -> bool {
     (at..b.len()).any(|i| unsafe_at(b, i))
 }
 
-/// Whether an unsafe character starts at `b[i]`. Control characters are C0
-/// (below 0x20), DEL and C1 (`C2 80`..`C2 9F`); the bidirectional and
-/// zero-width marks are `E2 80 8B`..`8F`, `E2 80 AA`..`AE` and `E2 81 A6`..`A9`.
+/// Whether an unsafe character starts at `b[i]` (`b` is UTF-8): a control
+/// byte, or the first byte of a non-ASCII character that [`is_unsafe`].
 fn unsafe_at(b: &[u8], i: usize) -> bool {
-    let next = |k: usize| b.get(i.saturating_add(k)).copied();
     match b.get(i) {
         Some(b'\n' | b'\t') | None => false,
         Some(0..=0x1f | 0x7f) => true,
-        Some(0xc2) => next(1).is_some_and(|n| (0x80..=0x9f).contains(&n)),
-        Some(0xe2) => matches!(
-            (next(1), next(2)),
-            (Some(0x80), Some(0x8b..=0x8f | 0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
-        ),
+        Some(&lead @ 0xc2..) => {
+            if !invisible::may_start(lead, b.get(i.saturating_add(1)).copied().unwrap_or(0)) {
+                return false;
+            }
+            let len = match lead {
+                0xc2..=0xdf => 2,
+                0xe0..=0xef => 3,
+                _ => 4,
+            };
+            b.get(i..i.saturating_add(len))
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .and_then(|s| s.chars().next())
+                .is_some_and(is_unsafe)
+        }
         Some(_) => false,
     }
 }
@@ -140,7 +154,10 @@ mod tests {
     #[test]
     fn unsafe_bytes_are_unsafe_characters() {
         // (Every character of the first plane, where all of them are; a sample beyond.)
-        let chars = (0..=0xffff).chain((0x1_0000..=0x10_ffff).step_by(251));
+        let chars = (0..=0xffff)
+            .chain((0x1_0000..=0x10_ffff).step_by(251))
+            .chain(0x1_0000..=0x1_ffff)
+            .chain(0xe_0000..=0xe_1000);
         for c in chars.filter_map(char::from_u32) {
             for pad in [0, 1, 5, 6, 7, 9, 14] {
                 let text = format!("{}→{c}·{}", "x".repeat(pad), "y".repeat(9));
@@ -159,5 +176,28 @@ mod tests {
         assert_eq!(sanitize("evil\u{1b}[31mred\u{7}"), "evil^[[31mred^G");
         assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(sanitize("plain text"), "plain text");
+    }
+
+    /// Issue 25, fault 8: invisible characters (format, ignorable, tags) are shown.
+    #[test]
+    fn escapes_invisible_characters() {
+        for (c, shown) in [
+            ('\u{61c}', "\\u{61c}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{feff}', "\\u{feff}"),
+            ('\u{ad}', "\\u{ad}"),
+            ('\u{180e}', "\\u{180e}"),
+            ('\u{fff9}', "\\u{fff9}"),
+            ('\u{e0041}', "\\u{e0041}"),
+            ('\u{e0001}', "\\u{e0001}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{9b}', "\\u{9b}"),
+        ] {
+            assert_eq!(sanitize(&format!("a{c}b")), format!("a{shown}b"));
+        }
+        assert_eq!(
+            sanitize("10.0.0.1 → 10.0.0.2, é 😀"),
+            "10.0.0.1 → 10.0.0.2, é 😀"
+        );
     }
 }
