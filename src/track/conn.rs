@@ -2,10 +2,10 @@
 //! and both endpoints' states inferred from what each segment acknowledges.
 
 use super::report::{
-    Acked, ClosedBy, ConnectionSummary, Event, EventKind, FailedSegment, IcmpSeen, Offer, Role,
-    SegmentReport, Sides, States, Teardown, Transition,
+    Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, FailedSegment,
+    IcmpSeen, Offer, ResetKind, Role, SegmentReport, Sides, States, Teardown, Transition,
 };
-use super::state::{advance, Input, TcpState};
+use super::state::{self, advance, Input, TcpState};
 use super::zeek::History;
 use crate::model::{Endpoint, Flags, IcmpError, IcmpProblem, LinkLayer, TcpOption, TcpPacket};
 use crate::seq::SeqNumber;
@@ -17,6 +17,16 @@ const MAX_UNACKED: usize = 4096;
 const MAX_INBOX: usize = 4096;
 /// Gaps in the capture remembered per direction.
 const MAX_HOLES: usize = 16;
+/// Copies of one resent segment remembered (for the ACK that answers one).
+const MAX_COPIES: usize = 32;
+/// Note codes (`SegmentReport::notes`) this module gives.
+pub const NOTE_PEER_FIN_SACKED: &str = "peer_fin_sacked";
+pub const NOTE_PEER_FIN_INFERRED: &str = "peer_fin_inferred";
+pub const NOTE_LATE_HANDSHAKE_ACK: &str = "late_handshake_ack";
+pub const NOTE_RENUMBERED: &str = "renumbered";
+/// `duplicate_ack` notes: what it answers, where the capture tells.
+pub const DUP_ACK_OLD_SEGMENT: &str = "old_segment";
+pub const DUP_ACK_GAP: &str = "gap";
 /// ICMP errors remembered per connection (the first ones; a flood of them
 /// must not cost memory or time per segment).
 const MAX_ICMP: usize = 64;
@@ -44,6 +54,35 @@ struct Sent {
     syn: bool,
     fin: bool,
     time: Option<f64>,
+    /// Its TCP timestamp (TSval), which an ACK's echo names.
+    tsval: Option<u32>,
+    /// Later copies of it (resent), oldest first; empty for nearly every segment.
+    copies: Vec<Resend>,
+}
+
+/// A copy of a segment sent again.
+#[derive(Debug, Clone, Copy)]
+struct Resend {
+    line: u64,
+    time: Option<f64>,
+    tsval: Option<u32>,
+}
+
+/// The previous segment of a connection, as printed (for copies, and what a RST answers).
+#[derive(Debug, Clone, Copy)]
+struct Previous {
+    from: Role,
+    line: u64,
+    time: Option<f64>,
+    flags: Flags,
+    seq: Option<(u32, Option<u32>)>,
+    ack: Option<u32>,
+    win: Option<u32>,
+    len: u32,
+    ts: Option<(u32, u32)>,
+    ip_id: Option<u32>,
+    /// Its relative sequence number, when known.
+    seq_rel: Option<SeqNumber>,
 }
 
 /// A packet as printed, with the interface it was seen on: two sightings that
@@ -52,7 +91,9 @@ struct Sent {
 struct Sighting {
     line: u64,
     time: Option<f64>,
-    interface: String,
+    interface: Option<compact_str::CompactString>,
+    ip_id: Option<u32>,
+    ttl: Option<u8>,
     flags: Flags,
     seq: Option<(u32, Option<u32>)>,
     ack: Option<u32>,
@@ -65,6 +106,15 @@ struct Sighting {
 const SIGHTINGS: usize = 8;
 /// A copy comes within this many seconds of the first sighting.
 const COPY_WITHIN: f64 = 0.5;
+/// A copy told only by being identical to the line before comes this soon
+/// (a resend never does: the quickest, a fast retransmission, waits for
+/// duplicate ACKs, which the capture would show in between).
+const IDENTICAL_WITHIN: f64 = 0.001;
+/// A wait longer than the round trip by less than this tells nothing (jitter);
+/// a delayed ACK holds 40 ms or more on Linux.
+const DELAY_MIN: f64 = 0.03;
+/// Without a measured round trip, a RST this soon after a segment answers it.
+const REPLY_WITHIN: f64 = 0.2;
 
 /// Where a segment stands with its receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +278,14 @@ struct Direction {
     last_ack: Option<SeqNumber>,
     last_ack_line: u64,
     window: Option<u32>,
+    /// `window` was a SYN's (unscaled: not comparable with later windows).
+    window_on_syn: bool,
+    /// It has sent TCP timestamps (so a segment of its without them was made without its socket).
+    ts_seen: bool,
+    /// Segments it sent (copies not counted).
+    sent: u64,
+    /// It has sent a bare ACK (no data, no other flag).
+    bare_ack_sent: bool,
     /// The scale offered in this direction's SYN.
     wscale_offer: Option<u32>,
     syn_seen: bool,
@@ -248,10 +306,19 @@ struct Direction {
     syn_end: Option<SeqNumber>,
     fin_end: Option<SeqNumber>,
     fin_line: Option<u64>,
+    /// Its FIN was not seen but inferred (`fin_line` is where).
+    fin_inferred: bool,
     syn_times: Vec<(u64, f64)>,
+    /// The time this end was reached from the capture point and back (the
+    /// handshake, split at the capture point).
+    round_trip: Option<f64>,
+    /// Its shortest wait before acknowledging (an upper bound of the round trip to it).
+    quickest_ack: Option<f64>,
     rst_line: Option<u64>,
     /// This side has acknowledged the peer's FIN (by any segment).
     acked_peer_fin_line: Option<u64>,
+    /// A SACK block of this side's covered the peer's FIN (it arrived out of order).
+    peer_fin_sacked_line: Option<u64>,
     data_after_peer_fin: bool,
     /// This side's latest segment (what an ICMP error most likely reports).
     last_sent: Option<Sent>,
@@ -295,7 +362,23 @@ pub struct Connection {
     established: bool,
     crossed_fins: bool,
     fin_acks_fin: bool,
-    reset_note: Option<(Role, &'static str)>,
+    reset_note: Option<(Role, ResetKind)>,
+    /// The previous segment (copies not counted).
+    previous: Option<Previous>,
+    /// This capture prints packets twice (an identical copy of a segment that is not a bare ACK was seen).
+    copies_seen: bool,
+    /// The first line of an attempt (SYNs) its receiver has not answered
+    /// yet: until it does, whether anything listens there is unknown, so
+    /// the lines wait (a RST makes it CLOSED throughout).
+    attempt_from: Option<u64>,
+    /// The end that refused an attempt, and the ack its RST printed.
+    refusal: Option<(Role, u32)>,
+    /// An ICMP error (its line) about the SYN of an end in SYN_SENT: the
+    /// attempt ends unless that end's next segment is the SYN again.
+    icmp_end: Option<(Role, u64)>,
+    /// A line's relative numbers differ from tcpdump's (mid-stream); said once.
+    renumbered: bool,
+    renumbered_said: bool,
     event_counts: BTreeMap<String, u32>,
     pub evicted: bool,
     /// Records seen when it last had a segment (the least recently active are let go first).
@@ -311,11 +394,22 @@ impl Connection {
     pub fn new(id: usize, p: &TcpPacket, line: u64, hint: Numbering) -> Connection {
         let syn_only = p.flags.contains(Flags::SYN) && !p.flags.contains(Flags::ACK);
         let synack = p.flags.contains(Flags::SYN) && p.flags.contains(Flags::ACK);
+        // A first RST with ACK and seq 0 answers an attempt the capture does
+        // not show (RFC 9293 §3.10.7.1): its sender is the server, which
+        // refuses; a first segment with neither SYN nor ACK is a probe (a
+        // scan's FIN, PSH, URG) that belongs to no connection.
+        let refusal = p.flags.contains(Flags::RST)
+            && p.flags.contains(Flags::ACK)
+            && p.payload_len() == 0
+            && p.seq.is_some_and(|s| s.first == 0);
+        let probe = !p.flags.contains(Flags::ACK)
+            && !p.flags.contains(Flags::SYN)
+            && !p.flags.contains(Flags::RST);
         let (client, server, inferred) = if syn_only {
             (p.src.clone(), p.dst.clone(), false)
         } else if synack {
             (p.dst.clone(), p.src.clone(), false)
-        } else if server_side(&p.src, &p.dst) {
+        } else if refusal || server_side(&p.src, &p.dst) {
             (p.dst.clone(), p.src.clone(), true)
         } else {
             (p.src.clone(), p.dst.clone(), true)
@@ -324,6 +418,10 @@ impl Connection {
         let start = if synack {
             (TcpState::SynSent, TcpState::Listen)
         } else if handshake_seen {
+            (TcpState::Closed, TcpState::Listen)
+        } else if refusal {
+            (TcpState::SynSent, state::reached_by_attempt(true))
+        } else if probe {
             (TcpState::Closed, TcpState::Listen)
         } else {
             (TcpState::Established, TcpState::Established)
@@ -361,10 +459,17 @@ impl Connection {
             synack_time: None,
             syn_time: None,
             handshake_ack_seen: false,
-            established: !handshake_seen,
+            established: !(handshake_seen || refusal || probe),
             crossed_fins: false,
             fin_acks_fin: false,
             reset_note: None,
+            previous: None,
+            copies_seen: false,
+            attempt_from: None,
+            refusal: None,
+            renumbered: false,
+            renumbered_said: false,
+            icmp_end: None,
             event_counts: BTreeMap::new(),
             evicted: false,
             last_active: 0,
@@ -400,6 +505,12 @@ impl Connection {
     /// A new SYN on this 4-tuple starts a new connection when this one is over
     /// or the SYN's ISN differs from the one seen (Wireshark's port-reuse rule).
     pub fn is_reused_by(&self, p: &TcpPacket, from: Role) -> bool {
+        if p.flags.contains(Flags::RST) && p.flags.contains(Flags::ACK) {
+            // Another refusal from the same end answering another attempt (another ISN).
+            return self
+                .refusal
+                .is_some_and(|(who, ack)| who == from && p.ack != Some(ack));
+        }
         if !p.flags.contains(Flags::SYN) || p.flags.contains(Flags::ACK) {
             return false;
         }
@@ -417,12 +528,16 @@ impl Connection {
         self.inbox
             .iter()
             .filter_map(|q| q.waiting.first().copied())
+            .chain(self.attempt_from)
             .min()
     }
 
     /// Resolves the segments whose receiver has not answered: assumed processed on
     /// arrival (at their own lines). Used at the end of input and when output cannot wait.
     pub fn assume_delivered(&mut self, up_to: u64) {
+        if self.attempt_from.is_some_and(|l| l <= up_to) {
+            self.attempt_from = None;
+        }
         for side in [Role::Client, Role::Server] {
             // Segments ahead of a waiting one (deferred ones) are processed first, in order.
             while self.inbox[side]
@@ -445,6 +560,9 @@ impl Connection {
     /// Processes every remaining in-flight segment (end of input): deferred ones
     /// at the connection's last line, since the capture shows no later answer.
     pub fn drain(&mut self) {
+        if let Some((who, at)) = self.icmp_end.take() {
+            self.end_attempt(who, at, self.last_line);
+        }
         self.assume_delivered(u64::MAX);
         let last = self.last_line;
         for side in [Role::Client, Role::Server] {
@@ -460,7 +578,11 @@ impl Connection {
         if self.changes.is_empty() {
             return (self.released, Vec::new()); // (most lines change no state)
         }
-        let changes = self.changes.remove(&line).unwrap_or_default();
+        // (Also changes keyed to a line of no segment of this connection: an ICMP error's.)
+        let mut changes = Vec::new();
+        while let Some(entry) = self.changes.first_entry().filter(|e| *e.key() <= line) {
+            changes.extend(entry.remove());
+        }
         for t in &changes {
             self.released.set(t.who, t.to);
         }
@@ -480,7 +602,7 @@ impl Connection {
     }
 
     fn record_steps(&mut self, who: Role, input: Input, shown_on: u64, cause: u64, inferred: bool) {
-        let steps = if input.may_change_state() {
+        let steps = if input.may_change(self.live[who]) {
             advance(self.live[who], input)
         } else {
             Vec::new() // (data and plain ACKs: the usual segment)
@@ -511,7 +633,7 @@ impl Connection {
                 to: step.to,
                 why: step.why.to_string(),
                 cause_line: cause,
-                inferred,
+                inferred: inferred || step.inferred,
             });
         }
     }
@@ -526,6 +648,11 @@ impl Connection {
     /// `side` processes a segment from its peer.
     fn receive(&mut self, side: Role, item: &InFlight, shown_on: u64, inferred: bool) {
         let mut input = item.input;
+        if inferred && input.syn && !input.ack {
+            // A SYN its receiver never answered: whether a socket listened
+            // there (or the SYN arrived at all) is unknown, so nothing is assumed.
+            return;
+        }
         let state = self.live[side];
         let can_move =
             input.syn || input.fin || input.rst || state.awaits_syn_ack() || state.awaits_fin_ack();
@@ -537,6 +664,326 @@ impl Connection {
         input.acks_our_syn = covers(mine.syn_end);
         input.acks_our_fin = covers(mine.fin_end);
         self.record_steps(side, input, shown_on, item.line, inferred);
+    }
+
+    /// `from` refused an attempt with RST: nothing listened there. Where its
+    /// LISTEN was only assumed and not yet shown, it was CLOSED throughout;
+    /// what was sent to it never reached a socket.
+    fn refused_by(&mut self, from: Role, line: u64) {
+        self.inbox[from] = Inbox::default();
+        if self.live[from] != TcpState::Listen {
+            return;
+        }
+        let closed = state::reached_by_attempt(true);
+        if self.released_upto < self.first_line && self.last_shown[from] == 0 {
+            self.live[from] = closed;
+            self.released.set(from, closed);
+            return;
+        }
+        if let Some(step) = state::refused(self.live[from]) {
+            self.live[from] = step.to;
+            self.last_shown[from] = line;
+            self.changes.entry(line).or_default().push(Transition {
+                who: from,
+                from: step.from,
+                to: step.to,
+                why: step.why.to_string(),
+                cause_line: line,
+                inferred: false,
+            });
+        }
+    }
+
+    /// The attempt of `who` ends after the ICMP error of line `at`; shown on `line`.
+    fn end_attempt(&mut self, who: Role, at: u64, line: u64) {
+        if let Some(mut step) = state::icmp_error_on_syn(self.live[who]) {
+            step.inferred = true;
+            self.apply(who, vec![step], line, at);
+        }
+    }
+
+    /// `peer`'s SYN-ACK is not in the capture, but the other end, in SYN_SENT,
+    /// acknowledges its SYN (`ack`): `peer` had received the SYN and answered.
+    fn unseen_syn_ack(&mut self, peer: Role, ack: Option<SeqNumber>, line: u64) {
+        if self.dir[peer].syn_end.is_none() {
+            self.dir[peer].syn_end = ack;
+        }
+        // The SYNs it received, processed before it answered.
+        while self.inbox[peer]
+            .items
+            .front()
+            .is_some_and(|f| f.input.syn && !f.input.ack)
+        {
+            if let Some(item) = self.inbox[peer].pop_front() {
+                let shown_on = item.line.max(self.released_upto.saturating_add(1));
+                let input = item.input;
+                let mut steps = advance(self.live[peer], input);
+                for step in &mut steps {
+                    step.inferred = true;
+                }
+                self.apply(peer, steps, shown_on.min(line), item.line);
+            }
+        }
+    }
+
+    /// Records steps `who` takes, shown on `shown_on` (see [`Connection::record_steps`]).
+    fn apply(&mut self, who: Role, steps: Vec<state::Step>, shown_on: u64, cause: u64) {
+        let mut shown_on = shown_on.max(self.last_shown[who]);
+        if shown_on <= self.released_upto {
+            shown_on = self.last_line.max(self.released_upto.saturating_add(1));
+        }
+        self.last_shown[who] = shown_on;
+        for step in steps {
+            if step.to == TcpState::Established {
+                self.established = true;
+            }
+            self.live[who] = step.to;
+            self.changes.entry(shown_on).or_default().push(Transition {
+                who,
+                from: step.from,
+                to: step.to,
+                why: step.why.to_string(),
+                cause_line: cause,
+                inferred: step.inferred,
+            });
+        }
+    }
+
+    /// The round trip between the capture point and `side`, as measured: the
+    /// handshake's share, or its quickest ACK when shorter.
+    fn round_trip_to(&self, side: Role) -> Option<f64> {
+        let d = &self.dir[side];
+        match (d.round_trip, d.quickest_ack) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A `delayed_ack` event when `side`'s ACK (`bare`: no data, no flags)
+    /// waited beyond the round trip to `side` by more than jitter explains;
+    /// each ACK's wait also bounds that round trip. Without a measured
+    /// round trip nothing is claimed.
+    fn delayed_ack(&mut self, side: Role, a: &Acked, bare: bool) -> Option<Event> {
+        let wait = a.rtt.filter(|_| a.evidence != Some(Evidence::LatestCopy))?;
+        let base = self.round_trip_to(side);
+        let quickest = &mut self.dir[side].quickest_ack;
+        *quickest = Some(quickest.map_or(wait, |q| q.min(wait)));
+        let base = base?;
+        if !bare || !(a.bytes > 0 || a.fin) || wait - base < DELAY_MIN.max(base / 4.0) {
+            return None;
+        }
+        let mut e = Event::new(EventKind::DelayedAck);
+        e.seconds = Some(wait);
+        e.of_line = a.lines.last().copied();
+        // (Below a millisecond it changes nothing and is not said.)
+        e.round_trip = Some(base).filter(|b| *b >= 0.001);
+        Some(e)
+    }
+
+    /// The `reset` event of a RST `from` sends: what it answers tells what it says.
+    fn reset_event(
+        &self,
+        from: Role,
+        p: &TcpPacket,
+        seq_raw: Option<u32>,
+        len: u32,
+        time: Option<f64>,
+    ) -> Event {
+        let (d, r) = (from, from.other());
+        let mine = &self.dir[d];
+        let mut e = Event::new(EventKind::Reset);
+        let since = |prev: &Previous| {
+            time.zip(prev.time)
+                .map(|(a, b)| ((a - b) * 1e9).round() / 1e9)
+        };
+        // The segment it answers, if any: the peer's, just before it.
+        let answered = self
+            .previous
+            .filter(|q| q.from == r && !q.flags.contains(Flags::RST));
+        // An attempt refused: this end's first segment answers a SYN, or
+        // (RFC 9293 §3.10.7.1: seq 0, with ACK) a segment without ACK: a
+        // probe, or a SYN the capture missed.
+        let zero_seq = seq_raw.or(p.seq.map(|s| s.first)) == Some(0);
+        let refused_syn = !self.established && self.dir[r].syn_seen && !mine.syn_seen;
+        let refused_probe = p.flags.contains(Flags::ACK)
+            && len == 0
+            && mine.sent == 0
+            && self.dir[r].last_ack.is_none()
+            && zero_seq;
+        if refused_syn || refused_probe {
+            e.note = Some(ResetKind::Refused.name().into());
+            e.of_line = answered.map(|q| q.line);
+            return e;
+        }
+        // A segment arrived for a connection its sender no longer has: a RST
+        // without the timestamps the connection uses was made with no socket;
+        // or its sender had closed, and answers at once.
+        let no_socket = mine.ts_seen && p.timestamps().is_none();
+        let closed =
+            mine.fin_end.is_some() || matches!(self.live[d], TcpState::Closed | TcpState::TimeWait);
+        if let Some(q) = answered {
+            let within = self
+                .round_trip_to(d)
+                .map_or(REPLY_WITHIN, |rt| 2.0 * rt + 0.01);
+            let prompt = since(&q).is_none_or(|s| s <= within);
+            if no_socket || (closed && prompt) {
+                e.note = Some(ResetKind::AfterClose.name().into());
+                e.of_line = Some(q.line);
+                e.seconds = since(&q);
+                e.evidence = Some(if no_socket {
+                    Evidence::NoTimestamps
+                } else {
+                    Evidence::OwnFin
+                });
+                return e;
+            }
+        }
+        // Its own decision: right after its own FIN, nothing having arrived, it
+        // is how that close ended (unread data, SO_LINGER 0).
+        e.note = Some(ResetKind::Abort.name().into());
+        if let Some(q) = self
+            .previous
+            .filter(|q| q.from == d && q.flags.contains(Flags::FIN))
+        {
+            e.of_line = Some(q.line);
+            e.seconds = since(&q);
+        }
+        e
+    }
+
+    /// `peer`'s FIN, not in the capture (only the other direction is), ending
+    /// at `fin_end`: it had processed what the other end sent up to its FIN
+    /// (its FIN answers that one, as usual), and the other end processed it
+    /// before acknowledging it now. All inferred.
+    #[cold]
+    fn unseen_peer_fin(&mut self, peer: Role, fin_end: SeqNumber, line: u64) {
+        let me = peer.other();
+        let my_fin = self.dir[me].fin_end;
+        self.catch_up(peer, my_fin, line, true);
+        let sent_fin = Input {
+            sent: true,
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+            acks_our_syn: false,
+            acks_our_fin: false,
+            peer_fin_waiting: false,
+        };
+        let mut steps = advance(self.live[peer], sent_fin);
+        for step in &mut steps {
+            step.inferred = true;
+        }
+        self.apply(peer, steps, line, line);
+        let item = InFlight {
+            line,
+            end: fin_end,
+            occupies: true,
+            input: Input {
+                sent: false,
+                ..sent_fin
+            },
+            ack: my_fin,
+            status: Delivery::Unresolved,
+            effect: true,
+        };
+        self.receive(me, &item, line, true);
+    }
+
+    /// Whether `p`, from `side`, is the handshake's ACK seen after `side`'s
+    /// first data: a bare ACK of the peer's SYN alone, at `side`'s first byte
+    /// (or without a printed seq), before any other bare ACK of `side`'s.
+    fn late_handshake_ack(
+        &self,
+        side: Role,
+        p: &TcpPacket,
+        seq: Option<u32>,
+        ack: Option<SeqNumber>,
+    ) -> bool {
+        let (mine, peer) = (&self.dir[side], &self.dir[side.other()]);
+        p.flags == Flags::ACK
+            && p.payload_len() == 0
+            && !mine.bare_ack_sent
+            && ack.is_some()
+            && ack == peer.syn_end
+            && mine
+                .syn_end
+                .is_some_and(|e| mine.next.is_some_and(|n| n > e))
+            && seq.is_none_or(|s| Some(SeqNumber(s)) == mine.syn_end)
+    }
+
+    /// Why `side` repeats its ACK, where the capture tells: it answers the
+    /// peer's segment just before, which brought nothing new (older than this
+    /// ACK: an unacceptable segment gets an ACK in reply, RFC 9293 §3.10.7.4),
+    /// or the peer has sent bytes beyond it (a gap).
+    fn dup_ack_cause(&self, side: Role, ack: Option<SeqNumber>) -> Option<&'static str> {
+        let peer = &self.dir[side.other()];
+        let old = self
+            .previous
+            .filter(|q| q.from == side.other())
+            .and_then(|q| q.seq_rel)
+            .zip(ack)
+            .is_some_and(|(s, a)| s < a);
+        if old {
+            Some(DUP_ACK_OLD_SEGMENT)
+        } else if peer.next.zip(ack).is_some_and(|(n, a)| n > a) {
+            Some(DUP_ACK_GAP)
+        } else {
+            None
+        }
+    }
+
+    /// A lone sequence number `from` SACKs beyond its ACK, where nothing the
+    /// peer sent is known: most likely the peer's FIN, arrived out of order
+    /// (an inference). The peer had sent it, so it is closing.
+    #[cold]
+    fn infer_peer_fin(
+        &mut self,
+        from: Role,
+        ack: Option<SeqNumber>,
+        sack: &[(u32, u32)],
+        line: u64,
+        notes: &mut Vec<String>,
+    ) {
+        let peer = from.other();
+        let next = self.dir[peer].next;
+        let Some(&(_, end)) = sack.iter().find(|&&(l, r)| {
+            r.wrapping_sub(l) == 1
+                && ack.is_some_and(|a| SeqNumber(l) > a)
+                && next.is_none_or(|n| n <= SeqNumber(l))
+        }) else {
+            return;
+        };
+        let d = &mut self.dir[peer];
+        d.fin_end = Some(SeqNumber(end));
+        d.fin_line = Some(line);
+        d.fin_inferred = true;
+        notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+        let sent_fin = Input {
+            sent: true,
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+            acks_our_syn: false,
+            acks_our_fin: false,
+            peer_fin_waiting: false,
+        };
+        let mut steps = advance(self.live[peer], sent_fin);
+        for step in &mut steps {
+            step.inferred = true;
+            step.why = state::SENT_UNSEEN_FIN;
+        }
+        self.apply(peer, steps, line, line);
+    }
+
+    /// The line of the peer's FIN when one of `from`'s SACK blocks covers it:
+    /// it arrived, out of order, and waits behind missing bytes.
+    fn peer_fin_sacked(&self, from: Role, sack: &[(u32, u32)]) -> Option<u64> {
+        let peer = &self.dir[from.other()];
+        let fin = peer.fin_end?;
+        let covers = |&(l, r): &(u32, u32)| SeqNumber(l) < fin && fin <= SeqNumber(r);
+        sack.iter().any(covers).then_some(peer.fin_line?)
     }
 
     /// Sequence numbers as printed → (relative seq, relative ack, raw seq, raw ack).
@@ -625,6 +1072,8 @@ impl Connection {
             _ => {
                 let zero_d = self.dir[d].printed_zero.unwrap_or(0);
                 let zero_r = self.dir[r].printed_zero.unwrap_or(0);
+                // tcpdump's relative numbers counted from another origin than these.
+                self.renumbered |= (zero_d != 0 && seq.is_some()) || (zero_r != 0 && ack.is_some());
                 let seq_rel = seq.map(|s| s.wrapping_add(zero_d));
                 let ack_rel = ack.map(|a| a.wrapping_add(zero_r));
                 let raw =
@@ -681,10 +1130,7 @@ impl Connection {
     ) -> Option<Box<SegmentReport>> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
-        let copy = match p.prefix.link.as_deref() {
-            Some(LinkLayer::Cooked { .. }) => self.capture_copy(from, p, line, time),
-            _ => None,
-        };
+        let copy = self.capture_copy(from, p, line, time);
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -696,6 +1142,12 @@ impl Connection {
         self.last_time = time.or(self.last_time);
 
         let f = p.flags;
+        if let Some((who, at)) = self.icmp_end.take() {
+            let retry = who == from && f.contains(Flags::SYN) && !f.contains(Flags::ACK);
+            if !retry {
+                self.end_attempt(who, at, line);
+            }
+        }
         let (syn, fin, rst, has_ack) = (
             f.contains(Flags::SYN),
             f.contains(Flags::FIN),
@@ -704,14 +1156,26 @@ impl Connection {
         );
         let len = p.payload_len();
         let win = p.win.unwrap_or(0);
-        let seq = seq_rel
-            .map(SeqNumber)
-            .or(self.dir[d].next)
-            .unwrap_or_default();
+        // A segment printed without seq (an empty ACK) is at this side's next
+        // byte; before any, at what the peer acknowledged: mid-stream, tcpdump
+        // numbers the second direction from the first ACK, so its first byte
+        // is exactly the one acknowledged (no gap there).
         let ack = ack_rel.map(SeqNumber);
+        let mut notes = Vec::new();
+        // The handshake's ACK seen after this side's first data (reordered on
+        // the way): it acknowledges only the SYN and sits at the first byte.
+        let late_handshake_ack = self.late_handshake_ack(d, p, seq_rel, ack);
+        if late_handshake_ack {
+            notes.push(NOTE_LATE_HANDSHAKE_ACK.to_string());
+        }
+        let known_seq = seq_rel
+            .map(SeqNumber)
+            .or(self.dir[d].syn_end.filter(|_| late_handshake_ack))
+            .or(self.dir[d].next)
+            .or(self.dir[r].last_ack);
+        let seq = known_seq.unwrap_or_default();
         let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
         let mut events = Vec::new();
-        let mut notes = Vec::new();
 
         if self.reused && self.segments == 1 {
             events.push(Event::new(EventKind::ReusedPorts));
@@ -763,6 +1227,7 @@ impl Connection {
                 let same_ack = ack.is_some() && ack == self.dir[d].last_ack;
                 if len == 0
                     && win != 0
+                    && !keepalive
                     && Some(win) != self.dir[d].window
                     && seq == n
                     && same_ack
@@ -813,6 +1278,7 @@ impl Connection {
             let mut e = Event::new(EventKind::DuplicateAck);
             e.count = Some(self.dir[d].dupacks);
             e.of_line = Some(self.dir[d].last_ack_line);
+            e.note = self.dup_ack_cause(d, ack).map(String::from);
             events.push(e);
         }
         if has_ack {
@@ -865,10 +1331,39 @@ impl Connection {
                         .icmp_errors
                         .iter()
                         .any(|i| i.problem == IcmpProblem::TooBig && i.segment == of_line);
+                // The wait since the previous copy of these bytes, and the one before it.
+                let (wait, before) = self.dir[d]
+                    .unacked
+                    .iter()
+                    .rev()
+                    .find(|s| s.first == seq)
+                    .map_or((None, None), |s| {
+                        let mut times = std::iter::once(s.time)
+                            .chain(s.copies.iter().map(|c| c.time))
+                            .rev();
+                        let (last, earlier) = (times.next().flatten(), times.next().flatten());
+                        let wait = time.zip(last).map(|(a, b)| round(a - b));
+                        (wait, last.zip(earlier).map(|(a, b)| round(a - b)))
+                    });
+                // Sooner than a round trip: no timer could have fired.
+                let path_rtt = self.handshake_rtt.or_else(|| {
+                    self.round_trip_to(d)
+                        .zip(self.round_trip_to(r))
+                        .map(|(a, b)| a + b)
+                });
+                let too_soon = wait
+                    .zip(path_rtt)
+                    .filter(|(w, rt)| w < rt)
+                    .map(|(_, rt)| rt);
                 let resend = |kind| {
                     let mut e = Event::new(kind);
                     e.of_line = of_line;
                     e.note = path_mtu.then(|| "path_mtu".into());
+                    if kind == EventKind::Retransmission {
+                        e.seconds = wait;
+                        e.round_trip = too_soon;
+                        e.backoff = before.zip(wait).map(|(b, w)| backoff(b, w));
+                    }
                     e
                 };
                 match kind {
@@ -903,12 +1398,17 @@ impl Connection {
         }
         if syn && !has_ack && !is_copy {
             if let Some(&(first_line, _)) = self.dir[d].syn_times.first() {
+                let times = &self.dir[d].syn_times;
                 let mut e = Event::new(EventKind::SynRetransmission);
                 e.of_line = Some(first_line);
                 e.seconds = time
-                    .zip(self.dir[d].syn_times.last().map(|s| s.1))
+                    .zip(times.last().map(|s| s.1))
                     .map(|(a, b)| round(a - b));
-                e.count = u32::try_from(self.dir[d].syn_times.len()).ok();
+                e.count = u32::try_from(times.len()).ok();
+                // How this wait compares with the one before, as measured.
+                if let [.., (_, a), (_, b)] = times.as_slice() {
+                    e.backoff = e.seconds.map(|w| backoff(b - a, w));
+                }
                 events.push(e);
             }
             if let Some(t) = time {
@@ -927,27 +1427,31 @@ impl Connection {
             let again = last == Some(a)
                 && (peer.unacked_disordered || peer.unacked.front().is_some_and(|s| s.end <= a));
             if last.is_none_or(|l| a > l) || again {
-                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time);
+                let ecr = p.timestamps().map(|t| t.1);
+                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time, ecr);
             }
         }
         if let Some(a) = acked.as_mut() {
             a.rtt = a.rtt.map(round);
         }
-        if let Some(a) = &acked {
-            if len == 0 && !sfr && (a.bytes > 0 || a.fin) && a.rtt.is_some_and(|t| t >= 0.03) {
-                let mut e = Event::new(EventKind::DelayedAck);
-                e.seconds = a.rtt;
-                e.of_line = a.lines.last().copied();
+        if let (Some(a), false) = (&acked, is_copy) {
+            if let Some(e) = self.delayed_ack(d, a, len == 0 && !sfr) {
                 events.push(e);
             }
         }
 
         // ---- Handshake timing ----
-        if syn && !has_ack && self.syn_time.is_none() {
-            self.syn_time = time;
+        // (Timed from the latest SYN: a resent SYN is the one answered.)
+        if syn && !has_ack && !is_copy {
+            self.syn_time = time.or(self.syn_time);
         }
         if syn && has_ack && !is_copy {
             self.synack_time = time;
+            // The way to this end and back, as the capture point sees it.
+            self.dir[d].round_trip = time
+                .zip(self.syn_time)
+                .map(|(a, b)| round(a - b))
+                .filter(|t| *t >= 0.0);
         }
         let mut handshake_rtt = None;
         if !syn
@@ -961,6 +1465,10 @@ impl Connection {
                 .zip(self.syn_time.or(self.synack_time))
                 .map(|(a, b)| round(a - b));
             self.handshake_rtt = handshake_rtt;
+            self.dir[d].round_trip = time
+                .zip(self.synack_time)
+                .map(|(a, b)| round(a - b))
+                .filter(|t| *t >= 0.0);
         }
 
         // SACK edges are printed like the ACK (relative to the peer's base unless -S).
@@ -997,7 +1505,12 @@ impl Connection {
                 self.dir[d].acked_peer_fin_line = Some(line);
             }
         }
+        // New bytes after the peer's FIN (not a resend or a probe crossing it): a half-close.
         if len > 0
+            && new_bytes
+            && !retransmitted
+            && !keepalive
+            && !is_copy
             && peer_fin.is_some()
             && self.dir[d].fin_end.is_none()
             && !self.dir[d].data_after_peer_fin
@@ -1007,24 +1520,50 @@ impl Connection {
             e.of_line = self.dir[r].fin_line;
             events.push(e);
         }
+        if !rst && self.dir[r].fin_end.is_none() {
+            self.infer_peer_fin(from, ack, &sack, line, &mut notes);
+        }
+        if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
+            notes.push(NOTE_PEER_FIN_SACKED.to_string());
+            self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
+        }
         if rst && !is_copy {
-            let note = if !self.established && self.dir[r].syn_seen && !self.dir[d].syn_seen {
-                "refused"
-            } else if self.dir[d].fin_end.is_some()
-                || matches!(self.live[d], TcpState::Closed | TcpState::TimeWait)
-            {
-                "after_close"
-            } else {
-                "abort"
-            };
-            self.reset_note = Some((from, note));
-            let mut e = Event::new(EventKind::Reset);
-            e.note = Some(note.to_string());
+            let e = self.reset_event(from, p, seq_raw, len, time);
+            if let Some(kind) = ResetKind::of_note(e.note.as_deref()) {
+                self.reset_note = Some((from, kind));
+                if kind == ResetKind::Refused {
+                    self.refusal = self.refusal.or(p.ack.map(|a| (from, a)));
+                }
+            }
             events.push(e);
             self.dir[d].rst_line = Some(line);
         }
 
+        // One direction captured only: after this side's FIN, an ACK that
+        // moves on by one alone acknowledges the peer's FIN (an inference).
+        let unseen_fin = ack.filter(|&a| {
+            let (mine, peer) = (&self.dir[d], &self.dir[r]);
+            peer.sent == 0
+                && peer.fin_end.is_none()
+                && len == 0
+                && !sfr
+                && mine.fin_line.is_some_and(|l| l < line)
+                && mine.last_ack.is_some_and(|l| a == l.plus(1))
+        });
+        if let Some(a) = unseen_fin {
+            let peer = &mut self.dir[r];
+            peer.fin_end = Some(a);
+            peer.fin_line = Some(line);
+            peer.fin_inferred = true;
+            notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+        }
+
         // ---- Per-direction state for the next segment ----
+        let tsval = p.timestamps().map(|t| t.0);
+        if syn && has_ack && !self.dir[r].syn_seen && self.dir[r].syn_end.is_none() {
+            // A SYN-ACK whose SYN the capture missed: its ACK says where that SYN ended.
+            self.dir[r].syn_end = ack;
+        }
         let dirn = &mut self.dir[d];
         if syn {
             dirn.syn_seen = true;
@@ -1035,13 +1574,16 @@ impl Connection {
             dirn.fin_end = Some(end);
             dirn.fin_line = Some(line);
         }
-        if !zwp && dirn.next.is_none_or(|n| end > n) {
-            dirn.next = Some(end);
-            dirn.next_time = time;
-        }
-        // Contiguous (or filling the hole): everything seen so far can be acknowledged.
-        if dirn.max_ackable.is_none_or(|m| seq <= m) {
-            dirn.max_ackable = dirn.next;
+        // (Where the text gives no sequence number at all, nothing is known of it yet.)
+        if known_seq.is_some() {
+            if !zwp && dirn.next.is_none_or(|n| end > n) {
+                dirn.next = Some(end);
+                dirn.next_time = time;
+            }
+            // Contiguous (or filling the hole): everything seen so far can be acknowledged.
+            if dirn.max_ackable.is_none_or(|m| seq <= m) {
+                dirn.max_ackable = dirn.next;
+            }
         }
         if let Some(a) = ack {
             if dirn.last_ack != Some(a) {
@@ -1052,7 +1594,10 @@ impl Connection {
         }
         if p.win.is_some() {
             dirn.window = Some(win);
+            dirn.window_on_syn = syn;
         }
+        dirn.ts_seen |= tsval.is_some();
+        dirn.bare_ack_sent |= f == Flags::ACK && len == 0;
         dirn.last_was_keepalive = keepalive;
         dirn.last_was_zwp = zwp;
         dirn.last_time = time.or(dirn.last_time);
@@ -1064,48 +1609,79 @@ impl Connection {
             syn,
             fin,
             time,
+            tsval,
+            copies: Vec::new(),
         };
-        dirn.last_sent = Some(sent.clone());
         if new_bytes && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
-        if (len > 0 || syn || fin)
-            && !keepalive
-            && (!retransmitted || !dirn.unacked.iter().any(|s| s.first == seq && s.end == end))
-        {
-            if dirn.unacked.len() >= MAX_UNACKED {
-                dirn.unacked.pop_front();
+        if (len > 0 || syn || fin) && !keepalive && !is_copy {
+            // A resend of a segment still unacknowledged is kept as its copy
+            // (an ACK may answer either; the timestamp echo tells which).
+            let earlier = if retransmitted {
+                dirn.unacked
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.first == seq && s.end == end)
+            } else {
+                None
+            };
+            match earlier {
+                Some(s) => {
+                    if s.copies.len() < MAX_COPIES {
+                        s.copies.push(Resend { line, time, tsval });
+                    }
+                }
+                None => {
+                    if dirn.unacked.len() >= MAX_UNACKED {
+                        dirn.unacked.pop_front();
+                    }
+                    if dirn.unacked.back().is_some_and(|b| end < b.end) {
+                        dirn.unacked_disordered = true;
+                    }
+                    dirn.unacked.push_back(sent.clone());
+                }
             }
-            if dirn.unacked.back().is_some_and(|b| end < b.end) {
-                dirn.unacked_disordered = true;
-            }
-            dirn.unacked.push_back(sent);
+        }
+        dirn.last_sent = Some(sent);
+        if !is_copy {
+            dirn.sent = dirn.sent.saturating_add(1);
+            self.previous = Some(Previous {
+                from,
+                line,
+                time,
+                flags: f,
+                seq: p.seq.map(|s| (s.first, s.last)),
+                ack: p.ack,
+                win: p.win,
+                len,
+                ts: p.timestamps(),
+                ip_id: p.ip_header.as_ref().and_then(|h| h.id),
+                seq_rel: known_seq,
+            });
         }
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
         // (A copy changes none: it was sent and delivered as the earlier sighting.)
-        if !is_copy
-            && rst
-            && self.reset_note == Some((from, "refused"))
-            && self.live[from] != TcpState::Closed
-        {
-            // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
-            self.inbox[from] = Inbox::default();
-            let was = self.live[from];
-            self.live[from] = TcpState::Closed;
-            self.last_shown[from] = line;
-            self.changes.entry(line).or_default().push(Transition {
-                who: from,
-                from: was,
-                to: TcpState::Closed,
-                why: "nothing listens on this port: the SYN is answered with RST".into(),
-                cause_line: line,
-                inferred: false,
-            });
+        if !is_copy {
+            if syn && !has_ack && self.dir[r].sent == 0 {
+                self.attempt_from.get_or_insert(line);
+            } else if self.dir[d].sent == 1 {
+                self.attempt_from = None; // the end attempted has answered
+            }
+        }
+        if !is_copy && rst && self.reset_note == Some((from, ResetKind::Refused)) {
+            self.refused_by(from, line);
         }
         if !is_copy {
-            self.catch_up(from, ack, line);
+            if has_ack && !syn && self.live[d] == TcpState::SynSent && !self.dir[r].syn_seen {
+                self.unseen_syn_ack(r, ack, line);
+            }
+            if let Some(fin_end) = unseen_fin {
+                self.unseen_peer_fin(r, fin_end, line);
+            }
+            self.catch_up(from, ack, line, false);
             let send = Input {
                 sent: true,
                 syn,
@@ -1114,6 +1690,8 @@ impl Connection {
                 rst,
                 acks_our_syn: false,
                 acks_our_fin: false,
+                peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
+                    && self.dir[d].acked_peer_fin_line.is_none(),
             };
             self.record_steps(from, send, line, line, false);
             self.deliver(
@@ -1123,6 +1701,7 @@ impl Connection {
                 len > 0 || syn || fin,
                 Input {
                     sent: false,
+                    peer_fin_waiting: false,
                     ..send
                 },
                 ack,
@@ -1140,6 +1719,10 @@ impl Connection {
         }
         if self.numbering == Numbering::Excerpt && self.segments == 1 {
             notes.push("excerpt".to_string());
+        }
+        if self.renumbered && !self.renumbered_said {
+            self.renumbered_said = true;
+            notes.push(NOTE_RENUMBERED.to_string());
         }
         let offer = syn.then(|| Offer {
             mss: p.mss(),
@@ -1198,7 +1781,9 @@ impl Connection {
             .zip(self.last_time_before)
             .is_some_and(|(now, before)| now - before >= SILENCE);
         let peer_all_acked = peer.next.is_some() && peer.next == ack;
-        quiet && peer_all_acked && ack == mine.last_ack && Some(win) == mine.window
+        // (A SYN's window is unscaled: no later window compares with it.)
+        let same_window = Some(win) == mine.window || mine.window_on_syn;
+        quiet && peer_all_acked && ack == mine.last_ack && same_window
     }
 
     /// The window scale of `side`'s advertisements: known once both SYNs were seen
@@ -1221,6 +1806,7 @@ impl Connection {
         ack: SeqNumber,
         previous: Option<SeqNumber>,
         time: Option<f64>,
+        ecr: Option<u32>,
     ) -> Option<Acked> {
         let mut acked = Acked {
             first: previous.map_or(0, |p| p.0),
@@ -1230,6 +1816,8 @@ impl Connection {
             fin: false,
             lines: smallvec::SmallVec::new(),
             rtt: None,
+            evidence: None,
+            wireshark_line: None,
         };
         let mut first = None;
         let mut bytes = 0u32;
@@ -1238,10 +1826,18 @@ impl Connection {
             bytes = bytes.saturating_add(s.len);
             acked.syn |= s.syn;
             acked.fin |= s.fin;
-            acked.lines.push(s.line);
-            // Wireshark's acks_frame: the segment that ends where the ACK points.
+            // Wireshark's acks_frame: the segment that ends where the ACK points,
+            // timed here from the copy the ACK answers.
             if s.end == ack {
-                acked.rtt = time.zip(s.time).map(|(a, b)| a - b);
+                let (line, sent_at, evidence) = answered_copy(s, ecr);
+                acked.rtt = time.zip(sent_at).map(|(a, b)| a - b);
+                acked.lines.push(line);
+                if line != s.line {
+                    acked.wireshark_line = Some(s.line);
+                }
+                acked.evidence = evidence;
+            } else {
+                acked.lines.push(s.line);
             }
         };
         let dir = &mut self.dir[sender];
@@ -1256,6 +1852,9 @@ impl Connection {
                 add(s);
                 q.pop_front();
             }
+        }
+        if acked.wireshark_line.is_some() {
+            acked.lines.sort_unstable();
         }
         if previous.is_none() {
             acked.first = first.map_or(0, |f| f.0);
@@ -1277,7 +1876,7 @@ impl Connection {
 
     /// `from` is sending a segment with `ack`: before it could, it processed the
     /// peer's segments that ack covers. Those it did not cover were not processed yet.
-    fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64) {
+    fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64, inferred: bool) {
         let me = from;
         while let Some(front) = self.inbox[me].items.front() {
             let covered = !front.occupies || ack.is_some_and(|a| a >= front.end);
@@ -1291,7 +1890,7 @@ impl Connection {
                 Delivery::Unresolved => front.line,
                 Delivery::Deferred => line,
             };
-            self.process_front(from, shown_on, false);
+            self.process_front(from, shown_on, inferred);
         }
     }
 
@@ -1412,6 +2011,15 @@ impl Connection {
             return (None, false);
         };
         let undelivered = self.inbox[from.other()].take_back(|f| f.line == segment.line);
+        // An attempt told that its SYN cannot be delivered ends (Linux gives
+        // up at once on IPv4, whatever the error but "too big"), unless the
+        // next line shows it trying again: decided there, or at the end.
+        if segment.syn
+            && error.problem != IcmpProblem::TooBig
+            && self.live[from] == TcpState::SynSent
+        {
+            self.icmp_end = Some((from, line));
+        }
         (Some(segment), undelivered)
     }
 
@@ -1442,9 +2050,11 @@ impl Connection {
         Some(e)
     }
 
-    /// With `-i any`, a packet the capturing host forwards is printed once per
-    /// interface it crosses: the earlier sighting this one copies, if any.
-    #[inline(never)]
+    /// The earlier sighting this packet copies, if it is one: the same packet
+    /// printed again, on another interface (`-i any` on a host that forwards
+    /// it), after another router hop (same IP id, lower TTL: a routing loop),
+    /// or identical and microseconds after the line before (`-i any` without
+    /// interface names, on a bridge).
     fn capture_copy(
         &mut self,
         from: Role,
@@ -1452,17 +2062,67 @@ impl Connection {
         line: u64,
         time: Option<f64>,
     ) -> Option<Event> {
-        let Some(LinkLayer::Cooked {
-            interface: Some(interface),
-            ..
-        }) = p.prefix.link.as_deref()
-        else {
-            return None;
+        let interface = match p.prefix.link.as_deref() {
+            Some(LinkLayer::Cooked {
+                interface: Some(i), ..
+            }) => Some(i.as_str()),
+            _ => None,
         };
+        let ip = p.ip_header.as_ref();
+        let (ip_id, ttl) = (ip.and_then(|h| h.id), ip.and_then(|h| h.ttl));
+        if interface.is_some() || ip_id.is_some() {
+            if let Some(e) = self.sighted(from, p, line, time, interface, ip_id, ttl) {
+                return Some(e);
+            }
+        }
+        let q = self.previous.filter(|q| q.from == from)?;
+        let same = (q.flags, q.seq, q.ack, q.win, q.len, q.ts)
+            == (
+                p.flags,
+                p.seq.map(|s| (s.first, s.last)),
+                p.ack,
+                p.win,
+                p.payload_len(),
+                p.timestamps(),
+            );
+        let gap = time.zip(q.time).map(|(a, b)| a - b)?;
+        if !same || !(0.0..=IDENTICAL_WITHIN).contains(&gap) || q.ip_id != ip_id {
+            return None;
+        }
+        // Two bare ACKs alike may be two duplicate ACKs: copies only once
+        // this capture has shown it prints packets twice.
+        let bare_ack = p.flags == Flags::ACK && p.payload_len() == 0;
+        if bare_ack && ip_id.is_none() && !self.copies_seen {
+            return None;
+        }
+        self.copies_seen |= !bare_ack;
+        let mut e = Event::new(EventKind::CaptureCopy);
+        e.of_line = Some(q.line);
+        e.seconds = Some((gap * 1e9).round() / 1e9);
+        e.evidence = Some(Evidence::Identical);
+        Some(e)
+    }
+
+    /// [`Connection::capture_copy`] by interface or IP id: the earlier
+    /// sighting of the same packet among the last few of its direction.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn sighted(
+        &mut self,
+        from: Role,
+        p: &TcpPacket,
+        line: u64,
+        time: Option<f64>,
+        interface: Option<&str>,
+        ip_id: Option<u32>,
+        ttl: Option<u8>,
+    ) -> Option<Event> {
         let now = Sighting {
             line,
             time,
-            interface: interface.clone(),
+            interface: interface.map(compact_str::CompactString::from),
+            ip_id,
+            ttl,
             flags: p.flags,
             seq: p.seq.map(|s| (s.first, s.last)),
             ack: p.ack,
@@ -1471,23 +2131,35 @@ impl Connection {
             tsval: p.timestamps().map(|t| t.0),
         };
         let seen = &mut self.sightings[from];
-        let same = |s: &&Sighting| {
-            s.interface != now.interface
-                && (s.flags, s.seq, s.ack, s.win, s.len, s.tsval)
-                    == (now.flags, now.seq, now.ack, now.win, now.len, now.tsval)
+        let how = |s: &Sighting| -> Option<Evidence> {
+            let alike = (s.flags, s.seq, s.ack, s.win, s.len, s.tsval)
+                == (now.flags, now.seq, now.ack, now.win, now.len, now.tsval)
+                && s.ip_id == now.ip_id
                 && s.time
                     .zip(now.time)
-                    .is_none_or(|(a, b)| b - a <= COPY_WITHIN)
+                    .is_none_or(|(a, b)| b - a <= COPY_WITHIN);
+            if !alike {
+                return None;
+            }
+            match (&s.interface, &now.interface, s.ttl, now.ttl) {
+                (Some(a), Some(b), _, _) if a != b => Some(Evidence::Interface),
+                (_, _, Some(a), Some(b)) if b < a && now.ip_id.is_some() => Some(Evidence::IpIdTtl),
+                _ => None,
+            }
         };
-        let event = seen.iter().rev().find(same).map(|s| {
+        let event = seen.iter().rev().find_map(|s| {
+            let evidence = how(s)?;
             let mut e = Event::new(EventKind::CaptureCopy);
             e.of_line = Some(s.line);
-            e.note = Some(format!("{} → {}", s.interface, now.interface));
+            e.evidence = Some(evidence);
+            if let (Some(a), Some(b)) = (&s.interface, &now.interface) {
+                e.note = Some(format!("{a} → {b}"));
+            }
             e.seconds = s
                 .time
                 .zip(now.time)
                 .map(|(a, b)| ((b - a) * 1e9).round() / 1e9);
-            e
+            Some(e)
         });
         if event.is_none() {
             if seen.len() >= SIGHTINGS {
@@ -1532,37 +2204,31 @@ impl Connection {
             "none"
         };
         let fins = (c.fin_line, s.fin_line);
-        let rst = self.reset_note;
         let first_fin = match fins {
             (Some(cl), Some(sl)) if sl < cl => Some(ClosedBy::Server),
             (Some(_), _) => Some(ClosedBy::Client),
             (None, Some(_)) => Some(ClosedBy::Server),
             (None, None) => None,
         };
-        let half_close = c.data_after_peer_fin || s.data_after_peer_fin;
-        let (teardown, closed_by) = match (fins, rst) {
-            (_, Some((_, "refused"))) => (Teardown::Refused, Some(ClosedBy::Server)),
-            (_, None | Some((_, "after_close"))) if half_close => (Teardown::HalfClosed, first_fin),
+        // Both FINs sent and acknowledged: a RST after that ends nothing.
+        let closed = c.acked_peer_fin_line.is_some() && s.acked_peer_fin_line.is_some();
+        let (teardown, closed_by) = match (fins, self.reset_note) {
+            (_, Some((_, ResetKind::Refused))) => (Teardown::Refused, Some(ClosedBy::Server)),
+            (_, Some((who, _))) if !closed => (Teardown::Reset, Some(closed_by(who))),
             ((Some(_), Some(_)), _) if self.crossed_fins => {
                 (Teardown::Simultaneous, Some(ClosedBy::Both))
             }
-            ((Some(cl), Some(sl)), None | Some((_, "after_close"))) => {
-                let first = if cl <= sl {
-                    ClosedBy::Client
-                } else {
-                    ClosedBy::Server
-                };
+            ((Some(_), Some(_)), _) => {
                 let kind = if self.fin_acks_fin {
                     Teardown::ThreeWay
                 } else {
                     Teardown::FourWay
                 };
-                (kind, Some(first))
+                (kind, first_fin)
             }
-            (_, Some((who, _))) => (Teardown::Reset, Some(closed_by(who))),
-            ((Some(_), None), None) => (Teardown::HalfClosed, Some(ClosedBy::Client)),
-            ((None, Some(_)), None) => (Teardown::HalfClosed, Some(ClosedBy::Server)),
-            ((None, None), None) => (Teardown::Open, None),
+            // One FIN at the end of the capture: left half-closed.
+            ((Some(_), None) | (None, Some(_)), _) => (Teardown::HalfClosed, first_fin),
+            ((None, None), _) => (Teardown::Open, None),
         };
         let time_wait = [Role::Client, Role::Server]
             .into_iter()
@@ -1644,6 +2310,37 @@ fn closed_by(role: Role) -> ClosedBy {
     match role {
         Role::Client => ClosedBy::Client,
         Role::Server => ClosedBy::Server,
+    }
+}
+
+/// The copy of `s` an ACK with timestamp echo `ecr` answers: the one whose
+/// TSval it echoes, else the latest (Karn's ambiguity: an inference); with
+/// the evidence when `s` was sent more than once.
+fn answered_copy(s: &Sent, ecr: Option<u32>) -> (u64, Option<f64>, Option<Evidence>) {
+    let Some(latest) = s.copies.last() else {
+        return (s.line, s.time, None);
+    };
+    let mut copies = std::iter::once((s.line, s.time, s.tsval))
+        .chain(s.copies.iter().map(|c| (c.line, c.time, c.tsval)));
+    match ecr.and_then(|e| copies.rfind(|c| c.2 == Some(e))) {
+        Some((line, time, _)) => (line, time, Some(Evidence::TsEcho)),
+        None => (latest.line, latest.time, Some(Evidence::LatestCopy)),
+    }
+}
+
+/// How a wait compares with the one before it: about twice (exponential
+/// backoff), about the same, or neither.
+fn backoff(before: f64, now: f64) -> Backoff {
+    if before <= 0.0 {
+        return Backoff::Irregular;
+    }
+    let ratio = now / before;
+    if (1.5..=2.6).contains(&ratio) {
+        Backoff::Doubling
+    } else if (0.75..=1.33).contains(&ratio) {
+        Backoff::Constant
+    } else {
+        Backoff::Irregular
     }
 }
 
