@@ -831,9 +831,57 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
                 "Never opened: ICMP errors came back instead of an answer from the server.".to_string()
             }
+            Teardown::Open if s.stall.is_some() => "Stalled when the capture ends:".to_string(),
+            Teardown::Open if s.conn_state == "S0" => {
+                "Never answered: no reply from the server is in the capture (nothing came back, or the capture misses it), so its state is unknown.".to_string()
+            }
             Teardown::Open => "Still open when the capture ends.".to_string(),
         }
     );
+    // The trouble, said where it can hide behind the verdict.
+    if let Some(st) = &s.stall {
+        if s.teardown != Teardown::Open {
+            t.push_str(" Trouble:");
+        }
+        t.push(' ');
+        write_stall(&mut t, st);
+    }
+    if let Some(side) = s.half_close {
+        let _ = write!(
+            t,
+            " The {} sent data after the {}'s FIN before closing its side: a half-close inside the close.",
+            who(side),
+            who(side.other())
+        );
+    }
+    for side in &s.fins_inferred {
+        let _ = write!(
+            t,
+            " The {}'s FIN is not in the capture: the {}'s acknowledgment tells it (an inference).",
+            who(*side),
+            who(side.other())
+        );
+    }
+    if let Some(side) = s.captured_only {
+        let _ = write!(
+            t,
+            " Only the {0}'s packets are in the capture (a one-direction filter or capture point): the {1}'s are known only from what the {0} acknowledges.",
+            who(side),
+            who(side.other())
+        );
+    }
+    if !s.problems.is_empty() {
+        t.push_str(" Problems:");
+        let mut items = List::new(",");
+        for (kind, n) in &s.problems {
+            let item = items.next(&mut t);
+            item.push(' ');
+            write_count(item, u64::from(*n));
+            item.push(' ');
+            item.push_str(problem_words(kind, *n == 1));
+        }
+        t.push('.');
+    }
     let _ = write!(
         t,
         " Final states: client {}, server {}.",
@@ -898,6 +946,73 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         t.push('.');
     }
     s.text = t;
+}
+
+/// Writes a stall's diagnosis: what was never acknowledged, how often it was
+/// sent again, and how the waits grew, as measured.
+fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
+    let _ = write!(t, "the {}'s ", who(st.side));
+    match (st.bytes, st.fin) {
+        (0, _) => t.push_str("FIN"),
+        (b, fin) => {
+            write_count(t, b);
+            t.push_str(if b == 1 { " byte" } else { " bytes" });
+            if fin {
+                t.push_str(" and FIN");
+            }
+        }
+    }
+    let _ = write!(t, " (from line {}) ", st.since_line);
+    t.push_str(if st.bytes > 1 || (st.bytes == 1 && st.fin) {
+        "were"
+    } else {
+        "was"
+    });
+    t.push_str(" never acknowledged: sent again ");
+    write_count(t, u64::from(st.resent));
+    t.push_str(if st.resent == 1 { " time" } else { " times" });
+    if let Some(sec) = st.seconds {
+        let _ = write!(t, " over {}", ms(sec));
+    }
+    t.push_str(match st.backoff {
+        Some(Backoff::Doubling) => ", with backoff (each wait about twice the one before).",
+        Some(Backoff::Constant) => ", at about the same interval.",
+        _ => ".",
+    });
+}
+
+/// A whole number with thousands separated by commas (`3,635`).
+fn write_count(t: &mut String, n: u64) {
+    let digits = n.to_string();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            t.push(',');
+        }
+        t.push(c);
+    }
+}
+
+/// A problem kind's name in words (`retransmission(s)`, ...).
+fn problem_words(kind: &str, one: bool) -> &'static str {
+    let (single, plural) = match kind {
+        "retransmission" => ("retransmission", "retransmissions"),
+        "fast_retransmission" => ("fast retransmission", "fast retransmissions"),
+        "spurious_retransmission" => ("spurious retransmission", "spurious retransmissions"),
+        "out_of_order" => ("segment out of order", "segments out of order"),
+        "lost_segment" => ("segment not captured", "segments not captured"),
+        "ack_lost_segment" => ("ACK of unseen data", "ACKs of unseen data"),
+        "duplicate_ack" => ("duplicate ACK", "duplicate ACKs"),
+        "zero_window" => ("zero window", "zero windows"),
+        "zero_window_probe" => ("zero-window probe", "zero-window probes"),
+        "window_full" => ("full window", "full windows"),
+        "syn_retransmission" => ("SYN sent again", "SYNs sent again"),
+        _ => ("other problem", "other problems"),
+    };
+    if one {
+        single
+    } else {
+        plural
+    }
 }
 
 /// An ICMP problem in a few words.

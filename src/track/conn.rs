@@ -3,7 +3,7 @@
 
 use super::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, FailedSegment,
-    IcmpSeen, Offer, ResetKind, Role, SegmentReport, Sides, States, Teardown, Transition,
+    IcmpSeen, Offer, ResetKind, Role, SegmentReport, Sides, Stall, States, Teardown, Transition,
 };
 use super::state::{self, advance, Input, TcpState};
 use super::zeek::History;
@@ -129,6 +129,8 @@ enum Delivery {
 #[derive(Debug, Clone)]
 struct InFlight {
     line: u64,
+    /// Where it starts and ends in sequence space.
+    first: SeqNumber,
     end: SeqNumber,
     occupies: bool,
     input: Input,
@@ -284,6 +286,9 @@ struct Direction {
     ts_seen: bool,
     /// Segments it sent (copies not counted).
     sent: u64,
+    /// Segments it sent again, and how the waits between the last copies grew.
+    resent: u32,
+    last_backoff: Option<Backoff>,
     /// It has sent a bare ACK (no data, no other flag).
     bare_ack_sent: bool,
     /// The scale offered in this direction's SYN.
@@ -380,6 +385,8 @@ pub struct Connection {
     renumbered: bool,
     renumbered_said: bool,
     event_counts: BTreeMap<String, u32>,
+    /// Count of each problem on its own segments (not copies), few kinds.
+    problems: Vec<(EventKind, u32)>,
     pub evicted: bool,
     /// Records seen when it last had a segment (the least recently active are let go first).
     pub last_active: u64,
@@ -471,6 +478,7 @@ impl Connection {
             renumbered_said: false,
             icmp_end: None,
             event_counts: BTreeMap::new(),
+            problems: Vec::new(),
             evicted: false,
             last_active: 0,
             reused: false,
@@ -651,6 +659,16 @@ impl Connection {
         if inferred && input.syn && !input.ack {
             // A SYN its receiver never answered: whether a socket listened
             // there (or the SYN arrived at all) is unknown, so nothing is assumed.
+            return;
+        }
+        let mine = &self.dir[side];
+        if inferred
+            && item.occupies
+            && mine.last_ack.is_some_and(|a| a < item.first)
+            && mine.last_sent.as_ref().is_some_and(|s| s.line > item.line)
+        {
+            // Its receiver, answering after it, still misses bytes before it
+            // (its ACK stops short): it waits there, unprocessed.
             return;
         }
         let state = self.live[side];
@@ -877,6 +895,7 @@ impl Connection {
         self.apply(peer, steps, line, line);
         let item = InFlight {
             line,
+            first: SeqNumber(fin_end.0.wrapping_sub(1)),
             end: fin_end,
             occupies: true,
             input: Input {
@@ -1697,7 +1716,7 @@ impl Connection {
             self.deliver(
                 from,
                 line,
-                end,
+                (seq, end),
                 len > 0 || syn || fin,
                 Input {
                     sent: false,
@@ -1708,11 +1727,35 @@ impl Connection {
             );
         }
 
+        // Wireshark's labels on a copy, or on a late sighting, are no problem of the connection's.
+        let artefact = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::CaptureCopy | EventKind::SeenLate));
         for e in &events {
             *self
                 .event_counts
                 .entry(e.kind.name().to_string())
                 .or_insert(0) += 1;
+            if e.kind.is_problem() && e.kind != EventKind::Reset && !artefact {
+                match self.problems.iter_mut().find(|(k, _)| *k == e.kind) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => self.problems.push((e.kind, 1)),
+                }
+            }
+            if !artefact
+                && matches!(
+                    e.kind,
+                    EventKind::Retransmission | EventKind::SynRetransmission
+                )
+            {
+                let dirn = &mut self.dir[d];
+                if e.kind == EventKind::Retransmission {
+                    dirn.resent = dirn.resent.saturating_add(1);
+                }
+                if e.backoff.is_some() {
+                    dirn.last_backoff = e.backoff;
+                }
+            }
         }
         if self.roles_inferred && self.segments == 1 {
             notes.push("roles_inferred".to_string());
@@ -1900,7 +1943,7 @@ impl Connection {
         &mut self,
         from: Role,
         line: u64,
-        end: SeqNumber,
+        (first, end): (SeqNumber, SeqNumber),
         occupies: bool,
         input: Input,
         ack: Option<SeqNumber>,
@@ -1923,6 +1966,7 @@ impl Connection {
             None if !occupies => {
                 let item = InFlight {
                     line,
+                    first,
                     end,
                     occupies,
                     input,
@@ -1945,6 +1989,7 @@ impl Connection {
         }
         self.inbox[to].push(InFlight {
             line,
+            first,
             end,
             occupies,
             input,
@@ -2235,6 +2280,30 @@ impl Connection {
             .filter(|r| final_state.get(*r) == TcpState::TimeWait)
             .collect();
         let vantage = self.vantage();
+        let stall = [Role::Client, Role::Server]
+            .into_iter()
+            .filter_map(|side| self.stall(side))
+            .max_by_key(|st| st.resent);
+        let sides = [Role::Client, Role::Server].into_iter();
+        // (Its ACKs show the other end sent what the capture does not.)
+        let captured_only = sides.clone().find(|&side| {
+            self.dir[side.other()].sent == 0
+                && self.dir[side].sent >= 2
+                && self.dir[side].last_ack.is_some()
+        });
+        let fins_inferred = sides
+            .clone()
+            .filter(|&side| self.dir[side].fin_inferred)
+            .collect();
+        let half_close = sides
+            .clone()
+            .find(|&side| self.dir[side].data_after_peer_fin)
+            .filter(|_| fins.0.is_some() && fins.1.is_some());
+        let problems = self
+            .problems
+            .iter()
+            .map(|(k, n)| (k.name().to_string(), *n))
+            .collect();
         ConnectionSummary {
             conn: self.id,
             client: self.client.to_string(),
@@ -2271,8 +2340,44 @@ impl Connection {
             vantage,
             evicted: self.evicted,
             icmp_errors: self.icmp_errors.clone(),
+            problems,
+            stall,
+            captured_only,
+            fins_inferred,
+            half_close,
             text: String::new(),
         }
+    }
+
+    /// What `side` sent again and never had acknowledged by the end of the capture.
+    fn stall(&self, side: Role) -> Option<Stall> {
+        let d = &self.dir[side];
+        let oldest = d.unacked.front().filter(|_| d.resent > 0)?;
+        // The sequence range they span (bytes resent in other sizes count once).
+        let first = d.unacked.iter().map(|s| s.first).min()?;
+        let end = d.unacked.iter().map(|s| s.end).max()?;
+        let fin = d.unacked.iter().any(|s| s.fin);
+        let syn = d.unacked.iter().any(|s| s.syn);
+        let bytes = u64::from(
+            end.0
+                .wrapping_sub(first.0)
+                .saturating_sub(u32::from(fin) + u32::from(syn)),
+        );
+        if bytes == 0 && !fin {
+            return None;
+        }
+        Some(Stall {
+            side,
+            bytes,
+            fin,
+            since_line: oldest.line,
+            resent: d.resent,
+            backoff: d.last_backoff,
+            seconds: self
+                .last_time
+                .zip(oldest.time)
+                .map(|(a, b)| ((a - b) * 1e9).round() / 1e9),
+        })
     }
 
     /// Where the capture was taken, judged from the handshake: the side that

@@ -523,5 +523,46 @@ pub struct ConnectionSummary {
     /// ICMP errors about its segments (the first 64).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub icmp_errors: Vec<IcmpSeen>,
+    /// Count of each problem (the kinds [`EventKind::is_problem`] names but
+    /// resets), on its own segments: not on copies of a packet seen twice.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub problems: std::collections::BTreeMap<String, u32>,
+    /// What an end sent that was never acknowledged by the end of the
+    /// capture although it was sent again: the connection stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<Stall>,
+    /// Only this end's packets are in the capture (a one-direction filter
+    /// or capture point): what the other sent is known from its acknowledgments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_only: Option<Role>,
+    /// Ends whose FIN the capture does not show but the other end's ACK or
+    /// SACK tells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fins_inferred: Vec<Role>,
+    /// Data sent after the peer's FIN by an end that then closed too: a
+    /// half-close inside the close (the end that sent it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_close: Option<Role>,
     pub text: String,
+}
+
+/// Bytes (and FIN) an end sent that were never acknowledged by the end of
+/// the capture although it sent them again.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stall {
+    pub side: Role,
+    /// Data bytes not acknowledged.
+    pub bytes: u64,
+    /// Its FIN is among what was not acknowledged.
+    pub fin: bool,
+    /// The line of the oldest segment not acknowledged.
+    pub since_line: u64,
+    /// Segments it sent again (each copy counted).
+    pub resent: u32,
+    /// How the waits between its last copies grew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
+    /// Seconds from the oldest segment not acknowledged to the end of the capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
