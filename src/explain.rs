@@ -693,7 +693,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             t.push_str(": no SYN-ACK came back in time");
             t.push_str(match e.backoff {
                 Some(Backoff::Doubling) => "; the wait is about twice the previous one (exponential backoff, as measured).",
-                Some(Backoff::Constant) => "; about the same wait as the previous one (a fixed interval, not doubling).",
+                Some(Backoff::Constant) => "; about the same wait as the previous one (a fixed interval).",
                 _ => ".",
             });
         }
@@ -802,6 +802,9 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         s.bytes_client, s.bytes_server
     );
     match s.handshake.as_str() {
+        _ if s.teardown == Teardown::Refused && s.conn_state != "REJ" => {
+            t.push_str(" No handshake: the client's attempt (a probe, or a SYN the capture misses) is refused at once.");
+        }
         "complete" => {
             t.push_str(" Three-way handshake seen");
             if let Some(rtt) = s.handshake_rtt {
@@ -826,7 +829,7 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             Teardown::FourWay => format!("Closed in four segments: {} sent the first FIN, the other side acknowledged it separately, then sent its own FIN.", closer(s.closed_by)),
             Teardown::Simultaneous => "Simultaneous close: both FINs crossed in flight; both ends went through CLOSING.".to_string(),
             Teardown::Reset => format!("Ended by a RST from {}.", closer(s.closed_by)),
-            Teardown::Refused => "Refused: the server answered the SYN with RST.".to_string(),
+            Teardown::Refused => "Refused: the server answered the attempt with RST (nothing listens on that port).".to_string(),
             Teardown::HalfClosed => format!("Half-closed: {} sent FIN; the other side never closed in the capture.", closer(s.closed_by)),
             Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
                 "Never opened: ICMP errors came back instead of an answer from the server.".to_string()

@@ -312,6 +312,8 @@ fn each_teardown_kind_on_a_real_capture() {
         ("refused", Refused),
         // A half-close inside a four-way close: both ends sent FIN.
         ("half_closed", FourWay),
+        // Left half-closed when the capture stops.
+        ("half_close_end", HalfClosed),
         ("open", Open),
         ("ipv6", ThreeWay),
     ];

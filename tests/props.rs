@@ -906,7 +906,7 @@ fn render_scenario(isns: &[[u32; 2]], style: Style, steps: &[Step]) -> (String, 
 /// The states a connection starts in, as its first line's flags tell; the
 /// server is CLOSED instead of LISTEN when it refuses the attempt with RST
 /// (it was CLOSED throughout), and a first RST+ACK at seq 0 answers an
-/// attempt the capture does not show (client SYN_SENT, server CLOSED).
+/// attempt the capture does not show (both CLOSED).
 fn start_states(flags: &str, first: &SegmentReport) -> (TcpState, TcpState) {
     let start = |role: Role| {
         first
@@ -923,7 +923,7 @@ fn start_states(flags: &str, first: &SegmentReport) -> (TcpState, TcpState) {
     };
     let refused = expected.1 == Listen && shown == (expected.0, Closed);
     let unseen_attempt =
-        flags == "R." && first.seq_raw.or(first.seq) == Some(0) && shown == (SynSent, Closed);
+        flags == "R." && first.seq_raw.or(first.seq) == Some(0) && shown == (Closed, Closed);
     if refused || unseen_attempt {
         shown
     } else {

@@ -324,7 +324,7 @@ fn start_states(flags: &str, first: &SegmentReport) -> [TcpState; 2] {
     let refused = expected[1] == Listen && shown == [expected[0], Closed];
     // A first RST+ACK at seq 0 answers an attempt the capture does not show.
     let unseen_attempt =
-        flags == "R." && first.seq_raw.or(first.seq) == Some(0) && shown == [SynSent, Closed];
+        flags == "R." && first.seq_raw.or(first.seq) == Some(0) && shown == [Closed, Closed];
     if refused || unseen_attempt {
         shown
     } else {

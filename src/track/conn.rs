@@ -313,7 +313,8 @@ struct Direction {
     fin_line: Option<u64>,
     /// Its FIN was not seen but inferred (`fin_line` is where).
     fin_inferred: bool,
-    syn_times: Vec<(u64, f64)>,
+    /// Its SYN copies: line, time, TSval.
+    syn_times: Vec<(u64, f64, Option<u32>)>,
     /// The time this end was reached from the capture point and back (the
     /// handshake, split at the capture point).
     round_trip: Option<f64>,
@@ -361,6 +362,10 @@ pub struct Connection {
     changes: BTreeMap<u64, Vec<Transition>>,
     history: History,
     handshake_rtt: Option<f64>,
+    /// Wireshark's iRTT (from the latest SYN), for its out-of-order rule.
+    irtt: Option<f64>,
+    /// The SYN copy the SYN-ACK answers.
+    answered_syn_time: Option<f64>,
     synack_time: Option<f64>,
     syn_time: Option<f64>,
     handshake_ack_seen: bool,
@@ -427,7 +432,8 @@ impl Connection {
         } else if handshake_seen {
             (TcpState::Closed, TcpState::Listen)
         } else if refusal {
-            (TcpState::SynSent, state::reached_by_attempt(true))
+            // (What the attempt was, a SYN or a probe, the capture does not tell.)
+            (TcpState::Closed, state::reached_by_attempt(true))
         } else if probe {
             (TcpState::Closed, TcpState::Listen)
         } else {
@@ -463,6 +469,8 @@ impl Connection {
             changes: BTreeMap::new(),
             history: History::default(),
             handshake_rtt: None,
+            irtt: None,
+            answered_syn_time: None,
             synack_time: None,
             syn_time: None,
             handshake_ack_seen: false,
@@ -569,7 +577,8 @@ impl Connection {
     /// at the connection's last line, since the capture shows no later answer.
     pub fn drain(&mut self) {
         if let Some((who, at)) = self.icmp_end.take() {
-            self.end_attempt(who, at, self.last_line);
+            // (After its last line: shown in the summary only.)
+            self.end_attempt(who, at, u64::MAX);
         }
         self.assume_delivered(u64::MAX);
         let last = self.last_line;
@@ -920,7 +929,10 @@ impl Connection {
         ack: Option<SeqNumber>,
     ) -> bool {
         let (mine, peer) = (&self.dir[side], &self.dir[side.other()]);
-        p.flags == Flags::ACK
+        // (Only the end that sent the first SYN sends the handshake's ACK.)
+        side == Role::Client
+            && !self.roles_inferred
+            && p.flags == Flags::ACK
             && p.payload_len() == 0
             && !mine.bare_ack_sent
             && ack.is_some()
@@ -1332,7 +1344,7 @@ impl Connection {
                     && next != Some(end)
                     && since_highest.is_some_and(|t| {
                         // Whole nanoseconds, as Wireshark compares them.
-                        round(t) < round(self.handshake_rtt.unwrap_or(0.003))
+                        round(t) < round(self.irtt.unwrap_or(0.003))
                     })
                 {
                     Some(EventKind::OutOfOrder)
@@ -1416,7 +1428,7 @@ impl Connection {
             events.push(c);
         }
         if syn && !has_ack && !is_copy {
-            if let Some(&(first_line, _)) = self.dir[d].syn_times.first() {
+            if let Some(&(first_line, _, _)) = self.dir[d].syn_times.first() {
                 let times = &self.dir[d].syn_times;
                 let mut e = Event::new(EventKind::SynRetransmission);
                 e.of_line = Some(first_line);
@@ -1425,13 +1437,15 @@ impl Connection {
                     .map(|(a, b)| round(a - b));
                 e.count = u32::try_from(times.len()).ok();
                 // How this wait compares with the one before, as measured.
-                if let [.., (_, a), (_, b)] = times.as_slice() {
+                if let [.., (_, a, _), (_, b, _)] = times.as_slice() {
                     e.backoff = e.seconds.map(|w| backoff(b - a, w));
                 }
                 events.push(e);
             }
             if let Some(t) = time {
-                self.dir[d].syn_times.push((line, t));
+                self.dir[d]
+                    .syn_times
+                    .push((line, t, p.timestamps().map(|t| t.0)));
             }
         }
 
@@ -1460,15 +1474,25 @@ impl Connection {
         }
 
         // ---- Handshake timing ----
-        // (Timed from the latest SYN: a resent SYN is the one answered.)
+        // Wireshark's iRTT runs from the latest SYN; the round trips from the
+        // SYN copy the SYN-ACK answers (its TS echo names it; else the latest).
         if syn && !has_ack && !is_copy {
             self.syn_time = time.or(self.syn_time);
         }
-        if syn && has_ack && !is_copy {
+        if syn && has_ack && !is_copy && !self.handshake_ack_seen {
             self.synack_time = time;
+            let ecr = p.timestamps().map(|t| t.1);
+            let syns = &self.dir[r].syn_times;
+            self.answered_syn_time = syns
+                .iter()
+                .rev()
+                .find(|s| ecr.is_some() && s.2 == ecr)
+                .or(syns.last())
+                .map(|s| s.1)
+                .or(self.syn_time);
             // The way to this end and back, as the capture point sees it.
             self.dir[d].round_trip = time
-                .zip(self.syn_time)
+                .zip(self.answered_syn_time)
                 .map(|(a, b)| round(a - b))
                 .filter(|t| *t >= 0.0);
         }
@@ -1480,9 +1504,12 @@ impl Connection {
             && from == Role::Client
         {
             self.handshake_ack_seen = true;
-            handshake_rtt = time
-                .zip(self.syn_time.or(self.synack_time))
-                .map(|(a, b)| round(a - b));
+            let since = |start: Option<f64>| {
+                time.zip(start.or(self.synack_time))
+                    .map(|(a, b)| round(a - b))
+            };
+            self.irtt = since(self.syn_time);
+            handshake_rtt = since(self.answered_syn_time);
             self.handshake_rtt = handshake_rtt;
             self.dir[d].round_trip = time
                 .zip(self.synack_time)
@@ -1684,7 +1711,8 @@ impl Connection {
         // ---- States: the receiver first catches up on what this segment acknowledges ----
         // (A copy changes none: it was sent and delivered as the earlier sighting.)
         if !is_copy {
-            if syn && !has_ack && self.dir[r].sent == 0 {
+            // (A SYN, or a probe without ACK, to an end that has sent nothing.)
+            if !has_ack && !rst && self.dir[r].sent == 0 {
                 self.attempt_from.get_or_insert(line);
             } else if self.dir[d].sent == 1 {
                 self.attempt_from = None; // the end attempted has answered
@@ -2383,7 +2411,7 @@ impl Connection {
     /// Where the capture was taken, judged from the handshake: the side that
     /// answers almost at once is the one next to the capture point.
     fn vantage(&self) -> Option<String> {
-        let (syn, synack) = (self.syn_time?, self.synack_time?);
+        let (syn, synack) = (self.answered_syn_time.or(self.syn_time)?, self.synack_time?);
         let rtt = self.handshake_rtt?;
         let server_reply = synack - syn;
         let client_reply = rtt - server_reply;
