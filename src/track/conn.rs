@@ -56,8 +56,8 @@ struct Sent {
     time: Option<f64>,
     /// Its TCP timestamp (TSval), which an ACK's echo names.
     tsval: Option<u32>,
-    /// Later copies of it (resent), oldest first; empty for nearly every segment.
-    copies: Vec<Resend>,
+    /// It was sent again: its copies are in `Direction::resends`.
+    resent: bool,
 }
 
 /// A copy of a segment sent again.
@@ -288,6 +288,9 @@ struct Direction {
     sent: u64,
     /// Segments it sent again, and how the waits between the last copies grew.
     resent: u32,
+    /// Copies of its unacknowledged segments sent again, with the line of
+    /// the first copy, oldest first (kept apart: nearly every segment has none).
+    resends: VecDeque<(u64, Resend)>,
     last_backoff: Option<Backoff>,
     /// It has sent a bare ACK (no data, no other flag).
     bare_ack_sent: bool,
@@ -521,14 +524,12 @@ impl Connection {
     /// A new SYN on this 4-tuple starts a new connection when this one is over
     /// or the SYN's ISN differs from the one seen (Wireshark's port-reuse rule).
     pub fn is_reused_by(&self, p: &TcpPacket, from: Role) -> bool {
-        if p.flags.contains(Flags::RST) && p.flags.contains(Flags::ACK) {
-            // Another refusal from the same end answering another attempt (another ISN).
-            return self
-                .refusal
-                .is_some_and(|(who, ack)| who == from && p.ack != Some(ack));
-        }
         if !p.flags.contains(Flags::SYN) || p.flags.contains(Flags::ACK) {
-            return false;
+            // Another refusal from the same end answering another attempt (another ISN).
+            return p.flags.contains(Flags::RST.with(Flags::ACK))
+                && self
+                    .refusal
+                    .is_some_and(|(who, ack)| who == from && p.ack != Some(ack));
         }
         let d = &self.dir[from];
         let same_isn = d.isn.is_some() && d.isn == p.seq.map(|s| s.first);
@@ -541,11 +542,15 @@ impl Connection {
 
     /// The first line that must wait: a segment whose receiver has not answered yet.
     pub fn first_unresolved(&self) -> Option<u64> {
-        self.inbox
+        let inboxes = self
+            .inbox
             .iter()
             .filter_map(|q| q.waiting.first().copied())
-            .chain(self.attempt_from)
-            .min()
+            .min();
+        match (inboxes, self.attempt_from) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Resolves the segments whose receiver has not answered: assumed processed on
@@ -1104,7 +1109,10 @@ impl Connection {
                 let zero_d = self.dir[d].printed_zero.unwrap_or(0);
                 let zero_r = self.dir[r].printed_zero.unwrap_or(0);
                 // tcpdump's relative numbers counted from another origin than these.
-                self.renumbered |= (zero_d != 0 && seq.is_some()) || (zero_r != 0 && ack.is_some());
+                if (zero_d != 0 || zero_r != 0) && !self.renumbered {
+                    self.renumbered =
+                        (zero_d != 0 && seq.is_some()) || (zero_r != 0 && ack.is_some());
+                }
                 let seq_rel = seq.map(|s| s.wrapping_add(zero_d));
                 let ack_rel = ack.map(|a| a.wrapping_add(zero_r));
                 let raw =
@@ -1161,7 +1169,9 @@ impl Connection {
     ) -> Option<Box<SegmentReport>> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
-        let copy = self.capture_copy(from, p, line, time);
+        // (Looked up once: the options are a list.)
+        let ts = p.timestamps();
+        let copy = self.capture_copy(from, p, ts, line, time);
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -1369,8 +1379,9 @@ impl Connection {
                     .rev()
                     .find(|s| s.first == seq)
                     .map_or((None, None), |s| {
+                        let copies = self.dir[d].resends.iter().filter(|(l, _)| *l == s.line);
                         let mut times = std::iter::once(s.time)
-                            .chain(s.copies.iter().map(|c| c.time))
+                            .chain(copies.map(|(_, c)| c.time))
                             .rev();
                         let (last, earlier) = (times.next().flatten(), times.next().flatten());
                         let wait = time.zip(last).map(|(a, b)| round(a - b));
@@ -1443,9 +1454,7 @@ impl Connection {
                 events.push(e);
             }
             if let Some(t) = time {
-                self.dir[d]
-                    .syn_times
-                    .push((line, t, p.timestamps().map(|t| t.0)));
+                self.dir[d].syn_times.push((line, t, ts.map(|t| t.0)));
             }
         }
 
@@ -1460,7 +1469,7 @@ impl Connection {
             let again = last == Some(a)
                 && (peer.unacked_disordered || peer.unacked.front().is_some_and(|s| s.end <= a));
             if last.is_none_or(|l| a > l) || again {
-                let ecr = p.timestamps().map(|t| t.1);
+                let ecr = ts.map(|t| t.1);
                 acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time, ecr);
             }
         }
@@ -1481,7 +1490,7 @@ impl Connection {
         }
         if syn && has_ack && !is_copy && !self.handshake_ack_seen {
             self.synack_time = time;
-            let ecr = p.timestamps().map(|t| t.1);
+            let ecr = ts.map(|t| t.1);
             let syns = &self.dir[r].syn_times;
             self.answered_syn_time = syns
                 .iter()
@@ -1566,12 +1575,14 @@ impl Connection {
             e.of_line = self.dir[r].fin_line;
             events.push(e);
         }
-        if !rst && self.dir[r].fin_end.is_none() {
-            self.infer_peer_fin(from, ack, &sack, line, &mut notes);
-        }
-        if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
-            notes.push(NOTE_PEER_FIN_SACKED.to_string());
-            self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
+        if !sack.is_empty() {
+            if !rst && self.dir[r].fin_end.is_none() {
+                self.infer_peer_fin(from, ack, &sack, line, &mut notes);
+            }
+            if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
+                notes.push(NOTE_PEER_FIN_SACKED.to_string());
+                self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
+            }
         }
         if rst && !is_copy {
             let e = self.reset_event(from, p, seq_raw, len, time);
@@ -1605,7 +1616,7 @@ impl Connection {
         }
 
         // ---- Per-direction state for the next segment ----
-        let tsval = p.timestamps().map(|t| t.0);
+        let tsval = ts.map(|t| t.0);
         if syn && has_ack && !self.dir[r].syn_seen && self.dir[r].syn_end.is_none() {
             // A SYN-ACK whose SYN the capture missed: its ACK says where that SYN ended.
             self.dir[r].syn_end = ack;
@@ -1656,7 +1667,7 @@ impl Connection {
             fin,
             time,
             tsval,
-            copies: Vec::new(),
+            resent: false,
         };
         if new_bytes && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
@@ -1674,9 +1685,13 @@ impl Connection {
             };
             match earlier {
                 Some(s) => {
-                    if s.copies.len() < MAX_COPIES {
-                        s.copies.push(Resend { line, time, tsval });
+                    s.resent = true;
+                    let first = s.line;
+                    if dirn.resends.len() >= MAX_COPIES {
+                        dirn.resends.pop_front();
                     }
+                    dirn.resends
+                        .push_back((first, Resend { line, time, tsval }));
                 }
                 None => {
                     if dirn.unacked.len() >= MAX_UNACKED {
@@ -1701,7 +1716,7 @@ impl Connection {
                 ack: p.ack,
                 win: p.win,
                 len,
-                ts: p.timestamps(),
+                ts,
                 ip_id: p.ip_header.as_ref().and_then(|h| h.id),
                 seq_rel: known_seq,
             });
@@ -1892,23 +1907,18 @@ impl Connection {
         };
         let mut first = None;
         let mut bytes = 0u32;
+        // Wireshark's acks_frame: the segment that ends where the ACK points.
+        let mut ends_at_ack = None;
+        let mut any_resent = false;
         let mut add = |s: &Sent| {
             first = first.or(Some(s.first));
             bytes = bytes.saturating_add(s.len);
             acked.syn |= s.syn;
             acked.fin |= s.fin;
-            // Wireshark's acks_frame: the segment that ends where the ACK points,
-            // timed here from the copy the ACK answers.
+            acked.lines.push(s.line);
+            any_resent |= s.resent;
             if s.end == ack {
-                let (line, sent_at, evidence) = answered_copy(s, ecr);
-                acked.rtt = time.zip(sent_at).map(|(a, b)| a - b);
-                acked.lines.push(line);
-                if line != s.line {
-                    acked.wireshark_line = Some(s.line);
-                }
-                acked.evidence = evidence;
-            } else {
-                acked.lines.push(s.line);
+                ends_at_ack = Some((s.line, s.time, s.tsval, s.resent));
             }
         };
         let dir = &mut self.dir[sender];
@@ -1924,8 +1934,28 @@ impl Connection {
                 q.pop_front();
             }
         }
-        if acked.wireshark_line.is_some() {
-            acked.lines.sort_unstable();
+        // Timed from the copy the ACK answers (a resent segment's is named by
+        // the timestamp echo, else the latest).
+        if let Some((line, sent_at, tsval, resent)) = ends_at_ack {
+            let (answered, at, evidence) = if resent {
+                answered_copy(&dir.resends, (line, sent_at, tsval), ecr)
+            } else {
+                (line, sent_at, None)
+            };
+            acked.rtt = time.zip(at).map(|(a, b)| a - b);
+            acked.evidence = evidence;
+            if answered != line {
+                acked.wireshark_line = Some(line);
+                if let Some(l) = acked.lines.iter_mut().find(|l| **l == line) {
+                    *l = answered;
+                }
+                acked.lines.sort_unstable();
+            }
+        }
+        if any_resent {
+            let gone = &acked.lines;
+            let kept = |(l, c): &(u64, Resend)| !gone.contains(l) && !gone.contains(&c.line);
+            dir.resends.retain(kept);
         }
         if previous.is_none() {
             acked.first = first.map_or(0, |f| f.0);
@@ -1947,6 +1977,7 @@ impl Connection {
 
     /// `from` is sending a segment with `ack`: before it could, it processed the
     /// peer's segments that ack covers. Those it did not cover were not processed yet.
+    #[inline(always)]
     fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64, inferred: bool) {
         let me = from;
         while let Some(front) = self.inbox[me].items.front() {
@@ -2132,34 +2163,25 @@ impl Connection {
         &mut self,
         from: Role,
         p: &TcpPacket,
+        ts: Option<(u32, u32)>,
         line: u64,
         time: Option<f64>,
     ) -> Option<Event> {
-        let interface = match p.prefix.link.as_deref() {
-            Some(LinkLayer::Cooked {
-                interface: Some(i), ..
-            }) => Some(i.as_str()),
-            _ => None,
-        };
         let ip = p.ip_header.as_ref();
-        let (ip_id, ttl) = (ip.and_then(|h| h.id), ip.and_then(|h| h.ttl));
-        if interface.is_some() || ip_id.is_some() {
-            if let Some(e) = self.sighted(from, p, line, time, interface, ip_id, ttl) {
+        let ip_id = ip.and_then(|h| h.id);
+        if ip_id.is_some() || matches!(p.prefix.link.as_deref(), Some(LinkLayer::Cooked { .. })) {
+            if let Some(e) = self.sighted(from, p, line, time, ip_id, ip.and_then(|h| h.ttl)) {
                 return Some(e);
             }
         }
+        // (Cheapest tests first: this runs for every segment.)
         let q = self.previous.filter(|q| q.from == from)?;
-        let same = (q.flags, q.seq, q.ack, q.win, q.len, q.ts)
-            == (
-                p.flags,
-                p.seq.map(|s| (s.first, s.last)),
-                p.ack,
-                p.win,
-                p.payload_len(),
-                p.timestamps(),
-            );
         let gap = time.zip(q.time).map(|(a, b)| a - b)?;
-        if !same || !(0.0..=IDENTICAL_WITHIN).contains(&gap) || q.ip_id != ip_id {
+        if !(0.0..=IDENTICAL_WITHIN).contains(&gap)
+            || q.seq != p.seq.map(|s| (s.first, s.last))
+            || (q.flags, q.ack, q.win, q.ip_id) != (p.flags, p.ack, p.win, ip_id)
+            || (q.len, q.ts) != (p.payload_len(), ts)
+        {
             return None;
         }
         // Two bare ACKs alike may be two duplicate ACKs: copies only once
@@ -2178,7 +2200,6 @@ impl Connection {
 
     /// [`Connection::capture_copy`] by interface or IP id: the earlier
     /// sighting of the same packet among the last few of its direction.
-    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn sighted(
         &mut self,
@@ -2186,10 +2207,15 @@ impl Connection {
         p: &TcpPacket,
         line: u64,
         time: Option<f64>,
-        interface: Option<&str>,
         ip_id: Option<u32>,
         ttl: Option<u8>,
     ) -> Option<Event> {
+        let interface = match p.prefix.link.as_deref() {
+            Some(LinkLayer::Cooked {
+                interface: Some(i), ..
+            }) => Some(i.as_str()),
+            _ => None,
+        };
         let now = Sighting {
             line,
             time,
@@ -2446,18 +2472,27 @@ fn closed_by(role: Role) -> ClosedBy {
     }
 }
 
-/// The copy of `s` an ACK with timestamp echo `ecr` answers: the one whose
-/// TSval it echoes, else the latest (Karn's ambiguity: an inference); with
-/// the evidence when `s` was sent more than once.
-fn answered_copy(s: &Sent, ecr: Option<u32>) -> (u64, Option<f64>, Option<Evidence>) {
-    let Some(latest) = s.copies.last() else {
-        return (s.line, s.time, None);
-    };
-    let mut copies = std::iter::once((s.line, s.time, s.tsval))
-        .chain(s.copies.iter().map(|c| (c.line, c.time, c.tsval)));
-    match ecr.and_then(|e| copies.rfind(|c| c.2 == Some(e))) {
+/// The copy of a resent segment (`first`: its first copy's line, time and
+/// TSval; its later ones in `resends`) that an ACK with timestamp echo `ecr`
+/// answers: the one whose TSval it echoes, else the latest (Karn's
+/// ambiguity: an inference); with the evidence.
+fn answered_copy(
+    resends: &VecDeque<(u64, Resend)>,
+    first: (u64, Option<f64>, Option<u32>),
+    ecr: Option<u32>,
+) -> (u64, Option<f64>, Option<Evidence>) {
+    let mut copies = std::iter::once(first).chain(
+        resends
+            .iter()
+            .filter(|(l, _)| *l == first.0)
+            .map(|(_, c)| (c.line, c.time, c.tsval)),
+    );
+    match ecr.and_then(|e| copies.clone().rfind(|c| c.2 == Some(e))) {
         Some((line, time, _)) => (line, time, Some(Evidence::TsEcho)),
-        None => (latest.line, latest.time, Some(Evidence::LatestCopy)),
+        None => {
+            let (line, time, _) = copies.next_back().unwrap_or(first);
+            (line, time, Some(Evidence::LatestCopy))
+        }
     }
 }
 
