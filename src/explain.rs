@@ -591,10 +591,13 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             write_labels(t, r, "takes it for a resend");
         }
         EventKind::Retransmission => {
+            // (Said by the more precise event on the line.)
             if r.events.iter().any(|x| {
                 matches!(
                     x.kind,
-                    EventKind::FastRetransmission | EventKind::SpuriousRetransmission
+                    EventKind::FastRetransmission
+                        | EventKind::SpuriousRetransmission
+                        | EventKind::SynRetransmission
                 )
             }) {
                 t.truncate(start);

@@ -376,8 +376,8 @@ pub struct Connection {
     crossed_fins: bool,
     fin_acks_fin: bool,
     reset_note: Option<(Role, ResetKind)>,
-    /// The previous segment (copies not counted).
-    previous: Option<Previous>,
+    /// Each end's previous segment (copies not counted).
+    last_printed: Sides<Option<Previous>>,
     /// This capture prints packets twice (an identical copy of a segment that is not a bare ACK was seen).
     copies_seen: bool,
     /// The first line of an attempt (SYNs) its receiver has not answered
@@ -481,7 +481,7 @@ impl Connection {
             crossed_fins: false,
             fin_acks_fin: false,
             reset_note: None,
-            previous: None,
+            last_printed: Sides::default(),
             copies_seen: false,
             attempt_from: None,
             refusal: None,
@@ -781,6 +781,14 @@ impl Connection {
         }
     }
 
+    /// The connection's previous segment (copies not counted).
+    fn previous(&self) -> Option<Previous> {
+        match (self.last_printed.client, self.last_printed.server) {
+            (Some(c), Some(s)) => Some(if c.line > s.line { c } else { s }),
+            (c, s) => c.or(s),
+        }
+    }
+
     /// The round trip between the capture point and `side`, as measured: the
     /// handshake's share, or its quickest ACK when shorter.
     fn round_trip_to(&self, side: Role) -> Option<f64> {
@@ -830,7 +838,7 @@ impl Connection {
         };
         // The segment it answers, if any: the peer's, just before it.
         let answered = self
-            .previous
+            .previous()
             .filter(|q| q.from == r && !q.flags.contains(Flags::RST));
         // An attempt refused: this end's first segment answers a SYN, or
         // (RFC 9293 §3.10.7.1: seq 0, with ACK) a segment without ACK: a
@@ -874,7 +882,7 @@ impl Connection {
         // is how that close ended (unread data, SO_LINGER 0).
         e.note = Some(ResetKind::Abort.name().into());
         if let Some(q) = self
-            .previous
+            .previous()
             .filter(|q| q.from == d && q.flags.contains(Flags::FIN))
         {
             e.of_line = Some(q.line);
@@ -955,7 +963,7 @@ impl Connection {
     fn dup_ack_cause(&self, side: Role, ack: Option<SeqNumber>) -> Option<&'static str> {
         let peer = &self.dir[side.other()];
         let old = self
-            .previous
+            .previous()
             .filter(|q| q.from == side.other())
             .and_then(|q| q.seq_rel)
             .zip(ack)
@@ -1247,24 +1255,28 @@ impl Connection {
                     }
                     holes.push_back((n, seq, line));
                 }
-                // tcpdump prints no seq on an empty ACK (without -vv), so a probe
-                // one byte behind looks like a duplicate ACK; silence tells them apart.
-                let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
-                if len <= 1 && !sfr && (seq == n.plus(u32::MAX) || idle_probe) {
-                    keepalive = true;
-                    let mut e = Event::new(EventKind::KeepAlive);
-                    if rev_window == Some(0) {
-                        // Linux probes a zero window this way; Wireshark calls it a keep-alive.
-                        e.note = Some("zero_window_probe".into());
-                    }
-                    if idle_probe {
-                        e.note = Some(
-                            e.note
-                                .map_or("inferred".into(), |n| format!("{n}, inferred")),
-                        );
-                    }
-                    events.push(e);
+            }
+            // tcpdump prints no seq on an empty ACK (without -vv), so a probe
+            // one byte behind looks like a duplicate ACK; silence tells them
+            // apart (also mid-connection, before this side's numbers are known).
+            let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
+            let behind = next.is_some_and(|n| seq == n.plus(u32::MAX));
+            if len <= 1 && !sfr && (behind || idle_probe) {
+                keepalive = true;
+                let mut e = Event::new(EventKind::KeepAlive);
+                if rev_window == Some(0) {
+                    // Linux probes a zero window this way; Wireshark calls it a keep-alive.
+                    e.note = Some("zero_window_probe".into());
                 }
+                if idle_probe {
+                    e.note = Some(
+                        e.note
+                            .map_or("inferred".into(), |n| format!("{n}, inferred")),
+                    );
+                }
+                events.push(e);
+            }
+            if let Some(n) = next {
                 let same_ack = ack.is_some() && ack == self.dir[d].last_ack;
                 if len == 0
                     && win != 0
@@ -1707,7 +1719,7 @@ impl Connection {
         dirn.last_sent = Some(sent);
         if !is_copy {
             dirn.sent = dirn.sent.saturating_add(1);
-            self.previous = Some(Previous {
+            self.last_printed[from] = Some(Previous {
                 from,
                 line,
                 time,
@@ -1774,12 +1786,15 @@ impl Connection {
         let artefact = events
             .iter()
             .any(|e| matches!(e.kind, EventKind::CaptureCopy | EventKind::SeenLate));
+        // (A SYN sent again counts once, as that.)
+        let syn_retry = syn && !has_ack && !events.is_empty();
         for e in &events {
             *self
                 .event_counts
                 .entry(e.kind.name().to_string())
                 .or_insert(0) += 1;
-            if e.kind.is_problem() && e.kind != EventKind::Reset && !artefact {
+            let counted = !(syn_retry && e.kind == EventKind::Retransmission);
+            if e.kind.is_problem() && e.kind != EventKind::Reset && !artefact && counted {
                 match self.problems.iter_mut().find(|(k, _)| *k == e.kind) {
                     Some((_, n)) => *n = n.saturating_add(1),
                     None => self.problems.push((e.kind, 1)),
@@ -2175,7 +2190,8 @@ impl Connection {
             }
         }
         // (Cheapest tests first: this runs for every segment.)
-        let q = self.previous.filter(|q| q.from == from)?;
+        // (The same end's last segment: copies of both directions may interleave.)
+        let q = self.last_printed[from]?;
         let gap = time.zip(q.time).map(|(a, b)| a - b)?;
         if !(0.0..=IDENTICAL_WITHIN).contains(&gap)
             || q.seq != p.seq.map(|s| (s.first, s.last))

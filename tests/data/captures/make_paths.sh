@@ -49,9 +49,11 @@ if [[ "${1:-}" == "--render" ]]; then
 fi
 
 PIDS=()
+TMP=$(mktemp -d)
 cleanup() {
     kill "${PIDS[@]}" 2>/dev/null || true
     for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+    rm -rf "$TMP"
 }
 trap cleanup EXIT
 cleanup
@@ -88,7 +90,7 @@ EOF
 PIDS+=($!)
 sleep 0.5
 mkdir -p "$BRIDGE"
-ip netns exec bx-br tcpdump -i any -y LINUX_SLL --immediate-mode -U -Z root -w "$BRIDGE/capture.pcap" tcp 2>/tmp/any_bridge.err &
+ip netns exec bx-br tcpdump -i any -y LINUX_SLL --immediate-mode -U -Z root -w "$BRIDGE/capture.pcap" tcp 2>"$TMP/any_bridge.err" &
 TD=$!
 sleep 1
 ip netns exec bx-a "$PY" - <<'EOF'
@@ -124,7 +126,7 @@ ip -n lp-r1 route add 10.97.0.0/24 via 10.98.0.2
 ip -n lp-r2 route add 10.97.0.0/24 via 10.98.0.1  # back again: the loop
 ip -n lp-r2 route add 10.96.0.0/24 via 10.98.0.1
 mkdir -p "$LOOP"
-ip netns exec lp-r1 tcpdump -i r1b --immediate-mode -U -Z root -w "$LOOP/capture.pcap" 'tcp or icmp' 2>/tmp/ttl_loop.err &
+ip netns exec lp-r1 tcpdump -i r1b --immediate-mode -U -Z root -w "$LOOP/capture.pcap" 'tcp or icmp' 2>"$TMP/ttl_loop.err" &
 TD=$!
 sleep 1
 ip netns exec lp-a "$PY" - <<'EOF'
