@@ -909,6 +909,7 @@ impl Connection {
             acks_our_syn: false,
             acks_our_fin: false,
             peer_fin_waiting: false,
+            no_connection: false,
         };
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
@@ -1012,6 +1013,7 @@ impl Connection {
             acks_our_syn: false,
             acks_our_fin: false,
             peer_fin_waiting: false,
+            no_connection: false,
         };
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
@@ -1766,6 +1768,7 @@ impl Connection {
                 acks_our_fin: false,
                 peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
                     && self.dir[d].acked_peer_fin_line.is_none(),
+                no_connection: rst && self.reset_note == Some((from, ResetKind::AfterClose)),
             };
             self.record_steps(from, send, line, line, false);
             self.deliver(
@@ -1776,6 +1779,7 @@ impl Connection {
                 Input {
                     sent: false,
                     peer_fin_waiting: false,
+                    no_connection: false,
                     ..send
                 },
                 ack,

@@ -62,6 +62,9 @@ pub struct Input {
     /// Sent segments only: the peer's FIN had arrived (a SACK block covers
     /// it) but waits behind missing bytes, unprocessed.
     pub peer_fin_waiting: bool,
+    /// Sent RSTs only: it answers a segment for a connection its sender no
+    /// longer has (its side was gone already).
+    pub no_connection: bool,
 }
 
 impl TcpState {
@@ -177,7 +180,9 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     };
     if input.rst {
         // A reset ends the connection in any state (§3.10.7: "enter CLOSED").
-        let why = if input.sent {
+        let why = if input.sent && input.no_connection {
+            "sent RST for a segment of a connection it no longer had: its side was gone already"
+        } else if input.sent {
             "sent RST: connection aborted"
         } else if now == SynSent {
             "received RST in reply to its SYN: connection refused"
@@ -294,6 +299,7 @@ mod tests {
             acks_our_syn: false,
             acks_our_fin,
             peer_fin_waiting: false,
+            no_connection: false,
         }
     }
 
@@ -328,6 +334,7 @@ mod tests {
                     acks_our_syn: bit(5),
                     acks_our_fin: bit(6),
                     peer_fin_waiting: false,
+                    no_connection: false,
                 };
                 let steps = advance(state, input);
                 if !input.may_change(state) {
