@@ -852,6 +852,14 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         t.push(' ');
         write_stall(&mut t, st);
     }
+    if let Some(side) = s.zero_window_at_end {
+        let _ = write!(
+            t,
+            " The {}'s receive window is 0 at the end of the capture: the {} may not send (a zero-window stall).",
+            who(side),
+            who(side.other())
+        );
+    }
     if let Some(side) = s.half_close {
         let _ = write!(
             t,

@@ -2373,6 +2373,10 @@ impl Connection {
             .clone()
             .find(|&side| self.dir[side].data_after_peer_fin)
             .filter(|_| fins.0.is_some() && fins.1.is_some());
+        let zero_window_at_end = sides.clone().find(|&side| {
+            let d = &self.dir[side];
+            d.window == Some(0) && !d.window_on_syn && d.rst_line.is_none() && d.fin_line.is_none()
+        });
         let problems = self
             .problems
             .iter()
@@ -2419,6 +2423,7 @@ impl Connection {
             captured_only,
             fins_inferred,
             half_close,
+            zero_window_at_end,
             text: String::new(),
         }
     }

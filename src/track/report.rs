@@ -543,6 +543,10 @@ pub struct ConnectionSummary {
     /// half-close inside the close (the end that sent it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub half_close: Option<Role>,
+    /// An end whose last advertised window is 0 at the end of the capture:
+    /// its peer may not send (a zero-window stall).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zero_window_at_end: Option<Role>,
     pub text: String,
 }
 
