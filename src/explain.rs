@@ -3,10 +3,14 @@
 
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
-    Acked, ClosedBy, ConnectionSummary, Event, EventKind, IcmpReport, Role, SegmentReport,
-    Teardown, Transition,
+    Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, IcmpReport, ResetKind,
+    Role, SegmentReport, Teardown, Transition,
 };
 use crate::track::state::TcpState;
+use crate::track::{
+    DUP_ACK_GAP, DUP_ACK_OLD_SEGMENT, NOTE_LATE_HANDSHAKE_ACK, NOTE_PEER_FIN_INFERRED,
+    NOTE_PEER_FIN_SACKED, NOTE_RENUMBERED,
+};
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -82,6 +86,71 @@ fn write_whole_microseconds(t: &mut String, ms: f64, decimals: usize) -> bool {
 /// Writes a whole number (without the formatting machinery: this is on every line).
 fn num(t: &mut String, n: impl itoa::Integer) {
     t.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Writes what a RST says (from its `reset` event): a refusal, a reply for a
+/// connection its sender no longer has, or an abort.
+fn write_reset(t: &mut String, r: &SegmentReport) {
+    let me = who(r.from);
+    let Some(e) = r.events.iter().find(|e| e.kind == EventKind::Reset) else {
+        // A copy of an earlier RST: said with the copy.
+        t.push_str("RST");
+        return;
+    };
+    let since = |t: &mut String| {
+        if let Some(s) = e.seconds {
+            t.push_str(", ");
+            write_ms(t, s);
+            t.push_str(" later");
+        }
+    };
+    match ResetKind::of_note(e.note.as_deref()) {
+        Some(ResetKind::Refused) => {
+            t.push_str("RST answering the attempt");
+            match e.of_line {
+                Some(l) => {
+                    t.push_str(" of line ");
+                    num(t, l);
+                }
+                None => t.push_str(
+                    " the capture does not show (seq 0, and its ack is that attempt's first sequence number + 1)",
+                ),
+            }
+            t.push_str(
+                ": nothing listens on that port, the attempt is refused (no connection existed)",
+            );
+        }
+        Some(ResetKind::AfterClose) => {
+            t.push_str("RST in reply to the segment");
+            write_of(t, " of", e.of_line);
+            since(t);
+            let _ = write!(t, ": the {me} has no connection for it any more");
+            t.push_str(match e.evidence {
+                Some(Evidence::NoTimestamps) => " (this RST lacks the TCP timestamps the connection uses: it was made without a socket, as a host answers a segment for no connection)",
+                Some(Evidence::OwnFin) => " (it had closed its side: data or an ACK arrived for a socket that no longer exists)",
+                _ => "",
+            });
+        }
+        _ => {
+            let _ = write!(
+                t,
+                "RST: the {me} aborts the connection at once, without the FIN exchange"
+            );
+            match e.of_line {
+                Some(l) => {
+                    t.push_str(", ");
+                    if let Some(s) = e.seconds {
+                        write_ms(t, s);
+                        t.push(' ');
+                    }
+                    t.push_str("after its own FIN on line ");
+                    num(t, l);
+                    t.push_str(" with nothing arriving in between: its close ended in an abort (close() with unread data, or SO_LINGER 0)");
+                }
+                None => t.push_str(" (an application abort, SO_LINGER 0, or unread data at close)"),
+            }
+        }
+    }
 }
 
 /// Writes `line N`, `lines A, B, C` or `lines A–Z` (more than three).
@@ -250,20 +319,7 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
         );
     }
     if rst {
-        let note = r
-            .events
-            .iter()
-            .find(|e| e.kind == EventKind::Reset)
-            .and_then(|e| e.note.as_deref());
-        parts.next(t).push_str(match note {
-            Some("refused") => {
-                "RST in answer to the SYN: nothing listens on that port, the connection is refused"
-            }
-            Some("after_close") => {
-                "RST after the connection was closed: data or an ACK arrived for a socket that no longer exists"
-            }
-            _ => "RST: the connection is aborted at once, without the FIN exchange (an application abort, SO_LINGER 0, or unread data at close)",
-        });
+        write_reset(parts.next(t), r);
     }
     if parts.count == 0 {
         t.push_str(if ack {
@@ -312,11 +368,28 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
         num(t, r.ack.unwrap_or(0));
         t.push_str(") acknowledges nothing new.");
     }
+    let note = |code: &str| r.notes.iter().any(|n| n == code);
     if let Some(line) = r
         .peer_fin_unacked
         .filter(|_| !has(EventKind::SimultaneousClose))
     {
-        let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
+        if note(NOTE_PEER_FIN_SACKED) {
+            let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}, though its SACK block shows that FIN arrived: out of order, it waits behind the missing bytes (a FIN is processed only in order).");
+        } else {
+            let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
+        }
+    }
+    if note(NOTE_PEER_FIN_INFERRED) {
+        if r.sack.is_empty() {
+            let _ = write!(t, " Only this side's packets are in the capture: its ACK moves on by one alone after its own FIN, so the {peer} had sent its FIN (an inference; the {peer}'s FIN is not in the capture).");
+        } else {
+            let _ = write!(t, " Its SACK block covers a lone sequence number beyond its ACK, where the {peer} is not seen sending anything: most likely the {peer}'s FIN, arrived out of order behind missing bytes (an inference).");
+        }
+    } else if note(NOTE_PEER_FIN_SACKED) && r.peer_fin_unacked.is_none() {
+        let _ = write!(t, " Its SACK block shows the {peer}'s FIN arrived.");
+    }
+    if note(NOTE_LATE_HANDSHAKE_ACK) {
+        let _ = write!(t, " It acknowledges only the {peer}'s SYN: it is the handshake's ACK, seen after the data the {} sent next (the two were reordered on the way; not a duplicate ACK).", who(r.from));
     }
     let dsack = dsack(r);
     let write_blocks = |t: &mut String, blocks: &[(u32, u32)]| {
@@ -332,7 +405,11 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
     if !dup.is_empty() {
         t.push_str(" D-SACK: it received bytes ");
         write_blocks(t, dup);
-        t.push_str(" twice (RFC 2883), so a resend of them was unnecessary.");
+        t.push_str(if has(EventKind::KeepAliveAck) {
+            " twice (RFC 2883): the probe's byte, which it had already."
+        } else {
+            " twice (RFC 2883), so a resend of them was unnecessary."
+        });
     }
     if !sack.is_empty() {
         t.push_str(" SACK: it has also received bytes ");
@@ -355,13 +432,26 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
     for e in &r.events {
         write_event(t, e, r);
     }
-    if !has(EventKind::Reset) && r.notes.iter().any(|n| n == "excerpt") {
+    if !has(EventKind::Reset) && note("excerpt") {
         t.push_str(
             " The numbers look relative already (a pasted excerpt?): absolute values are unknown.",
         );
     }
-    if r.notes.iter().any(|n| n == "roles_inferred") {
-        t.push_str(" No SYN seen: the capture starts mid-connection; the client is guessed from the ports (inferred).");
+    if note("roles_inferred") {
+        let refused = r.events.iter().any(|e| {
+            e.kind == EventKind::Reset
+                && ResetKind::of_note(e.note.as_deref()) == Some(ResetKind::Refused)
+        });
+        t.push_str(if refused {
+            " No SYN seen: the client is the end whose attempt this RST answers."
+        } else if !ack && !syn && !rst {
+            " No SYN seen, and no ACK: a probe that belongs to no connection (a port scan's); the client is the end that sends it."
+        } else {
+            " No SYN seen: the capture starts mid-connection; the client is guessed from the ports (inferred)."
+        });
+    }
+    if note(NOTE_RENUMBERED) {
+        t.push_str(" Its relative numbers differ from those on the line: mid-connection, tcpdump counts each direction from its first packet in the capture, while tcpexplain counts, as Wireshark does, from the number before the first byte (the second direction's first byte is the one the first packet acknowledged).");
     }
 
     // States.
@@ -463,7 +553,13 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::CaptureCopy => {
             t.push_str("The same packet as");
             write_of(t, "", e.of_line);
-            t.push_str(", seen again on another interface");
+            match e.evidence {
+                Some(Evidence::IpIdTtl) => {
+                    t.push_str(" (the same IP id and TCP header), seen again with a lower TTL");
+                }
+                Some(Evidence::Identical) => t.push_str(", printed again with every field the same"),
+                _ => t.push_str(", seen again on another interface"),
+            }
             if let Some(n) = &e.note {
                 let _ = write!(t, " ({n})");
             }
@@ -472,7 +568,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 write_ms(t, s);
                 t.push_str(" later");
             }
-            t.push_str(": capturing on several interfaces (-i any), tcpdump prints a packet each time it crosses one, as when the capturing host forwards it. Not a new segment");
+            t.push_str(match e.evidence {
+                Some(Evidence::IpIdTtl) => ": it crossed more routers and passed the capture point again (a routing loop, or a path through the capturing host twice). Not a new segment",
+                Some(Evidence::Identical) => ": capturing on several interfaces (-i any; this tcpdump prints no interface names), tcpdump prints a packet each time it crosses one, as on a bridge or a host that forwards it. Not a new segment",
+                _ => ": capturing on several interfaces (-i any), tcpdump prints a packet each time it crosses one, as when the capturing host forwards it. Not a new segment",
+            });
             write_labels(t, r, "comes from the double sighting");
         }
         EventKind::SeenLate => {
@@ -491,10 +591,13 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             write_labels(t, r, "takes it for a resend");
         }
         EventKind::Retransmission => {
+            // (Said by the more precise event on the line.)
             if r.events.iter().any(|x| {
                 matches!(
                     x.kind,
-                    EventKind::FastRetransmission | EventKind::SpuriousRetransmission
+                    EventKind::FastRetransmission
+                        | EventKind::SpuriousRetransmission
+                        | EventKind::SynRetransmission
                 )
             }) {
                 t.truncate(start);
@@ -505,7 +608,25 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if e.note.as_deref() == Some("path_mtu") {
                 t.push_str(PATH_MTU_RESEND);
             } else {
-                t.push_str(": this sequence range was sent before, so the sender believed it lost (its retransmission timer fired).");
+                if let Some(s) = e.seconds {
+                    t.push_str(", ");
+                    write_ms(t, s);
+                    t.push_str(" after the previous copy");
+                }
+                if dsack(r) {
+                    t.push_str(": it goes out as this side's answer to the duplicate data it just received (its D-SACK block); the sender repeats these numbers on that answer, not on a timer.");
+                } else if let Some(rt) = e.round_trip {
+                    t.push_str(": sent again sooner than a round trip (");
+                    write_ms(t, rt);
+                    t.push_str(" from the handshake), so not on a timeout.");
+                } else {
+                    t.push_str(": this sequence range was sent before, and no ACK for it came in time, so the sender believed it lost (its retransmission timer fired)");
+                    t.push_str(match e.backoff {
+                        Some(Backoff::Doubling) => "; the wait is about twice the previous one (exponential backoff, as measured).",
+                        Some(Backoff::Constant) => "; about the same wait as the previous one.",
+                        _ => ".",
+                    });
+                }
             }
         }
         EventKind::FastRetransmission => {
@@ -528,10 +649,19 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::DuplicateAck => {
             let _ = write!(t, "Duplicate ACK #{}", e.count.unwrap_or(1));
             write_of(t, " of the ACK on", e.of_line);
+            t.push_str(": same ack, same window, no data; ");
             if dsack(r) {
-                t.push_str(": same ack, same window, no data; sent because a duplicate segment arrived (the D-SACK), not because of a gap.");
+                t.push_str("sent because a duplicate segment arrived (the D-SACK), not because of a gap.");
             } else {
-                t.push_str(": same ack, same window, no data; the receiver is still waiting for the byte after its ACK (a gap, or a lost segment).");
+                match e.note.as_deref() {
+                    Some(DUP_ACK_OLD_SEGMENT) => {
+                        let _ = write!(t, "it answers the {peer}'s segment just before, which brought nothing new (a segment older than this ACK is answered with an ACK), not a gap.");
+                    }
+                    Some(DUP_ACK_GAP) => t.push_str("the receiver is still waiting for the byte after its ACK (a gap, or a lost segment)."),
+                    _ => {
+                        let _ = write!(t, "the {peer} has sent nothing beyond it that the capture shows, so it signals no gap here.");
+                    }
+                }
             }
         }
         // Said with the window and with the flags.
@@ -544,11 +674,16 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             let _ = write!(t, "Window full: this segment fills the {peer}'s advertised window exactly; the sender must wait for an ACK.");
         }
         EventKind::WindowUpdate => t.push_str("Window update: only the advertised window changed (the receiver made room)."),
-        EventKind::KeepAlive => t.push_str(if r.len == 0 {
-            "Keep-alive (Wireshark's label): it re-sends the byte before the next one, to make the peer answer. An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe."
-        } else {
-            "Keep-alive: it re-sends the last byte the peer has already acknowledged, to make the peer answer."
-        }),
+        EventKind::KeepAlive => {
+            let inferred = e.note.as_deref().is_some_and(|n| n.contains("inferred"));
+            t.push_str(if inferred {
+                "Keep-alive: an empty ACK after a silence, repeating its last ACK while the peer has nothing unacknowledged; without -S or -v tcpdump prints no seq here, where a Linux keep-alive sits one byte behind (an inference from timing and numbers). An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe."
+            } else if r.len == 0 {
+                "Keep-alive (Wireshark's label): it re-sends the byte before the next one, to make the peer answer. An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe."
+            } else {
+                "Keep-alive: it re-sends the last byte the peer has already acknowledged, to make the peer answer (one garbage byte, as Windows sends them)."
+            });
+        }
         EventKind::KeepAliveAck => t.push_str("Keep-alive ACK: the peer answers the probe; it is alive."),
         EventKind::ReusedPorts => t.push_str("Port numbers reused: a new connection on the same addresses and ports as an earlier one."),
         EventKind::SynRetransmission => {
@@ -558,7 +693,12 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if let Some(s) = e.seconds {
                 let _ = write!(t, ", {} after the previous one", ms(s));
             }
-            t.push_str(": no SYN-ACK came back in time; the wait doubles each time (Linux: 1 s, 2 s, 4 s …).");
+            t.push_str(": no SYN-ACK came back in time");
+            t.push_str(match e.backoff {
+                Some(Backoff::Doubling) => "; the wait is about twice the previous one (exponential backoff, as measured).",
+                Some(Backoff::Constant) => "; about the same wait as the previous one (a fixed interval).",
+                _ => ".",
+            });
         }
         EventKind::DelayedAck => {
             t.push_str("This ACK waited ");
@@ -566,6 +706,9 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 write_ms(t, s);
             }
             write_of(t, " after the segment on", e.of_line);
+            if let Some(rt) = e.round_trip {
+                let _ = write!(t, ", more than the {} round trip to the {} measured here", ms(rt), who(r.from));
+            }
             t.push_str(": likely a delayed ACK (Linux waits 40 ms to 200 ms hoping to piggy-back the ACK on data) — an inference from timing.");
         }
         EventKind::FinAcksFin => {
@@ -662,6 +805,9 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         s.bytes_client, s.bytes_server
     );
     match s.handshake.as_str() {
+        _ if s.teardown == Teardown::Refused && s.conn_state != "REJ" => {
+            t.push_str(" No handshake: the client's attempt (a probe, or a SYN the capture misses) is refused at once.");
+        }
         "complete" => {
             t.push_str(" Three-way handshake seen");
             if let Some(rtt) = s.handshake_rtt {
@@ -686,14 +832,70 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
             Teardown::FourWay => format!("Closed in four segments: {} sent the first FIN, the other side acknowledged it separately, then sent its own FIN.", closer(s.closed_by)),
             Teardown::Simultaneous => "Simultaneous close: both FINs crossed in flight; both ends went through CLOSING.".to_string(),
             Teardown::Reset => format!("Ended by a RST from {}.", closer(s.closed_by)),
-            Teardown::Refused => "Refused: the server answered the SYN with RST.".to_string(),
+            Teardown::Refused => "Refused: the server answered the attempt with RST (nothing listens on that port).".to_string(),
             Teardown::HalfClosed => format!("Half-closed: {} sent FIN; the other side never closed in the capture.", closer(s.closed_by)),
             Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
                 "Never opened: ICMP errors came back instead of an answer from the server.".to_string()
             }
+            Teardown::Open if s.stall.is_some() => "Stalled when the capture ends:".to_string(),
+            Teardown::Open if s.conn_state == "S0" => {
+                "Never answered: no reply from the server is in the capture (nothing came back, or the capture misses it), so its state is unknown.".to_string()
+            }
             Teardown::Open => "Still open when the capture ends.".to_string(),
         }
     );
+    // The trouble, said where it can hide behind the verdict.
+    if let Some(st) = &s.stall {
+        if s.teardown != Teardown::Open {
+            t.push_str(" Trouble:");
+        }
+        t.push(' ');
+        write_stall(&mut t, st);
+    }
+    if let Some(side) = s.zero_window_at_end {
+        let _ = write!(
+            t,
+            " The {}'s receive window is 0 at the end of the capture: the {} may not send (a zero-window stall).",
+            who(side),
+            who(side.other())
+        );
+    }
+    if let Some(side) = s.half_close {
+        let _ = write!(
+            t,
+            " The {} sent data after the {}'s FIN before closing its side: a half-close inside the close.",
+            who(side),
+            who(side.other())
+        );
+    }
+    for side in &s.fins_inferred {
+        let _ = write!(
+            t,
+            " The {}'s FIN is not in the capture: the {}'s acknowledgment tells it (an inference).",
+            who(*side),
+            who(side.other())
+        );
+    }
+    if let Some(side) = s.captured_only {
+        let _ = write!(
+            t,
+            " Only the {0}'s packets are in the capture (a one-direction filter or capture point): the {1}'s are known only from what the {0} acknowledges.",
+            who(side),
+            who(side.other())
+        );
+    }
+    if !s.problems.is_empty() {
+        t.push_str(" Problems:");
+        let mut items = List::new(",");
+        for (kind, n) in &s.problems {
+            let item = items.next(&mut t);
+            item.push(' ');
+            write_count(item, u64::from(*n));
+            item.push(' ');
+            item.push_str(problem_words(kind, *n == 1));
+        }
+        t.push('.');
+    }
     let _ = write!(
         t,
         " Final states: client {}, server {}.",
@@ -758,6 +960,73 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         t.push('.');
     }
     s.text = t;
+}
+
+/// Writes a stall's diagnosis: what was never acknowledged, how often it was
+/// sent again, and how the waits grew, as measured.
+fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
+    let _ = write!(t, "the {}'s ", who(st.side));
+    match (st.bytes, st.fin) {
+        (0, _) => t.push_str("FIN"),
+        (b, fin) => {
+            write_count(t, b);
+            t.push_str(if b == 1 { " byte" } else { " bytes" });
+            if fin {
+                t.push_str(" and FIN");
+            }
+        }
+    }
+    let _ = write!(t, " (from line {}) ", st.since_line);
+    t.push_str(if st.bytes > 1 || (st.bytes == 1 && st.fin) {
+        "were"
+    } else {
+        "was"
+    });
+    t.push_str(" never acknowledged: sent again ");
+    write_count(t, u64::from(st.resent));
+    t.push_str(if st.resent == 1 { " time" } else { " times" });
+    if let Some(sec) = st.seconds {
+        let _ = write!(t, " over {}", ms(sec));
+    }
+    t.push_str(match st.backoff {
+        Some(Backoff::Doubling) => ", with backoff (each wait about twice the one before).",
+        Some(Backoff::Constant) => ", at about the same interval.",
+        _ => ".",
+    });
+}
+
+/// A whole number with thousands separated by commas (`3,635`).
+fn write_count(t: &mut String, n: u64) {
+    let digits = n.to_string();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            t.push(',');
+        }
+        t.push(c);
+    }
+}
+
+/// A problem kind's name in words (`retransmission(s)`, ...).
+fn problem_words(kind: &str, one: bool) -> &'static str {
+    let (single, plural) = match kind {
+        "retransmission" => ("retransmission", "retransmissions"),
+        "fast_retransmission" => ("fast retransmission", "fast retransmissions"),
+        "spurious_retransmission" => ("spurious retransmission", "spurious retransmissions"),
+        "out_of_order" => ("segment out of order", "segments out of order"),
+        "lost_segment" => ("segment not captured", "segments not captured"),
+        "ack_lost_segment" => ("ACK of unseen data", "ACKs of unseen data"),
+        "duplicate_ack" => ("duplicate ACK", "duplicate ACKs"),
+        "zero_window" => ("zero window", "zero windows"),
+        "zero_window_probe" => ("zero-window probe", "zero-window probes"),
+        "window_full" => ("full window", "full windows"),
+        "syn_retransmission" => ("SYN sent again", "SYNs sent again"),
+        _ => ("other problem", "other problems"),
+    };
+    if one {
+        single
+    } else {
+        plural
+    }
 }
 
 /// An ICMP problem in a few words.

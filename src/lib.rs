@@ -11,15 +11,16 @@
 //! assert_eq!(syn.from, tcpexplain::Role::Client);
 //! assert_eq!((syn.seq, syn.seq_raw), (Some(0), Some(3255498564)));
 //! assert_eq!(syn.state.client, tcpexplain::TcpState::SynSent);
-//! assert_eq!(syn.state.server, tcpexplain::TcpState::SynReceived);
+//! assert_eq!(syn.state.server, tcpexplain::TcpState::Listen);
 //! assert_eq!(
 //!     syn.text,
 //!     "Client → server: SYN, asking to open a connection; initial sequence number 3255498564 \
 //!      (relative 0). It offers MSS 1460 (largest segment it accepts), SACK permitted, timestamps, \
 //!      window scale 7 (its windows count in units of 128). Now: client CLOSED → SYN_SENT \
-//!      (sent SYN: active open), server LISTEN → SYN_RECEIVED (received SYN, assumed)."
+//!      (sent SYN: active open), server LISTEN."
 //! );
-//! // No answer is in the input, so the server's processing of the SYN is assumed.
+//! // No answer is in the input: whether the SYN reached a listening socket is
+//! // unknown, so the server keeps the LISTEN it was assumed in.
 //! // The connection is summarised at the end of the input.
 //! let tcpexplain::Item::Connection(summary) = &items[1] else { unreachable!() };
 //! assert_eq!(summary.conn_state, "S0");

@@ -231,12 +231,13 @@ fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec
                 "{name} frame {frame}: events {ours:?}, tshark {theirs:?}"
             ));
         }
-        // What the ACK acknowledges: the segment that ends where it points.
+        // What the ACK acknowledges: the segment that ends where it points
+        // (Wireshark names its first copy; the copy answered is checked below).
         let acks = r
             .acked
             .as_ref()
             .filter(|a| a.rtt.is_some())
-            .and_then(|a| a.lines.last())
+            .and_then(|a| a.wireshark_line.as_ref().or(a.lines.last()))
             .and_then(|l| frame_of.get(l).copied())
             .unwrap_or_default();
         let theirs = row
@@ -247,6 +248,22 @@ fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec
                 "{name} frame {frame}: acks frame {acks:?}, tshark {theirs:?}"
             ));
         }
+        // The copy of a resent segment this ACK answers: the one whose TSval its echo names.
+        if let Some(a) = r.acked.as_ref().filter(|a| a.wireshark_line.is_some()) {
+            let answered = a.lines.iter().filter_map(|l| frame_of.get(l)).find(|f| {
+                rows.iter()
+                    .find(|row| row["frame.number"] == **f)
+                    .is_some_and(|row| {
+                        row.get("tcp.options.timestamp.tsval") == row_tsecr(rows, frame).as_ref()
+                    })
+            });
+            if row_tsecr(rows, frame).is_some_and(|e| !e.is_empty()) && answered.is_none() {
+                bad.push(format!(
+                    "{name} frame {frame}: answers lines {:?}, not the copy its TS echo names",
+                    a.lines
+                ));
+            }
+        }
         if let Some(dup) = r.events.iter().find(|e| e.kind.name() == "duplicate_ack") {
             check!(
                 "dup ack #",
@@ -256,6 +273,13 @@ fn compare(dir: &Path, rendering: &str, rows: &[HashMap<String, String>]) -> Vec
         }
     }
     bad
+}
+
+/// The TS echo of frame `frame` (1-based), as tshark reads it.
+fn row_tsecr(rows: &[HashMap<String, String>], frame: usize) -> Option<String> {
+    rows.get(frame - 1)?
+        .get("tcp.options.timestamp.tsecr")
+        .cloned()
 }
 
 #[test]
@@ -286,7 +310,10 @@ fn each_teardown_kind_on_a_real_capture() {
         ("simultaneous", Simultaneous),
         ("reset", Reset),
         ("refused", Refused),
-        ("half_closed", HalfClosed),
+        // A half-close inside a four-way close: both ends sent FIN.
+        ("half_closed", FourWay),
+        // Left half-closed when the capture stops.
+        ("half_close_end", HalfClosed),
         ("open", Open),
         ("ipv6", ThreeWay),
     ];

@@ -906,11 +906,31 @@ fn render_scenario(isns: &[[u32; 2]], style: Style, steps: &[Step]) -> (String, 
     (text, flags)
 }
 
-fn start_states(flags: &str) -> (TcpState, TcpState) {
-    match (flags.contains('S'), flags.contains('.')) {
+/// The states a connection starts in, as its first line's flags tell; the
+/// server is CLOSED instead of LISTEN when it refuses the attempt with RST
+/// (it was CLOSED throughout), and a first RST+ACK at seq 0 answers an
+/// attempt the capture does not show (both CLOSED).
+fn start_states(flags: &str, first: &SegmentReport) -> (TcpState, TcpState) {
+    let start = |role: Role| {
+        first
+            .transitions
+            .iter()
+            .find(|t| t.who == role)
+            .map_or(first.state.get(role), |t| t.from)
+    };
+    let shown = (start(Role::Client), start(Role::Server));
+    let expected = match (flags.contains('S'), flags.contains('.')) {
         (true, false) => (Closed, Listen),
         (true, true) => (SynSent, Listen),
         _ => (Established, Established),
+    };
+    let refused = expected.1 == Listen && shown == (expected.0, Closed);
+    let unseen_attempt =
+        flags == "R." && first.seq_raw.or(first.seq) == Some(0) && shown == (Closed, Closed);
+    if refused || unseen_attempt {
+        shown
+    } else {
+        expected
     }
 }
 
@@ -970,7 +990,7 @@ fn check_states(items: &[Item], flags: &[&str], input: &str) -> Result<(), TestC
     for r in reports {
         let before = *shown
             .entry(r.conn)
-            .or_insert_with(|| start_states(flags[r.line as usize - 1]));
+            .or_insert_with(|| start_states(flags[r.line as usize - 1], r));
         let mut now = [before.0, before.1];
         for t in &r.transitions {
             let side = match t.who {

@@ -76,7 +76,7 @@ def explain(text: Union[str, bytes]) -> Trace:
     ...     "12:00:00.000001 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq ?\\n"
     ... )
     >>> trace.segments[0].client_state, trace.segments[0].server_state
-    ('SYN_SENT', 'SYN_RECEIVED')
+    ('SYN_SENT', 'LISTEN')
     >>> trace.diagnostics[0].line, trace.diagnostics[0].column, trace.diagnostics[0].expected
     (2, 58, '`, win N`')
     """

@@ -126,7 +126,7 @@ def test_binary_input_raises_binary_input_error(tmp_path: Path, name: str) -> No
 
 
 def test_lines_that_are_not_tcpdumps_are_items_of_their_own() -> None:
-    trace = tcpexplain.explain(f"$ sudo tcpdump -nn\n{SYN}\nthis is not tcpdump\n...\n")
+    trace = tcpexplain.explain(f"$ curl -s http://10.0.0.2/\n{SYN}\nthis is not tcpdump\n...\n")
     others = [(o.type, o.line, o.kind) for o in trace.others]
     assert others == [
         ("other_text", 1, "command"),

@@ -243,9 +243,9 @@ fn first_of(b: &[u8], x: u8, y: u8) -> Option<usize> {
     Some(at + tail)
 }
 
-/// Recognises tcpdump's own stderr messages.
+/// Recognises tcpdump's own stderr messages (and a pasted `$ tcpdump ...` command).
 fn banner(line: &str) -> bool {
-    const STARTS: [&str; 8] = [
+    const STARTS: [&str; 12] = [
         "listening on ",
         "reading from file ",
         "tcpdump: ",
@@ -254,6 +254,10 @@ fn banner(line: &str) -> bool {
         "libpcap version ",
         "OpenSSL ",
         "dropped privs to ",
+        "$ tcpdump",
+        "# tcpdump",
+        "$ sudo tcpdump",
+        "sudo tcpdump",
     ];
     const COUNTS: [&str; 5] = [
         " captured",

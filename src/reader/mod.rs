@@ -585,8 +585,9 @@ impl Assembler {
         if head.len().saturating_add(fragment.len()) >= MAX_JOINED {
             return false;
         }
+        // (Into the piece's first word: a few characters of it, or all of a short one.)
         let first_word = fragment.split_whitespace().next().unwrap_or("");
-        let read_to = head.trim_end().chars().count() + first_word.chars().count();
+        let read_to = head.trim_end().chars().count() + first_word.chars().count().min(4);
         // Broken at a space (mail, books), or inside a word (terminals).
         let spaced = format!("{} {fragment}", head.trim_end());
         let glued = format!("{head}{}", body.trim_end());
@@ -641,11 +642,11 @@ impl Assembler {
 
 /// After a join, is the record whole, or still cut short at its very end
 /// (the joined line is a middle piece)? Either way the piece was read.
-/// (`read_to`: where the piece's first word ends in `joined`, in characters.)
+/// (`read_to`: how far into `joined` the parse must have come, in characters.)
 fn carries_on(pending: &Pending, joined: &str, read_to: usize, wrapped_other: bool) -> bool {
     match pending {
         Pending::Ready(RecordKind::Tcp(_)) | Pending::NeedsTransport(_) => true,
-        // Read past the piece's first word, and stopped in its last few
+        // Read into the piece's first word, and stopped in its last few
         // (`options`, `[mss`, `ecr`, `fd91::1.56738 >`) or in a list it opened
         // and did not close (`<mss 1460,sackOK`).
         Pending::Ready(RecordKind::Unparsed(d)) => {

@@ -198,6 +198,18 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
             j.raw(",\"note\":");
             j.str(n);
         }
+        if let Some(v) = e.evidence {
+            j.raw(",\"evidence\":");
+            j.name(v.name());
+        }
+        if let Some(s) = e.round_trip {
+            j.raw(",\"round_trip\":");
+            j.float(s);
+        }
+        if let Some(b) = e.backoff {
+            j.raw(",\"backoff\":");
+            j.name(b.name());
+        }
         j.raw("}");
     }
     j.raw("],\"acked\":");
@@ -225,6 +237,14 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
             if let Some(rtt) = a.rtt {
                 j.raw(",\"rtt\":");
                 j.float(rtt);
+            }
+            if let Some(v) = a.evidence {
+                j.raw(",\"evidence\":");
+                j.name(v.name());
+            }
+            if let Some(l) = a.wireshark_line {
+                j.raw(",\"wireshark_line\":");
+                j.int(l);
             }
             j.raw("}");
         }

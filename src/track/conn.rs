@@ -2,10 +2,10 @@
 //! and both endpoints' states inferred from what each segment acknowledges.
 
 use super::report::{
-    Acked, ClosedBy, ConnectionSummary, Event, EventKind, FailedSegment, IcmpSeen, Offer, Role,
-    SegmentReport, Sides, States, Teardown, Transition,
+    Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, FailedSegment,
+    IcmpSeen, Offer, ResetKind, Role, SegmentReport, Sides, Stall, States, Teardown, Transition,
 };
-use super::state::{advance, Input, TcpState};
+use super::state::{self, advance, Input, TcpState};
 use super::zeek::History;
 use crate::model::{Endpoint, Flags, IcmpError, IcmpProblem, LinkLayer, TcpOption, TcpPacket};
 use crate::seq::SeqNumber;
@@ -17,6 +17,16 @@ const MAX_UNACKED: usize = 4096;
 const MAX_INBOX: usize = 4096;
 /// Gaps in the capture remembered per direction.
 const MAX_HOLES: usize = 16;
+/// Copies of one resent segment remembered (for the ACK that answers one).
+const MAX_COPIES: usize = 32;
+/// Note codes (`SegmentReport::notes`) this module gives.
+pub const NOTE_PEER_FIN_SACKED: &str = "peer_fin_sacked";
+pub const NOTE_PEER_FIN_INFERRED: &str = "peer_fin_inferred";
+pub const NOTE_LATE_HANDSHAKE_ACK: &str = "late_handshake_ack";
+pub const NOTE_RENUMBERED: &str = "renumbered";
+/// `duplicate_ack` notes: what it answers, where the capture tells.
+pub const DUP_ACK_OLD_SEGMENT: &str = "old_segment";
+pub const DUP_ACK_GAP: &str = "gap";
 /// ICMP errors remembered per connection (the first ones; a flood of them
 /// must not cost memory or time per segment).
 const MAX_ICMP: usize = 64;
@@ -44,6 +54,35 @@ struct Sent {
     syn: bool,
     fin: bool,
     time: Option<f64>,
+    /// Its TCP timestamp (TSval), which an ACK's echo names.
+    tsval: Option<u32>,
+    /// It was sent again: its copies are in `Direction::resends`.
+    resent: bool,
+}
+
+/// A copy of a segment sent again.
+#[derive(Debug, Clone, Copy)]
+struct Resend {
+    line: u64,
+    time: Option<f64>,
+    tsval: Option<u32>,
+}
+
+/// The previous segment of a connection, as printed (for copies, and what a RST answers).
+#[derive(Debug, Clone, Copy)]
+struct Previous {
+    from: Role,
+    line: u64,
+    time: Option<f64>,
+    flags: Flags,
+    seq: Option<(u32, Option<u32>)>,
+    ack: Option<u32>,
+    win: Option<u32>,
+    len: u32,
+    ts: Option<(u32, u32)>,
+    ip_id: Option<u32>,
+    /// Its relative sequence number, when known.
+    seq_rel: Option<SeqNumber>,
 }
 
 /// A packet as printed, with the interface it was seen on: two sightings that
@@ -52,7 +91,9 @@ struct Sent {
 struct Sighting {
     line: u64,
     time: Option<f64>,
-    interface: String,
+    interface: Option<compact_str::CompactString>,
+    ip_id: Option<u32>,
+    ttl: Option<u8>,
     flags: Flags,
     seq: Option<(u32, Option<u32>)>,
     ack: Option<u32>,
@@ -65,6 +106,15 @@ struct Sighting {
 const SIGHTINGS: usize = 8;
 /// A copy comes within this many seconds of the first sighting.
 const COPY_WITHIN: f64 = 0.5;
+/// A copy told only by being identical to the line before comes this soon
+/// (a resend never does: the quickest, a fast retransmission, waits for
+/// duplicate ACKs, which the capture would show in between).
+const IDENTICAL_WITHIN: f64 = 0.001;
+/// A wait longer than the round trip by less than this tells nothing (jitter);
+/// a delayed ACK holds 40 ms or more on Linux.
+const DELAY_MIN: f64 = 0.03;
+/// Without a measured round trip, a RST this soon after a segment answers it.
+const REPLY_WITHIN: f64 = 0.2;
 
 /// Where a segment stands with its receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +129,8 @@ enum Delivery {
 #[derive(Debug, Clone)]
 struct InFlight {
     line: u64,
+    /// Where it starts and ends in sequence space.
+    first: SeqNumber,
     end: SeqNumber,
     occupies: bool,
     input: Input,
@@ -228,6 +280,20 @@ struct Direction {
     last_ack: Option<SeqNumber>,
     last_ack_line: u64,
     window: Option<u32>,
+    /// `window` was a SYN's (unscaled: not comparable with later windows).
+    window_on_syn: bool,
+    /// It has sent TCP timestamps (so a segment of its without them was made without its socket).
+    ts_seen: bool,
+    /// Segments it sent (copies not counted).
+    sent: u64,
+    /// Segments it sent again, and how the waits between the last copies grew.
+    resent: u32,
+    /// Copies of its unacknowledged segments sent again, with the line of
+    /// the first copy, oldest first (kept apart: nearly every segment has none).
+    resends: VecDeque<(u64, Resend)>,
+    last_backoff: Option<Backoff>,
+    /// It has sent a bare ACK (no data, no other flag).
+    bare_ack_sent: bool,
     /// The scale offered in this direction's SYN.
     wscale_offer: Option<u32>,
     syn_seen: bool,
@@ -248,10 +314,20 @@ struct Direction {
     syn_end: Option<SeqNumber>,
     fin_end: Option<SeqNumber>,
     fin_line: Option<u64>,
-    syn_times: Vec<(u64, f64)>,
+    /// Its FIN was not seen but inferred (`fin_line` is where).
+    fin_inferred: bool,
+    /// Its SYN copies: line, time, TSval.
+    syn_times: Vec<(u64, f64, Option<u32>)>,
+    /// The time this end was reached from the capture point and back (the
+    /// handshake, split at the capture point).
+    round_trip: Option<f64>,
+    /// Its shortest wait before acknowledging (an upper bound of the round trip to it).
+    quickest_ack: Option<f64>,
     rst_line: Option<u64>,
     /// This side has acknowledged the peer's FIN (by any segment).
     acked_peer_fin_line: Option<u64>,
+    /// A SACK block of this side's covered the peer's FIN (it arrived out of order).
+    peer_fin_sacked_line: Option<u64>,
     data_after_peer_fin: bool,
     /// This side's latest segment (what an ICMP error most likely reports).
     last_sent: Option<Sent>,
@@ -289,14 +365,36 @@ pub struct Connection {
     changes: BTreeMap<u64, Vec<Transition>>,
     history: History,
     handshake_rtt: Option<f64>,
+    /// Wireshark's iRTT (from the latest SYN), for its out-of-order rule.
+    irtt: Option<f64>,
+    /// The SYN copy the SYN-ACK answers.
+    answered_syn_time: Option<f64>,
     synack_time: Option<f64>,
     syn_time: Option<f64>,
     handshake_ack_seen: bool,
     established: bool,
     crossed_fins: bool,
     fin_acks_fin: bool,
-    reset_note: Option<(Role, &'static str)>,
+    reset_note: Option<(Role, ResetKind)>,
+    /// Each end's previous segment (copies not counted).
+    last_printed: Sides<Option<Previous>>,
+    /// This capture prints packets twice (an identical copy of a segment that is not a bare ACK was seen).
+    copies_seen: bool,
+    /// The first line of an attempt (SYNs) its receiver has not answered
+    /// yet: until it does, whether anything listens there is unknown, so
+    /// the lines wait (a RST makes it CLOSED throughout).
+    attempt_from: Option<u64>,
+    /// The end that refused an attempt, and the ack its RST printed.
+    refusal: Option<(Role, u32)>,
+    /// An ICMP error (its line) about the SYN of an end in SYN_SENT: the
+    /// attempt ends unless that end's next segment is the SYN again.
+    icmp_end: Option<(Role, u64)>,
+    /// A line's relative numbers differ from tcpdump's (mid-stream); said once.
+    renumbered: bool,
+    renumbered_said: bool,
     event_counts: BTreeMap<String, u32>,
+    /// Count of each problem on its own segments (not copies), few kinds.
+    problems: Vec<(EventKind, u32)>,
     pub evicted: bool,
     /// Records seen when it last had a segment (the least recently active are let go first).
     pub last_active: u64,
@@ -311,11 +409,22 @@ impl Connection {
     pub fn new(id: usize, p: &TcpPacket, line: u64, hint: Numbering) -> Connection {
         let syn_only = p.flags.contains(Flags::SYN) && !p.flags.contains(Flags::ACK);
         let synack = p.flags.contains(Flags::SYN) && p.flags.contains(Flags::ACK);
+        // A first RST with ACK and seq 0 answers an attempt the capture does
+        // not show (RFC 9293 §3.10.7.1): its sender is the server, which
+        // refuses; a first segment with neither SYN nor ACK is a probe (a
+        // scan's FIN, PSH, URG) that belongs to no connection.
+        let refusal = p.flags.contains(Flags::RST)
+            && p.flags.contains(Flags::ACK)
+            && p.payload_len() == 0
+            && p.seq.is_some_and(|s| s.first == 0);
+        let probe = !p.flags.contains(Flags::ACK)
+            && !p.flags.contains(Flags::SYN)
+            && !p.flags.contains(Flags::RST);
         let (client, server, inferred) = if syn_only {
             (p.src.clone(), p.dst.clone(), false)
         } else if synack {
             (p.dst.clone(), p.src.clone(), false)
-        } else if server_side(&p.src, &p.dst) {
+        } else if refusal || server_side(&p.src, &p.dst) {
             (p.dst.clone(), p.src.clone(), true)
         } else {
             (p.src.clone(), p.dst.clone(), true)
@@ -324,6 +433,11 @@ impl Connection {
         let start = if synack {
             (TcpState::SynSent, TcpState::Listen)
         } else if handshake_seen {
+            (TcpState::Closed, TcpState::Listen)
+        } else if refusal {
+            // (What the attempt was, a SYN or a probe, the capture does not tell.)
+            (TcpState::Closed, state::reached_by_attempt(true))
+        } else if probe {
             (TcpState::Closed, TcpState::Listen)
         } else {
             (TcpState::Established, TcpState::Established)
@@ -358,14 +472,24 @@ impl Connection {
             changes: BTreeMap::new(),
             history: History::default(),
             handshake_rtt: None,
+            irtt: None,
+            answered_syn_time: None,
             synack_time: None,
             syn_time: None,
             handshake_ack_seen: false,
-            established: !handshake_seen,
+            established: !(handshake_seen || refusal || probe),
             crossed_fins: false,
             fin_acks_fin: false,
             reset_note: None,
+            last_printed: Sides::default(),
+            copies_seen: false,
+            attempt_from: None,
+            refusal: None,
+            renumbered: false,
+            renumbered_said: false,
+            icmp_end: None,
             event_counts: BTreeMap::new(),
+            problems: Vec::new(),
             evicted: false,
             last_active: 0,
             reused: false,
@@ -401,7 +525,11 @@ impl Connection {
     /// or the SYN's ISN differs from the one seen (Wireshark's port-reuse rule).
     pub fn is_reused_by(&self, p: &TcpPacket, from: Role) -> bool {
         if !p.flags.contains(Flags::SYN) || p.flags.contains(Flags::ACK) {
-            return false;
+            // Another refusal from the same end answering another attempt (another ISN).
+            return p.flags.contains(Flags::RST.with(Flags::ACK))
+                && self
+                    .refusal
+                    .is_some_and(|(who, ack)| who == from && p.ack != Some(ack));
         }
         let d = &self.dir[from];
         let same_isn = d.isn.is_some() && d.isn == p.seq.map(|s| s.first);
@@ -414,15 +542,23 @@ impl Connection {
 
     /// The first line that must wait: a segment whose receiver has not answered yet.
     pub fn first_unresolved(&self) -> Option<u64> {
-        self.inbox
+        let inboxes = self
+            .inbox
             .iter()
             .filter_map(|q| q.waiting.first().copied())
-            .min()
+            .min();
+        match (inboxes, self.attempt_from) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Resolves the segments whose receiver has not answered: assumed processed on
     /// arrival (at their own lines). Used at the end of input and when output cannot wait.
     pub fn assume_delivered(&mut self, up_to: u64) {
+        if self.attempt_from.is_some_and(|l| l <= up_to) {
+            self.attempt_from = None;
+        }
         for side in [Role::Client, Role::Server] {
             // Segments ahead of a waiting one (deferred ones) are processed first, in order.
             while self.inbox[side]
@@ -445,6 +581,10 @@ impl Connection {
     /// Processes every remaining in-flight segment (end of input): deferred ones
     /// at the connection's last line, since the capture shows no later answer.
     pub fn drain(&mut self) {
+        if let Some((who, at)) = self.icmp_end.take() {
+            // (After its last line: shown in the summary only.)
+            self.end_attempt(who, at, u64::MAX);
+        }
         self.assume_delivered(u64::MAX);
         let last = self.last_line;
         for side in [Role::Client, Role::Server] {
@@ -460,7 +600,11 @@ impl Connection {
         if self.changes.is_empty() {
             return (self.released, Vec::new()); // (most lines change no state)
         }
-        let changes = self.changes.remove(&line).unwrap_or_default();
+        // (Also changes keyed to a line of no segment of this connection: an ICMP error's.)
+        let mut changes = Vec::new();
+        while let Some(entry) = self.changes.first_entry().filter(|e| *e.key() <= line) {
+            changes.extend(entry.remove());
+        }
         for t in &changes {
             self.released.set(t.who, t.to);
         }
@@ -480,7 +624,7 @@ impl Connection {
     }
 
     fn record_steps(&mut self, who: Role, input: Input, shown_on: u64, cause: u64, inferred: bool) {
-        let steps = if input.may_change_state() {
+        let steps = if input.may_change(self.live[who]) {
             advance(self.live[who], input)
         } else {
             Vec::new() // (data and plain ACKs: the usual segment)
@@ -511,7 +655,7 @@ impl Connection {
                 to: step.to,
                 why: step.why.to_string(),
                 cause_line: cause,
-                inferred,
+                inferred: inferred || step.inferred,
             });
         }
     }
@@ -526,6 +670,21 @@ impl Connection {
     /// `side` processes a segment from its peer.
     fn receive(&mut self, side: Role, item: &InFlight, shown_on: u64, inferred: bool) {
         let mut input = item.input;
+        if inferred && input.syn && !input.ack {
+            // A SYN its receiver never answered: whether a socket listened
+            // there (or the SYN arrived at all) is unknown, so nothing is assumed.
+            return;
+        }
+        let mine = &self.dir[side];
+        if inferred
+            && item.occupies
+            && mine.last_ack.is_some_and(|a| a < item.first)
+            && mine.last_sent.as_ref().is_some_and(|s| s.line > item.line)
+        {
+            // Its receiver, answering after it, still misses bytes before it
+            // (its ACK stops short): it waits there, unprocessed.
+            return;
+        }
         let state = self.live[side];
         let can_move =
             input.syn || input.fin || input.rst || state.awaits_syn_ack() || state.awaits_fin_ack();
@@ -537,6 +696,340 @@ impl Connection {
         input.acks_our_syn = covers(mine.syn_end);
         input.acks_our_fin = covers(mine.fin_end);
         self.record_steps(side, input, shown_on, item.line, inferred);
+    }
+
+    /// `from` refused an attempt with RST: nothing listened there. Where its
+    /// LISTEN was only assumed and not yet shown, it was CLOSED throughout;
+    /// what was sent to it never reached a socket.
+    fn refused_by(&mut self, from: Role, line: u64) {
+        self.inbox[from] = Inbox::default();
+        if self.live[from] != TcpState::Listen {
+            return;
+        }
+        let closed = state::reached_by_attempt(true);
+        if self.released_upto < self.first_line && self.last_shown[from] == 0 {
+            self.live[from] = closed;
+            self.released.set(from, closed);
+            return;
+        }
+        if let Some(step) = state::refused(self.live[from]) {
+            self.live[from] = step.to;
+            self.last_shown[from] = line;
+            self.changes.entry(line).or_default().push(Transition {
+                who: from,
+                from: step.from,
+                to: step.to,
+                why: step.why.to_string(),
+                cause_line: line,
+                inferred: false,
+            });
+        }
+    }
+
+    /// The attempt of `who` ends after the ICMP error of line `at`; shown on `line`.
+    fn end_attempt(&mut self, who: Role, at: u64, line: u64) {
+        if let Some(mut step) = state::icmp_error_on_syn(self.live[who]) {
+            step.inferred = true;
+            self.apply(who, vec![step], line, at);
+        }
+    }
+
+    /// `peer`'s SYN-ACK is not in the capture, but the other end, in SYN_SENT,
+    /// acknowledges its SYN (`ack`): `peer` had received the SYN and answered.
+    fn unseen_syn_ack(&mut self, peer: Role, ack: Option<SeqNumber>, line: u64) {
+        if self.dir[peer].syn_end.is_none() {
+            self.dir[peer].syn_end = ack;
+        }
+        // The SYNs it received, processed before it answered.
+        while self.inbox[peer]
+            .items
+            .front()
+            .is_some_and(|f| f.input.syn && !f.input.ack)
+        {
+            if let Some(item) = self.inbox[peer].pop_front() {
+                let shown_on = item.line.max(self.released_upto.saturating_add(1));
+                let input = item.input;
+                let mut steps = advance(self.live[peer], input);
+                for step in &mut steps {
+                    step.inferred = true;
+                }
+                self.apply(peer, steps, shown_on.min(line), item.line);
+            }
+        }
+    }
+
+    /// Records steps `who` takes, shown on `shown_on` (see [`Connection::record_steps`]).
+    fn apply(&mut self, who: Role, steps: Vec<state::Step>, shown_on: u64, cause: u64) {
+        let mut shown_on = shown_on.max(self.last_shown[who]);
+        if shown_on <= self.released_upto {
+            shown_on = self.last_line.max(self.released_upto.saturating_add(1));
+        }
+        self.last_shown[who] = shown_on;
+        for step in steps {
+            if step.to == TcpState::Established {
+                self.established = true;
+            }
+            self.live[who] = step.to;
+            self.changes.entry(shown_on).or_default().push(Transition {
+                who,
+                from: step.from,
+                to: step.to,
+                why: step.why.to_string(),
+                cause_line: cause,
+                inferred: step.inferred,
+            });
+        }
+    }
+
+    /// The connection's previous segment (copies not counted).
+    fn previous(&self) -> Option<Previous> {
+        match (self.last_printed.client, self.last_printed.server) {
+            (Some(c), Some(s)) => Some(if c.line > s.line { c } else { s }),
+            (c, s) => c.or(s),
+        }
+    }
+
+    /// The round trip between the capture point and `side`, as measured: the
+    /// handshake's share, or its quickest ACK when shorter.
+    fn round_trip_to(&self, side: Role) -> Option<f64> {
+        let d = &self.dir[side];
+        match (d.round_trip, d.quickest_ack) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A `delayed_ack` event when `side`'s ACK (`bare`: no data, no flags)
+    /// waited beyond the round trip to `side` by more than jitter explains;
+    /// each ACK's wait also bounds that round trip. Without a measured
+    /// round trip nothing is claimed.
+    fn delayed_ack(&mut self, side: Role, a: &Acked, bare: bool) -> Option<Event> {
+        let wait = a.rtt.filter(|_| a.evidence != Some(Evidence::LatestCopy))?;
+        let base = self.round_trip_to(side);
+        let quickest = &mut self.dir[side].quickest_ack;
+        *quickest = Some(quickest.map_or(wait, |q| q.min(wait)));
+        let base = base?;
+        if !bare || !(a.bytes > 0 || a.fin) || wait - base < DELAY_MIN.max(base / 4.0) {
+            return None;
+        }
+        let mut e = Event::new(EventKind::DelayedAck);
+        e.seconds = Some(wait);
+        e.of_line = a.lines.last().copied();
+        // (Below a millisecond it changes nothing and is not said.)
+        e.round_trip = Some(base).filter(|b| *b >= 0.001);
+        Some(e)
+    }
+
+    /// The `reset` event of a RST `from` sends: what it answers tells what it says.
+    fn reset_event(
+        &self,
+        from: Role,
+        p: &TcpPacket,
+        seq_raw: Option<u32>,
+        len: u32,
+        time: Option<f64>,
+    ) -> Event {
+        let (d, r) = (from, from.other());
+        let mine = &self.dir[d];
+        let mut e = Event::new(EventKind::Reset);
+        let since = |prev: &Previous| {
+            time.zip(prev.time)
+                .map(|(a, b)| ((a - b) * 1e9).round() / 1e9)
+        };
+        // The segment it answers, if any: the peer's, just before it.
+        let answered = self
+            .previous()
+            .filter(|q| q.from == r && !q.flags.contains(Flags::RST));
+        // An attempt refused: this end's first segment answers a SYN, or
+        // (RFC 9293 §3.10.7.1: seq 0, with ACK) a segment without ACK: a
+        // probe, or a SYN the capture missed.
+        let zero_seq = seq_raw.or(p.seq.map(|s| s.first)) == Some(0);
+        let refused_syn = !self.established && self.dir[r].syn_seen && !mine.syn_seen;
+        let refused_probe = p.flags.contains(Flags::ACK)
+            && len == 0
+            && mine.sent == 0
+            && self.dir[r].last_ack.is_none()
+            && zero_seq;
+        if refused_syn || refused_probe {
+            e.note = Some(ResetKind::Refused.name().into());
+            e.of_line = answered.map(|q| q.line);
+            return e;
+        }
+        // A segment arrived for a connection its sender no longer has: a RST
+        // without the timestamps the connection uses was made with no socket;
+        // or its sender had closed, and answers at once.
+        let no_socket = mine.ts_seen && p.timestamps().is_none();
+        let closed =
+            mine.fin_end.is_some() || matches!(self.live[d], TcpState::Closed | TcpState::TimeWait);
+        if let Some(q) = answered {
+            let within = self
+                .round_trip_to(d)
+                .map_or(REPLY_WITHIN, |rt| 2.0 * rt + 0.01);
+            let prompt = since(&q).is_none_or(|s| s <= within);
+            if no_socket || (closed && prompt) {
+                e.note = Some(ResetKind::AfterClose.name().into());
+                e.of_line = Some(q.line);
+                e.seconds = since(&q);
+                e.evidence = Some(if no_socket {
+                    Evidence::NoTimestamps
+                } else {
+                    Evidence::OwnFin
+                });
+                return e;
+            }
+        }
+        // Its own decision: right after its own FIN, nothing having arrived, it
+        // is how that close ended (unread data, SO_LINGER 0).
+        e.note = Some(ResetKind::Abort.name().into());
+        if let Some(q) = self
+            .previous()
+            .filter(|q| q.from == d && q.flags.contains(Flags::FIN))
+        {
+            e.of_line = Some(q.line);
+            e.seconds = since(&q);
+        }
+        e
+    }
+
+    /// `peer`'s FIN, not in the capture (only the other direction is), ending
+    /// at `fin_end`: it had processed what the other end sent up to its FIN
+    /// (its FIN answers that one, as usual), and the other end processed it
+    /// before acknowledging it now. All inferred.
+    #[cold]
+    fn unseen_peer_fin(&mut self, peer: Role, fin_end: SeqNumber, line: u64) {
+        let me = peer.other();
+        let my_fin = self.dir[me].fin_end;
+        self.catch_up(peer, my_fin, line, true);
+        let sent_fin = Input {
+            sent: true,
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+            acks_our_syn: false,
+            acks_our_fin: false,
+            peer_fin_waiting: false,
+            no_connection: false,
+        };
+        let mut steps = advance(self.live[peer], sent_fin);
+        for step in &mut steps {
+            step.inferred = true;
+        }
+        self.apply(peer, steps, line, line);
+        let item = InFlight {
+            line,
+            first: SeqNumber(fin_end.0.wrapping_sub(1)),
+            end: fin_end,
+            occupies: true,
+            input: Input {
+                sent: false,
+                ..sent_fin
+            },
+            ack: my_fin,
+            status: Delivery::Unresolved,
+            effect: true,
+        };
+        self.receive(me, &item, line, true);
+    }
+
+    /// Whether `p`, from `side`, is the handshake's ACK seen after `side`'s
+    /// first data: a bare ACK of the peer's SYN alone, at `side`'s first byte
+    /// (or without a printed seq), before any other bare ACK of `side`'s.
+    fn late_handshake_ack(
+        &self,
+        side: Role,
+        p: &TcpPacket,
+        seq: Option<u32>,
+        ack: Option<SeqNumber>,
+    ) -> bool {
+        let (mine, peer) = (&self.dir[side], &self.dir[side.other()]);
+        // (Only the end that sent the first SYN sends the handshake's ACK.)
+        side == Role::Client
+            && !self.roles_inferred
+            && p.flags == Flags::ACK
+            && p.payload_len() == 0
+            && !mine.bare_ack_sent
+            && ack.is_some()
+            && ack == peer.syn_end
+            && mine
+                .syn_end
+                .is_some_and(|e| mine.next.is_some_and(|n| n > e))
+            && seq.is_none_or(|s| Some(SeqNumber(s)) == mine.syn_end)
+    }
+
+    /// Why `side` repeats its ACK, where the capture tells: it answers the
+    /// peer's segment just before, which brought nothing new (older than this
+    /// ACK: an unacceptable segment gets an ACK in reply, RFC 9293 §3.10.7.4),
+    /// or the peer has sent bytes beyond it (a gap).
+    fn dup_ack_cause(&self, side: Role, ack: Option<SeqNumber>) -> Option<&'static str> {
+        let peer = &self.dir[side.other()];
+        let old = self
+            .previous()
+            .filter(|q| q.from == side.other())
+            .and_then(|q| q.seq_rel)
+            .zip(ack)
+            .is_some_and(|(s, a)| s < a);
+        if old {
+            Some(DUP_ACK_OLD_SEGMENT)
+        } else if peer.next.zip(ack).is_some_and(|(n, a)| n > a) {
+            Some(DUP_ACK_GAP)
+        } else {
+            None
+        }
+    }
+
+    /// A lone sequence number `from` SACKs beyond its ACK, where nothing the
+    /// peer sent is known: most likely the peer's FIN, arrived out of order
+    /// (an inference). The peer had sent it, so it is closing.
+    #[cold]
+    fn infer_peer_fin(
+        &mut self,
+        from: Role,
+        ack: Option<SeqNumber>,
+        sack: &[(u32, u32)],
+        line: u64,
+        notes: &mut Vec<String>,
+    ) {
+        let peer = from.other();
+        let next = self.dir[peer].next;
+        let Some(&(_, end)) = sack.iter().find(|&&(l, r)| {
+            r.wrapping_sub(l) == 1
+                && ack.is_some_and(|a| SeqNumber(l) > a)
+                && next.is_none_or(|n| n <= SeqNumber(l))
+        }) else {
+            return;
+        };
+        let d = &mut self.dir[peer];
+        d.fin_end = Some(SeqNumber(end));
+        d.fin_line = Some(line);
+        d.fin_inferred = true;
+        notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+        let sent_fin = Input {
+            sent: true,
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+            acks_our_syn: false,
+            acks_our_fin: false,
+            peer_fin_waiting: false,
+            no_connection: false,
+        };
+        let mut steps = advance(self.live[peer], sent_fin);
+        for step in &mut steps {
+            step.inferred = true;
+            step.why = state::SENT_UNSEEN_FIN;
+        }
+        self.apply(peer, steps, line, line);
+    }
+
+    /// The line of the peer's FIN when one of `from`'s SACK blocks covers it:
+    /// it arrived, out of order, and waits behind missing bytes.
+    fn peer_fin_sacked(&self, from: Role, sack: &[(u32, u32)]) -> Option<u64> {
+        let peer = &self.dir[from.other()];
+        let fin = peer.fin_end?;
+        let covers = |&(l, r): &(u32, u32)| SeqNumber(l) < fin && fin <= SeqNumber(r);
+        sack.iter().any(covers).then_some(peer.fin_line?)
     }
 
     /// Sequence numbers as printed → (relative seq, relative ack, raw seq, raw ack).
@@ -625,6 +1118,11 @@ impl Connection {
             _ => {
                 let zero_d = self.dir[d].printed_zero.unwrap_or(0);
                 let zero_r = self.dir[r].printed_zero.unwrap_or(0);
+                // tcpdump's relative numbers counted from another origin than these.
+                if (zero_d != 0 || zero_r != 0) && !self.renumbered {
+                    self.renumbered =
+                        (zero_d != 0 && seq.is_some()) || (zero_r != 0 && ack.is_some());
+                }
                 let seq_rel = seq.map(|s| s.wrapping_add(zero_d));
                 let ack_rel = ack.map(|a| a.wrapping_add(zero_r));
                 let raw =
@@ -681,10 +1179,9 @@ impl Connection {
     ) -> Option<Box<SegmentReport>> {
         // Differences of nanosecond timestamps, kept to whole nanoseconds.
         let round = |x: f64| (x * 1e9).round() / 1e9;
-        let copy = match p.prefix.link.as_deref() {
-            Some(LinkLayer::Cooked { .. }) => self.capture_copy(from, p, line, time),
-            _ => None,
-        };
+        // (Looked up once: the options are a list.)
+        let ts = p.timestamps();
+        let copy = self.capture_copy(from, p, ts, line, time);
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -696,6 +1193,12 @@ impl Connection {
         self.last_time = time.or(self.last_time);
 
         let f = p.flags;
+        if let Some((who, at)) = self.icmp_end.take() {
+            let retry = who == from && f.contains(Flags::SYN) && !f.contains(Flags::ACK);
+            if !retry {
+                self.end_attempt(who, at, line);
+            }
+        }
         let (syn, fin, rst, has_ack) = (
             f.contains(Flags::SYN),
             f.contains(Flags::FIN),
@@ -704,14 +1207,26 @@ impl Connection {
         );
         let len = p.payload_len();
         let win = p.win.unwrap_or(0);
-        let seq = seq_rel
-            .map(SeqNumber)
-            .or(self.dir[d].next)
-            .unwrap_or_default();
+        // A segment printed without seq (an empty ACK) is at this side's next
+        // byte; before any, at what the peer acknowledged: mid-stream, tcpdump
+        // numbers the second direction from the first ACK, so its first byte
+        // is exactly the one acknowledged (no gap there).
         let ack = ack_rel.map(SeqNumber);
+        let mut notes = Vec::new();
+        // The handshake's ACK seen after this side's first data (reordered on
+        // the way): it acknowledges only the SYN and sits at the first byte.
+        let late_handshake_ack = self.late_handshake_ack(d, p, seq_rel, ack);
+        if late_handshake_ack {
+            notes.push(NOTE_LATE_HANDSHAKE_ACK.to_string());
+        }
+        let known_seq = seq_rel
+            .map(SeqNumber)
+            .or(self.dir[d].syn_end.filter(|_| late_handshake_ack))
+            .or(self.dir[d].next)
+            .or(self.dir[r].last_ack);
+        let seq = known_seq.unwrap_or_default();
         let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
         let mut events = Vec::new();
-        let mut notes = Vec::new();
 
         if self.reused && self.segments == 1 {
             events.push(Event::new(EventKind::ReusedPorts));
@@ -742,27 +1257,32 @@ impl Connection {
                     }
                     holes.push_back((n, seq, line));
                 }
-                // tcpdump prints no seq on an empty ACK (without -vv), so a probe
-                // one byte behind looks like a duplicate ACK; silence tells them apart.
-                let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
-                if len <= 1 && !sfr && (seq == n.plus(u32::MAX) || idle_probe) {
-                    keepalive = true;
-                    let mut e = Event::new(EventKind::KeepAlive);
-                    if rev_window == Some(0) {
-                        // Linux probes a zero window this way; Wireshark calls it a keep-alive.
-                        e.note = Some("zero_window_probe".into());
-                    }
-                    if idle_probe {
-                        e.note = Some(
-                            e.note
-                                .map_or("inferred".into(), |n| format!("{n}, inferred")),
-                        );
-                    }
-                    events.push(e);
+            }
+            // tcpdump prints no seq on an empty ACK (without -vv), so a probe
+            // one byte behind looks like a duplicate ACK; silence tells them
+            // apart (also mid-connection, before this side's numbers are known).
+            let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
+            let behind = next.is_some_and(|n| seq == n.plus(u32::MAX));
+            if len <= 1 && !sfr && (behind || idle_probe) {
+                keepalive = true;
+                let mut e = Event::new(EventKind::KeepAlive);
+                if rev_window == Some(0) {
+                    // Linux probes a zero window this way; Wireshark calls it a keep-alive.
+                    e.note = Some("zero_window_probe".into());
                 }
+                if idle_probe {
+                    e.note = Some(
+                        e.note
+                            .map_or("inferred".into(), |n| format!("{n}, inferred")),
+                    );
+                }
+                events.push(e);
+            }
+            if let Some(n) = next {
                 let same_ack = ack.is_some() && ack == self.dir[d].last_ack;
                 if len == 0
                     && win != 0
+                    && !keepalive
                     && Some(win) != self.dir[d].window
                     && seq == n
                     && same_ack
@@ -813,6 +1333,7 @@ impl Connection {
             let mut e = Event::new(EventKind::DuplicateAck);
             e.count = Some(self.dir[d].dupacks);
             e.of_line = Some(self.dir[d].last_ack_line);
+            e.note = self.dup_ack_cause(d, ack).map(String::from);
             events.push(e);
         }
         if has_ack {
@@ -847,7 +1368,7 @@ impl Connection {
                     && next != Some(end)
                     && since_highest.is_some_and(|t| {
                         // Whole nanoseconds, as Wireshark compares them.
-                        round(t) < round(self.handshake_rtt.unwrap_or(0.003))
+                        round(t) < round(self.irtt.unwrap_or(0.003))
                     })
                 {
                     Some(EventKind::OutOfOrder)
@@ -865,10 +1386,40 @@ impl Connection {
                         .icmp_errors
                         .iter()
                         .any(|i| i.problem == IcmpProblem::TooBig && i.segment == of_line);
+                // The wait since the previous copy of these bytes, and the one before it.
+                let (wait, before) = self.dir[d]
+                    .unacked
+                    .iter()
+                    .rev()
+                    .find(|s| s.first == seq)
+                    .map_or((None, None), |s| {
+                        let copies = self.dir[d].resends.iter().filter(|(l, _)| *l == s.line);
+                        let mut times = std::iter::once(s.time)
+                            .chain(copies.map(|(_, c)| c.time))
+                            .rev();
+                        let (last, earlier) = (times.next().flatten(), times.next().flatten());
+                        let wait = time.zip(last).map(|(a, b)| round(a - b));
+                        (wait, last.zip(earlier).map(|(a, b)| round(a - b)))
+                    });
+                // Sooner than a round trip: no timer could have fired.
+                let path_rtt = self.handshake_rtt.or_else(|| {
+                    self.round_trip_to(d)
+                        .zip(self.round_trip_to(r))
+                        .map(|(a, b)| a + b)
+                });
+                let too_soon = wait
+                    .zip(path_rtt)
+                    .filter(|(w, rt)| w < rt)
+                    .map(|(_, rt)| rt);
                 let resend = |kind| {
                     let mut e = Event::new(kind);
                     e.of_line = of_line;
                     e.note = path_mtu.then(|| "path_mtu".into());
+                    if kind == EventKind::Retransmission {
+                        e.seconds = wait;
+                        e.round_trip = too_soon;
+                        e.backoff = before.zip(wait).map(|(b, w)| backoff(b, w));
+                    }
                     e
                 };
                 match kind {
@@ -902,17 +1453,22 @@ impl Connection {
             events.push(c);
         }
         if syn && !has_ack && !is_copy {
-            if let Some(&(first_line, _)) = self.dir[d].syn_times.first() {
+            if let Some(&(first_line, _, _)) = self.dir[d].syn_times.first() {
+                let times = &self.dir[d].syn_times;
                 let mut e = Event::new(EventKind::SynRetransmission);
                 e.of_line = Some(first_line);
                 e.seconds = time
-                    .zip(self.dir[d].syn_times.last().map(|s| s.1))
+                    .zip(times.last().map(|s| s.1))
                     .map(|(a, b)| round(a - b));
-                e.count = u32::try_from(self.dir[d].syn_times.len()).ok();
+                e.count = u32::try_from(times.len()).ok();
+                // How this wait compares with the one before, as measured.
+                if let [.., (_, a, _), (_, b, _)] = times.as_slice() {
+                    e.backoff = e.seconds.map(|w| backoff(b - a, w));
+                }
                 events.push(e);
             }
             if let Some(t) = time {
-                self.dir[d].syn_times.push((line, t));
+                self.dir[d].syn_times.push((line, t, ts.map(|t| t.0)));
             }
         }
 
@@ -927,27 +1483,41 @@ impl Connection {
             let again = last == Some(a)
                 && (peer.unacked_disordered || peer.unacked.front().is_some_and(|s| s.end <= a));
             if last.is_none_or(|l| a > l) || again {
-                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time);
+                let ecr = ts.map(|t| t.1);
+                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time, ecr);
             }
         }
         if let Some(a) = acked.as_mut() {
             a.rtt = a.rtt.map(round);
         }
-        if let Some(a) = &acked {
-            if len == 0 && !sfr && (a.bytes > 0 || a.fin) && a.rtt.is_some_and(|t| t >= 0.03) {
-                let mut e = Event::new(EventKind::DelayedAck);
-                e.seconds = a.rtt;
-                e.of_line = a.lines.last().copied();
+        if let (Some(a), false) = (&acked, is_copy) {
+            if let Some(e) = self.delayed_ack(d, a, len == 0 && !sfr) {
                 events.push(e);
             }
         }
 
         // ---- Handshake timing ----
-        if syn && !has_ack && self.syn_time.is_none() {
-            self.syn_time = time;
+        // Wireshark's iRTT runs from the latest SYN; the round trips from the
+        // SYN copy the SYN-ACK answers (its TS echo names it; else the latest).
+        if syn && !has_ack && !is_copy {
+            self.syn_time = time.or(self.syn_time);
         }
-        if syn && has_ack && !is_copy {
+        if syn && has_ack && !is_copy && !self.handshake_ack_seen {
             self.synack_time = time;
+            let ecr = ts.map(|t| t.1);
+            let syns = &self.dir[r].syn_times;
+            self.answered_syn_time = syns
+                .iter()
+                .rev()
+                .find(|s| ecr.is_some() && s.2 == ecr)
+                .or(syns.last())
+                .map(|s| s.1)
+                .or(self.syn_time);
+            // The way to this end and back, as the capture point sees it.
+            self.dir[d].round_trip = time
+                .zip(self.answered_syn_time)
+                .map(|(a, b)| round(a - b))
+                .filter(|t| *t >= 0.0);
         }
         let mut handshake_rtt = None;
         if !syn
@@ -957,10 +1527,17 @@ impl Connection {
             && from == Role::Client
         {
             self.handshake_ack_seen = true;
-            handshake_rtt = time
-                .zip(self.syn_time.or(self.synack_time))
-                .map(|(a, b)| round(a - b));
+            let since = |start: Option<f64>| {
+                time.zip(start.or(self.synack_time))
+                    .map(|(a, b)| round(a - b))
+            };
+            self.irtt = since(self.syn_time);
+            handshake_rtt = since(self.answered_syn_time);
             self.handshake_rtt = handshake_rtt;
+            self.dir[d].round_trip = time
+                .zip(self.synack_time)
+                .map(|(a, b)| round(a - b))
+                .filter(|t| *t >= 0.0);
         }
 
         // SACK edges are printed like the ACK (relative to the peer's base unless -S).
@@ -997,7 +1574,12 @@ impl Connection {
                 self.dir[d].acked_peer_fin_line = Some(line);
             }
         }
+        // New bytes after the peer's FIN (not a resend or a probe crossing it): a half-close.
         if len > 0
+            && new_bytes
+            && !retransmitted
+            && !keepalive
+            && !is_copy
             && peer_fin.is_some()
             && self.dir[d].fin_end.is_none()
             && !self.dir[d].data_after_peer_fin
@@ -1007,24 +1589,52 @@ impl Connection {
             e.of_line = self.dir[r].fin_line;
             events.push(e);
         }
+        if !sack.is_empty() {
+            if !rst && self.dir[r].fin_end.is_none() {
+                self.infer_peer_fin(from, ack, &sack, line, &mut notes);
+            }
+            if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
+                notes.push(NOTE_PEER_FIN_SACKED.to_string());
+                self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
+            }
+        }
         if rst && !is_copy {
-            let note = if !self.established && self.dir[r].syn_seen && !self.dir[d].syn_seen {
-                "refused"
-            } else if self.dir[d].fin_end.is_some()
-                || matches!(self.live[d], TcpState::Closed | TcpState::TimeWait)
-            {
-                "after_close"
-            } else {
-                "abort"
-            };
-            self.reset_note = Some((from, note));
-            let mut e = Event::new(EventKind::Reset);
-            e.note = Some(note.to_string());
+            let e = self.reset_event(from, p, seq_raw, len, time);
+            if let Some(kind) = ResetKind::of_note(e.note.as_deref()) {
+                self.reset_note = Some((from, kind));
+                if kind == ResetKind::Refused {
+                    self.refusal = self.refusal.or(p.ack.map(|a| (from, a)));
+                }
+            }
             events.push(e);
             self.dir[d].rst_line = Some(line);
         }
 
+        // One direction captured only: after this side's FIN, an ACK that
+        // moves on by one alone acknowledges the peer's FIN (an inference).
+        let unseen_fin = ack.filter(|&a| {
+            let (mine, peer) = (&self.dir[d], &self.dir[r]);
+            peer.sent == 0
+                && peer.fin_end.is_none()
+                && len == 0
+                && !sfr
+                && mine.fin_line.is_some_and(|l| l < line)
+                && mine.last_ack.is_some_and(|l| a == l.plus(1))
+        });
+        if let Some(a) = unseen_fin {
+            let peer = &mut self.dir[r];
+            peer.fin_end = Some(a);
+            peer.fin_line = Some(line);
+            peer.fin_inferred = true;
+            notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+        }
+
         // ---- Per-direction state for the next segment ----
+        let tsval = ts.map(|t| t.0);
+        if syn && has_ack && !self.dir[r].syn_seen && self.dir[r].syn_end.is_none() {
+            // A SYN-ACK whose SYN the capture missed: its ACK says where that SYN ended.
+            self.dir[r].syn_end = ack;
+        }
         let dirn = &mut self.dir[d];
         if syn {
             dirn.syn_seen = true;
@@ -1035,13 +1645,16 @@ impl Connection {
             dirn.fin_end = Some(end);
             dirn.fin_line = Some(line);
         }
-        if !zwp && dirn.next.is_none_or(|n| end > n) {
-            dirn.next = Some(end);
-            dirn.next_time = time;
-        }
-        // Contiguous (or filling the hole): everything seen so far can be acknowledged.
-        if dirn.max_ackable.is_none_or(|m| seq <= m) {
-            dirn.max_ackable = dirn.next;
+        // (Where the text gives no sequence number at all, nothing is known of it yet.)
+        if known_seq.is_some() {
+            if !zwp && dirn.next.is_none_or(|n| end > n) {
+                dirn.next = Some(end);
+                dirn.next_time = time;
+            }
+            // Contiguous (or filling the hole): everything seen so far can be acknowledged.
+            if dirn.max_ackable.is_none_or(|m| seq <= m) {
+                dirn.max_ackable = dirn.next;
+            }
         }
         if let Some(a) = ack {
             if dirn.last_ack != Some(a) {
@@ -1052,7 +1665,10 @@ impl Connection {
         }
         if p.win.is_some() {
             dirn.window = Some(win);
+            dirn.window_on_syn = syn;
         }
+        dirn.ts_seen |= tsval.is_some();
+        dirn.bare_ack_sent |= f == Flags::ACK && len == 0;
         dirn.last_was_keepalive = keepalive;
         dirn.last_was_zwp = zwp;
         dirn.last_time = time.or(dirn.last_time);
@@ -1064,48 +1680,84 @@ impl Connection {
             syn,
             fin,
             time,
+            tsval,
+            resent: false,
         };
-        dirn.last_sent = Some(sent.clone());
         if new_bytes && !keepalive && !zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
-        if (len > 0 || syn || fin)
-            && !keepalive
-            && (!retransmitted || !dirn.unacked.iter().any(|s| s.first == seq && s.end == end))
-        {
-            if dirn.unacked.len() >= MAX_UNACKED {
-                dirn.unacked.pop_front();
+        if (len > 0 || syn || fin) && !keepalive && !is_copy {
+            // A resend of a segment still unacknowledged is kept as its copy
+            // (an ACK may answer either; the timestamp echo tells which).
+            let earlier = if retransmitted {
+                dirn.unacked
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.first == seq && s.end == end)
+            } else {
+                None
+            };
+            match earlier {
+                Some(s) => {
+                    s.resent = true;
+                    let first = s.line;
+                    if dirn.resends.len() >= MAX_COPIES {
+                        dirn.resends.pop_front();
+                    }
+                    dirn.resends
+                        .push_back((first, Resend { line, time, tsval }));
+                }
+                None => {
+                    if dirn.unacked.len() >= MAX_UNACKED {
+                        dirn.unacked.pop_front();
+                    }
+                    if dirn.unacked.back().is_some_and(|b| end < b.end) {
+                        dirn.unacked_disordered = true;
+                    }
+                    dirn.unacked.push_back(sent.clone());
+                }
             }
-            if dirn.unacked.back().is_some_and(|b| end < b.end) {
-                dirn.unacked_disordered = true;
-            }
-            dirn.unacked.push_back(sent);
+        }
+        dirn.last_sent = Some(sent);
+        if !is_copy {
+            dirn.sent = dirn.sent.saturating_add(1);
+            self.last_printed[from] = Some(Previous {
+                from,
+                line,
+                time,
+                flags: f,
+                seq: p.seq.map(|s| (s.first, s.last)),
+                ack: p.ack,
+                win: p.win,
+                len,
+                ts,
+                ip_id: p.ip_header.as_ref().and_then(|h| h.id),
+                seq_rel: known_seq,
+            });
         }
         self.history.update(from, p, len, retransmitted, seq, end);
 
         // ---- States: the receiver first catches up on what this segment acknowledges ----
         // (A copy changes none: it was sent and delivered as the earlier sighting.)
-        if !is_copy
-            && rst
-            && self.reset_note == Some((from, "refused"))
-            && self.live[from] != TcpState::Closed
-        {
-            // Nothing listened: the SYN never reached a socket, so LISTEN was never true.
-            self.inbox[from] = Inbox::default();
-            let was = self.live[from];
-            self.live[from] = TcpState::Closed;
-            self.last_shown[from] = line;
-            self.changes.entry(line).or_default().push(Transition {
-                who: from,
-                from: was,
-                to: TcpState::Closed,
-                why: "nothing listens on this port: the SYN is answered with RST".into(),
-                cause_line: line,
-                inferred: false,
-            });
+        if !is_copy {
+            // (A SYN, or a probe without ACK, to an end that has sent nothing.)
+            if !has_ack && !rst && self.dir[r].sent == 0 {
+                self.attempt_from.get_or_insert(line);
+            } else if self.dir[d].sent == 1 {
+                self.attempt_from = None; // the end attempted has answered
+            }
+        }
+        if !is_copy && rst && self.reset_note == Some((from, ResetKind::Refused)) {
+            self.refused_by(from, line);
         }
         if !is_copy {
-            self.catch_up(from, ack, line);
+            if has_ack && !syn && self.live[d] == TcpState::SynSent && !self.dir[r].syn_seen {
+                self.unseen_syn_ack(r, ack, line);
+            }
+            if let Some(fin_end) = unseen_fin {
+                self.unseen_peer_fin(r, fin_end, line);
+            }
+            self.catch_up(from, ack, line, false);
             let send = Input {
                 sent: true,
                 syn,
@@ -1114,32 +1766,68 @@ impl Connection {
                 rst,
                 acks_our_syn: false,
                 acks_our_fin: false,
+                peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
+                    && self.dir[d].acked_peer_fin_line.is_none(),
+                no_connection: rst && self.reset_note == Some((from, ResetKind::AfterClose)),
             };
             self.record_steps(from, send, line, line, false);
             self.deliver(
                 from,
                 line,
-                end,
+                (seq, end),
                 len > 0 || syn || fin,
                 Input {
                     sent: false,
+                    peer_fin_waiting: false,
+                    no_connection: false,
                     ..send
                 },
                 ack,
             );
         }
 
+        // Wireshark's labels on a copy, or on a late sighting, are no problem of the connection's.
+        let artefact = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::CaptureCopy | EventKind::SeenLate));
+        // (A SYN sent again counts once, as that.)
+        let syn_retry = syn && !has_ack && !events.is_empty();
         for e in &events {
             *self
                 .event_counts
                 .entry(e.kind.name().to_string())
                 .or_insert(0) += 1;
+            let counted = !(syn_retry && e.kind == EventKind::Retransmission);
+            if e.kind.is_problem() && e.kind != EventKind::Reset && !artefact && counted {
+                match self.problems.iter_mut().find(|(k, _)| *k == e.kind) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => self.problems.push((e.kind, 1)),
+                }
+            }
+            if !artefact
+                && matches!(
+                    e.kind,
+                    EventKind::Retransmission | EventKind::SynRetransmission
+                )
+            {
+                let dirn = &mut self.dir[d];
+                if e.kind == EventKind::Retransmission {
+                    dirn.resent = dirn.resent.saturating_add(1);
+                }
+                if e.backoff.is_some() {
+                    dirn.last_backoff = e.backoff;
+                }
+            }
         }
         if self.roles_inferred && self.segments == 1 {
             notes.push("roles_inferred".to_string());
         }
         if self.numbering == Numbering::Excerpt && self.segments == 1 {
             notes.push("excerpt".to_string());
+        }
+        if self.renumbered && !self.renumbered_said {
+            self.renumbered_said = true;
+            notes.push(NOTE_RENUMBERED.to_string());
         }
         let offer = syn.then(|| Offer {
             mss: p.mss(),
@@ -1198,7 +1886,9 @@ impl Connection {
             .zip(self.last_time_before)
             .is_some_and(|(now, before)| now - before >= SILENCE);
         let peer_all_acked = peer.next.is_some() && peer.next == ack;
-        quiet && peer_all_acked && ack == mine.last_ack && Some(win) == mine.window
+        // (A SYN's window is unscaled: no later window compares with it.)
+        let same_window = Some(win) == mine.window || mine.window_on_syn;
+        quiet && peer_all_acked && ack == mine.last_ack && same_window
     }
 
     /// The window scale of `side`'s advertisements: known once both SYNs were seen
@@ -1221,6 +1911,7 @@ impl Connection {
         ack: SeqNumber,
         previous: Option<SeqNumber>,
         time: Option<f64>,
+        ecr: Option<u32>,
     ) -> Option<Acked> {
         let mut acked = Acked {
             first: previous.map_or(0, |p| p.0),
@@ -1230,18 +1921,23 @@ impl Connection {
             fin: false,
             lines: smallvec::SmallVec::new(),
             rtt: None,
+            evidence: None,
+            wireshark_line: None,
         };
         let mut first = None;
         let mut bytes = 0u32;
+        // Wireshark's acks_frame: the segment that ends where the ACK points.
+        let mut ends_at_ack = None;
+        let mut any_resent = false;
         let mut add = |s: &Sent| {
             first = first.or(Some(s.first));
             bytes = bytes.saturating_add(s.len);
             acked.syn |= s.syn;
             acked.fin |= s.fin;
             acked.lines.push(s.line);
-            // Wireshark's acks_frame: the segment that ends where the ACK points.
+            any_resent |= s.resent;
             if s.end == ack {
-                acked.rtt = time.zip(s.time).map(|(a, b)| a - b);
+                ends_at_ack = Some((s.line, s.time, s.tsval, s.resent));
             }
         };
         let dir = &mut self.dir[sender];
@@ -1256,6 +1952,29 @@ impl Connection {
                 add(s);
                 q.pop_front();
             }
+        }
+        // Timed from the copy the ACK answers (a resent segment's is named by
+        // the timestamp echo, else the latest).
+        if let Some((line, sent_at, tsval, resent)) = ends_at_ack {
+            let (answered, at, evidence) = if resent {
+                answered_copy(&dir.resends, (line, sent_at, tsval), ecr)
+            } else {
+                (line, sent_at, None)
+            };
+            acked.rtt = time.zip(at).map(|(a, b)| a - b);
+            acked.evidence = evidence;
+            if answered != line {
+                acked.wireshark_line = Some(line);
+                if let Some(l) = acked.lines.iter_mut().find(|l| **l == line) {
+                    *l = answered;
+                }
+                acked.lines.sort_unstable();
+            }
+        }
+        if any_resent {
+            let gone = &acked.lines;
+            let kept = |(l, c): &(u64, Resend)| !gone.contains(l) && !gone.contains(&c.line);
+            dir.resends.retain(kept);
         }
         if previous.is_none() {
             acked.first = first.map_or(0, |f| f.0);
@@ -1277,7 +1996,8 @@ impl Connection {
 
     /// `from` is sending a segment with `ack`: before it could, it processed the
     /// peer's segments that ack covers. Those it did not cover were not processed yet.
-    fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64) {
+    #[inline(always)]
+    fn catch_up(&mut self, from: Role, ack: Option<SeqNumber>, line: u64, inferred: bool) {
         let me = from;
         while let Some(front) = self.inbox[me].items.front() {
             let covered = !front.occupies || ack.is_some_and(|a| a >= front.end);
@@ -1291,7 +2011,7 @@ impl Connection {
                 Delivery::Unresolved => front.line,
                 Delivery::Deferred => line,
             };
-            self.process_front(from, shown_on, false);
+            self.process_front(from, shown_on, inferred);
         }
     }
 
@@ -1301,7 +2021,7 @@ impl Connection {
         &mut self,
         from: Role,
         line: u64,
-        end: SeqNumber,
+        (first, end): (SeqNumber, SeqNumber),
         occupies: bool,
         input: Input,
         ack: Option<SeqNumber>,
@@ -1324,6 +2044,7 @@ impl Connection {
             None if !occupies => {
                 let item = InFlight {
                     line,
+                    first,
                     end,
                     occupies,
                     input,
@@ -1346,6 +2067,7 @@ impl Connection {
         }
         self.inbox[to].push(InFlight {
             line,
+            first,
             end,
             occupies,
             input,
@@ -1412,6 +2134,15 @@ impl Connection {
             return (None, false);
         };
         let undelivered = self.inbox[from.other()].take_back(|f| f.line == segment.line);
+        // An attempt told that its SYN cannot be delivered ends (Linux gives
+        // up at once on IPv4, whatever the error but "too big"), unless the
+        // next line shows it trying again: decided there, or at the end.
+        if segment.syn
+            && error.problem != IcmpProblem::TooBig
+            && self.live[from] == TcpState::SynSent
+        {
+            self.icmp_end = Some((from, line));
+        }
         (Some(segment), undelivered)
     }
 
@@ -1442,27 +2173,75 @@ impl Connection {
         Some(e)
     }
 
-    /// With `-i any`, a packet the capturing host forwards is printed once per
-    /// interface it crosses: the earlier sighting this one copies, if any.
-    #[inline(never)]
+    /// The earlier sighting this packet copies, if it is one: the same packet
+    /// printed again, on another interface (`-i any` on a host that forwards
+    /// it), after another router hop (same IP id, lower TTL: a routing loop),
+    /// or identical and microseconds after the line before (`-i any` without
+    /// interface names, on a bridge).
     fn capture_copy(
+        &mut self,
+        from: Role,
+        p: &TcpPacket,
+        ts: Option<(u32, u32)>,
+        line: u64,
+        time: Option<f64>,
+    ) -> Option<Event> {
+        let ip = p.ip_header.as_ref();
+        let ip_id = ip.and_then(|h| h.id);
+        if ip_id.is_some() || matches!(p.prefix.link.as_deref(), Some(LinkLayer::Cooked { .. })) {
+            if let Some(e) = self.sighted(from, p, line, time, ip_id, ip.and_then(|h| h.ttl)) {
+                return Some(e);
+            }
+        }
+        // (Cheapest tests first: this runs for every segment.)
+        // (The same end's last segment: copies of both directions may interleave.)
+        let q = self.last_printed[from]?;
+        let gap = time.zip(q.time).map(|(a, b)| a - b)?;
+        if !(0.0..=IDENTICAL_WITHIN).contains(&gap)
+            || q.seq != p.seq.map(|s| (s.first, s.last))
+            || (q.flags, q.ack, q.win, q.ip_id) != (p.flags, p.ack, p.win, ip_id)
+            || (q.len, q.ts) != (p.payload_len(), ts)
+        {
+            return None;
+        }
+        // Two bare ACKs alike may be two duplicate ACKs: copies only once
+        // this capture has shown it prints packets twice.
+        let bare_ack = p.flags == Flags::ACK && p.payload_len() == 0;
+        if bare_ack && ip_id.is_none() && !self.copies_seen {
+            return None;
+        }
+        self.copies_seen |= !bare_ack;
+        let mut e = Event::new(EventKind::CaptureCopy);
+        e.of_line = Some(q.line);
+        e.seconds = Some((gap * 1e9).round() / 1e9);
+        e.evidence = Some(Evidence::Identical);
+        Some(e)
+    }
+
+    /// [`Connection::capture_copy`] by interface or IP id: the earlier
+    /// sighting of the same packet among the last few of its direction.
+    #[inline(never)]
+    fn sighted(
         &mut self,
         from: Role,
         p: &TcpPacket,
         line: u64,
         time: Option<f64>,
+        ip_id: Option<u32>,
+        ttl: Option<u8>,
     ) -> Option<Event> {
-        let Some(LinkLayer::Cooked {
-            interface: Some(interface),
-            ..
-        }) = p.prefix.link.as_deref()
-        else {
-            return None;
+        let interface = match p.prefix.link.as_deref() {
+            Some(LinkLayer::Cooked {
+                interface: Some(i), ..
+            }) => Some(i.as_str()),
+            _ => None,
         };
         let now = Sighting {
             line,
             time,
-            interface: interface.clone(),
+            interface: interface.map(compact_str::CompactString::from),
+            ip_id,
+            ttl,
             flags: p.flags,
             seq: p.seq.map(|s| (s.first, s.last)),
             ack: p.ack,
@@ -1471,23 +2250,35 @@ impl Connection {
             tsval: p.timestamps().map(|t| t.0),
         };
         let seen = &mut self.sightings[from];
-        let same = |s: &&Sighting| {
-            s.interface != now.interface
-                && (s.flags, s.seq, s.ack, s.win, s.len, s.tsval)
-                    == (now.flags, now.seq, now.ack, now.win, now.len, now.tsval)
+        let how = |s: &Sighting| -> Option<Evidence> {
+            let alike = (s.flags, s.seq, s.ack, s.win, s.len, s.tsval)
+                == (now.flags, now.seq, now.ack, now.win, now.len, now.tsval)
+                && s.ip_id == now.ip_id
                 && s.time
                     .zip(now.time)
-                    .is_none_or(|(a, b)| b - a <= COPY_WITHIN)
+                    .is_none_or(|(a, b)| b - a <= COPY_WITHIN);
+            if !alike {
+                return None;
+            }
+            match (&s.interface, &now.interface, s.ttl, now.ttl) {
+                (Some(a), Some(b), _, _) if a != b => Some(Evidence::Interface),
+                (_, _, Some(a), Some(b)) if b < a && now.ip_id.is_some() => Some(Evidence::IpIdTtl),
+                _ => None,
+            }
         };
-        let event = seen.iter().rev().find(same).map(|s| {
+        let event = seen.iter().rev().find_map(|s| {
+            let evidence = how(s)?;
             let mut e = Event::new(EventKind::CaptureCopy);
             e.of_line = Some(s.line);
-            e.note = Some(format!("{} → {}", s.interface, now.interface));
+            e.evidence = Some(evidence);
+            if let (Some(a), Some(b)) = (&s.interface, &now.interface) {
+                e.note = Some(format!("{a} → {b}"));
+            }
             e.seconds = s
                 .time
                 .zip(now.time)
                 .map(|(a, b)| ((b - a) * 1e9).round() / 1e9);
-            e
+            Some(e)
         });
         if event.is_none() {
             if seen.len() >= SIGHTINGS {
@@ -1532,43 +2323,65 @@ impl Connection {
             "none"
         };
         let fins = (c.fin_line, s.fin_line);
-        let rst = self.reset_note;
         let first_fin = match fins {
             (Some(cl), Some(sl)) if sl < cl => Some(ClosedBy::Server),
             (Some(_), _) => Some(ClosedBy::Client),
             (None, Some(_)) => Some(ClosedBy::Server),
             (None, None) => None,
         };
-        let half_close = c.data_after_peer_fin || s.data_after_peer_fin;
-        let (teardown, closed_by) = match (fins, rst) {
-            (_, Some((_, "refused"))) => (Teardown::Refused, Some(ClosedBy::Server)),
-            (_, None | Some((_, "after_close"))) if half_close => (Teardown::HalfClosed, first_fin),
+        // Both FINs sent and acknowledged: a RST after that ends nothing.
+        let closed = c.acked_peer_fin_line.is_some() && s.acked_peer_fin_line.is_some();
+        let (teardown, closed_by) = match (fins, self.reset_note) {
+            (_, Some((_, ResetKind::Refused))) => (Teardown::Refused, Some(ClosedBy::Server)),
+            (_, Some((who, _))) if !closed => (Teardown::Reset, Some(closed_by(who))),
             ((Some(_), Some(_)), _) if self.crossed_fins => {
                 (Teardown::Simultaneous, Some(ClosedBy::Both))
             }
-            ((Some(cl), Some(sl)), None | Some((_, "after_close"))) => {
-                let first = if cl <= sl {
-                    ClosedBy::Client
-                } else {
-                    ClosedBy::Server
-                };
+            ((Some(_), Some(_)), _) => {
                 let kind = if self.fin_acks_fin {
                     Teardown::ThreeWay
                 } else {
                     Teardown::FourWay
                 };
-                (kind, Some(first))
+                (kind, first_fin)
             }
-            (_, Some((who, _))) => (Teardown::Reset, Some(closed_by(who))),
-            ((Some(_), None), None) => (Teardown::HalfClosed, Some(ClosedBy::Client)),
-            ((None, Some(_)), None) => (Teardown::HalfClosed, Some(ClosedBy::Server)),
-            ((None, None), None) => (Teardown::Open, None),
+            // One FIN at the end of the capture: left half-closed.
+            ((Some(_), None) | (None, Some(_)), _) => (Teardown::HalfClosed, first_fin),
+            ((None, None), _) => (Teardown::Open, None),
         };
         let time_wait = [Role::Client, Role::Server]
             .into_iter()
             .filter(|r| final_state.get(*r) == TcpState::TimeWait)
             .collect();
         let vantage = self.vantage();
+        let stall = [Role::Client, Role::Server]
+            .into_iter()
+            .filter_map(|side| self.stall(side))
+            .max_by_key(|st| st.resent);
+        let sides = [Role::Client, Role::Server].into_iter();
+        // (Its ACKs show the other end sent what the capture does not.)
+        let captured_only = sides.clone().find(|&side| {
+            self.dir[side.other()].sent == 0
+                && self.dir[side].sent >= 2
+                && self.dir[side].last_ack.is_some()
+        });
+        let fins_inferred = sides
+            .clone()
+            .filter(|&side| self.dir[side].fin_inferred)
+            .collect();
+        let half_close = sides
+            .clone()
+            .find(|&side| self.dir[side].data_after_peer_fin)
+            .filter(|_| fins.0.is_some() && fins.1.is_some());
+        let zero_window_at_end = sides.clone().find(|&side| {
+            let d = &self.dir[side];
+            d.window == Some(0) && !d.window_on_syn && d.rst_line.is_none() && d.fin_line.is_none()
+        });
+        let problems = self
+            .problems
+            .iter()
+            .map(|(k, n)| (k.name().to_string(), *n))
+            .collect();
         ConnectionSummary {
             conn: self.id,
             client: self.client.to_string(),
@@ -1605,14 +2418,51 @@ impl Connection {
             vantage,
             evicted: self.evicted,
             icmp_errors: self.icmp_errors.clone(),
+            problems,
+            stall,
+            captured_only,
+            fins_inferred,
+            half_close,
+            zero_window_at_end,
             text: String::new(),
         }
+    }
+
+    /// What `side` sent again and never had acknowledged by the end of the capture.
+    fn stall(&self, side: Role) -> Option<Stall> {
+        let d = &self.dir[side];
+        let oldest = d.unacked.front().filter(|_| d.resent > 0)?;
+        // The sequence range they span (bytes resent in other sizes count once).
+        let first = d.unacked.iter().map(|s| s.first).min()?;
+        let end = d.unacked.iter().map(|s| s.end).max()?;
+        let fin = d.unacked.iter().any(|s| s.fin);
+        let syn = d.unacked.iter().any(|s| s.syn);
+        let bytes = u64::from(
+            end.0
+                .wrapping_sub(first.0)
+                .saturating_sub(u32::from(fin) + u32::from(syn)),
+        );
+        if bytes == 0 && !fin {
+            return None;
+        }
+        Some(Stall {
+            side,
+            bytes,
+            fin,
+            since_line: oldest.line,
+            resent: d.resent,
+            backoff: d.last_backoff,
+            seconds: self
+                .last_time
+                .zip(oldest.time)
+                .map(|(a, b)| ((a - b) * 1e9).round() / 1e9),
+        })
     }
 
     /// Where the capture was taken, judged from the handshake: the side that
     /// answers almost at once is the one next to the capture point.
     fn vantage(&self) -> Option<String> {
-        let (syn, synack) = (self.syn_time?, self.synack_time?);
+        let (syn, synack) = (self.answered_syn_time.or(self.syn_time)?, self.synack_time?);
         let rtt = self.handshake_rtt?;
         let server_reply = synack - syn;
         let client_reply = rtt - server_reply;
@@ -1644,6 +2494,46 @@ fn closed_by(role: Role) -> ClosedBy {
     match role {
         Role::Client => ClosedBy::Client,
         Role::Server => ClosedBy::Server,
+    }
+}
+
+/// The copy of a resent segment (`first`: its first copy's line, time and
+/// TSval; its later ones in `resends`) that an ACK with timestamp echo `ecr`
+/// answers: the one whose TSval it echoes, else the latest (Karn's
+/// ambiguity: an inference); with the evidence.
+fn answered_copy(
+    resends: &VecDeque<(u64, Resend)>,
+    first: (u64, Option<f64>, Option<u32>),
+    ecr: Option<u32>,
+) -> (u64, Option<f64>, Option<Evidence>) {
+    let mut copies = std::iter::once(first).chain(
+        resends
+            .iter()
+            .filter(|(l, _)| *l == first.0)
+            .map(|(_, c)| (c.line, c.time, c.tsval)),
+    );
+    match ecr.and_then(|e| copies.clone().rfind(|c| c.2 == Some(e))) {
+        Some((line, time, _)) => (line, time, Some(Evidence::TsEcho)),
+        None => {
+            let (line, time, _) = copies.next_back().unwrap_or(first);
+            (line, time, Some(Evidence::LatestCopy))
+        }
+    }
+}
+
+/// How a wait compares with the one before it: about twice (exponential
+/// backoff), about the same, or neither.
+fn backoff(before: f64, now: f64) -> Backoff {
+    if before <= 0.0 {
+        return Backoff::Irregular;
+    }
+    let ratio = now / before;
+    if (1.5..=2.6).contains(&ratio) {
+        Backoff::Doubling
+    } else if (0.75..=1.33).contains(&ratio) {
+        Backoff::Constant
+    } else {
+        Backoff::Irregular
     }
 }
 

@@ -18,6 +18,10 @@ mod zeek;
 
 use crate::model::{Endpoint, IcmpError, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
+pub use conn::{
+    DUP_ACK_GAP, DUP_ACK_OLD_SEGMENT, NOTE_LATE_HANDSHAKE_ACK, NOTE_PEER_FIN_INFERRED,
+    NOTE_PEER_FIN_SACKED, NOTE_RENUMBERED,
+};
 use report::{ConnectionSummary, IcmpReport, Role, SegmentReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -428,7 +432,7 @@ impl Tracker {
         let id = self.next_id;
         self.next_id = self.next_id.saturating_add(1);
         let mut c = Connection::new(id, p, line, self.numbering_hint);
-        if reused {
+        if reused && syn {
             c.mark_reused();
         }
         let from = c.sender(p).unwrap_or(Role::Client);

@@ -223,6 +223,16 @@ pub struct Event {
     /// A short qualifier (`refused`, `abort`, `after_close`, `path_mtu`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What the claim rests on, where the capture offers more than one way to tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// Seconds: the round trip between the capture point and the sender,
+    /// measured, that a wait was judged against (set when it mattered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip: Option<f64>,
+    /// How the waits between the copies of a resent SYN or segment grew, as measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
 }
 
 impl Event {
@@ -233,6 +243,102 @@ impl Event {
             of_line: None,
             seconds: None,
             note: None,
+            evidence: None,
+            round_trip: None,
+            backoff: None,
+        }
+    }
+}
+
+/// What a claim rests on, where the capture offers more than one way to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// The TCP timestamp echo names it (RFC 7323).
+    TsEcho,
+    /// Nothing names the copy an ACK answers: the latest one is taken (Karn's ambiguity).
+    LatestCopy,
+    /// Every printed field is the same, microseconds apart (no interface is printed).
+    Identical,
+    /// Seen on two interfaces (`-i any` with interface names).
+    Interface,
+    /// The same IP id with a lower TTL: the same packet, after another router hop.
+    IpIdTtl,
+    /// A RST without the TCP timestamps its connection uses: made by a host
+    /// with no socket for it.
+    NoTimestamps,
+    /// Its sender had closed (sent FIN) before the segment it answers arrived.
+    OwnFin,
+    /// A SACK block shows it arrived.
+    Sack,
+}
+
+/// How the waits between successive copies (SYN retries, timeouts) grew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// Each wait about twice the one before (exponential backoff).
+    Doubling,
+    /// About the same wait each time (e.g. Linux's first SYN retries, 1 s apart).
+    Constant,
+    /// Neither.
+    Irregular,
+}
+
+impl Backoff {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backoff::Doubling => "doubling",
+            Backoff::Constant => "constant",
+            Backoff::Irregular => "irregular",
+        }
+    }
+}
+
+impl Evidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::TsEcho => "ts_echo",
+            Evidence::LatestCopy => "latest_copy",
+            Evidence::Identical => "identical",
+            Evidence::Interface => "interface",
+            Evidence::IpIdTtl => "ip_id_ttl",
+            Evidence::NoTimestamps => "no_timestamps",
+            Evidence::OwnFin => "own_fin",
+            Evidence::Sack => "sack",
+        }
+    }
+}
+
+/// What a RST says about the end of its connection (`Event::note` of a `reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetKind {
+    /// It answers an attempt (a SYN, a probe) to a port where nothing listens.
+    Refused,
+    /// Its sender aborts a connection it has (application abort, SO_LINGER 0,
+    /// close with unread data).
+    Abort,
+    /// It answers a segment that arrived for a connection its sender no longer has.
+    AfterClose,
+}
+
+impl ResetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ResetKind::Refused => "refused",
+            ResetKind::Abort => "abort",
+            ResetKind::AfterClose => "after_close",
+        }
+    }
+
+    /// The kind a `reset` event's note names.
+    pub fn of_note(note: Option<&str>) -> Option<ResetKind> {
+        match note? {
+            "refused" => Some(ResetKind::Refused),
+            "abort" => Some(ResetKind::Abort),
+            "after_close" => Some(ResetKind::AfterClose),
+            _ => None,
         }
     }
 }
@@ -250,9 +356,17 @@ pub struct Acked {
     /// Lines of the segments acknowledged (oldest first; mostly one or two,
     /// kept inline).
     pub lines: smallvec::SmallVec<[u64; 2]>,
-    /// Seconds from the last of those segments to this ACK.
+    /// Seconds from the copy this ACK answers (the last of those segments) to this ACK.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt: Option<f64>,
+    /// The segment was sent more than once: how the copy answered was told
+    /// (`ts_echo`, or `latest_copy` when nothing tells).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// Wireshark's `acks_frame` (the first copy sent), where it differs from
+    /// the copy this ACK answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wireshark_line: Option<u64>,
 }
 
 /// A state change, with the line it is shown on and whether it is inferred.
@@ -409,5 +523,50 @@ pub struct ConnectionSummary {
     /// ICMP errors about its segments (the first 64).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub icmp_errors: Vec<IcmpSeen>,
+    /// Count of each problem (the kinds [`EventKind::is_problem`] names but
+    /// resets), on its own segments: not on copies of a packet seen twice.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub problems: std::collections::BTreeMap<String, u32>,
+    /// What an end sent that was never acknowledged by the end of the
+    /// capture although it was sent again: the connection stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<Stall>,
+    /// Only this end's packets are in the capture (a one-direction filter
+    /// or capture point): what the other sent is known from its acknowledgments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_only: Option<Role>,
+    /// Ends whose FIN the capture does not show but the other end's ACK or
+    /// SACK tells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fins_inferred: Vec<Role>,
+    /// Data sent after the peer's FIN by an end that then closed too: a
+    /// half-close inside the close (the end that sent it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_close: Option<Role>,
+    /// An end whose last advertised window is 0 at the end of the capture:
+    /// its peer may not send (a zero-window stall).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zero_window_at_end: Option<Role>,
     pub text: String,
+}
+
+/// Bytes (and FIN) an end sent that were never acknowledged by the end of
+/// the capture although it sent them again.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stall {
+    pub side: Role,
+    /// Data bytes not acknowledged.
+    pub bytes: u64,
+    /// Its FIN is among what was not acknowledged.
+    pub fin: bool,
+    /// The line of the oldest segment not acknowledged.
+    pub since_line: u64,
+    /// Segments it sent again (each copy counted).
+    pub resent: u32,
+    /// How the waits between its last copies grew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
+    /// Seconds from the oldest segment not acknowledged to the end of the capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }

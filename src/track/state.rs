@@ -59,6 +59,12 @@ pub struct Input {
     pub acks_our_syn: bool,
     /// Received segments only: its ACK covers our FIN.
     pub acks_our_fin: bool,
+    /// Sent segments only: the peer's FIN had arrived (a SACK block covers
+    /// it) but waits behind missing bytes, unprocessed.
+    pub peer_fin_waiting: bool,
+    /// Sent RSTs only: it answers a segment for a connection its sender no
+    /// longer has (its side was gone already).
+    pub no_connection: bool,
 }
 
 impl TcpState {
@@ -82,6 +88,13 @@ impl Input {
     pub fn may_change_state(&self) -> bool {
         self.syn || self.fin || self.rst || self.acks_our_syn || self.acks_our_fin
     }
+
+    /// Whether [`advance`] can change `state` with this input: as
+    /// [`Input::may_change_state`], and an ACK sent in SYN_SENT (which shows
+    /// a SYN-ACK the capture missed).
+    pub fn may_change(&self, state: TcpState) -> bool {
+        self.may_change_state() || (self.sent && self.ack && state == TcpState::SynSent)
+    }
 }
 
 /// A state change and why it happened, in words a reader can follow.
@@ -90,6 +103,48 @@ pub struct Step {
     pub from: TcpState,
     pub to: TcpState,
     pub why: &'static str,
+    /// Told by what the end did later, not by a segment the capture shows it receive.
+    pub inferred: bool,
+}
+
+/// Why an end moved when it sent a FIN the capture does not show, known
+/// from its peer's SACK block.
+pub const SENT_UNSEEN_FIN: &str =
+    "sent a FIN the capture does not show (the peer's SACK covers it; an inference)";
+
+/// An end in SYN_SENT told by an ICMP error that its SYN cannot be delivered
+/// (unreachable, prohibited, TTL exceeded; not "too big"): Linux ends the
+/// attempt at once (connect() fails); other systems may try again.
+pub fn icmp_error_on_syn(state: TcpState) -> Option<Step> {
+    (state == TcpState::SynSent).then_some(Step {
+        from: TcpState::SynSent,
+        to: TcpState::Closed,
+        why: "an ICMP error said its SYN cannot be delivered: the attempt ends (Linux gives up at once)",
+        inferred: false,
+    })
+}
+
+/// The state of an end that a SYN (or a probe) reached, as its answer shows:
+/// LISTEN when it answers with a SYN-ACK (and, until it answers, by
+/// assumption); CLOSED when it answers with RST (RFC 9293 §3.10.7.1: only an
+/// end with no socket there does): nothing listened, before the attempt or after.
+pub fn reached_by_attempt(answered_with_rst: bool) -> TcpState {
+    if answered_with_rst {
+        TcpState::Closed
+    } else {
+        TcpState::Listen
+    }
+}
+
+/// An end shown LISTEN (assumed) that then refuses the attempt with RST: the
+/// step that takes the assumption back, for when LISTEN was shown already.
+pub fn refused(state: TcpState) -> Option<Step> {
+    (state == TcpState::Listen).then_some(Step {
+        from: TcpState::Listen,
+        to: reached_by_attempt(true),
+        why: "nothing listens on this port: the attempt is answered with RST",
+        inferred: false,
+    })
 }
 
 /// Applies one input to a state; returns every state passed through, in order.
@@ -101,19 +156,33 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     use TcpState::*;
     let mut steps = Vec::new();
     let mut now = state;
+    if input.sent && !input.rst && now == SynSent && input.ack && !input.syn {
+        // SYN_SENT --rcv SYN,ACK / snd ACK--> ESTABLISHED: only the SYN-ACK
+        // makes it send an ACK, though the capture does not show that SYN-ACK.
+        steps.push(Step {
+            from: SynSent,
+            to: Established,
+            why: "sent an ACK of the peer's SYN: it had received the SYN-ACK, which the capture does not show",
+            inferred: true,
+        });
+        now = Established;
+    }
     let mut go = |to: TcpState, why: &'static str, now: &mut TcpState| {
         if *now != to {
             steps.push(Step {
                 from: *now,
                 to,
                 why,
+                inferred: false,
             });
             *now = to;
         }
     };
     if input.rst {
         // A reset ends the connection in any state (§3.10.7: "enter CLOSED").
-        let why = if input.sent {
+        let why = if input.sent && input.no_connection {
+            "sent RST for a segment of a connection it no longer had: its side was gone already"
+        } else if input.sent {
             "sent RST: connection aborted"
         } else if now == SynSent {
             "received RST in reply to its SYN: connection refused"
@@ -138,6 +207,11 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
                 go(SynReceived, "sent SYN-ACK: simultaneous open", &mut now)
             }
             // Closing first: ESTABLISHED (or SYN_RECEIVED) --CLOSE / snd FIN--> FIN_WAIT_1.
+            (Established | SynReceived, _, _, true) if input.peer_fin_waiting => go(
+                FinWait1,
+                "sent FIN while the peer's FIN, arrived out of order, waited behind missing bytes (TCP processes a FIN only in order)",
+                &mut now,
+            ),
             (Established | SynReceived, _, _, true) => go(
                 FinWait1,
                 "sent FIN before any FIN from the peer reached it: an active close",
@@ -224,10 +298,12 @@ mod tests {
             rst: false,
             acks_our_syn: false,
             acks_our_fin,
+            peer_fin_waiting: false,
+            no_connection: false,
         }
     }
 
-    /// Every state, and every input: those [`Input::may_change_state`] rules
+    /// Every state, and every input: those [`Input::may_change`] rules
     /// out change none, nor do data and plain ACKs to an end that awaits no
     /// ACK (the tracker skips both).
     #[test]
@@ -257,9 +333,11 @@ mod tests {
                     rst: bit(4),
                     acks_our_syn: bit(5),
                     acks_our_fin: bit(6),
+                    peer_fin_waiting: false,
+                    no_connection: false,
                 };
                 let steps = advance(state, input);
-                if !input.may_change_state() {
+                if !input.may_change(state) {
                     assert!(steps.is_empty(), "{state:?} {input:?}: {steps:?}");
                 }
                 // Nor does data or a plain ACK to an end that awaits no ACK.

@@ -185,6 +185,72 @@ def check(name, rows):
         syns = [r for r in rows if r["flags"] == {"S"}]
         if len(syns) < 3 or count(rows, "retransmission") < 2:
             p.append("want >= 3 SYNs, the later ones flagged as retransmissions")
+    times = [float(r["frame.time_epoch"]) for r in rows]
+    if name in ("long_rtt", "syn_linear", "midstream_cut", "fin_crossing"):
+        no_rst()
+        if len(f) < 2:
+            p.append("want two FINs")
+    if name == "long_rtt":
+        want("retransmission")
+        synack = next((i for i, r in enumerate(rows) if r["flags"] == {"S", "A"}), None)
+        if synack is None or times[synack] - times[0] < 0.5:
+            p.append("want a handshake round trip of 0.5 s or more")
+    if name == "syn_linear":
+        syns = [t for r, t in zip(rows, times) if r["flags"] == {"S"}]
+        gaps = [b - a for a, b in zip(syns, syns[1:])]
+        if len(syns) < 4 or not all(0.8 < g < 1.3 for g in gaps):
+            p.append("want >= 4 SYNs about 1 s apart, got gaps %s" % gaps)
+    if name == "midstream_cut":
+        first, second = rows[0], rows[1]
+        if "S" in first["flags"]:
+            p.append("capture starts with a SYN")
+        if not first["tcp.len"] or second["src"] == first["src"] or second["flags"] != {"A"}:
+            p.append("want data first, then the other side's bare ACK")
+        if count(rows, "lost_segment") or count(rows, "ack_lost_segment"):
+            p.append("unexpected lost_segment / ack_lost_segment")
+    if name == "half_close_end":
+        no_rst()
+        if len(f) != 1 or f[0]["src"] != client:
+            p.append("want one FIN, the client's")
+        else:
+            i = rows.index(f[0])
+            if len([r for r in rows[i:] if r["src"] != client and r["tcp.len"]]) < 2:
+                p.append("want server data after the client's FIN")
+    if name == "fin_crossing":
+        cfin = [r for r in f if r["src"] == client]
+        if cfin:
+            i = rows.index(cfin[0])
+            resent = [r for r in rows[i:] if r["src"] != client and "retransmission" in r["an"]]
+            if not resent:
+                p.append("want a server retransmission after the client's FIN")
+    if name == "stall":
+        if f or rst:
+            p.append("want no FIN/RST")
+        resent = [r for r in rows if r["src"] != client and "retransmission" in r["an"]]
+        if len(resent) < 3:
+            p.append("want >= 3 server retransmissions, got %d" % len(resent))
+    if name == "keepalive_server":
+        want("keep_alive", 2)
+        want("keep_alive_ack", 2)
+        cfin = [r for r in f if r["src"] == client]
+        if not cfin or rows.index(cfin[0]) + 1 >= len(rows):
+            p.append("want a client FIN")
+        else:
+            nxt = rows[rows.index(cfin[0]) + 1]
+            if nxt["src"] != client or "R" not in nxt["flags"]:
+                p.append("want the client's RST right after its FIN")
+    if name in ("probes", "probes_one_way"):
+        answers = [r for r in rows if r["flags"] == {"R", "A"} and r["src"][0] == "10.77.0.2"]
+        if len(answers) != 4:
+            p.append("want four RST+ACK answers, got %d" % len(answers))
+        if name == "probes" and len(rows) != 8:
+            p.append("want four probes and four answers, got %d rows" % len(rows))
+        if name == "probes_one_way" and len(rows) != 4:
+            p.append("want only the four answers, got %d rows" % len(rows))
+    if name == "icmp_reject":
+        syns = [r for r in rows if r["flags"] == {"S"}]
+        if len(syns) != 2 or len(rows) != 2:
+            p.append("want two SYNs and no other TCP frame, got %d" % len(rows))
     if name == "reused_ports":
         want("reused_ports")
         if len({r["tcp.stream"] for r in rows}) != 2:

@@ -40,7 +40,9 @@ export TZ=UTC  # tcpdump prints local time of day
 ALL_SCENARIOS=(three_way four_way simultaneous reset refused half_closed open
     retransmission fast_retransmission out_of_order zero_window keep_alive
     syn_retransmission reused_ports window_full midstream ipv6
-    spurious_retransmission capture_gap zero_window_probe ack_before_data)
+    spurious_retransmission capture_gap zero_window_probe ack_before_data
+    long_rtt syn_linear midstream_cut half_close_end fin_crossing stall
+    keepalive_server probes probes_one_way icmp_reject)
 
 ORACLE_FIELDS=(frame.number ip.src tcp.srcport ip.dst tcp.dstport tcp.flags.str
     tcp.seq tcp.seq_raw tcp.ack tcp.ack_raw tcp.window_size_value tcp.len
@@ -120,9 +122,9 @@ wait_for() {  # wait_for FILE [PATTERN]
 }
 
 TCPDUMP_PID=""
-start_tcpdump() {  # start_tcpdump NS IFACE SNAPLEN OUT
+start_tcpdump() {  # start_tcpdump NS IFACE SNAPLEN OUT [FILTER]
     rm -f "$TMP/tcpdump.err"
-    ip netns exec "$1" tcpdump -i "$2" --immediate-mode -U -Z root -s "$3" -w "$4" tcp 2>"$TMP/tcpdump.err" &
+    ip netns exec "$1" tcpdump -i "$2" --immediate-mode -U -Z root -s "$3" -w "$4" "${5:-tcp}" 2>"$TMP/tcpdump.err" &
     TCPDUMP_PID=$!
     PIDS+=("$TCPDUMP_PID")
     wait_for "$TMP/tcpdump.err" "listening on"
@@ -155,6 +157,18 @@ cut_data_segment() {  # cut_data_segment PCAP SRC N: remove SRC's N-th data segm
     mv "$pcap.cut" "$pcap"
 }
 
+cut_first_frames() {  # cut_first_frames PCAP SRC: the capture starts at SRC's first data segment after its first ACK
+    local pcap=$1 frame
+    frame=$(tshark -r "$pcap" -Y "ip.src == $2 && tcp.len > 0" -T fields -e frame.number 2>/dev/null | head -1)
+    if [[ -z $frame || $frame -le 1 ]]; then
+        log "no data segment from $2 in $pcap"
+        return 1
+    fi
+    log "removing frames 1-$((frame - 1)): the capture starts mid-connection"
+    editcap -F pcap "$pcap" "$pcap.cut" "1-$((frame - 1))"
+    mv "$pcap.cut" "$pcap"
+}
+
 stop_tcpdump() {
     kill -INT "$TCPDUMP_PID"
     wait "$TCPDUMP_PID" || true
@@ -178,6 +192,7 @@ render() {  # render DIR (ORACLE_ONLY=1: only oracle.tsv)
             -T fields -E header=y -E separator=/t -E occurrence=f \
             "${args[@]}" >oracle.tsv 2>/dev/null
     )
+    $PY "$HERE/truth.py" "$d" >&2
 }
 
 run_scenario() {
@@ -186,6 +201,7 @@ run_scenario() {
     local relay_args=() srv_args=() cli_args=() cli_sysctl=()
     local cap_ns=$NS_C cap_if=cli0 snap=262144 server=yes hook=none
     local srv_addr=$SRV4 port=$PLAIN_PORT cut_data="" late_data="" raw_client=no
+    local filter=tcp stop_after=0.3 cut_first=no srv_rules=()
     TMP=$(mktemp -d)
 
     case $name in
@@ -261,6 +277,63 @@ run_scenario() {
             ;;
         reused_ports) cli_args+=(--src $CLI4 --src-port 40000) ;;
         ipv6) srv_addr=$SRV6 port=$HTTP_PORT ;;
+        long_rtt)
+            # 300 ms each way (a 600 ms round trip); both ends acknowledge at
+            # once, and the relay drops one request, resent on a timeout
+            relay_args+=(--delay-ms 300 --drop c2s:data:2)
+            ;;
+        syn_linear)
+            # the kernel default: the first SYN retries 1 s apart, not doubling
+            relay_args+=(--drop c2s:syn:1,2,3)
+            cli_sysctl+=(net.ipv4.tcp_syn_linear_timeouts=4)
+            ;;
+        midstream_cut)
+            # a whole capture whose first frames are then removed (editcap):
+            # it starts with the server's data, the client's next is a bare ACK
+            cut_first=yes
+            ;;
+        half_close_end)
+            # the client shuts down writing; the capture stops while the server
+            # still sends: left half-closed
+            hook=stop_early stop_after=1.6
+            srv_args+=(--idle 2.0)
+            ;;
+        fin_crossing)
+            # the server's third segment is lost twice: its timeout resend
+            # crosses the client's FIN
+            relay_args+=(--drop s2c:data:3,5)
+            srv_args+=(--maxseg 500)
+            cli_args+=(--maxseg 500)
+            ;;
+        stall)
+            # the server's data after the first segment never arrives: resent
+            # with backoff until the capture stops
+            relay_args+=(--drop s2c:data:$(seq -s, 2 40))
+            srv_args+=(--maxseg 500 --idle 8)
+            hook=stop_early stop_after=6.5
+            cap_ns=$NS_S cap_if=srv0  # where the resends are seen
+            ;;
+        keepalive_server)
+            # server keep-alives 1 s apart; the client shuts down writing, then
+            # closes with unread data: FIN, then RST
+            srv_args+=(--idle 3.5)
+            cli_args+=(--idle 3.5)
+            ;;
+        probes|probes_one_way)
+            # scan probes (Xmas, NULL, FIN, SYN) from a raw socket to closed ports
+            server=no port=7001
+            cli_args+=(--src $CLI4)
+            if [[ $name == probes_one_way ]]; then
+                filter="tcp and src host $SRV4"  # only the server's answers
+            fi
+            ;;
+        icmp_reject)
+            # the server host's firewall rejects with ICMP: port unreachable on
+            # 9005, administratively prohibited on 9006
+            server=no port=9005 filter="tcp or icmp"
+            srv_rules+=("-p tcp --dport 9005 -j REJECT --reject-with icmp-port-unreachable"
+                "-p tcp --dport 9006 -j REJECT --reject-with icmp-admin-prohibited")
+            ;;
         *) log "unknown scenario $name"; return 1 ;;
     esac
 
@@ -273,6 +346,11 @@ run_scenario() {
     if [[ $raw_client == yes ]]; then
         ip -n $NS_C addr del $CLI4/24 dev cli0
     fi
+    local rule
+    for rule in "${srv_rules[@]}"; do
+        # shellcheck disable=SC2086
+        ip netns exec $NS_S iptables -A INPUT $rule
+    done
     mkdir -p "$out"
     rm -f "$out/capture.pcap"
 
@@ -290,7 +368,7 @@ run_scenario() {
     fi
 
     if [[ $hook != start_late ]]; then
-        start_tcpdump $cap_ns $cap_if $snap "$out/capture.pcap"
+        start_tcpdump $cap_ns $cap_if $snap "$out/capture.pcap" "$filter"
         sleep 0.2
     fi
 
@@ -309,7 +387,7 @@ run_scenario() {
             ;;
         stop_early)
             wait_for "$TMP/checkpoint"
-            sleep 0.3
+            sleep "$stop_after"
             stop_tcpdump
             touch "$TMP/go"
             ;;
@@ -329,6 +407,10 @@ run_scenario() {
     teardown
     if [[ -n $late_data ]]; then
         late_data_segment "$out/capture.pcap" $CLI4 "$late_data" || true
+    fi
+    if [[ $cut_first == yes ]]; then
+        # (without the cut the capture fails check.py and the scenario is retried)
+        cut_first_frames "$out/capture.pcap" $SRV4 || true
     fi
     if [[ -n $cut_data ]]; then
         # on failure the uncut capture fails check.py and the scenario is retried

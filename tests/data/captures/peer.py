@@ -173,9 +173,62 @@ def server(args):
             log("read %d bytes" % total)
             c.sendall(b"got %d bytes\n" % total)
             c.close()
+        elif sc == "long_rtt":
+            # answer at once, acknowledging at once (TCP_QUICKACK after every read)
+            while True:
+                quickack(c)
+                line = recv_line(c)
+                quickack(c)
+                if not line:
+                    break
+                c.sendall(reply_for(line))
+            c.close()
+        elif sc == "midstream_cut":
+            line = recv_line(c)
+            for i in range(4):
+                c.sendall(b"chunk %d " % i + b"z" * 60 + b"\n")
+                time.sleep(0.05)
+            serve_lines(c)
+        elif sc == "half_close_end":
+            line = recv_line(c)
+            rest = recv_all(c)  # returns at the client's FIN
+            log("request %r, EOF after %d more bytes" % (line, rest))
+            for i in range(6):
+                time.sleep(0.2)
+                c.sendall(b"part %d " % (i + 1) + b"y" * 40 + b"\n")
+            time.sleep(args.idle)  # still open when the capture stops
+            c.close()
+        elif sc == "fin_crossing":
+            line = recv_line(c)
+            c.sendall(b"w" * 2000)  # four 500-byte segments at once
+            rest = recv_all(c)  # the client's FIN comes while segment 3 is resent
+            log("EOF after %d more bytes" % rest)
+            c.close()
+        elif sc == "stall":
+            line = recv_line(c)
+            c.sendall(b"s" * 3000)  # the relay drops all but the first segment
+            time.sleep(args.idle)
+            c.close()
+        elif sc == "keepalive_server":
+            # keep-alives from the server side, 1 s after the handshake, then every second
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 5)
+            c.sendall(b"hello\n")  # never read by the client: its close aborts
+            rest = recv_all(c)
+            log("EOF after %d bytes" % rest)
+            c.close()
         else:
             serve_lines(c)
     ls.close()
+
+
+def quickack(s):
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------- client side
@@ -204,6 +257,20 @@ def client(args):
     sc = args.scenario
     if sc == "zero_window_probe":
         raw_client(args)
+        return
+    if sc in ("probes", "probes_one_way"):
+        probes(args)
+        return
+    if sc == "icmp_reject":
+        for port in (args.port, args.port + 1):
+            s = socket.socket(family_of(args.addr), socket.SOCK_STREAM)
+            t = time.time()
+            try:
+                s.connect((args.addr, port))
+            except OSError as e:
+                log("port %d: %s after %.3fs" % (port, e, time.time() - t))
+            s.close()
+            time.sleep(0.3)
         return
     if sc == "refused":
         s = socket.socket(family_of(args.addr), socket.SOCK_STREAM)
@@ -284,9 +351,50 @@ def client(args):
         time.sleep(args.idle)
         request(s, "GET /again")
         s.close()
-    elif sc == "syn_retransmission":
+    elif sc in ("syn_retransmission", "syn_linear"):
         request(s, "GET /index")
         s.close()
+    elif sc == "long_rtt":
+        quickack(s)
+        for i in range(3):
+            s.sendall(b"GET /far/%d\n" % i)
+            quickack(s)
+            log("reply %r" % recv_line(s))
+            quickack(s)
+            time.sleep(0.3)
+        s.close()
+    elif sc == "midstream_cut":
+        log("reply %r" % request(s, "GET /many"))
+        for _ in range(3):
+            recv_line(s)
+        time.sleep(0.3)
+        log("reply %r" % request(s, "GET /more"))
+        s.close()
+    elif sc == "half_close_end":
+        s.sendall(b"GET /stream\n")
+        s.shutdown(socket.SHUT_WR)
+        touch(args.signal)  # make.sh stops the capture before the server closes
+        n = recv_all(s)
+        log("received %d bytes after half-close" % n)
+        s.close()
+    elif sc == "fin_crossing":
+        s.sendall(b"GET /four\n")
+        first = s.recv(100)
+        log("first bytes %d; closing my side" % len(first))
+        s.shutdown(socket.SHUT_WR)  # FIN while the server still resends
+        log("then %d bytes" % recv_all(s))
+        s.close()
+    elif sc == "stall":
+        s.sendall(b"GET /big\n")
+        touch(args.signal)  # make.sh stops the capture while the server resends
+        wait_file(args.wait)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    elif sc == "keepalive_server":
+        time.sleep(args.idle)
+        s.shutdown(socket.SHUT_WR)  # FIN ...
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # ... then RST: the server's "hello" was never read
     else:
         raise SystemExit("unknown scenario " + sc)
 
@@ -535,6 +643,27 @@ class RawTcpClient:
             if seg:
                 self.on_segment(seg)
         return self.received
+
+
+def probes(args):
+    """Port-scan probes to closed ports (nothing listens on args.port + 0..3):
+    Xmas (FIN, PSH, URG), NULL (no flags), FIN alone, then a SYN. Each is a
+    bare TCP header on a raw socket (the kernel adds the IP header); the
+    server's kernel answers each with RST+ACK, seq 0."""
+    src = args.src
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    kinds = [("xmas", TH_FIN | TH_PSH | 0x20), ("null", 0), ("fin", TH_FIN), ("syn", TH_SYN)]
+    for i, (name, flags) in enumerate(kinds):
+        sport, dport = 45000 + i, args.port + i
+        seq = 0x1000_0000 * (i + 1) + 12345
+        hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags, 1024, 0, 0)
+        pseudo = socket.inet_aton(src) + socket.inet_aton(args.addr) + struct.pack("!BBH", 0, 6, len(hdr))
+        csum = inet_sum(pseudo + hdr)
+        hdr = hdr[:16] + struct.pack("!H", csum) + hdr[18:]
+        s.sendto(hdr, (args.addr, 0))
+        log("probe %s to port %d, seq %d" % (name, dport, seq))
+        time.sleep(0.05)
+    s.close()
 
 
 def raw_client(args):
