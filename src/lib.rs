@@ -61,6 +61,7 @@ pub mod cli;
 pub mod explain;
 #[cfg(feature = "cli")]
 pub mod input;
+pub mod lang;
 pub mod model;
 pub mod parse;
 #[cfg(feature = "python")]
@@ -71,6 +72,7 @@ pub mod seq;
 pub mod spare;
 pub mod track;
 
+pub use lang::Lang;
 pub use model::{Diagnostic, Record, RecordKind, TcpPacket};
 pub use parse::parse_line;
 pub use reader::{Assembler, RecordReader};

@@ -10,6 +10,7 @@ pub mod diagram;
 pub mod document;
 pub mod invisible;
 pub mod jsonl;
+pub mod labels;
 pub mod text;
 pub mod tsg;
 
