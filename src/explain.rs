@@ -6,7 +6,7 @@ use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, IcmpReport, ResetKind,
     Role, SegmentReport, Teardown, Transition,
 };
-use crate::track::state::TcpState;
+use crate::track::state::{Reason, TcpState};
 use crate::track::{
     DUP_ACK_GAP, DUP_ACK_OLD_SEGMENT, NOTE_LATE_HANDSHAKE_ACK, NOTE_PEER_FIN_INFERRED,
     NOTE_PEER_FIN_SACKED, NOTE_RENUMBERED,
@@ -750,7 +750,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
         let mut reasons = List::new("; ");
         for step in steps {
             let why = reasons.next(s);
-            why.push_str(&step.why);
+            why.push_str(reason(step.why));
             if step.cause_line != r.line {
                 let _ = write!(why, " (line {})", step.cause_line);
             }
@@ -1064,6 +1064,36 @@ pub fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
             format!("UTF-16 text: run `iconv -f UTF-16 -t UTF-8 {file} | tcpexplain`")
         }
         Binary::Data => "binary data, not tcpdump's text".to_string(),
+    }
+}
+
+/// Why an end changed state, in words.
+pub fn reason(why: Reason) -> &'static str {
+    match why {
+        Reason::SentUnseenFin => "sent a FIN the capture does not show (the peer's SACK covers it; an inference)",
+        Reason::IcmpEndsAttempt => "an ICMP error said its SYN cannot be delivered: the attempt ends (Linux gives up at once)",
+        Reason::NothingListens => "nothing listens on this port: the attempt is answered with RST",
+        Reason::AckedUnseenSynAck => "sent an ACK of the peer's SYN: it had received the SYN-ACK, which the capture does not show",
+        Reason::SentRstNoConnection => "sent RST for a segment of a connection it no longer had: its side was gone already",
+        Reason::SentRst => "sent RST: connection aborted",
+        Reason::RefusedByRst => "received RST in reply to its SYN: connection refused",
+        Reason::ReceivedRst => "received RST: connection reset",
+        Reason::SentSyn => "sent SYN: active open",
+        Reason::SentSynAck => "sent SYN-ACK to the peer's SYN",
+        Reason::SentSynAckSimultaneous => "sent SYN-ACK: simultaneous open",
+        Reason::SentFinPeerFinWaiting => "sent FIN while the peer's FIN, arrived out of order, waited behind missing bytes (TCP processes a FIN only in order)",
+        Reason::ActiveClose => "sent FIN before any FIN from the peer reached it: an active close",
+        Reason::PassiveClose => "sent FIN after the peer's: closing its side too",
+        Reason::ReceivedSynAck => "received SYN-ACK for its SYN",
+        Reason::SynAcked => "its SYN was acknowledged",
+        Reason::FinAcked => "its FIN was acknowledged",
+        Reason::FinAckedAfterBoth => "its FIN was acknowledged after both had sent FIN",
+        Reason::FinAckedClosed => "its FIN was acknowledged: fully closed",
+        Reason::ReceivedSyn => "received SYN",
+        Reason::ReceivedSynSimultaneous => "received SYN: simultaneous open",
+        Reason::PeerClosed => "received the peer's FIN: the peer closed",
+        Reason::PeerFinCrossed => "received the peer's FIN before its own FIN was acknowledged: simultaneous close",
+        Reason::ReceivedPeerFin => "received the peer's FIN",
     }
 }
 

@@ -1008,7 +1008,7 @@ fn check_states(items: &[Item], flags: &[&str], input: &str) -> Result<(), TestC
                 t.who.name(),
                 t.from,
                 t.to,
-                t.why,
+                t.why.code(),
                 t.cause_line,
                 cause
             );
@@ -1021,7 +1021,7 @@ fn check_states(items: &[Item], flags: &[&str], input: &str) -> Result<(), TestC
             if t.from != now[side] {
                 return fail(format!("{what}: but it was {}", now[side]));
             }
-            if t.why.is_empty() {
+            if tcpexplain::explain::reason(t.why).is_empty() {
                 return fail(format!("{what}: no reason given"));
             }
             now[side] = t.to;

@@ -258,7 +258,9 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         j.raw(",\"to\":");
         j.name(t.to.name());
         j.raw(",\"why\":");
-        j.str(&t.why);
+        j.str(crate::explain::reason(t.why));
+        j.raw(",\"why_code\":");
+        j.name(t.why.code());
         j.raw(",\"cause_line\":");
         j.int(t.cause_line);
         j.raw(",\"inferred\":");

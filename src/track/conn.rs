@@ -653,7 +653,7 @@ impl Connection {
                 who,
                 from: step.from,
                 to: step.to,
-                why: step.why.to_string(),
+                why: step.why,
                 cause_line: cause,
                 inferred: inferred || step.inferred,
             });
@@ -719,7 +719,7 @@ impl Connection {
                 who: from,
                 from: step.from,
                 to: step.to,
-                why: step.why.to_string(),
+                why: step.why,
                 cause_line: line,
                 inferred: false,
             });
@@ -774,7 +774,7 @@ impl Connection {
                 who,
                 from: step.from,
                 to: step.to,
-                why: step.why.to_string(),
+                why: step.why,
                 cause_line: cause,
                 inferred: step.inferred,
             });
@@ -1018,7 +1018,7 @@ impl Connection {
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
             step.inferred = true;
-            step.why = state::SENT_UNSEEN_FIN;
+            step.why = state::Reason::SentUnseenFin;
         }
         self.apply(peer, steps, line, line);
     }

@@ -1,7 +1,7 @@
 //! The facts the tracker establishes, as data. Text is rendered from these
 //! (see [`mod@crate::explain`]), so every face shows the same facts.
 
-use super::state::TcpState;
+use super::state::{Reason, TcpState};
 use crate::model::IcmpProblem;
 use serde::{Deserialize, Serialize};
 
@@ -370,16 +370,32 @@ pub struct Acked {
 }
 
 /// A state change, with the line it is shown on and whether it is inferred.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (In JSON, `why_code` is the reason's code and `why` its words in English.)
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub who: Role,
     pub from: TcpState,
     pub to: TcpState,
-    pub why: String,
+    pub why: Reason,
     /// The segment whose sending or processing caused it.
     pub cause_line: u64,
     /// True when assumed rather than shown by an acknowledgment.
     pub inferred: bool,
+}
+
+impl Serialize for Transition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut t = serializer.serialize_struct("Transition", 7)?;
+        t.serialize_field("who", &self.who)?;
+        t.serialize_field("from", &self.from)?;
+        t.serialize_field("to", &self.to)?;
+        t.serialize_field("why", crate::explain::reason(self.why))?;
+        t.serialize_field("why_code", &self.why)?;
+        t.serialize_field("cause_line", &self.cause_line)?;
+        t.serialize_field("inferred", &self.inferred)?;
+        t.end()
+    }
 }
 
 /// What an ICMP error line is about, as far as the capture tells.
@@ -420,7 +436,7 @@ pub struct IcmpSeen {
 }
 
 /// Everything known about one TCP line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SegmentReport {
     pub line: u64,
     pub conn: usize,

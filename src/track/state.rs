@@ -97,20 +97,132 @@ impl Input {
     }
 }
 
-/// A state change and why it happened, in words a reader can follow.
+/// Why an end changed state: each arm of the transition table, and the
+/// steps told by what an end did later. Serialized as its snake_case code;
+/// its words are made by [`crate::explain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// sent a FIN the capture does not show (the peer's SACK covers it; an inference).
+    SentUnseenFin,
+    /// an ICMP error said its SYN cannot be delivered: the attempt ends (Linux gives up at once).
+    IcmpEndsAttempt,
+    /// nothing listens on this port: the attempt is answered with RST.
+    NothingListens,
+    /// sent an ACK of the peer's SYN: it had received the SYN-ACK, which the capture does not show.
+    AckedUnseenSynAck,
+    /// sent RST for a segment of a connection it no longer had: its side was gone already.
+    SentRstNoConnection,
+    /// sent RST: connection aborted.
+    SentRst,
+    /// received RST in reply to its SYN: connection refused.
+    RefusedByRst,
+    /// received RST: connection reset.
+    ReceivedRst,
+    /// sent SYN: active open.
+    SentSyn,
+    /// sent SYN-ACK to the peer's SYN.
+    SentSynAck,
+    /// sent SYN-ACK: simultaneous open.
+    SentSynAckSimultaneous,
+    /// sent FIN while the peer's FIN, arrived out of order, waited behind missing bytes (TCP processes a FIN only in order).
+    SentFinPeerFinWaiting,
+    /// sent FIN before any FIN from the peer reached it: an active close.
+    ActiveClose,
+    /// sent FIN after the peer's: closing its side too.
+    PassiveClose,
+    /// received SYN-ACK for its SYN.
+    ReceivedSynAck,
+    /// its SYN was acknowledged.
+    SynAcked,
+    /// its FIN was acknowledged.
+    FinAcked,
+    /// its FIN was acknowledged after both had sent FIN.
+    FinAckedAfterBoth,
+    /// its FIN was acknowledged: fully closed.
+    FinAckedClosed,
+    /// received SYN.
+    ReceivedSyn,
+    /// received SYN: simultaneous open.
+    ReceivedSynSimultaneous,
+    /// received the peer's FIN: the peer closed.
+    PeerClosed,
+    /// received the peer's FIN before its own FIN was acknowledged: simultaneous close.
+    PeerFinCrossed,
+    /// received the peer's FIN.
+    ReceivedPeerFin,
+}
+
+impl Reason {
+    /// Every reason, for tests that each has words.
+    pub const ALL: [Reason; 24] = [
+        Reason::SentUnseenFin,
+        Reason::IcmpEndsAttempt,
+        Reason::NothingListens,
+        Reason::AckedUnseenSynAck,
+        Reason::SentRstNoConnection,
+        Reason::SentRst,
+        Reason::RefusedByRst,
+        Reason::ReceivedRst,
+        Reason::SentSyn,
+        Reason::SentSynAck,
+        Reason::SentSynAckSimultaneous,
+        Reason::SentFinPeerFinWaiting,
+        Reason::ActiveClose,
+        Reason::PassiveClose,
+        Reason::ReceivedSynAck,
+        Reason::SynAcked,
+        Reason::FinAcked,
+        Reason::FinAckedAfterBoth,
+        Reason::FinAckedClosed,
+        Reason::ReceivedSyn,
+        Reason::ReceivedSynSimultaneous,
+        Reason::PeerClosed,
+        Reason::PeerFinCrossed,
+        Reason::ReceivedPeerFin,
+    ];
+
+    /// The snake_case code (as in JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::SentUnseenFin => "sent_unseen_fin",
+            Reason::IcmpEndsAttempt => "icmp_ends_attempt",
+            Reason::NothingListens => "nothing_listens",
+            Reason::AckedUnseenSynAck => "acked_unseen_syn_ack",
+            Reason::SentRstNoConnection => "sent_rst_no_connection",
+            Reason::SentRst => "sent_rst",
+            Reason::RefusedByRst => "refused_by_rst",
+            Reason::ReceivedRst => "received_rst",
+            Reason::SentSyn => "sent_syn",
+            Reason::SentSynAck => "sent_syn_ack",
+            Reason::SentSynAckSimultaneous => "sent_syn_ack_simultaneous",
+            Reason::SentFinPeerFinWaiting => "sent_fin_peer_fin_waiting",
+            Reason::ActiveClose => "active_close",
+            Reason::PassiveClose => "passive_close",
+            Reason::ReceivedSynAck => "received_syn_ack",
+            Reason::SynAcked => "syn_acked",
+            Reason::FinAcked => "fin_acked",
+            Reason::FinAckedAfterBoth => "fin_acked_after_both",
+            Reason::FinAckedClosed => "fin_acked_closed",
+            Reason::ReceivedSyn => "received_syn",
+            Reason::ReceivedSynSimultaneous => "received_syn_simultaneous",
+            Reason::PeerClosed => "peer_closed",
+            Reason::PeerFinCrossed => "peer_fin_crossed",
+            Reason::ReceivedPeerFin => "received_peer_fin",
+        }
+    }
+}
+
+/// A state change and why it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub from: TcpState,
     pub to: TcpState,
-    pub why: &'static str,
+    pub why: Reason,
     /// Told by what the end did later, not by a segment the capture shows it receive.
     pub inferred: bool,
 }
 
-/// Why an end moved when it sent a FIN the capture does not show, known
-/// from its peer's SACK block.
-pub const SENT_UNSEEN_FIN: &str =
-    "sent a FIN the capture does not show (the peer's SACK covers it; an inference)";
 
 /// An end in SYN_SENT told by an ICMP error that its SYN cannot be delivered
 /// (unreachable, prohibited, TTL exceeded; not "too big"): Linux ends the
@@ -119,7 +231,7 @@ pub fn icmp_error_on_syn(state: TcpState) -> Option<Step> {
     (state == TcpState::SynSent).then_some(Step {
         from: TcpState::SynSent,
         to: TcpState::Closed,
-        why: "an ICMP error said its SYN cannot be delivered: the attempt ends (Linux gives up at once)",
+        why: Reason::IcmpEndsAttempt,
         inferred: false,
     })
 }
@@ -142,7 +254,7 @@ pub fn refused(state: TcpState) -> Option<Step> {
     (state == TcpState::Listen).then_some(Step {
         from: TcpState::Listen,
         to: reached_by_attempt(true),
-        why: "nothing listens on this port: the attempt is answered with RST",
+        why: Reason::NothingListens,
         inferred: false,
     })
 }
@@ -162,12 +274,12 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
         steps.push(Step {
             from: SynSent,
             to: Established,
-            why: "sent an ACK of the peer's SYN: it had received the SYN-ACK, which the capture does not show",
+            why: Reason::AckedUnseenSynAck,
             inferred: true,
         });
         now = Established;
     }
-    let mut go = |to: TcpState, why: &'static str, now: &mut TcpState| {
+    let mut go = |to: TcpState, why: Reason, now: &mut TcpState| {
         if *now != to {
             steps.push(Step {
                 from: *now,
@@ -181,13 +293,13 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     if input.rst {
         // A reset ends the connection in any state (§3.10.7: "enter CLOSED").
         let why = if input.sent && input.no_connection {
-            "sent RST for a segment of a connection it no longer had: its side was gone already"
+            Reason::SentRstNoConnection
         } else if input.sent {
-            "sent RST: connection aborted"
+            Reason::SentRst
         } else if now == SynSent {
-            "received RST in reply to its SYN: connection refused"
+            Reason::RefusedByRst
         } else {
-            "received RST: connection reset"
+            Reason::ReceivedRst
         };
         if now != Closed && now != Listen {
             go(Closed, why, &mut now);
@@ -197,30 +309,30 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     if input.sent {
         match (now, input.syn, input.ack, input.fin) {
             // Active open: CLOSED --snd SYN--> SYN_SENT.
-            (Closed, true, false, _) => go(SynSent, "sent SYN: active open", &mut now),
+            (Closed, true, false, _) => go(SynSent, Reason::SentSyn, &mut now),
             // Passive open answered: LISTEN --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
             (Listen | Closed, true, true, _) => {
-                go(SynReceived, "sent SYN-ACK to the peer's SYN", &mut now)
+                go(SynReceived, Reason::SentSynAck, &mut now)
             }
             // Simultaneous open: SYN_SENT --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
             (SynSent, true, true, _) => {
-                go(SynReceived, "sent SYN-ACK: simultaneous open", &mut now)
+                go(SynReceived, Reason::SentSynAckSimultaneous, &mut now)
             }
             // Closing first: ESTABLISHED (or SYN_RECEIVED) --CLOSE / snd FIN--> FIN_WAIT_1.
             (Established | SynReceived, _, _, true) if input.peer_fin_waiting => go(
                 FinWait1,
-                "sent FIN while the peer's FIN, arrived out of order, waited behind missing bytes (TCP processes a FIN only in order)",
+                Reason::SentFinPeerFinWaiting,
                 &mut now,
             ),
             (Established | SynReceived, _, _, true) => go(
                 FinWait1,
-                "sent FIN before any FIN from the peer reached it: an active close",
+                Reason::ActiveClose,
                 &mut now,
             ),
             // Closing second: CLOSE_WAIT --CLOSE / snd FIN--> LAST_ACK.
             (CloseWait, _, _, true) => go(
                 LastAck,
-                "sent FIN after the peer's: closing its side too",
+                Reason::PassiveClose,
                 &mut now,
             ),
             _ => {}
@@ -232,23 +344,23 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
         match now {
             // SYN_SENT --rcv SYN,ACK / snd ACK--> ESTABLISHED.
             SynSent if input.syn && input.acks_our_syn => {
-                go(Established, "received SYN-ACK for its SYN", &mut now)
+                go(Established, Reason::ReceivedSynAck, &mut now)
             }
             // SYN_RECEIVED --rcv ACK of SYN--> ESTABLISHED.
             SynReceived if input.acks_our_syn => {
-                go(Established, "its SYN was acknowledged", &mut now)
+                go(Established, Reason::SynAcked, &mut now)
             }
             // FIN_WAIT_1 --rcv ACK of FIN--> FIN_WAIT_2.
-            FinWait1 if input.acks_our_fin => go(FinWait2, "its FIN was acknowledged", &mut now),
+            FinWait1 if input.acks_our_fin => go(FinWait2, Reason::FinAcked, &mut now),
             // CLOSING --rcv ACK of FIN--> TIME_WAIT.
             Closing if input.acks_our_fin => go(
                 TimeWait,
-                "its FIN was acknowledged after both had sent FIN",
+                Reason::FinAckedAfterBoth,
                 &mut now,
             ),
             // LAST_ACK --rcv ACK of FIN--> CLOSED.
             LastAck if input.acks_our_fin => {
-                go(Closed, "its FIN was acknowledged: fully closed", &mut now)
+                go(Closed, Reason::FinAckedClosed, &mut now)
             }
             _ => {}
         }
@@ -256,9 +368,9 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     if input.syn && !input.ack {
         match now {
             // LISTEN --rcv SYN--> SYN_RECEIVED.
-            Listen | Closed => go(SynReceived, "received SYN", &mut now),
+            Listen | Closed => go(SynReceived, Reason::ReceivedSyn, &mut now),
             // SYN_SENT --rcv SYN--> SYN_RECEIVED (simultaneous open).
-            SynSent => go(SynReceived, "received SYN: simultaneous open", &mut now),
+            SynSent => go(SynReceived, Reason::ReceivedSynSimultaneous, &mut now),
             _ => {}
         }
     }
@@ -267,17 +379,17 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
             // ESTABLISHED --rcv FIN / snd ACK--> CLOSE_WAIT.
             Established | SynReceived => go(
                 CloseWait,
-                "received the peer's FIN: the peer closed",
+                Reason::PeerClosed,
                 &mut now,
             ),
             // FIN_WAIT_1 --rcv FIN / snd ACK--> CLOSING: the two FINs crossed.
             FinWait1 => go(
                 Closing,
-                "received the peer's FIN before its own FIN was acknowledged: simultaneous close",
+                Reason::PeerFinCrossed,
                 &mut now,
             ),
             // FIN_WAIT_2 --rcv FIN / snd ACK--> TIME_WAIT.
-            FinWait2 => go(TimeWait, "received the peer's FIN", &mut now),
+            FinWait2 => go(TimeWait, Reason::ReceivedPeerFin, &mut now),
             _ => {}
         }
     }
