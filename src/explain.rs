@@ -3,14 +3,10 @@
 
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
-    Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, IcmpReport, ResetKind,
-    Role, SegmentReport, Teardown, Transition,
+    Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
+    Inference, Note, ResetKind, Role, SegmentReport, Teardown, Transition, Vantage,
 };
 use crate::track::state::{Reason, TcpState};
-use crate::track::{
-    DUP_ACK_GAP, DUP_ACK_OLD_SEGMENT, NOTE_LATE_HANDSHAKE_ACK, NOTE_PEER_FIN_INFERRED,
-    NOTE_PEER_FIN_SACKED, NOTE_RENUMBERED,
-};
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -104,7 +100,7 @@ fn write_reset(t: &mut String, r: &SegmentReport) {
             t.push_str(" later");
         }
     };
-    match ResetKind::of_note(e.note.as_deref()) {
+    match ResetKind::of_note(e.note.as_ref()) {
         Some(ResetKind::Refused) => {
             t.push_str("RST answering the attempt");
             match e.of_line {
@@ -368,27 +364,27 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
         num(t, r.ack.unwrap_or(0));
         t.push_str(") acknowledges nothing new.");
     }
-    let note = |code: &str| r.notes.iter().any(|n| n == code);
+    let note = |code: Inference| r.notes.contains(&code);
     if let Some(line) = r
         .peer_fin_unacked
         .filter(|_| !has(EventKind::SimultaneousClose))
     {
-        if note(NOTE_PEER_FIN_SACKED) {
+        if note(Inference::PeerFinSacked) {
             let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}, though its SACK block shows that FIN arrived: out of order, it waits behind the missing bytes (a FIN is processed only in order).");
         } else {
             let _ = write!(t, " It does not acknowledge the {peer}'s FIN of line {line}: that FIN had not been processed when this was sent.");
         }
     }
-    if note(NOTE_PEER_FIN_INFERRED) {
+    if note(Inference::PeerFinInferred) {
         if r.sack.is_empty() {
             let _ = write!(t, " Only this side's packets are in the capture: its ACK moves on by one alone after its own FIN, so the {peer} had sent its FIN (an inference; the {peer}'s FIN is not in the capture).");
         } else {
             let _ = write!(t, " Its SACK block covers a lone sequence number beyond its ACK, where the {peer} is not seen sending anything: most likely the {peer}'s FIN, arrived out of order behind missing bytes (an inference).");
         }
-    } else if note(NOTE_PEER_FIN_SACKED) && r.peer_fin_unacked.is_none() {
+    } else if note(Inference::PeerFinSacked) && r.peer_fin_unacked.is_none() {
         let _ = write!(t, " Its SACK block shows the {peer}'s FIN arrived.");
     }
-    if note(NOTE_LATE_HANDSHAKE_ACK) {
+    if note(Inference::LateHandshakeAck) {
         let _ = write!(t, " It acknowledges only the {peer}'s SYN: it is the handshake's ACK, seen after the data the {} sent next (the two were reordered on the way; not a duplicate ACK).", who(r.from));
     }
     let dsack = dsack(r);
@@ -432,15 +428,15 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
     for e in &r.events {
         write_event(t, e, r);
     }
-    if !has(EventKind::Reset) && note("excerpt") {
+    if !has(EventKind::Reset) && note(Inference::Excerpt) {
         t.push_str(
             " The numbers look relative already (a pasted excerpt?): absolute values are unknown.",
         );
     }
-    if note("roles_inferred") {
+    if note(Inference::RolesInferred) {
         let refused = r.events.iter().any(|e| {
             e.kind == EventKind::Reset
-                && ResetKind::of_note(e.note.as_deref()) == Some(ResetKind::Refused)
+                && ResetKind::of_note(e.note.as_ref()) == Some(ResetKind::Refused)
         });
         t.push_str(if refused {
             " No SYN seen: the client is the end whose attempt this RST answers."
@@ -450,7 +446,7 @@ fn write_segment(r: &SegmentReport, t: &mut String) {
             " No SYN seen: the capture starts mid-connection; the client is guessed from the ports (inferred)."
         });
     }
-    if note(NOTE_RENUMBERED) {
+    if note(Inference::Renumbered) {
         t.push_str(" Its relative numbers differ from those on the line: mid-connection, tcpdump counts each direction from its first packet in the capture, while tcpexplain counts, as Wireshark does, from the number before the first byte (the second direction's first byte is the one the first packet acknowledged).");
     }
 
@@ -605,7 +601,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             }
             t.push_str("Retransmission");
             write_of(t, " of", e.of_line);
-            if e.note.as_deref() == Some("path_mtu") {
+            if e.note == Some(Note::PathMtu) {
                 t.push_str(PATH_MTU_RESEND);
             } else {
                 if let Some(s) = e.seconds {
@@ -635,7 +631,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             let _ = write!(t, ": the {peer} sent duplicate ACKs for these bytes, so the sender resent them without waiting for its timer.");
         }
         EventKind::SpuriousRetransmission => t.push_str("Spurious retransmission: every byte here had already been acknowledged; the resend was unnecessary."),
-        EventKind::OutOfOrder if e.note.as_deref() == Some("path_mtu") => {
+        EventKind::OutOfOrder if e.note == Some(Note::PathMtu) => {
             t.push_str("Resent");
             write_of(t, " from", e.of_line);
             t.push_str(PATH_MTU_RESEND);
@@ -653,11 +649,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if dsack(r) {
                 t.push_str("sent because a duplicate segment arrived (the D-SACK), not because of a gap.");
             } else {
-                match e.note.as_deref() {
-                    Some(DUP_ACK_OLD_SEGMENT) => {
+                match e.note {
+                    Some(Note::OldSegment) => {
                         let _ = write!(t, "it answers the {peer}'s segment just before, which brought nothing new (a segment older than this ACK is answered with an ACK), not a gap.");
                     }
-                    Some(DUP_ACK_GAP) => t.push_str("the receiver is still waiting for the byte after its ACK (a gap, or a lost segment)."),
+                    Some(Note::Gap) => t.push_str("the receiver is still waiting for the byte after its ACK (a gap, or a lost segment)."),
                     _ => {
                         let _ = write!(t, "the {peer} has sent nothing beyond it that the capture shows, so it signals no gap here.");
                     }
@@ -675,7 +671,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::WindowUpdate => t.push_str("Window update: only the advertised window changed (the receiver made room)."),
         EventKind::KeepAlive => {
-            let inferred = e.note.as_deref().is_some_and(|n| n.contains("inferred"));
+            let inferred = matches!(e.note, Some(Note::Inferred | Note::ZeroWindowProbeInferred));
             t.push_str(if inferred {
                 "Keep-alive: an empty ACK after a silence, repeating its last ACK while the peer has nothing unacknowledged; without -S or -v tcpdump prints no seq here, where a Linux keep-alive sits one byte behind (an inference from timing and numbers). An empty segment one byte behind is also how Linux probes a zero window, so when the peer's window is 0 this is a zero-window probe."
             } else if r.len == 0 {
@@ -804,19 +800,19 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         "; {} bytes from the client, {} from the server.",
         s.bytes_client, s.bytes_server
     );
-    match s.handshake.as_str() {
+    match s.handshake {
         _ if s.teardown == Teardown::Refused && s.conn_state != "REJ" => {
             t.push_str(" No handshake: the client's attempt (a probe, or a SYN the capture misses) is refused at once.");
         }
-        "complete" => {
+        Handshake::Complete => {
             t.push_str(" Three-way handshake seen");
             if let Some(rtt) = s.handshake_rtt {
                 let _ = write!(t, " (round trip {})", ms(rtt));
             }
             t.push('.');
         }
-        "partial" => t.push_str(" Only part of the handshake was seen."),
-        _ => t.push_str(" The capture starts after the handshake."),
+        Handshake::Partial => t.push_str(" Only part of the handshake was seen."),
+        Handshake::None => t.push_str(" The capture starts after the handshake."),
     }
     let closer = |c: Option<ClosedBy>| match c {
         Some(ClosedBy::Client) => "the client",
@@ -917,10 +913,10 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         let _ = write!(
             t,
             " The capture was probably taken {} (from the handshake timing; an inference).",
-            match v.as_str() {
-                "server" => "near the server",
-                "client" => "near the client",
-                _ => "between the two",
+            match v {
+                Vantage::Server => "near the server",
+                Vantage::Client => "near the client",
+                Vantage::Middle => "between the two",
             }
         );
     }

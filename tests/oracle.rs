@@ -538,8 +538,8 @@ fn a_segment_seen_after_its_ack_is_a_late_sighting() {
             .unwrap();
         assert_eq!(e.of_line, Some(segs[gap].1.line), "{rendering}");
         assert_eq!(
-            e.note.as_deref(),
-            Some(format!("line {}", segs[acked].1.line).as_str())
+            e.note,
+            Some(tcpexplain::track::report::Note::AckedOn(segs[acked].1.line))
         );
         assert!(r.text.contains("First sighting"), "{}", r.text);
         assert!(!r.text.contains("the resend was unnecessary"), "{}", r.text);

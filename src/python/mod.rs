@@ -465,7 +465,13 @@ impl Segment {
     }
     #[getter]
     fn notes(&self) -> PyResult<Vec<String>> {
-        Ok(self.at.report()?.notes.clone())
+        Ok(self
+            .at
+            .report()?
+            .notes
+            .iter()
+            .map(|n| n.code().to_string())
+            .collect())
     }
     /// The explanation.
     #[getter]
@@ -610,7 +616,7 @@ impl Connection {
     }
     #[getter]
     fn handshake(&self) -> PyResult<String> {
-        Ok(self.at.summary()?.handshake.clone())
+        Ok(self.at.summary()?.handshake.code().to_string())
     }
     #[getter]
     fn handshake_rtt(&self) -> PyResult<Option<f64>> {
@@ -655,7 +661,7 @@ impl Connection {
     }
     #[getter]
     fn vantage(&self) -> PyResult<Option<String>> {
-        Ok(self.at.summary()?.vantage.clone())
+        Ok(self.at.summary()?.vantage.map(|v| v.code().to_string()))
     }
     #[getter]
     fn evicted(&self) -> PyResult<bool> {
@@ -956,7 +962,7 @@ fn facts_table(s: &ConnectionSummary) -> String {
     let time_wait: Vec<&str> = s.time_wait.iter().map(|r| r.name()).collect();
     let facts = [
         ("segments", s.segments.to_string()),
-        ("handshake", s.handshake.clone()),
+        ("handshake", s.handshake.code().to_string()),
         ("teardown", serde_name(&s.teardown)),
         ("closed by", closed_by),
         ("final client", s.final_state.client.name().to_string()),

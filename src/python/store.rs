@@ -29,7 +29,7 @@ struct Rare {
     sack: Vec<(u32, u32)>,
     peer_fin_unacked: Option<u64>,
     handshake_rtt: Option<f64>,
-    notes: Vec<String>,
+    notes: Vec<crate::track::report::Inference>,
     text: String,
     record: Option<Record>,
 }

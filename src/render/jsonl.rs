@@ -196,7 +196,7 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         }
         if let Some(n) = &e.note {
             j.raw(",\"note\":");
-            j.str(n);
+            j.str(&n.to_string());
         }
         if let Some(v) = e.evidence {
             j.raw(",\"evidence\":");
@@ -309,7 +309,7 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         if i > 0 {
             j.raw(",");
         }
-        j.str(n);
+        j.name(n.code());
     }
     j.raw("],\"text\":");
     j.str(&crate::explain::text(r));

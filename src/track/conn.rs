@@ -3,7 +3,8 @@
 
 use super::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, FailedSegment,
-    IcmpSeen, Offer, ResetKind, Role, SegmentReport, Sides, Stall, States, Teardown, Transition,
+    Handshake, IcmpSeen, Inference, Note, Offer, ResetKind, Role, SegmentReport, Sides, Stall,
+    States, Teardown, Transition, Vantage,
 };
 use super::state::{self, advance, Input, TcpState};
 use super::zeek::History;
@@ -19,14 +20,6 @@ const MAX_INBOX: usize = 4096;
 const MAX_HOLES: usize = 16;
 /// Copies of one resent segment remembered (for the ACK that answers one).
 const MAX_COPIES: usize = 32;
-/// Note codes (`SegmentReport::notes`) this module gives.
-pub const NOTE_PEER_FIN_SACKED: &str = "peer_fin_sacked";
-pub const NOTE_PEER_FIN_INFERRED: &str = "peer_fin_inferred";
-pub const NOTE_LATE_HANDSHAKE_ACK: &str = "late_handshake_ack";
-pub const NOTE_RENUMBERED: &str = "renumbered";
-/// `duplicate_ack` notes: what it answers, where the capture tells.
-pub const DUP_ACK_OLD_SEGMENT: &str = "old_segment";
-pub const DUP_ACK_GAP: &str = "gap";
 /// ICMP errors remembered per connection (the first ones; a flood of them
 /// must not cost memory or time per segment).
 const MAX_ICMP: usize = 64;
@@ -851,7 +844,7 @@ impl Connection {
             && self.dir[r].last_ack.is_none()
             && zero_seq;
         if refused_syn || refused_probe {
-            e.note = Some(ResetKind::Refused.name().into());
+            e.note = Some(Note::Reset(ResetKind::Refused));
             e.of_line = answered.map(|q| q.line);
             return e;
         }
@@ -867,7 +860,7 @@ impl Connection {
                 .map_or(REPLY_WITHIN, |rt| 2.0 * rt + 0.01);
             let prompt = since(&q).is_none_or(|s| s <= within);
             if no_socket || (closed && prompt) {
-                e.note = Some(ResetKind::AfterClose.name().into());
+                e.note = Some(Note::Reset(ResetKind::AfterClose));
                 e.of_line = Some(q.line);
                 e.seconds = since(&q);
                 e.evidence = Some(if no_socket {
@@ -880,7 +873,7 @@ impl Connection {
         }
         // Its own decision: right after its own FIN, nothing having arrived, it
         // is how that close ended (unread data, SO_LINGER 0).
-        e.note = Some(ResetKind::Abort.name().into());
+        e.note = Some(Note::Reset(ResetKind::Abort));
         if let Some(q) = self
             .previous()
             .filter(|q| q.from == d && q.flags.contains(Flags::FIN))
@@ -961,7 +954,7 @@ impl Connection {
     /// peer's segment just before, which brought nothing new (older than this
     /// ACK: an unacceptable segment gets an ACK in reply, RFC 9293 §3.10.7.4),
     /// or the peer has sent bytes beyond it (a gap).
-    fn dup_ack_cause(&self, side: Role, ack: Option<SeqNumber>) -> Option<&'static str> {
+    fn dup_ack_cause(&self, side: Role, ack: Option<SeqNumber>) -> Option<Note> {
         let peer = &self.dir[side.other()];
         let old = self
             .previous()
@@ -970,9 +963,9 @@ impl Connection {
             .zip(ack)
             .is_some_and(|(s, a)| s < a);
         if old {
-            Some(DUP_ACK_OLD_SEGMENT)
+            Some(Note::OldSegment)
         } else if peer.next.zip(ack).is_some_and(|(n, a)| n > a) {
-            Some(DUP_ACK_GAP)
+            Some(Note::Gap)
         } else {
             None
         }
@@ -988,7 +981,7 @@ impl Connection {
         ack: Option<SeqNumber>,
         sack: &[(u32, u32)],
         line: u64,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Inference>,
     ) {
         let peer = from.other();
         let next = self.dir[peer].next;
@@ -1003,7 +996,7 @@ impl Connection {
         d.fin_end = Some(SeqNumber(end));
         d.fin_line = Some(line);
         d.fin_inferred = true;
-        notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+        notes.push(Inference::PeerFinInferred);
         let sent_fin = Input {
             sent: true,
             syn: false,
@@ -1217,7 +1210,7 @@ impl Connection {
         // the way): it acknowledges only the SYN and sits at the first byte.
         let late_handshake_ack = self.late_handshake_ack(d, p, seq_rel, ack);
         if late_handshake_ack {
-            notes.push(NOTE_LATE_HANDSHAKE_ACK.to_string());
+            notes.push(Inference::LateHandshakeAck);
         }
         let known_seq = seq_rel
             .map(SeqNumber)
@@ -1268,13 +1261,13 @@ impl Connection {
                 let mut e = Event::new(EventKind::KeepAlive);
                 if rev_window == Some(0) {
                     // Linux probes a zero window this way; Wireshark calls it a keep-alive.
-                    e.note = Some("zero_window_probe".into());
+                    e.note = Some(Note::ZeroWindowProbe);
                 }
                 if idle_probe {
-                    e.note = Some(
-                        e.note
-                            .map_or("inferred".into(), |n| format!("{n}, inferred")),
-                    );
+                    e.note = Some(match e.note {
+                        Some(Note::ZeroWindowProbe) => Note::ZeroWindowProbeInferred,
+                        _ => Note::Inferred,
+                    });
                 }
                 events.push(e);
             }
@@ -1333,7 +1326,7 @@ impl Connection {
             let mut e = Event::new(EventKind::DuplicateAck);
             e.count = Some(self.dir[d].dupacks);
             e.of_line = Some(self.dir[d].last_ack_line);
-            e.note = self.dup_ack_cause(d, ack).map(String::from);
+            e.note = self.dup_ack_cause(d, ack);
             events.push(e);
         }
         if has_ack {
@@ -1414,7 +1407,7 @@ impl Connection {
                 let resend = |kind| {
                     let mut e = Event::new(kind);
                     e.of_line = of_line;
-                    e.note = path_mtu.then(|| "path_mtu".into());
+                    e.note = path_mtu.then_some(Note::PathMtu);
                     if kind == EventKind::Retransmission {
                         e.seconds = wait;
                         e.round_trip = too_soon;
@@ -1594,13 +1587,13 @@ impl Connection {
                 self.infer_peer_fin(from, ack, &sack, line, &mut notes);
             }
             if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
-                notes.push(NOTE_PEER_FIN_SACKED.to_string());
+                notes.push(Inference::PeerFinSacked);
                 self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
             }
         }
         if rst && !is_copy {
             let e = self.reset_event(from, p, seq_raw, len, time);
-            if let Some(kind) = ResetKind::of_note(e.note.as_deref()) {
+            if let Some(kind) = ResetKind::of_note(e.note.as_ref()) {
                 self.reset_note = Some((from, kind));
                 if kind == ResetKind::Refused {
                     self.refusal = self.refusal.or(p.ack.map(|a| (from, a)));
@@ -1626,7 +1619,7 @@ impl Connection {
             peer.fin_end = Some(a);
             peer.fin_line = Some(line);
             peer.fin_inferred = true;
-            notes.push(NOTE_PEER_FIN_INFERRED.to_string());
+            notes.push(Inference::PeerFinInferred);
         }
 
         // ---- Per-direction state for the next segment ----
@@ -1820,14 +1813,14 @@ impl Connection {
             }
         }
         if self.roles_inferred && self.segments == 1 {
-            notes.push("roles_inferred".to_string());
+            notes.push(Inference::RolesInferred);
         }
         if self.numbering == Numbering::Excerpt && self.segments == 1 {
-            notes.push("excerpt".to_string());
+            notes.push(Inference::Excerpt);
         }
         if self.renumbered && !self.renumbered_said {
             self.renumbered_said = true;
-            notes.push(NOTE_RENUMBERED.to_string());
+            notes.push(Inference::Renumbered);
         }
         let offer = syn.then(|| Offer {
             mss: p.mss(),
@@ -2169,7 +2162,7 @@ impl Connection {
         peer.last_ack.filter(|&a| a >= end)?;
         let mut e = Event::new(EventKind::SeenLate);
         e.of_line = Some(gap_line);
-        e.note = peer.acked_unseen_line.map(|l| format!("line {l}"));
+        e.note = peer.acked_unseen_line.map(Note::AckedOn);
         Some(e)
     }
 
@@ -2272,7 +2265,7 @@ impl Connection {
             e.of_line = Some(s.line);
             e.evidence = Some(evidence);
             if let (Some(a), Some(b)) = (&s.interface, &now.interface) {
-                e.note = Some(format!("{a} → {b}"));
+                e.note = Some(Note::Interfaces(a.to_string(), b.to_string()));
             }
             e.seconds = s
                 .time
@@ -2316,11 +2309,11 @@ impl Connection {
     pub fn summary(&self, final_state: States) -> ConnectionSummary {
         let (c, s) = (&self.dir.client, &self.dir.server);
         let handshake = if c.syn_seen && s.syn_seen && self.handshake_ack_seen {
-            "complete"
+            Handshake::Complete
         } else if c.syn_seen || s.syn_seen {
-            "partial"
+            Handshake::Partial
         } else {
-            "none"
+            Handshake::None
         };
         let fins = (c.fin_line, s.fin_line);
         let first_fin = match fins {
@@ -2396,7 +2389,7 @@ impl Connection {
                 .map(|(l, f)| ((l - f) * 1e9).round() / 1e9),
             bytes_client: c.bytes,
             bytes_server: s.bytes,
-            handshake: handshake.to_string(),
+            handshake,
             handshake_rtt: self.handshake_rtt,
             teardown,
             closed_by,
@@ -2461,17 +2454,17 @@ impl Connection {
 
     /// Where the capture was taken, judged from the handshake: the side that
     /// answers almost at once is the one next to the capture point.
-    fn vantage(&self) -> Option<String> {
+    fn vantage(&self) -> Option<Vantage> {
         let (syn, synack) = (self.answered_syn_time.or(self.syn_time)?, self.synack_time?);
         let rtt = self.handshake_rtt?;
         let server_reply = synack - syn;
         let client_reply = rtt - server_reply;
         if server_reply < client_reply / 4.0 {
-            Some("server".into())
+            Some(Vantage::Server)
         } else if client_reply < server_reply / 4.0 {
-            Some("client".into())
+            Some(Vantage::Client)
         } else {
-            Some("middle".into())
+            Some(Vantage::Middle)
         }
     }
 }

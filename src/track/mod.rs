@@ -18,10 +18,6 @@ mod zeek;
 
 use crate::model::{Endpoint, IcmpError, Record, RecordKind, TcpPacket, TimeForm, Timestamp};
 use conn::{Connection, Numbering};
-pub use conn::{
-    DUP_ACK_GAP, DUP_ACK_OLD_SEGMENT, NOTE_LATE_HANDSHAKE_ACK, NOTE_PEER_FIN_INFERRED,
-    NOTE_PEER_FIN_SACKED, NOTE_RENUMBERED,
-};
 use report::{ConnectionSummary, IcmpReport, Role, SegmentReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};

@@ -208,7 +208,7 @@ impl EventKind {
 }
 
 /// One event on a line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub kind: EventKind,
     /// Duplicate ACK number (1 for the first duplicate).
@@ -220,9 +220,9 @@ pub struct Event {
     /// Seconds, where the event has a duration (backoff, ACK delay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
-    /// A short qualifier (`refused`, `abort`, `after_close`, `path_mtu`, ...).
+    /// A qualifier of the event (in JSON a short string: `refused`, `path_mtu`, `gap`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Note>,
     /// What the claim rests on, where the capture offers more than one way to tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
@@ -246,6 +246,138 @@ impl Event {
             evidence: None,
             round_trip: None,
             backoff: None,
+        }
+    }
+}
+
+/// A qualifier of an event. In JSON it is the short string it always was
+/// ([`Note::fmt`] writes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// What a `reset` says about the end of its connection.
+    Reset(ResetKind),
+    /// A resend after an ICMP "too big" error (path MTU discovery).
+    PathMtu,
+    /// A `keep_alive` into a zero window: Linux's zero-window probe.
+    ZeroWindowProbe,
+    /// A `keep_alive` told by timing and numbers, not by a sequence number.
+    Inferred,
+    /// Both of the above.
+    ZeroWindowProbeInferred,
+    /// A `duplicate_ack` that signals a gap.
+    Gap,
+    /// A `duplicate_ack` that answers a segment older than its ACK.
+    OldSegment,
+    /// A `capture_copy`: the interfaces of the two sightings.
+    Interfaces(String, String),
+    /// A `seen_late` segment: the line that had acknowledged its bytes.
+    AckedOn(u64),
+}
+
+impl Note {
+    /// The reset kind, for a `reset`'s note.
+    pub fn reset(&self) -> Option<ResetKind> {
+        match self {
+            Note::Reset(kind) => Some(*kind),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Reset(kind) => f.write_str(kind.name()),
+            Note::PathMtu => f.write_str("path_mtu"),
+            Note::ZeroWindowProbe => f.write_str("zero_window_probe"),
+            Note::Inferred => f.write_str("inferred"),
+            Note::ZeroWindowProbeInferred => f.write_str("zero_window_probe, inferred"),
+            Note::Gap => f.write_str("gap"),
+            Note::OldSegment => f.write_str("old_segment"),
+            Note::Interfaces(a, b) => write!(f, "{a} → {b}"),
+            Note::AckedOn(line) => write!(f, "line {line}"),
+        }
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// An inference about a line that is not an event (`SegmentReport::notes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inference {
+    /// No SYN seen: the roles are guessed.
+    RolesInferred,
+    /// The numbers look relative already (a pasted excerpt).
+    Excerpt,
+    /// Its relative numbers differ from the line's (counted as Wireshark counts).
+    Renumbered,
+    /// The handshake's ACK, seen after data the same end sent next.
+    LateHandshakeAck,
+    /// A SACK block shows the peer's FIN arrived.
+    PeerFinSacked,
+    /// The peer's FIN, not in the capture, is told by this segment.
+    PeerFinInferred,
+}
+
+impl Inference {
+    /// The snake_case code (as in JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            Inference::RolesInferred => "roles_inferred",
+            Inference::Excerpt => "excerpt",
+            Inference::Renumbered => "renumbered",
+            Inference::LateHandshakeAck => "late_handshake_ack",
+            Inference::PeerFinSacked => "peer_fin_sacked",
+            Inference::PeerFinInferred => "peer_fin_inferred",
+        }
+    }
+}
+
+/// How much of the handshake a connection's capture shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handshake {
+    /// SYN, SYN-ACK and the ACK of the SYN-ACK.
+    Complete,
+    /// Some of it.
+    Partial,
+    /// None: the capture starts mid-connection.
+    None,
+}
+
+impl Handshake {
+    pub fn code(self) -> &'static str {
+        match self {
+            Handshake::Complete => "complete",
+            Handshake::Partial => "partial",
+            Handshake::None => "none",
+        }
+    }
+}
+
+/// Where the capture was probably taken (an inference from the handshake timing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vantage {
+    /// Near the server.
+    Server,
+    /// Near the client.
+    Client,
+    /// Between the two.
+    Middle,
+}
+
+impl Vantage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Vantage::Server => "server",
+            Vantage::Client => "client",
+            Vantage::Middle => "middle",
         }
     }
 }
@@ -333,13 +465,8 @@ impl ResetKind {
     }
 
     /// The kind a `reset` event's note names.
-    pub fn of_note(note: Option<&str>) -> Option<ResetKind> {
-        match note? {
-            "refused" => Some(ResetKind::Refused),
-            "abort" => Some(ResetKind::Abort),
-            "after_close" => Some(ResetKind::AfterClose),
-            _ => None,
-        }
+    pub fn of_note(note: Option<&Note>) -> Option<ResetKind> {
+        note.and_then(Note::reset)
     }
 }
 
@@ -468,7 +595,7 @@ pub struct SegmentReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handshake_rtt: Option<f64>,
     /// Inferences worth saying that are not events (mid-stream start, guessed roles, ...).
-    pub notes: Vec<String>,
+    pub notes: Vec<Inference>,
     /// The explanation.
     pub text: String,
 }
@@ -507,7 +634,7 @@ pub enum ClosedBy {
 }
 
 /// The summary of one connection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionSummary {
     pub conn: usize,
     pub client: String,
@@ -520,8 +647,7 @@ pub struct ConnectionSummary {
     pub duration: Option<f64>,
     pub bytes_client: u64,
     pub bytes_server: u64,
-    /// `complete`, `partial` or `none` (capture started mid-stream).
-    pub handshake: String,
+    pub handshake: Handshake,
     pub handshake_rtt: Option<f64>,
     pub teardown: Teardown,
     pub closed_by: Option<ClosedBy>,
@@ -533,7 +659,7 @@ pub struct ConnectionSummary {
     /// Count of each event kind.
     pub events: std::collections::BTreeMap<String, u32>,
     /// Where the capture was probably taken, from the handshake timing.
-    pub vantage: Option<String>,
+    pub vantage: Option<Vantage>,
     /// True when the connection was let go before it ended (idle or over the cap).
     pub evicted: bool,
     /// ICMP errors about its segments (the first 64).

@@ -223,7 +223,6 @@ pub struct Step {
     pub inferred: bool,
 }
 
-
 /// An end in SYN_SENT told by an ICMP error that its SYN cannot be delivered
 /// (unreachable, prohibited, TTL exceeded; not "too big"): Linux ends the
 /// attempt at once (connect() fails); other systems may try again.
@@ -311,30 +310,16 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
             // Active open: CLOSED --snd SYN--> SYN_SENT.
             (Closed, true, false, _) => go(SynSent, Reason::SentSyn, &mut now),
             // Passive open answered: LISTEN --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
-            (Listen | Closed, true, true, _) => {
-                go(SynReceived, Reason::SentSynAck, &mut now)
-            }
+            (Listen | Closed, true, true, _) => go(SynReceived, Reason::SentSynAck, &mut now),
             // Simultaneous open: SYN_SENT --rcv SYN / snd SYN,ACK--> SYN_RECEIVED.
-            (SynSent, true, true, _) => {
-                go(SynReceived, Reason::SentSynAckSimultaneous, &mut now)
-            }
+            (SynSent, true, true, _) => go(SynReceived, Reason::SentSynAckSimultaneous, &mut now),
             // Closing first: ESTABLISHED (or SYN_RECEIVED) --CLOSE / snd FIN--> FIN_WAIT_1.
-            (Established | SynReceived, _, _, true) if input.peer_fin_waiting => go(
-                FinWait1,
-                Reason::SentFinPeerFinWaiting,
-                &mut now,
-            ),
-            (Established | SynReceived, _, _, true) => go(
-                FinWait1,
-                Reason::ActiveClose,
-                &mut now,
-            ),
+            (Established | SynReceived, _, _, true) if input.peer_fin_waiting => {
+                go(FinWait1, Reason::SentFinPeerFinWaiting, &mut now)
+            }
+            (Established | SynReceived, _, _, true) => go(FinWait1, Reason::ActiveClose, &mut now),
             // Closing second: CLOSE_WAIT --CLOSE / snd FIN--> LAST_ACK.
-            (CloseWait, _, _, true) => go(
-                LastAck,
-                Reason::PassiveClose,
-                &mut now,
-            ),
+            (CloseWait, _, _, true) => go(LastAck, Reason::PassiveClose, &mut now),
             _ => {}
         }
         return steps;
@@ -347,21 +332,13 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
                 go(Established, Reason::ReceivedSynAck, &mut now)
             }
             // SYN_RECEIVED --rcv ACK of SYN--> ESTABLISHED.
-            SynReceived if input.acks_our_syn => {
-                go(Established, Reason::SynAcked, &mut now)
-            }
+            SynReceived if input.acks_our_syn => go(Established, Reason::SynAcked, &mut now),
             // FIN_WAIT_1 --rcv ACK of FIN--> FIN_WAIT_2.
             FinWait1 if input.acks_our_fin => go(FinWait2, Reason::FinAcked, &mut now),
             // CLOSING --rcv ACK of FIN--> TIME_WAIT.
-            Closing if input.acks_our_fin => go(
-                TimeWait,
-                Reason::FinAckedAfterBoth,
-                &mut now,
-            ),
+            Closing if input.acks_our_fin => go(TimeWait, Reason::FinAckedAfterBoth, &mut now),
             // LAST_ACK --rcv ACK of FIN--> CLOSED.
-            LastAck if input.acks_our_fin => {
-                go(Closed, Reason::FinAckedClosed, &mut now)
-            }
+            LastAck if input.acks_our_fin => go(Closed, Reason::FinAckedClosed, &mut now),
             _ => {}
         }
     }
@@ -377,17 +354,9 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
     if input.fin {
         match now {
             // ESTABLISHED --rcv FIN / snd ACK--> CLOSE_WAIT.
-            Established | SynReceived => go(
-                CloseWait,
-                Reason::PeerClosed,
-                &mut now,
-            ),
+            Established | SynReceived => go(CloseWait, Reason::PeerClosed, &mut now),
             // FIN_WAIT_1 --rcv FIN / snd ACK--> CLOSING: the two FINs crossed.
-            FinWait1 => go(
-                Closing,
-                Reason::PeerFinCrossed,
-                &mut now,
-            ),
+            FinWait1 => go(Closing, Reason::PeerFinCrossed, &mut now),
             // FIN_WAIT_2 --rcv FIN / snd ACK--> TIME_WAIT.
             FinWait2 => go(TimeWait, Reason::ReceivedPeerFin, &mut now),
             _ => {}
