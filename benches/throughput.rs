@@ -134,7 +134,7 @@ fn main() {
             let mut sink = std::io::sink();
             let mut out = std::io::BufWriter::new(&mut sink);
             let n = explain_all(&data, jsonl_options, |item| {
-                let _ = jsonl::write(item, &mut out);
+                let _ = jsonl::write(item, tcpexplain::Lang::En, &mut out);
             });
             let _ = out.flush();
             n

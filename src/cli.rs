@@ -2,6 +2,7 @@
 //! buffering, colour, exit status. All explaining is done by [`crate::Explainer`].
 
 use crate::input::{self, Interruptible};
+use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::reader::read_line;
 use crate::render::document::{Document, DocumentKind};
@@ -105,6 +106,12 @@ struct Args {
     /// Explain a sample dump built into the binary (a real 3-segment close).
     #[arg(long, conflicts_with = "files")]
     demo: bool,
+
+    /// Language of the explanations: en, zh-Hans or zh-Hant (also zh, zh-CN, zh-TW).
+    /// Default: from LC_ALL, LC_MESSAGES or LANG; English otherwise. JSON Lines
+    /// facts are the same in every language; only their words change.
+    #[arg(long, value_name = "LANG")]
+    lang: Option<Lang>,
 }
 
 /// What was shown, for the exit status.
@@ -164,6 +171,7 @@ impl Drop for Sink<'_> {
 struct Output<'a> {
     args: &'a Args,
     format: Format,
+    lang: Lang,
     text: text::TextOptions,
     out: Sink<'a>,
     line_buffered: bool,
@@ -233,11 +241,11 @@ impl Output<'_> {
         } else {
             match (self.format, &self.file) {
                 (Format::Jsonl, None) => {
-                    jsonl::append(&item, &mut self.out.buf)?;
+                    jsonl::append(&item, self.lang, &mut self.out.buf)?;
                     self.out.spill()?;
                 }
                 (Format::Jsonl, Some(file)) => {
-                    jsonl::to_writer(&mut self.out, &jsonl::with_file(&item, file))
+                    jsonl::to_writer(&mut self.out, &jsonl::with_file(&item, file, self.lang))
                         .map_err(io::Error::from)?;
                     self.out.write_all(b"\n")?;
                 }
@@ -337,11 +345,11 @@ impl Input {
 
 /// An error when the first bytes of the input `name` show it is not text
 /// (a capture file, a compressed file), saying what to run instead.
-fn text_only(first: &[u8], name: &str) -> io::Result<()> {
+fn text_only(first: &[u8], name: &str, lang: Lang) -> io::Result<()> {
     match crate::reader::Binary::sniff(first) {
         Some(kind) => Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            crate::explain::binary_input(kind, name),
+            crate::explain::binary_input(kind, name, lang),
         )),
         None => Ok(()),
     }
@@ -359,12 +367,13 @@ fn explain_input(
         reports: !out.args.summary,
         // JSON Lines show a segment through its report alone.
         segment_text: out.format != Format::Jsonl || out.args.diagram,
+        lang: out.lang,
         ..crate::Options::default()
     });
     match input {
         Input::File(input) => {
             let mut reader = BufReader::with_capacity(WINDOW, input);
-            text_only(reader.fill_buf()?, name)?;
+            text_only(reader.fill_buf()?, name, out.lang)?;
             explain_buffered(&mut reader, &mut explainer, out, interrupted)?;
         }
         Input::Live(input) => explain_live(input, name, hold, &mut explainer, out, interrupted)?,
@@ -500,9 +509,9 @@ fn explain_live(
         match rx.recv_timeout(hold) {
             Ok(block) => match block? {
                 Block::Lines(bytes) | Block::Line(bytes, _)
-                    if std::mem::take(&mut first) && text_only(&bytes, name).is_err() =>
+                    if std::mem::take(&mut first) && text_only(&bytes, name, out.lang).is_err() =>
                 {
-                    return text_only(&bytes, name);
+                    return text_only(&bytes, name, out.lang);
                 }
                 Block::Lines(lines) => push_lines(&lines, explainer, out, interrupted)?,
                 Block::Line(line, cut) => {
@@ -657,10 +666,13 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
         Format::Html => Some(DocumentKind::Html),
         Format::Text | Format::Jsonl => None,
     };
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
     let mut output = Output {
         args,
         format,
+        lang,
         text: text::TextOptions {
+            lang,
             color: choice != anstream::ColorChoice::Never && format == Format::Text,
             absolute: args.absolute,
             width: 100,
@@ -671,7 +683,7 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
         },
         line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
         file: None,
-        document: kind.map(|kind| Document::new(kind, many)),
+        document: kind.map(|kind| Document::new(kind, many).in_lang(lang)),
         outcome: Outcome::default(),
     };
     let interrupted = Arc::new(AtomicBool::new(false));

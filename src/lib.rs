@@ -82,10 +82,17 @@ pub use track::state::TcpState;
 pub use track::{Item, Options, Tracker};
 
 /// Lines in, explained items out: the whole engine behind every face.
-#[derive(Default)]
 pub struct Explainer {
     assembler: Assembler,
     tracker: Tracker,
+    /// The language of the words, when they are written as items come out.
+    words: Option<Lang>,
+}
+
+impl Default for Explainer {
+    fn default() -> Explainer {
+        Explainer::with_options(Options::default())
+    }
 }
 
 impl Explainer {
@@ -102,6 +109,7 @@ impl Explainer {
                 (true, true) => Assembler::new(),
             },
             tracker: Tracker::new(options),
+            words: options.explanations.then_some(options.lang),
         }
     }
 
@@ -158,7 +166,11 @@ impl Explainer {
 
     /// The next explained item, once it is settled.
     pub fn next_item(&mut self) -> Option<Item> {
-        self.tracker.next_item()
+        let mut item = self.tracker.next_item()?;
+        if let Some(lang) = self.words {
+            explain::fill(&mut item, lang);
+        }
+        Some(item)
     }
 }
 

@@ -445,7 +445,7 @@ fn jsonl_is_the_library_rendering_with_all_text_kept() {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let mut expected = Vec::new();
         for item in tcpexplain::explain(&text) {
-            tcpexplain::render::jsonl::write(&item, &mut expected).unwrap();
+            tcpexplain::render::jsonl::write(&item, tcpexplain::Lang::En, &mut expected).unwrap();
         }
         let got = ok(&run(&["--format", "jsonl", path.to_str().unwrap()]));
         if let Some(d) = first_difference(&String::from_utf8(expected).unwrap(), &got) {

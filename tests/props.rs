@@ -588,7 +588,7 @@ fn render_all(items: &[Item]) {
     let mut sink = Vec::new();
     for item in items {
         text::item(item, &text::TextOptions::default(), &mut sink).unwrap();
-        jsonl::write(item, &mut sink).unwrap();
+        jsonl::write(item, tcpexplain::Lang::En, &mut sink).unwrap();
     }
     let sections = [("input", items)];
     let _ = document::markdown(&sections);
@@ -1021,7 +1021,10 @@ fn check_states(items: &[Item], flags: &[&str], input: &str) -> Result<(), TestC
             if t.from != now[side] {
                 return fail(format!("{what}: but it was {}", now[side]));
             }
-            if tcpexplain::explain::reason(t.why).is_empty() {
+            if tcpexplain::Lang::ALL
+                .iter()
+                .any(|&lang| tcpexplain::explain::reason(t.why, lang).is_empty())
+            {
                 return fail(format!("{what}: no reason given"));
             }
             now[side] = t.to;

@@ -95,7 +95,7 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
     items.extend(std::iter::from_fn(|| explainer.next_item()));
     for item in &items {
         text::item(item, &text::TextOptions::default(), &mut sink).unwrap();
-        jsonl::write(item, &mut sink).unwrap();
+        jsonl::write(item, tcpexplain::Lang::En, &mut sink).unwrap();
     }
     let (first, second) = items.split_at(items.len() / 2);
     for sections in [&[("input", &items[..])][..], &[("a", first), ("b", second)]] {
@@ -201,7 +201,7 @@ fn explanations_written_when_asked_are_those_kept() {
     let render = |items: &[Item]| {
         let mut out = Vec::new();
         for item in items {
-            jsonl::write(item, &mut out).unwrap();
+            jsonl::write(item, tcpexplain::Lang::En, &mut out).unwrap();
             text::item(item, &text::TextOptions::default(), &mut out).unwrap();
         }
         out
@@ -263,6 +263,7 @@ fn fuzz_inputs_stay_fixed() {
         reports: true,
         segment_text: true,
         explanations: true,
+        lang: tcpexplain::Lang::ZhHans,
     };
     let jsonl = Options {
         segment_text: false,

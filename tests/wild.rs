@@ -27,7 +27,7 @@ fn run(path: &Path) -> Run {
     let mut by_line: HashMap<u64, Vec<Value>> = HashMap::new();
     let mut connections = Vec::new();
     for item in tcpexplain::explain(&text) {
-        let v = tcpexplain::render::jsonl::value(&item);
+        let v = tcpexplain::render::jsonl::value(&item, tcpexplain::Lang::En);
         if v["type"] == "connection" {
             connections.push(v);
         } else if let Some(line) = v["line"].as_u64() {

@@ -126,11 +126,11 @@ fuzz_target!(|data: &[u8]| {
 
     for item in &items {
         let mut line = Vec::new();
-        jsonl::append(item, &mut line).expect("writes to memory");
+        jsonl::append(item, tcpexplain::Lang::En, &mut line).expect("writes to memory");
         let text = String::from_utf8(line).expect("JSON Lines are UTF-8");
         nothing_invisible(DocumentKind::Json, text.trim_end_matches('\n'));
         let back: serde_json::Value = serde_json::from_str(&text).expect("one JSON value");
-        assert_eq!(back, jsonl::value(item), "{text}");
+        assert_eq!(back, jsonl::value(item, tcpexplain::Lang::En), "{text}");
     }
 
     let (first, second) = items.split_at(items.len() / 2);
@@ -157,9 +157,9 @@ fuzz_target!(|data: &[u8]| {
                         .flat_map(|(name, items)| {
                             items.iter().map(move |item| {
                                 if sections.len() > 1 {
-                                    jsonl::with_file(item, name)
+                                    jsonl::with_file(item, name, tcpexplain::Lang::En)
                                 } else {
-                                    jsonl::value(item)
+                                    jsonl::value(item, tcpexplain::Lang::En)
                                 }
                             })
                         })

@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         while let Some(item) = explainer.next_item() {
             sink.clear();
             text::item(&item, &opts[items.len() % 2], &mut sink).expect("writes to memory");
-            jsonl::write(&item, &mut sink).expect("writes to memory");
+            jsonl::write(&item, tcpexplain::Lang::En, &mut sink).expect("writes to memory");
             // As the command does once an item is written: its boxes serve the next lines.
             tcpexplain::spare::recycle(item.clone());
             items.push(item);

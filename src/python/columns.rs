@@ -178,7 +178,7 @@ impl Texts {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
-        crate::explain::append_text(r, &mut self.text);
+        crate::explain::append_text(r, crate::Lang::En, &mut self.text);
         self.offsets
             .push(i64::try_from(self.text.len()).unwrap_or(i64::MAX));
         if self.offsets.len() > TEXT_CHUNK {

@@ -20,6 +20,7 @@
 mod columns;
 mod store;
 
+use crate::lang::Lang;
 use crate::model::{Diagnostic as ParseDiagnostic, RecordKind};
 use crate::reader::Assembler;
 use crate::render::{self, diagram, document, jsonl, text as text_render, ConnectionView};
@@ -94,7 +95,7 @@ fn text_only(py: Python<'_>, first: &[u8], name: &str) -> PyResult<()> {
     let Some(kind) = crate::reader::Binary::sniff(first) else {
         return Ok(());
     };
-    let advice = crate::explain::binary_input(kind, name);
+    let advice = crate::explain::binary_input(kind, name, Lang::En);
     let err = BinaryInputError::new_err(format!("{name}: {advice}"));
     err.value(py).setattr("kind", kind.name())?;
     Err(err)
@@ -269,7 +270,7 @@ impl At {
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &jsonl::value(self.item()?))
+        json_to_py(py, &jsonl::value(self.item()?, Lang::En))
     }
 }
 
@@ -476,7 +477,7 @@ impl Segment {
     /// The explanation.
     #[getter]
     fn text(&self) -> PyResult<String> {
-        Ok(crate::explain::text(self.at.report()?).into_owned())
+        Ok(crate::explain::text(self.at.report()?, Lang::En).into_owned())
     }
     /// The input line(s) as read (read again from the input when asked;
     /// `OSError` if that was a file that has changed since).
@@ -512,7 +513,7 @@ impl Segment {
         Ok(format!(
             "<div class=\"tcpexplain\">{STYLE}<div class=\"raw\">{}</div>{}</div>",
             document::escape(&self.raw()?),
-            document::html_table(&[r])
+            document::html_table(&[r], Lang::En)
         ))
     }
     #[pyo3(signature = (include = None, exclude = None))]
@@ -805,7 +806,7 @@ impl OtherLine {
     /// `"other"`, `"banner"` or `"other_text"` (the JSON Lines `type`).
     #[getter(r#type)]
     fn kind(&self) -> PyResult<String> {
-        Ok(jsonl::value(self.at.item()?)
+        Ok(jsonl::value(self.at.item()?, Lang::En)
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("other")
@@ -823,7 +824,7 @@ impl OtherLine {
     /// `separator`, `tshark`, `prose`); `None` for anything else.
     #[getter(kind)]
     fn text_kind(&self) -> PyResult<Option<String>> {
-        Ok(jsonl::value(self.at.item()?)
+        Ok(jsonl::value(self.at.item()?, Lang::En)
             .get("kind")
             .and_then(Value::as_str)
             .map(str::to_string))
@@ -831,14 +832,14 @@ impl OtherLine {
     /// The protocol word (`UDP`, `ICMP`, ...), when one was recognised.
     #[getter]
     fn protocol(&self) -> PyResult<Option<String>> {
-        Ok(jsonl::value(self.at.item()?)
+        Ok(jsonl::value(self.at.item()?, Lang::En)
             .get("protocol")
             .and_then(Value::as_str)
             .map(str::to_string))
     }
     #[getter]
     fn text(&self) -> PyResult<String> {
-        Ok(jsonl::value(self.at.item()?)
+        Ok(jsonl::value(self.at.item()?, Lang::En)
             .get("text")
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -922,10 +923,10 @@ fn omitted_row(n: usize, columns: usize) -> String {
 fn segments_table(segments: &[&SegmentReport], cut: Option<Cut>) -> String {
     let (first, omitted, last) = split(segments, cut);
     if omitted == 0 {
-        return document::html_table(segments);
+        return document::html_table(segments, Lang::En);
     }
-    let a = document::html_table(first);
-    let b = document::html_table(last);
+    let a = document::html_table(first, Lang::En);
+    let b = document::html_table(last, Lang::En);
     let a = a.strip_suffix("</table>").unwrap_or(&a);
     // The second table without its header row.
     let b = b
@@ -1085,7 +1086,7 @@ fn trace_html(
         out.push_str("<h4>Other lines</h4><table><tr><th>line</th><th>kind</th><th>text</th></tr>");
         let (first, omitted, last) = split(&rest, cut);
         let row = |out: &mut String, item: &Item| {
-            if let Some((line, kind, text)) = document::other_row(item) {
+            if let Some((line, kind, text)) = document::other_row(item, Lang::En) {
                 let _ = write!(
                     out,
                     "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
@@ -1673,7 +1674,7 @@ impl TraceData {
             } else {
                 set(name(&event_names(r)).into_any())?;
             }
-            set(PyString::new(py, &crate::explain::text(r)).into_any())?;
+            set(PyString::new(py, &crate::explain::text(r, Lang::En)).into_any())?;
             out.append(row)?;
         }
         Ok(out)
@@ -1684,7 +1685,7 @@ impl TraceData {
         py.detach(move || {
             let mut out = Vec::new();
             for item in items.iter() {
-                jsonl::write(item, &mut out)?;
+                jsonl::write(item, Lang::En, &mut out)?;
             }
             Ok::<_, io::Error>(String::from_utf8_lossy(&out).into_owned())
         })

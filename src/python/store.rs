@@ -134,7 +134,9 @@ impl Kept {
                     self.rare.push((row, rare));
                 }
             }
-            Entry::Other(item) => {
+            Entry::Other(mut item) => {
+                // (A connection's summary and an ICMP error's words.)
+                crate::explain::fill(&mut item, crate::Lang::En);
                 let at = self.lines.len().saturating_add(self.others.len());
                 self.others.push((at, item));
             }

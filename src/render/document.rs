@@ -12,6 +12,7 @@
 //! first appearance (diagrams: as each ends).
 
 use super::{diagram, jsonl, sanitize};
+use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::Item;
@@ -138,7 +139,7 @@ fn events(r: &SegmentReport) -> String {
 const MD_TABLE: &str = "| line | dir | flags | seq | ack | len | client | server | events | explanation |\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n";
 
 /// A segment's row of a Markdown table.
-fn md_row(r: &SegmentReport) -> String {
+fn md_row(r: &SegmentReport, lang: Lang) -> String {
     format!(
         "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         r.line,
@@ -150,12 +151,12 @@ fn md_row(r: &SegmentReport) -> String {
         r.state.client.name(),
         r.state.server.name(),
         events(r),
-        md_cell(&crate::explain::text(r))
+        md_cell(&crate::explain::text(r, lang))
     )
 }
 
 /// A line that is not a segment as (line, kind, text); `None` for segments and summaries.
-pub fn other_row(item: &Item) -> Option<(u64, &'static str, String)> {
+pub fn other_row(item: &Item, lang: Lang) -> Option<(u64, &'static str, String)> {
     let Item::Line {
         record,
         report: None,
@@ -174,12 +175,16 @@ pub fn other_row(item: &Item) -> Option<(u64, &'static str, String)> {
         (RecordKind::OtherText(t), _) => (
             record.line,
             "other_text",
-            format!("{} — {}", crate::explain::other_text(t.kind), t.text),
+            format!("{} — {}", crate::explain::other_text(t.kind, lang), t.text),
         ),
         (_, Some(i)) => (
             record.line,
             "other",
-            format!("{} — {}", record.text, i.text),
+            format!(
+                "{} — {}",
+                record.text,
+                crate::explain::icmp_text(&record.kind, i, lang)
+            ),
         ),
         (_, None) => (record.line, "other", record.text.clone()),
     })
@@ -194,17 +199,17 @@ th{background:#f4f4f4}td.n{text-align:right;font-family:monospace}td.f{font-fami
 const HTML_TABLE: &str = "<table><tr><th>line</th><th>direction</th><th>flags</th><th>client</th><th>server</th><th>explanation</th></tr>";
 
 /// One connection's table of lines (used by the HTML page and by notebooks).
-pub fn html_table(segments: &[&SegmentReport]) -> String {
+pub fn html_table(segments: &[&SegmentReport], lang: Lang) -> String {
     let mut out = String::from(HTML_TABLE);
     for r in segments {
-        out.push_str(&html_row(r));
+        out.push_str(&html_row(r, lang));
     }
     out.push_str("</table>");
     out
 }
 
 /// A segment's row of an HTML table.
-fn html_row(r: &SegmentReport) -> String {
+fn html_row(r: &SegmentReport, lang: Lang) -> String {
     let ev = events(r);
     let ev = if ev.is_empty() {
         String::new()
@@ -221,7 +226,7 @@ fn html_row(r: &SegmentReport) -> String {
         escape(&r.flags),
         r.state.client.name(),
         r.state.server.name(),
-        escape(&crate::explain::text(r))
+        escape(&crate::explain::text(r, lang))
     )
 }
 
@@ -393,6 +398,8 @@ pub struct Document {
     held: usize,
     memory: usize,
     file: SpoolFile,
+    /// The language of the words.
+    lang: Lang,
 }
 
 impl Document {
@@ -409,7 +416,13 @@ impl Document {
             held: 0,
             memory: SPOOL_MEMORY,
             file: SpoolFile::default(),
+            lang: Lang::En,
         }
+    }
+
+    /// The same, its words in `lang`.
+    pub fn in_lang(self, lang: Lang) -> Document {
+        Document { lang, ..self }
     }
 
     /// The same, its spools holding at most `memory` bytes in memory.
@@ -498,9 +511,9 @@ impl Document {
     /// serde_json prints an array of them).
     fn json(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         let value = if self.many {
-            jsonl::with_file(item, &self.name)
+            jsonl::with_file(item, &self.name, self.lang)
         } else {
-            jsonl::value(item)
+            jsonl::value(item, self.lang)
         };
         let mut text = Vec::with_capacity(4096);
         jsonl::to_writer_pretty(&mut text, &value).map_err(io::Error::from)?;
@@ -567,6 +580,7 @@ impl Document {
     /// of first appearance, each once it and those before it have ended.
     fn page(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         let html = self.kind == DocumentKind::Html;
+        let lang = self.lang;
         let mut held = self.held;
         match item {
             Item::Line {
@@ -576,12 +590,12 @@ impl Document {
                 if html {
                     open.drawing
                         .push(&diagram::svg_row(open.segments, r), &mut held);
-                    open.rows.push(&html_row(r), &mut held);
+                    open.rows.push(&html_row(r, lang), &mut held);
                 } else {
                     if open.segments == 0 {
                         open.start = diagram::ladder_start(r).replace("```", "'''");
                     }
-                    open.rows.push(&md_row(r), &mut held);
+                    open.rows.push(&md_row(r, lang), &mut held);
                     open.drawing.push(
                         &diagram::ladder_row(r, false).replace("```", "'''"),
                         &mut held,
@@ -600,7 +614,7 @@ impl Document {
                 }
             }
             Item::Line { .. } => {
-                if let Some((line, kind, text)) = other_row(item) {
+                if let Some((line, kind, text)) = other_row(item, self.lang) {
                     let row = if html {
                         format!(
                             "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
@@ -640,7 +654,8 @@ impl Document {
             open.rows.write_to(&mut self.file, out)?;
             out.write_all(b"</table>")?;
             if let Some(s) = summary {
-                writeln!(out, "<p class=\"summary\">{}</p>", escape(&s.text))?;
+                let words = crate::explain::summary_text(s, self.lang);
+                writeln!(out, "<p class=\"summary\">{}</p>", escape(&words))?;
             }
         } else {
             match summary {
@@ -656,7 +671,8 @@ impl Document {
             out.write_all(MD_TABLE.as_bytes())?;
             open.rows.write_to(&mut self.file, out)?;
             if let Some(s) = summary {
-                write!(out, "\n**Summary.** {}\n\n", md_cell(&s.text))?;
+                let words = crate::explain::summary_text(s, self.lang);
+                write!(out, "\n**Summary.** {}\n\n", md_cell(&words))?;
             }
             out.write_all(b"```text\n")?;
             out.write_all(

@@ -24,7 +24,7 @@
 
 use super::invisible::{is_invisible, may_start};
 use crate::model::RecordKind;
-use crate::track::report::SegmentReport;
+use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -42,13 +42,15 @@ fn tagged<T: Serialize>(kind: &'static str, inner: &T) -> Value {
 }
 
 /// One item as a JSON value, following the contract above.
-pub fn value(item: &Item) -> Value {
+pub fn value(item: &Item, lang: crate::Lang) -> Value {
     match item {
-        Item::Connection(summary) => tagged("connection", summary.as_ref()),
+        Item::Connection(summary) => {
+            tagged("connection", with_summary_text(summary, lang).as_ref())
+        }
         Item::Line {
             report: Some(report),
             ..
-        } => tagged("segment", crate::explain::with_text(report).as_ref()),
+        } => tagged("segment", crate::explain::with_text(report, lang).as_ref()),
         Item::Line {
             record,
             report: None,
@@ -76,10 +78,14 @@ pub fn value(item: &Item) -> Value {
                     "text": record.text,
                 });
                 if let (Some(i), Value::Object(map)) = (icmp, &mut v) {
-                    map.insert(
-                        "icmp".into(),
-                        serde_json::to_value(i).unwrap_or(Value::Null),
-                    );
+                    let mut icmp = serde_json::to_value(i).unwrap_or(Value::Null);
+                    if let (true, Some(error), Value::Object(fields)) =
+                        (i.text.is_empty(), &o.icmp, &mut icmp)
+                    {
+                        let text = crate::explain::icmp(i, error, lang);
+                        fields.insert("text".into(), Value::String(text));
+                    }
+                    map.insert("icmp".into(), icmp);
                 }
                 v
             }
@@ -94,9 +100,24 @@ pub fn value(item: &Item) -> Value {
     }
 }
 
+/// A summary with its words (a copy only when they were not written yet).
+fn with_summary_text(
+    s: &ConnectionSummary,
+    lang: crate::Lang,
+) -> std::borrow::Cow<'_, ConnectionSummary> {
+    if s.text.is_empty() {
+        std::borrow::Cow::Owned(ConnectionSummary {
+            text: crate::explain::connection(s, lang),
+            ..s.clone()
+        })
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// One item as a JSON value with the input it came from (`file`), for runs over several inputs.
-pub fn with_file(item: &Item, file: &str) -> Value {
-    let mut v = value(item);
+pub fn with_file(item: &Item, file: &str, lang: crate::Lang) -> Value {
+    let mut v = value(item, lang);
     if let Value::Object(map) = &mut v {
         map.insert("file".into(), Value::String(file.to_string()));
     }
@@ -104,30 +125,34 @@ pub fn with_file(item: &Item, file: &str) -> Value {
 }
 
 /// Writes one item as one line of JSON, newline included.
-pub fn write(item: &Item, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write(item: &Item, lang: crate::Lang, out: &mut impl std::io::Write) -> std::io::Result<()> {
     // One line buffer per thread, reused (a segment line is a few hundred bytes).
     thread_local!(static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
     LINE.with_borrow_mut(|line| {
         line.clear();
         line.shrink_to(1 << 16);
-        append(item, line)?;
+        append(item, lang, line)?;
         out.write_all(line)
     })
 }
 
 /// Appends one item as one line of JSON, newline included, to `buf`. Segments
 /// and summaries are written straight from their structs (the common, fast path).
-pub fn append(item: &Item, buf: &mut Vec<u8>) -> std::io::Result<()> {
+pub fn append(item: &Item, lang: crate::Lang, buf: &mut Vec<u8>) -> std::io::Result<()> {
     let result = match item {
-        Item::Connection(summary) => write_tagged(&mut *buf, "connection", summary.as_ref()),
+        Item::Connection(summary) => write_tagged(
+            &mut *buf,
+            "connection",
+            with_summary_text(summary, lang).as_ref(),
+        ),
         Item::Line {
             report: Some(report),
             ..
         } => {
-            segment(report, buf);
+            segment(report, lang, buf);
             return Ok(());
         }
-        Item::Line { .. } => to_writer(&mut *buf, &value(item)),
+        Item::Line { .. } => to_writer(&mut *buf, &value(item, lang)),
     };
     result.map_err(std::io::Error::from)?;
     buf.push(b'\n');
@@ -154,7 +179,7 @@ fn write_tagged<T: Serialize>(
 /// A segment's line (newline included), written directly: the same bytes as
 /// serde gives for `Tagged { kind: "segment", inner: report }` (checked by a
 /// test), at a fraction of the cost; this runs for every line.
-fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
+fn segment(r: &SegmentReport, lang: crate::Lang, out: &mut Vec<u8>) {
     let mut j = Json(out);
     j.raw("{\"type\":\"segment\",\"line\":");
     j.int(r.line);
@@ -258,7 +283,7 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         j.raw(",\"to\":");
         j.name(t.to.name());
         j.raw(",\"why\":");
-        j.str(crate::explain::reason(t.why));
+        j.str(crate::explain::reason(t.why, crate::Lang::En));
         j.raw(",\"why_code\":");
         j.name(t.why.code());
         j.raw(",\"cause_line\":");
@@ -312,7 +337,7 @@ fn segment(r: &SegmentReport, out: &mut Vec<u8>) {
         j.name(n.code());
     }
     j.raw("],\"text\":");
-    j.str(&crate::explain::text(r));
+    j.str(&crate::explain::text(r, lang));
     j.raw("}\n");
 }
 
@@ -670,7 +695,7 @@ mod tests {
                         continue;
                     };
                     let mut fast = Vec::new();
-                    segment(report, &mut fast);
+                    segment(report, crate::Lang::En, &mut fast);
                     let mut slow = Vec::new();
                     to_writer(
                         &mut slow,

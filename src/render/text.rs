@@ -7,6 +7,7 @@ use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::state::TcpState;
 use crate::track::Item;
 use anstyle::{AnsiColor, Effects, Style};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -18,6 +19,8 @@ pub struct TextOptions {
     pub absolute: bool,
     /// Wrap explanations at this many columns.
     pub width: usize,
+    /// The language of the words.
+    pub lang: crate::Lang,
 }
 
 impl Default for TextOptions {
@@ -26,6 +29,7 @@ impl Default for TextOptions {
             color: false,
             absolute: false,
             width: 100,
+            lang: crate::Lang::En,
         }
     }
 }
@@ -183,7 +187,7 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
                     s.push('\n');
                     wrap_into(
                         &mut s,
-                        &sanitize(&crate::explain::text(r)),
+                        &sanitize(&crate::explain::text(r, opts.lang)),
                         opts.width,
                         "      ",
                     );
@@ -198,15 +202,17 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
                 }
                 (None, RecordKind::OtherText(t)) => {
                     s.push_str("      ");
-                    p.paint_into(&mut s, DIM, crate::explain::other_text(t.kind));
+                    p.paint_into(&mut s, DIM, crate::explain::other_text(t.kind, opts.lang));
                 }
                 (None, RecordKind::Banner(_)) => {
                     s.push_str("      ");
                     p.paint_into(&mut s, DIM, "tcpdump's own message");
                 }
                 (None, RecordKind::Other(_)) if icmp.is_some() => {
-                    let text = icmp.as_ref().map_or("", |i| i.text.as_str());
-                    wrap_into(&mut s, &sanitize(text), opts.width, "      ");
+                    let text = icmp.as_ref().map_or(Cow::Borrowed(""), |i| {
+                        crate::explain::icmp_text(&record.kind, i, opts.lang)
+                    });
+                    wrap_into(&mut s, &sanitize(&text), opts.width, "      ");
                 }
                 (None, RecordKind::Other(o)) => {
                     let what = o
@@ -252,6 +258,14 @@ pub fn summary(s: &ConnectionSummary, opts: &TextOptions, out: &mut impl Write) 
         "{}",
         p.paint(BOLD, &format!("{title}{}", "─".repeat(fill)))
     )?;
-    writeln!(out, "{}", wrap(&sanitize(&s.text), opts.width, "  "))?;
+    writeln!(
+        out,
+        "{}",
+        wrap(
+            &sanitize(&crate::explain::summary_text(s, opts.lang)),
+            opts.width,
+            "  "
+        )
+    )?;
     Ok(())
 }

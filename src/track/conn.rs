@@ -2417,6 +2417,7 @@ impl Connection {
             fins_inferred,
             half_close,
             zero_window_at_end,
+            delivery_assumed: false,
             text: String::new(),
         }
     }

@@ -40,10 +40,13 @@ pub struct Options {
     /// theirs whenever `reports` is on). Off when only JSON is written: a
     /// segment's report says all that JSON shows of it.
     pub segment_text: bool,
-    /// Write each report's explanation as its line is released. Off when the
-    /// reports are kept in bulk (a whole trace in Python): the text is then
-    /// written from the report when asked ([`crate::explain::text`]).
+    /// Write each item's words as it comes out of the [`crate::Explainer`] (the
+    /// tracker writes none). Off when the reports are kept in bulk (a whole
+    /// trace in Python): the words are then written when asked
+    /// ([`crate::explain::text`]).
     pub explanations: bool,
+    /// The language of the words.
+    pub lang: crate::Lang,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             reports: true,
             segment_text: true,
             explanations: true,
+            lang: crate::Lang::En,
         }
     }
 }
@@ -478,21 +482,20 @@ impl Tracker {
             segment: None,
             inferred: quote.is_none(),
             undelivered: false,
+            ends: None,
             text: String::new(),
         };
-        let mut ends = None;
         if let Some((id, from)) = found {
             if let Some(c) = self.conns.get_mut(&id) {
                 let quoted_seq = quote.and_then(|q| q.seq).map(|s| s.first);
                 (report.segment, report.undelivered) = c.icmp_error(from, quoted_seq, line, &error);
                 report.conn = Some(id);
                 report.from = Some(from);
-                ends = Some((c.client.to_string(), c.server.to_string()));
+                report.ends = Some((c.client.to_string(), c.server.to_string()));
             }
             self.sync_waiting(id);
         }
         if self.options.reports {
-            crate::explain::icmp(&mut report, &error, ends.as_ref());
             if let Some(h) = self.held.iter_mut().rev().find(|h| h.line == line) {
                 h.icmp = Some(Box::new(report));
             }
@@ -539,9 +542,6 @@ impl Tracker {
             if let Some(report) = h.report.as_mut() {
                 report.state = states;
                 report.transitions = transitions;
-                if self.options.explanations {
-                    crate::explain::segment(report);
-                }
             }
         }
         if let Some(record) = h.record {
@@ -590,7 +590,7 @@ impl Tracker {
         let late = c.release_rest();
         let (states, _) = c.release(u64::MAX);
         let mut summary = c.summary(states);
-        crate::explain::connection(&mut summary, &late);
+        summary.delivery_assumed = !late.is_empty();
         if let Some(k) = self.keys.remove(&id) {
             if let Some(ids) = self.by_key.get_mut(&k) {
                 ids.retain(|i| *i != id);

@@ -517,7 +517,7 @@ impl Serialize for Transition {
         t.serialize_field("who", &self.who)?;
         t.serialize_field("from", &self.from)?;
         t.serialize_field("to", &self.to)?;
-        t.serialize_field("why", crate::explain::reason(self.why))?;
+        t.serialize_field("why", crate::explain::reason(self.why, crate::Lang::En))?;
         t.serialize_field("why_code", &self.why)?;
         t.serialize_field("cause_line", &self.cause_line)?;
         t.serialize_field("inferred", &self.inferred)?;
@@ -541,6 +541,9 @@ pub struct IcmpReport {
     /// states do not change for it. False when it had been counted as arrived
     /// already (output that could not wait) or changes nothing.
     pub undelivered: bool,
+    /// The client and server of the connection it is about (for its words).
+    #[serde(skip)]
+    pub ends: Option<(String, String)>,
     pub text: String,
 }
 
@@ -689,6 +692,9 @@ pub struct ConnectionSummary {
     /// its peer may not send (a zero-window stall).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zero_window_at_end: Option<Role>,
+    /// Segments still in flight when the capture ended were assumed delivered.
+    #[serde(skip)]
+    pub delivery_assumed: bool,
     pub text: String,
 }
 

@@ -1,13 +1,12 @@
-//! Facts into plain English: one short paragraph per line, one per connection.
-//! Everything said here is read off the reports; nothing is computed twice.
+//! Facts into English: one short paragraph per line, one per connection.
 
+use super::{dsack, ms, num, shell_word, write_count, write_ms, List};
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
-    Inference, Note, ResetKind, Role, SegmentReport, Teardown, Transition, Vantage,
+    Inference, Note, ResetKind, Role, SegmentReport, Teardown, Vantage,
 };
 use crate::track::state::{Reason, TcpState};
-use std::borrow::Cow;
 use std::fmt::Write;
 
 fn who(role: Role) -> &'static str {
@@ -22,66 +21,6 @@ fn capital(role: Role) -> &'static str {
         Role::Client => "Client",
         Role::Server => "Server",
     }
-}
-
-/// Milliseconds with sensible precision.
-pub fn ms(seconds: f64) -> String {
-    let mut s = String::new();
-    write_ms(&mut s, seconds);
-    s
-}
-
-fn write_ms(t: &mut String, seconds: f64) {
-    let ms = seconds * 1000.0;
-    let decimals = if ms.abs() >= 100.0 {
-        0
-    } else if ms.abs() >= 1.0 {
-        1
-    } else {
-        3
-    };
-    if !write_whole_microseconds(t, ms, decimals) {
-        let _ = write!(t, "{ms:.decimals$} ms");
-    }
-}
-
-/// Writes `ms` as `{ms:.decimals$} ms` would (`decimals` 0, 1 or 3) when it is
-/// a whole number of microseconds (within a thousandth), as every duration
-/// between tcpdump's microsecond times is, and not halfway between two
-/// roundings; says whether it did. (The float formatting machinery costs more
-/// than the rest of a line's explanation.)
-fn write_whole_microseconds(t: &mut String, ms: f64, decimals: usize) -> bool {
-    let us = (ms * 1000.0).round();
-    if !ms.is_sign_positive() || us >= 1e15 || (ms * 1000.0 - us).abs() >= 1e-3 {
-        return false;
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let us = us as u64;
-    // Microseconds per unit of the last decimal, and units per millisecond.
-    let (step, scale) = match decimals {
-        0 => (1000, 1),
-        1 => (100, 10),
-        _ => (1, 1000),
-    };
-    if step > 1 && us % step == step / 2 {
-        return false; // A tie: how it rounds depends on the exact double.
-    }
-    let units = (us + step / 2) / step;
-    num(t, units / scale);
-    if decimals > 0 {
-        t.push('.');
-        // Zero-padded in one go: `1` and the digits, without the `1`.
-        let mut digits = itoa::Buffer::new();
-        let padded = digits.format(scale + units % scale);
-        t.push_str(padded.get(1..).unwrap_or_default());
-    }
-    t.push_str(" ms");
-    true
-}
-
-/// Writes a whole number (without the formatting machinery: this is on every line).
-fn num(t: &mut String, n: impl itoa::Integer) {
-    t.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Writes what a RST says (from its `reset` event): a refusal, a reply for a
@@ -182,69 +121,8 @@ fn write_of(t: &mut String, prefix: &str, line: Option<u64>) {
     }
 }
 
-/// Items written one after another into a text, with a separator between them.
-struct List {
-    sep: &'static str,
-    count: usize,
-}
-
-impl List {
-    fn new(sep: &'static str) -> List {
-        List { sep, count: 0 }
-    }
-
-    /// Starts the next item (after a separator unless it is the first).
-    fn next<'t>(&mut self, t: &'t mut String) -> &'t mut String {
-        if self.count > 0 {
-            t.push_str(self.sep);
-        }
-        self.count = self.count.saturating_add(1);
-        t
-    }
-}
-
-/// Fills `report.text` (written into one buffer: this runs for every line).
-pub fn segment(r: &mut SegmentReport) {
-    // (A recycled report brings its text's buffer: see `crate::spare`.)
-    let mut t = std::mem::take(&mut r.text);
-    write_segment(r, &mut t);
-    r.text = t;
-}
-
-/// A report's explanation: as kept, or written now when the tracker was told
-/// not to keep it ([`crate::Options::explanations`]).
-pub fn text(r: &SegmentReport) -> Cow<'_, str> {
-    if r.text.is_empty() {
-        let mut t = String::new();
-        write_segment(r, &mut t);
-        Cow::Owned(t)
-    } else {
-        Cow::Borrowed(&r.text)
-    }
-}
-
-/// Appends a report's explanation to `t`: as kept, or written now.
-pub fn append_text(r: &SegmentReport, t: &mut String) {
-    if r.text.is_empty() {
-        write_segment(r, t);
-    } else {
-        t.push_str(&r.text);
-    }
-}
-
-/// The report with its explanation (a copy only when the text was not kept).
-pub fn with_text(r: &SegmentReport) -> Cow<'_, SegmentReport> {
-    match text(r) {
-        Cow::Borrowed(_) => Cow::Borrowed(r),
-        Cow::Owned(t) => Cow::Owned(SegmentReport {
-            text: t,
-            ..r.clone()
-        }),
-    }
-}
-
 /// Appends the explanation of `r` to `t`.
-fn write_segment(r: &SegmentReport, t: &mut String) {
+pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     t.reserve(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
     // (At most nine letters: a plain scan, no search machinery.)
@@ -523,15 +401,6 @@ fn write_labels(t: &mut String, r: &SegmentReport, what: &str) {
     t.push('.');
 }
 
-/// A first SACK block at or below the ACK is a D-SACK (RFC 2883): bytes received twice.
-fn dsack(r: &SegmentReport) -> bool {
-    match (r.sack.first(), r.ack) {
-        #[allow(clippy::cast_possible_wrap)]
-        (Some(&(_, right)), Some(a)) => right.wrapping_sub(a) as i32 <= 0,
-        _ => false,
-    }
-}
-
 /// Writes the sentence an event adds (after a space), if it adds one.
 fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
@@ -774,8 +643,8 @@ fn write_states(t: &mut String, r: &SegmentReport) {
     }
 }
 
-/// Fills `summary.text`. `late` are state changes after the last line (assumed deliveries).
-pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
+/// A connection's summary.
+pub(super) fn connection(s: &ConnectionSummary) -> String {
     let mut t = format!(
         "Connection {}: client {} → server {}",
         s.conn, s.client, s.server
@@ -897,7 +766,7 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         " Final states: client {}, server {}.",
         s.final_state.client, s.final_state.server
     );
-    if !late.is_empty() {
+    if s.delivery_assumed {
         t.push_str(
             " (After the last line, the remaining in-flight segments are assumed delivered.)",
         );
@@ -955,7 +824,7 @@ pub fn connection(s: &mut ConnectionSummary, late: &[Transition]) {
         }
         t.push('.');
     }
-    s.text = t;
+    t
 }
 
 /// Writes a stall's diagnosis: what was never acknowledged, how often it was
@@ -991,17 +860,6 @@ fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
     });
 }
 
-/// A whole number with thousands separated by commas (`3,635`).
-fn write_count(t: &mut String, n: u64) {
-    let digits = n.to_string();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            t.push(',');
-        }
-        t.push(c);
-    }
-}
-
 /// A problem kind's name in words (`retransmission(s)`, ...).
 fn problem_words(kind: &str, one: bool) -> &'static str {
     let (single, plural) = match kind {
@@ -1025,21 +883,11 @@ fn problem_words(kind: &str, one: bool) -> &'static str {
     }
 }
 
-/// An ICMP problem in a few words.
 /// What a binary input (`name`; `-` for standard input) is and what to run
 /// instead, in one line.
-pub fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
+pub(super) fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
     use crate::reader::Binary;
-    let file = if name == "-" {
-        "FILE".to_string()
-    } else if name
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || b"._-/+:@,".contains(&c))
-    {
-        name.to_string()
-    } else {
-        format!("'{}'", name.replace('\'', r"'\''"))
-    };
+    let file = shell_word(name);
     let unpack = |tool: &str, what: &str| {
         format!(
             "{what}: run `{tool} {file} | tcpexplain` (for a compressed capture, \
@@ -1064,7 +912,7 @@ pub fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
 }
 
 /// Why an end changed state, in words.
-pub fn reason(why: Reason) -> &'static str {
+pub(super) fn reason(why: Reason) -> &'static str {
     match why {
         Reason::SentUnseenFin => "sent a FIN the capture does not show (the peer's SACK covers it; an inference)",
         Reason::IcmpEndsAttempt => "an ICMP error said its SYN cannot be delivered: the attempt ends (Linux gives up at once)",
@@ -1094,7 +942,7 @@ pub fn reason(why: Reason) -> &'static str {
 }
 
 /// What a line that is not tcpdump's is, in words.
-pub fn other_text(kind: crate::model::TextKind) -> &'static str {
+pub(super) fn other_text(kind: crate::model::TextKind) -> &'static str {
     use crate::model::TextKind;
     match kind {
         TextKind::Command => "not tcpdump output: a shell prompt or command",
@@ -1110,7 +958,8 @@ pub fn other_text(kind: crate::model::TextKind) -> &'static str {
     }
 }
 
-pub fn problem_name(p: IcmpProblem) -> &'static str {
+/// An ICMP problem in a few words.
+pub(super) fn problem_name(p: IcmpProblem) -> &'static str {
     match p {
         IcmpProblem::NetUnreachable => "network unreachable",
         IcmpProblem::HostUnreachable => "host unreachable",
@@ -1123,9 +972,10 @@ pub fn problem_name(p: IcmpProblem) -> &'static str {
     }
 }
 
-/// Fills the text of an ICMP error line: what the error says, which segment
-/// it reports (`ends`: that connection's client and server), and what follows.
-pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) {
+/// The text of an ICMP error line: what the error says, which segment it
+/// reports, and what follows.
+pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
+    let ends = r.ends.as_ref();
     let about = e.about.as_deref().unwrap_or("the destination");
     let mut t = format!(
         "ICMP error from {} to {} ({}): ",
@@ -1156,8 +1006,7 @@ pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) 
     };
     let (Some(conn), Some(from), Some((client, server))) = (r.conn, r.from, ends) else {
         t.push_str(" No TCP connection in the capture matches it.");
-        r.text = t;
-        return;
+        return t;
     };
     let peer = who(from.other());
     match r.segment {
@@ -1215,56 +1064,5 @@ pub fn icmp(r: &mut IcmpReport, e: &IcmpError, ends: Option<&(String, String)>) 
             );
         }
     }
-    r.text = t;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Durations read as the float formatting writes them, on the microsecond
-    /// grid (where the fast path writes), at ties and off the grid (where it
-    /// declines).
-    #[test]
-    fn whole_microseconds_are_written_as_format_does() {
-        let mut values: Vec<f64> = (0..=300_000).map(|us| f64::from(us) / 1e6).collect();
-        // Differences of two clock readings, as the tracker makes them.
-        values.extend((0..200_000u32).map(|i| {
-            let a = 43_726.0 + f64::from(i) * 0.000_731;
-            let b = a + f64::from(i % 250_007) / 1e6;
-            b - a
-        }));
-        values.extend([
-            0.000_000_5,
-            0.000_123_456_7,
-            -0.0,
-            -0.000_5,
-            0.000_999_999_9,
-            0.001_25,
-            0.150_5,
-            86_399.999_999,
-        ]);
-        let mut fast = 0;
-        for seconds in values {
-            let mut got = String::new();
-            write_ms(&mut got, seconds);
-            let ms = seconds * 1000.0;
-            let want = if ms.abs() >= 100.0 {
-                format!("{ms:.0} ms")
-            } else if ms.abs() >= 1.0 {
-                format!("{ms:.1} ms")
-            } else {
-                format!("{ms:.3} ms")
-            };
-            assert_eq!(got, want, "{seconds:e} s");
-            let decimals = if got.contains('.') {
-                got.split(['.', ' ']).nth(1).map_or(0, str::len)
-            } else {
-                0
-            };
-            let mut again = String::new();
-            fast += usize::from(write_whole_microseconds(&mut again, ms, decimals));
-        }
-        assert!(fast > 400_000, "only {fast} values took the fast path");
-    }
+    t
 }
