@@ -32,14 +32,17 @@ fn article_bytes(dump: &str) -> Vec<u8> {
 }
 
 /// The command, run from the crate root, with no standard input and with the
-/// environment variables that change colour decisions removed.
+/// environment variables that change colour or language decisions removed.
 fn cmd() -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(ROOT)
         .stdin(Stdio::null())
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     c
 }
 
@@ -206,18 +209,26 @@ const FORMATS: [(&str, &[&str], &str); 7] = [
     ("summary", &["--summary", "--color", "never"], "txt"),
 ];
 
+/// The languages of the golden files: English ones are named
+/// `{dump}.{format}.{ext}`, the others `{dump}.{format}.{lang}.{ext}`.
+const LANGS: [&str; 3] = ["en", "zh-Hans", "zh-Hant"];
+
 fn golden(format: &str) {
     let (_, args, ext) = FORMATS.iter().find(|f| f.0 == format).unwrap();
     let bless = std::env::var("TCPEXPLAIN_BLESS").is_ok_and(|v| v == "1");
     let dir = Path::new(ROOT).join("tests/golden");
     let mut failures = Vec::new();
-    for dump in DUMPS {
+    for (dump, lang) in DUMPS.iter().flat_map(|d| LANGS.map(|l| (d, l))) {
         let path = article(dump);
         let mut all: Vec<&str> = args.to_vec();
-        all.push(&path);
+        all.extend(["--lang", lang, &path]);
         let actual = ok(&run(&all));
-        let file = dir.join(format!("{dump}.{format}.{ext}"));
-        let shown = format!("tests/golden/{dump}.{format}.{ext}");
+        let name = match lang {
+            "en" => format!("{dump}.{format}.{ext}"),
+            _ => format!("{dump}.{format}.{lang}.{ext}"),
+        };
+        let file = dir.join(&name);
+        let shown = format!("tests/golden/{name}");
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&file, &actual).unwrap();
@@ -426,6 +437,71 @@ fn document_formats_are_well_formed() {
         assert!(md.starts_with("### Connection 0"), "{dump}: {md:.80}");
         assert_eq!(md.matches("```").count() % 2, 0, "{dump}: fences balanced");
     }
+}
+
+/// `--lang` takes the tags and the locale names people type; without it the
+/// language comes from `LC_ALL`, `LC_MESSAGES`, then `LANG`; English otherwise.
+#[test]
+fn the_language_is_chosen_by_flag_or_environment() {
+    let path = article("close3");
+    let summary = |out: &Output| {
+        let text = ok(out);
+        text.lines().nth(1).unwrap_or_default().trim().to_string()
+    };
+    let with = |lang: &str| {
+        summary(&run(&[
+            "--summary",
+            "--color",
+            "never",
+            "--lang",
+            lang,
+            &path,
+        ]))
+    };
+    let english = with("en");
+    let simplified = with("zh-Hans");
+    let traditional = with("zh-Hant");
+    assert!(english.starts_with("Connection 0: client"), "{english}");
+    assert!(simplified.starts_with("连接 0：客户端"), "{simplified}");
+    assert!(traditional.starts_with("連線 0：用戶端"), "{traditional}");
+    for (tag, want) in [
+        ("zh", &simplified),
+        ("zh-CN", &simplified),
+        ("zh_CN.UTF-8", &simplified),
+        ("zh-TW", &traditional),
+        ("zh-HK", &traditional),
+        ("EN", &english),
+    ] {
+        assert_eq!(&with(tag), want, "--lang {tag}");
+    }
+    let env = |vars: &[(&str, &str)]| {
+        let mut c = cmd();
+        c.args(["--summary", "--color", "never", &path]);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        summary(&c.output().unwrap())
+    };
+    assert_eq!(env(&[]), english);
+    assert_eq!(env(&[("LANG", "zh_TW.UTF-8")]), traditional);
+    assert_eq!(
+        env(&[("LANG", "zh_TW.UTF-8"), ("LC_MESSAGES", "zh_CN.UTF-8")]),
+        simplified
+    );
+    assert_eq!(env(&[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")]), english);
+    assert_eq!(env(&[("LANG", "fr_FR.UTF-8")]), english);
+    // The flag wins over the environment.
+    let mut c = cmd();
+    c.args(["--summary", "--color", "never", "--lang", "en", &path])
+        .env("LC_ALL", "zh_CN.UTF-8");
+    assert_eq!(summary(&c.output().unwrap()), english);
+
+    let out = run(&["--lang", "klingon", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("zh-Hans"), "{}", stderr(&out));
+    // HTML says its language.
+    let html = ok(&run(&["--format", "html", "--lang", "zh-Hant", &path]));
+    assert!(html.contains("<html lang=\"zh-Hant\">"), "{html:.200}");
 }
 
 // ---------------------------------------------------------------------------

@@ -438,7 +438,8 @@ impl Document {
         if self.kind == DocumentKind::Html {
             write!(
                 out,
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                self.lang.tag(),
                 escape(title),
                 escape(title)
             )?;

@@ -10,6 +10,7 @@ use anstyle::{AnsiColor, Effects, Style};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// How text output looks.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +65,10 @@ impl Painter {
     }
 }
 
-/// Word-wraps `text` to `width` columns, each line starting with `indent`.
+/// Word-wraps `text` to `width` display columns, each line starting with
+/// `indent`. Lines break at spaces and, in Chinese, between characters (not
+/// before closing punctuation nor after opening punctuation); a CJK
+/// character takes two columns.
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::with_capacity(text.len());
     wrap_into(&mut out, text, width, indent);
@@ -73,47 +77,100 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 /// [`wrap`], appended to `out` (no line end after the last line).
 fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
-    let room = width.saturating_sub(indent.chars().count()).max(20);
+    let room = width.saturating_sub(indent.width()).max(20);
     let mut col = 0usize;
-    let mut place = |unit: &str, out: &mut String| {
-        let w = unit.chars().count();
+    // Places a piece of text that may not be broken; `spaced`: a space
+    // separates it from the one before (dropped at a line break).
+    let mut place = |piece: &str, spaced: bool, out: &mut String| {
+        let w = if piece.is_ascii() {
+            piece.len()
+        } else {
+            piece.width()
+        };
+        let gap = usize::from(spaced);
         if col == 0 {
             out.push_str(indent);
-        } else if col.saturating_add(1).saturating_add(w) > room {
+        } else if col.saturating_add(gap).saturating_add(w) > room {
             out.push('\n');
             out.push_str(indent);
             col = 0;
-        } else {
+        } else if spaced {
             out.push(' ');
             col = col.saturating_add(1);
         }
-        out.push_str(unit);
+        out.push_str(piece);
         col = col.saturating_add(w);
+    };
+    // Places a unit (words glued together), broken where Chinese may break.
+    let mut place_unit = |unit: &str, out: &mut String| {
+        if unit.is_ascii() {
+            place(unit, true, out);
+            return;
+        }
+        let mut spaced = true;
+        let mut from = 0;
+        let mut before: Option<char> = None;
+        for (at, c) in unit.char_indices() {
+            if before.is_some_and(|b| may_break_between(b, c)) {
+                place(unit.get(from..at).unwrap_or_default(), spaced, out);
+                spaced = false;
+                from = at;
+            }
+            before = Some(c);
+        }
+        place(unit.get(from..).unwrap_or_default(), spaced, out);
     };
     // A unit stays with its number and an arrow with the state before it, so
     // a word is placed once the words glued to it have been seen.
     let mut unit = String::new();
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        // (Most words start with none of `→`, `s` and `m`: decided by one byte.)
-        let glue = matches!(word.as_bytes().first(), Some(0xe2 | b's' | b'm'))
-            && (matches!(
-                word,
-                "→" | "s" | "ms" | "s," | "ms," | "s)" | "ms)" | "s." | "ms."
-            ) || word.starts_with("s;")
-                || word.starts_with("ms;"));
-        if glue && !unit.is_empty() {
+        if glued(&unit, word) {
             unit.push(' ');
         } else {
             if !unit.is_empty() {
-                place(&unit, out);
+                place_unit(&unit, out);
             }
             unit.clear();
         }
         unit.push_str(word);
     }
     if !unit.is_empty() {
-        place(&unit, out);
+        place_unit(&unit, out);
     }
+}
+
+/// Whether `word` stays on the line of the unit before it: an arrow, a unit
+/// of time (`40 ms`, `ms;`, `ms：`), Chinese after a number (`3 字节`), or
+/// a number after `第` (`第 7 行`).
+fn glued(unit: &str, word: &str) -> bool {
+    let Some(&first) = word.as_bytes().first() else {
+        return false;
+    };
+    if unit.is_empty() {
+        return false;
+    }
+    // (Most words start with none of `→`, `s`, `m` and a Chinese character:
+    // decided by one byte.)
+    match first {
+        b's' | b'm' => {
+            let rest = word.strip_prefix("ms").or_else(|| word.strip_prefix('s'));
+            rest.is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+        }
+        0xe2 if word == "→" => true,
+        b'0'..=b'9' => unit.ends_with('第'),
+        b if b >= 0xe3 => unit.ends_with(|c: char| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Whether a line may break between `a` and `b`, neither a space: next to a
+/// wide (CJK) character, but not before closing punctuation (`，。）`…) nor
+/// after opening punctuation (`（“`…).
+fn may_break_between(a: char, b: char) -> bool {
+    let wide = |c: char| c.width() == Some(2);
+    (wide(a) || wide(b))
+        && !"（“‘「『【《〈".contains(a)
+        && !"，。、；：？！）”’」』】》〉—…·".contains(b)
 }
 
 fn state_style(s: TcpState) -> Style {
