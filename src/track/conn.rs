@@ -691,40 +691,28 @@ impl Connection {
         self.record_steps(side, input, shown_on, item.line, inferred);
     }
 
-    /// `from` refused an attempt with RST: nothing listened there. Where its
-    /// LISTEN was only assumed and not yet shown, it was CLOSED throughout;
-    /// what was sent to it never reached a socket.
-    fn refused_by(&mut self, from: Role, line: u64) {
+    /// `from` refuses an attempt with RST: nothing listened there, and what
+    /// was sent to it never reached a socket. Where its LISTEN was only
+    /// assumed and not yet shown, it starts CLOSED (the assumption is taken
+    /// back before anyone saw it); otherwise the RST it sends moves it
+    /// (`Input::refuses` in the transition table).
+    fn refused_by(&mut self, from: Role) {
         self.inbox[from] = Inbox::default();
-        if self.live[from] != TcpState::Listen {
-            return;
-        }
-        let closed = state::reached_by_attempt(true);
-        if self.released_upto < self.first_line && self.last_shown[from] == 0 {
+        let unshown = self.released_upto < self.first_line && self.last_shown[from] == 0;
+        if self.live[from] == TcpState::Listen && unshown {
+            let closed = state::reached_by_attempt(true);
             self.live[from] = closed;
             self.released.set(from, closed);
-            return;
-        }
-        if let Some(step) = state::refused(self.live[from]) {
-            self.live[from] = step.to;
-            self.last_shown[from] = line;
-            self.changes.entry(line).or_default().push(Transition {
-                who: from,
-                from: step.from,
-                to: step.to,
-                why: step.why,
-                cause_line: line,
-                inferred: false,
-            });
         }
     }
 
     /// The attempt of `who` ends after the ICMP error of line `at`; shown on `line`.
     fn end_attempt(&mut self, who: Role, at: u64, line: u64) {
-        if let Some(mut step) = state::icmp_error_on_syn(self.live[who]) {
+        let mut steps = advance(self.live[who], Input::icmp_error());
+        for step in &mut steps {
             step.inferred = true;
-            self.apply(who, vec![step], line, at);
         }
+        self.apply(who, steps, line, at);
     }
 
     /// `peer`'s SYN-ACK is not in the capture, but the other end, in SYN_SENT,
@@ -753,6 +741,9 @@ impl Connection {
 
     /// Records steps `who` takes, shown on `shown_on` (see [`Connection::record_steps`]).
     fn apply(&mut self, who: Role, steps: Vec<state::Step>, shown_on: u64, cause: u64) {
+        if steps.is_empty() {
+            return;
+        }
         let mut shown_on = shown_on.max(self.last_shown[who]);
         if shown_on <= self.released_upto {
             shown_on = self.last_line.max(self.released_upto.saturating_add(1));
@@ -903,6 +894,7 @@ impl Connection {
             acks_our_fin: false,
             peer_fin_waiting: false,
             no_connection: false,
+            ..Input::default()
         };
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
@@ -1007,6 +999,7 @@ impl Connection {
             acks_our_fin: false,
             peer_fin_waiting: false,
             no_connection: false,
+            ..Input::default()
         };
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
@@ -1741,7 +1734,7 @@ impl Connection {
             }
         }
         if !is_copy && rst && self.reset_note == Some((from, ResetKind::Refused)) {
-            self.refused_by(from, line);
+            self.refused_by(from);
         }
         if !is_copy {
             if has_ack && !syn && self.live[d] == TcpState::SynSent && !self.dir[r].syn_seen {
@@ -1762,6 +1755,8 @@ impl Connection {
                 peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
                     && self.dir[d].acked_peer_fin_line.is_none(),
                 no_connection: rst && self.reset_note == Some((from, ResetKind::AfterClose)),
+                refuses: rst && self.reset_note == Some((from, ResetKind::Refused)),
+                ..Input::default()
             };
             self.record_steps(from, send, line, line, false);
             self.deliver(
@@ -1773,6 +1768,7 @@ impl Connection {
                     sent: false,
                     peer_fin_waiting: false,
                     no_connection: false,
+                    refuses: false,
                     ..send
                 },
                 ack,

@@ -48,7 +48,7 @@ impl fmt::Display for TcpState {
 }
 
 /// What an endpoint did or received that can move its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Input {
     pub sent: bool,
     pub syn: bool,
@@ -65,6 +65,10 @@ pub struct Input {
     /// Sent RSTs only: it answers a segment for a connection its sender no
     /// longer has (its side was gone already).
     pub no_connection: bool,
+    /// Sent RSTs only: it answers an attempt (nothing listens there).
+    pub refuses: bool,
+    /// Not a segment: an ICMP error said its SYN cannot be delivered.
+    pub icmp_error: bool,
 }
 
 impl TcpState {
@@ -86,7 +90,20 @@ impl Input {
     /// Whether [`advance`] can change any state with this input: only SYN,
     /// FIN, RST and the ACK of our SYN or FIN do.
     pub fn may_change_state(&self) -> bool {
-        self.syn || self.fin || self.rst || self.acks_our_syn || self.acks_our_fin
+        self.syn
+            || self.fin
+            || self.rst
+            || self.acks_our_syn
+            || self.acks_our_fin
+            || self.icmp_error
+    }
+
+    /// An ICMP error that says a SYN cannot be delivered.
+    pub fn icmp_error() -> Input {
+        Input {
+            icmp_error: true,
+            ..Input::default()
+        }
     }
 
     /// Whether [`advance`] can change `state` with this input: as
@@ -223,18 +240,6 @@ pub struct Step {
     pub inferred: bool,
 }
 
-/// An end in SYN_SENT told by an ICMP error that its SYN cannot be delivered
-/// (unreachable, prohibited, TTL exceeded; not "too big"): Linux ends the
-/// attempt at once (connect() fails); other systems may try again.
-pub fn icmp_error_on_syn(state: TcpState) -> Option<Step> {
-    (state == TcpState::SynSent).then_some(Step {
-        from: TcpState::SynSent,
-        to: TcpState::Closed,
-        why: Reason::IcmpEndsAttempt,
-        inferred: false,
-    })
-}
-
 /// The state of an end that a SYN (or a probe) reached, as its answer shows:
 /// LISTEN when it answers with a SYN-ACK (and, until it answers, by
 /// assumption); CLOSED when it answers with RST (RFC 9293 §3.10.7.1: only an
@@ -245,17 +250,6 @@ pub fn reached_by_attempt(answered_with_rst: bool) -> TcpState {
     } else {
         TcpState::Listen
     }
-}
-
-/// An end shown LISTEN (assumed) that then refuses the attempt with RST: the
-/// step that takes the assumption back, for when LISTEN was shown already.
-pub fn refused(state: TcpState) -> Option<Step> {
-    (state == TcpState::Listen).then_some(Step {
-        from: TcpState::Listen,
-        to: reached_by_attempt(true),
-        why: Reason::NothingListens,
-        inferred: false,
-    })
 }
 
 /// Applies one input to a state; returns every state passed through, in order.
@@ -289,6 +283,23 @@ pub fn advance(state: TcpState, input: Input) -> Vec<Step> {
             *now = to;
         }
     };
+    if input.icmp_error {
+        // SYN_SENT, told by an ICMP error that its SYN cannot be delivered
+        // (unreachable, prohibited, TTL exceeded; not "too big"): Linux ends
+        // the attempt at once (connect() fails); other systems may try again.
+        if now == SynSent {
+            go(Closed, Reason::IcmpEndsAttempt, &mut now);
+        }
+        return steps;
+    }
+    if input.rst && input.sent && input.refuses {
+        // An end shown LISTEN (assumed) that refuses the attempt with RST:
+        // nothing listened there (§3.10.7.1); the assumption is taken back.
+        if now == Listen {
+            go(reached_by_attempt(true), Reason::NothingListens, &mut now);
+        }
+        return steps;
+    }
     if input.rst {
         // A reset ends the connection in any state (§3.10.7: "enter CLOSED").
         let why = if input.sent && input.no_connection {
@@ -381,6 +392,7 @@ mod tests {
             acks_our_fin,
             peer_fin_waiting: false,
             no_connection: false,
+            ..Input::default()
         }
     }
 
@@ -416,6 +428,7 @@ mod tests {
                     acks_our_fin: bit(6),
                     peer_fin_waiting: false,
                     no_connection: false,
+                    ..Input::default()
                 };
                 let steps = advance(state, input);
                 if !input.may_change(state) {
@@ -466,6 +479,40 @@ mod tests {
             ..recv(false, false)
         };
         assert_eq!(to(&advance(CloseWait, send_fin)), [LastAck]);
+    }
+
+    // ===== LISTEN =====
+    #[test]
+    fn listen_refusing_with_rst_was_closed() {
+        let refuse = Input {
+            sent: true,
+            rst: true,
+            refuses: true,
+            ..Input::default()
+        };
+        let steps = advance(Listen, refuse);
+        assert_eq!(to(&steps), [Closed]);
+        assert_eq!(steps[0].why, Reason::NothingListens);
+        // Only an end assumed LISTEN takes it back; a RST it sends otherwise
+        // is an abort or a reply for no connection.
+        assert!(advance(Closed, refuse).is_empty());
+        let abort = Input {
+            refuses: false,
+            ..refuse
+        };
+        assert!(advance(Listen, abort).is_empty());
+        assert_eq!(advance(Established, abort)[0].why, Reason::SentRst);
+    }
+
+    // ===== SYN_SENT =====
+    #[test]
+    fn syn_sent_told_by_icmp_its_syn_cannot_arrive_closes() {
+        let steps = advance(SynSent, Input::icmp_error());
+        assert_eq!(to(&steps), [Closed]);
+        assert_eq!(steps[0].why, Reason::IcmpEndsAttempt);
+        for other in [Listen, SynReceived, Established, FinWait1, TimeWait] {
+            assert!(advance(other, Input::icmp_error()).is_empty(), "{other:?}");
+        }
     }
 
     // ===== LAST_ACK =====
