@@ -1154,7 +1154,12 @@ impl Connection {
         Numbering::Relative
     }
 
-    /// Analyses one segment of this connection; its states come later (see [`Connection::release`]).
+    /// Analyses one segment of this connection; its states come later (see
+    /// [`Connection::release`]). In steps: what the segment is ([`Seg`]),
+    /// Wireshark's analysis rules, what its ACK acknowledges, the
+    /// handshake's timing, the teardown's facts, what each direction
+    /// remembers for the next segment, the ends' states, the counts, and
+    /// the report.
     pub fn segment(
         &mut self,
         p: &TcpPacket,
@@ -1163,11 +1168,78 @@ impl Connection {
         time: Option<f64>,
         report: bool,
     ) -> Option<Box<SegmentReport>> {
-        // Differences of nanosecond timestamps, kept to whole nanoseconds.
-        let round = |x: f64| (x * 1e9).round() / 1e9;
         // (Looked up once: the options are a list.)
         let ts = p.timestamps();
+        // (Before anything else moves: a copy is told from what came before it.)
         let copy = self.capture_copy(from, p, ts, line, time);
+        let (s, mut notes) = self.begin(p, from, line, time, ts);
+        let mut events = Vec::new();
+        if self.reused && self.segments == 1 {
+            events.push(Event::new(EventKind::ReusedPorts));
+        }
+        let seen = self.wireshark_rules(&s, copy, &mut events);
+        let acked = self.newly_acked(&s, seen.is_copy, &mut events);
+        let handshake_rtt = self.handshake_timing(&s, seen.is_copy);
+        // SACK edges are printed like the ACK (relative to the peer's base unless -S).
+        let sack: Vec<(u32, u32)> = p
+            .sack_blocks()
+            .iter()
+            .filter_map(|&(l, r)| self.relative_ack(from, l).zip(self.relative_ack(from, r)))
+            .collect();
+        let teardown = self.teardown_facts(&s, &seen, &sack, &mut events, &mut notes);
+        self.remember(&s, &seen);
+        if !seen.is_copy {
+            // (A copy changes no state: it was sent and delivered as the earlier sighting.)
+            self.move_states(&s, teardown.unseen_fin);
+        }
+        self.count(&s, &events);
+        if self.roles_inferred && self.segments == 1 {
+            notes.push(Inference::RolesInferred);
+        }
+        if self.numbering == Numbering::Excerpt && self.segments == 1 {
+            notes.push(Inference::Excerpt);
+        }
+        if self.renumbered && !self.renumbered_said {
+            self.renumbered_said = true;
+            notes.push(Inference::Renumbered);
+        }
+        report.then(|| {
+            crate::spare::report(SegmentReport {
+                line,
+                conn: self.id,
+                from,
+                flags: s.flags.letters(),
+                seq: s.seq_rel.filter(|_| p.seq.is_some()),
+                ack: s.ack_rel,
+                seq_raw: s.seq_raw.filter(|_| p.seq.is_some()),
+                ack_raw: s.ack_raw,
+                len: s.len,
+                window: self.window_in_bytes(&s),
+                time: time.zip(self.first_time).map(|(t, f)| round_ns(t - f)),
+                events,
+                acked,
+                transitions: Vec::new(),
+                state: self.released,
+                offer: s.syn.then(|| offer(p)),
+                sack,
+                peer_fin_unacked: teardown.peer_fin_unacked,
+                handshake_rtt,
+                notes,
+                text: String::new(),
+            })
+        })
+    }
+
+    /// The first step: what the segment is, where it sits in its direction's
+    /// sequence space, and the counts and clocks every segment moves.
+    fn begin<'p>(
+        &mut self,
+        p: &'p TcpPacket,
+        from: Role,
+        line: u64,
+        time: Option<f64>,
+        ts: Option<(u32, u32)>,
+    ) -> (Seg<'p>, Vec<Inference>) {
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -1177,26 +1249,13 @@ impl Connection {
         }
         self.last_time_before = self.last_time;
         self.last_time = time.or(self.last_time);
-
-        let f = p.flags;
+        let flags = p.flags;
         if let Some((who, at)) = self.icmp_end.take() {
-            let retry = who == from && f.contains(Flags::SYN) && !f.contains(Flags::ACK);
+            let retry = who == from && flags.contains(Flags::SYN) && !flags.contains(Flags::ACK);
             if !retry {
                 self.end_attempt(who, at, line);
             }
         }
-        let (syn, fin, rst, has_ack) = (
-            f.contains(Flags::SYN),
-            f.contains(Flags::FIN),
-            f.contains(Flags::RST),
-            f.contains(Flags::ACK),
-        );
-        let len = p.payload_len();
-        let win = p.win.unwrap_or(0);
-        // A segment printed without seq (an empty ACK) is at this side's next
-        // byte; before any, at what the peer acknowledged: mid-stream, tcpdump
-        // numbers the second direction from the first ACK, so its first byte
-        // is exactly the one acknowledged (no gap there).
         let ack = ack_rel.map(SeqNumber);
         let mut notes = Vec::new();
         // The handshake's ACK seen after this side's first data (reordered on
@@ -1205,49 +1264,82 @@ impl Connection {
         if late_handshake_ack {
             notes.push(Inference::LateHandshakeAck);
         }
+        // A segment printed without seq (an empty ACK) is at this side's next
+        // byte; before any, at what the peer acknowledged: mid-stream, tcpdump
+        // numbers the second direction from the first ACK, so its first byte
+        // is exactly the one acknowledged (no gap there).
         let known_seq = seq_rel
             .map(SeqNumber)
             .or(self.dir[d].syn_end.filter(|_| late_handshake_ack))
             .or(self.dir[d].next)
             .or(self.dir[r].last_ack);
         let seq = known_seq.unwrap_or_default();
-        let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
-        let mut events = Vec::new();
+        let (syn, fin) = (flags.contains(Flags::SYN), flags.contains(Flags::FIN));
+        let len = p.payload_len();
+        let s = Seg {
+            p,
+            from,
+            line,
+            time,
+            flags,
+            syn,
+            fin,
+            rst: flags.contains(Flags::RST),
+            has_ack: flags.contains(Flags::ACK),
+            len,
+            win: p.win.unwrap_or(0),
+            ts,
+            seq_rel,
+            ack_rel,
+            seq_raw,
+            ack_raw,
+            ack,
+            known_seq,
+            seq,
+            end: seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin)),
+        };
+        (s, notes)
+    }
 
-        if self.reused && self.segments == 1 {
-            events.push(Event::new(EventKind::ReusedPorts));
-        }
-
-        // ---- Wireshark's analysis rules, in its order (packet-tcp.c) ----
-        let sfr = syn || fin || rst;
+    /// Wireshark's analysis rules, in its order (packet-tcp.c): zero windows
+    /// and their probes, lost segments, keep-alives, window updates and
+    /// full windows, duplicate ACKs, ACKs of unseen data, retransmissions
+    /// (fast, spurious) and segments out of order; then late sightings,
+    /// capture copies and SYNs sent again.
+    fn wireshark_rules(
+        &mut self,
+        s: &Seg<'_>,
+        copy: Option<Event>,
+        events: &mut Vec<Event>,
+    ) -> Seen {
+        let (d, r) = (s.from, s.from.other());
+        let (seq, ack, win, len) = (s.seq, s.ack, s.win, s.len);
+        let sfr = s.syn || s.fin || s.rst;
         let next = self.dir[d].next;
         let rev_window = self.dir[r].window;
-        let since_reverse = time.zip(self.dir[r].last_time).map(|(a, b)| a - b);
-        // Since the segment that sent the highest sequence number so far.
-        let since_highest = time.zip(self.dir[d].next_time).map(|(a, b)| a - b);
         let zwp = len == 1 && Some(seq) == next && rev_window == Some(0);
         if zwp {
             events.push(Event::new(EventKind::ZeroWindowProbe));
         }
-        if win == 0 && !sfr && p.win.is_some() {
+        if win == 0 && !sfr && s.p.win.is_some() {
             events.push(Event::new(EventKind::ZeroWindow));
         }
         let mut keepalive = false;
         if !zwp {
             if let Some(n) = next {
-                if seq > n && !rst {
+                if seq > n && !s.rst {
                     events.push(Event::new(EventKind::LostSegment));
                     let holes = &mut self.dir[d].holes;
                     if holes.len() >= MAX_HOLES {
                         holes.pop_front();
                     }
-                    holes.push_back((n, seq, line));
+                    holes.push_back((n, seq, s.line));
                 }
             }
             // tcpdump prints no seq on an empty ACK (without -vv), so a probe
             // one byte behind looks like a duplicate ACK; silence tells them
             // apart (also mid-connection, before this side's numbers are known).
-            let idle_probe = p.seq.is_none() && self.looks_like_probe(d, ack, win, time);
+            let idle_probe = s.p.seq.is_none() && self.looks_like_probe(d, ack, win, s.time);
             let behind = next.is_some_and(|n| seq == n.plus(u32::MAX));
             if len <= 1 && !sfr && (behind || idle_probe) {
                 keepalive = true;
@@ -1279,267 +1371,308 @@ impl Connection {
             }
         }
         if len > 0 && !sfr {
-            if let (Some(rev_ack), Some(rw), Some(scale)) = (
-                self.dir[r].last_ack,
-                rev_window,
-                self.window_scale(from.other()),
-            ) {
+            if let (Some(rev_ack), Some(rw), Some(scale)) =
+                (self.dir[r].last_ack, rev_window, self.window_scale(r))
+            {
                 let edge = rev_ack.plus(rw.checked_shl(scale).unwrap_or(u32::MAX));
-                if end == edge {
+                if s.end == edge {
                     events.push(Event::new(EventKind::WindowFull));
                 }
             }
         }
-        let pure = len == 0 && !sfr;
-        // A keep-alive sits one byte behind, so it is not a steady repeat of the last ACK.
-        let steady =
-            !keepalive && next == Some(seq) && ack.is_some() && ack == self.dir[d].last_ack;
-        let mut dup = false;
-        if pure && steady && Some(win) == self.dir[d].window {
-            if win != 0 && self.dir[r].last_was_keepalive {
-                events.push(Event::new(EventKind::KeepAliveAck));
-            } else if win == 0 && self.dir[r].last_was_zwp {
-                events.push(Event::new(EventKind::ZeroWindowProbeAck));
-            } else if win != 0 {
-                dup = true;
-            }
-        } else if pure
-            && win == 0
-            && Some(win) == self.dir[d].window
-            && self.dir[r].last_was_zwp
-            && next == Some(seq)
-            && ack
-                .zip(self.dir[d].last_ack)
-                .is_some_and(|(a, l)| a == l.plus(1))
-        {
-            events.push(Event::new(EventKind::ZeroWindowProbeAck));
-        }
-        if dup {
-            self.dir[d].dupacks = self.dir[d].dupacks.saturating_add(1);
-            let mut e = Event::new(EventKind::DuplicateAck);
-            e.count = Some(self.dir[d].dupacks);
-            e.of_line = Some(self.dir[d].last_ack_line);
-            e.note = self.dup_ack_cause(d, ack);
-            events.push(e);
-        }
-        if has_ack {
+        self.duplicate_ack(s, keepalive, events);
+        if s.has_ack {
             // Wireshark compares with the highest contiguous byte seen (not across a gap).
             if let (Some(a), Some(rn)) = (ack, self.dir[r].max_ackable) {
                 if a > rn {
                     // The receiver has the bytes the capture missed: the gap is closed.
                     self.dir[r].max_ackable = self.dir[r].next.max(Some(a));
                     events.push(Event::new(EventKind::AckLostSegment));
-                    self.dir[d].acked_unseen_line = Some(line);
+                    self.dir[d].acked_unseen_line = Some(s.line);
                 }
             }
         }
-        let mut retransmitted = false;
-        let occupies = len > 0 || syn || fin;
-        if let (Some(n), false, false, true) = (next, zwp, keepalive, occupies) {
-            if seq < n {
-                let original = self.dir[d]
-                    .unacked
-                    .iter()
-                    .find(|s| s.first == seq)
-                    .map(|s| s.line);
-                let rev_ack = self.dir[r].last_ack;
-                let kind = if len > 0 && rev_ack.is_some_and(|ra| seq.plus(len) <= ra) {
-                    Some(EventKind::SpuriousRetransmission)
-                } else if since_reverse.is_some_and(|t| t < 0.02)
-                    && self.dir[r].dupacks >= 2
-                    && rev_ack == Some(seq)
-                {
-                    Some(EventKind::FastRetransmission)
-                } else if len > 0
-                    && next != Some(end)
-                    && since_highest.is_some_and(|t| {
-                        // Whole nanoseconds, as Wireshark compares them.
-                        round(t) < round(self.irtt.unwrap_or(0.003))
-                    })
-                {
-                    Some(EventKind::OutOfOrder)
-                } else {
-                    None
-                };
-                // Resent in other sizes: the earlier segment these bytes start in.
-                let of_line = original.or_else(|| {
-                    let covering = |s: &&Sent| s.first <= seq && seq < s.end;
-                    self.dir[d].unacked.iter().find(covering).map(|s| s.line)
-                });
-                // That segment was too big for the path, an ICMP error said: resent at once.
-                let path_mtu = of_line.is_some()
-                    && self
-                        .icmp_errors
-                        .iter()
-                        .any(|i| i.problem == IcmpProblem::TooBig && i.segment == of_line);
-                // The wait since the previous copy of these bytes, and the one before it.
-                let (wait, before) = self.dir[d]
-                    .unacked
-                    .iter()
-                    .rev()
-                    .find(|s| s.first == seq)
-                    .map_or((None, None), |s| {
-                        let copies = self.dir[d].resends.iter().filter(|(l, _)| *l == s.line);
-                        let mut times = std::iter::once(s.time)
-                            .chain(copies.map(|(_, c)| c.time))
-                            .rev();
-                        let (last, earlier) = (times.next().flatten(), times.next().flatten());
-                        let wait = time.zip(last).map(|(a, b)| round(a - b));
-                        (wait, last.zip(earlier).map(|(a, b)| round(a - b)))
-                    });
-                // Sooner than a round trip: no timer could have fired.
-                let path_rtt = self.handshake_rtt.or_else(|| {
-                    self.round_trip_to(d)
-                        .zip(self.round_trip_to(r))
-                        .map(|(a, b)| a + b)
-                });
-                let too_soon = wait
-                    .zip(path_rtt)
-                    .filter(|(w, rt)| w < rt)
-                    .map(|(_, rt)| rt);
-                let resend = |kind| {
-                    let mut e = Event::new(kind);
-                    e.of_line = of_line;
-                    e.note = path_mtu.then_some(Note::PathMtu);
-                    if kind == EventKind::Retransmission {
-                        e.seconds = wait;
-                        e.round_trip = too_soon;
-                        e.backoff = before.zip(wait).map(|(b, w)| backoff(b, w));
-                    }
-                    e
-                };
-                match kind {
-                    Some(EventKind::OutOfOrder) if path_mtu => {
-                        events.push(resend(EventKind::OutOfOrder));
-                    }
-                    Some(k) => events.push(Event::new(k)),
-                    None => {}
-                }
-                // Wireshark marks fast and spurious retransmissions as retransmissions too.
-                if kind != Some(EventKind::OutOfOrder) {
-                    events.push(resend(EventKind::Retransmission));
-                    retransmitted = true;
-                }
-            }
-        }
+        let occupies = len > 0 || s.syn || s.fin;
+        let retransmitted = match next {
+            Some(n) if !zwp && !keepalive && occupies && seq < n => self.resent(s, n, events),
+            _ => false,
+        };
         // Bytes are new (counted) when they go beyond what was seen, or fill a gap in it.
         let gap = if self.dir[d].holes.is_empty() {
             None // (the usual case, checked here: this runs for every segment)
         } else {
-            self.fill_gap(d, seq, end, len)
+            self.fill_gap(d, seq, s.end, len)
         };
         let new_bytes = next.is_none_or(|n| seq >= n) || gap.is_some();
-        if let Some(e) = gap.and_then(|g| self.seen_late(d, g, end)) {
+        if let Some(e) = gap.and_then(|g| self.seen_late(d, g, s.end)) {
             events.push(e);
         }
         // A copy is the packet already seen: Wireshark's rules above count it
         // again (their labels are kept); nothing below does.
         let is_copy = copy.is_some();
-        if let Some(c) = copy {
-            events.push(c);
+        events.extend(copy);
+        if s.syn && !s.has_ack && !is_copy {
+            self.syn_sent_again(s, events);
         }
-        if syn && !has_ack && !is_copy {
-            if let Some(&(first_line, _, _)) = self.dir[d].syn_times.first() {
-                let times = &self.dir[d].syn_times;
-                let mut e = Event::new(EventKind::SynRetransmission);
-                e.of_line = Some(first_line);
-                e.seconds = time
-                    .zip(times.last().map(|s| s.1))
-                    .map(|(a, b)| round(a - b));
-                e.count = u32::try_from(times.len()).ok();
-                // How this wait compares with the one before, as measured.
-                if let [.., (_, a, _), (_, b, _)] = times.as_slice() {
-                    e.backoff = e.seconds.map(|w| backoff(b - a, w));
-                }
+        Seen {
+            keepalive,
+            zwp,
+            retransmitted,
+            new_bytes,
+            is_copy,
+        }
+    }
+
+    /// A `duplicate_ack` (or the ACK of a keep-alive or of a zero-window
+    /// probe): an empty segment that repeats its side's last ACK and window.
+    fn duplicate_ack(&mut self, s: &Seg<'_>, keepalive: bool, events: &mut Vec<Event>) {
+        let (d, r) = (s.from, s.from.other());
+        let (next, win, ack) = (self.dir[d].next, s.win, s.ack);
+        let pure = s.len == 0 && !(s.syn || s.fin || s.rst);
+        // A keep-alive sits one byte behind, so it is not a steady repeat of the last ACK.
+        let steady =
+            !keepalive && next == Some(s.seq) && ack.is_some() && ack == self.dir[d].last_ack;
+        if pure && steady && Some(win) == self.dir[d].window {
+            if win != 0 && self.dir[r].last_was_keepalive {
+                events.push(Event::new(EventKind::KeepAliveAck));
+            } else if win == 0 && self.dir[r].last_was_zwp {
+                events.push(Event::new(EventKind::ZeroWindowProbeAck));
+            } else if win != 0 {
+                self.dir[d].dupacks = self.dir[d].dupacks.saturating_add(1);
+                let mut e = Event::new(EventKind::DuplicateAck);
+                e.count = Some(self.dir[d].dupacks);
+                e.of_line = Some(self.dir[d].last_ack_line);
+                e.note = self.dup_ack_cause(d, ack);
                 events.push(e);
             }
-            if let Some(t) = time {
-                self.dir[d].syn_times.push((line, t, ts.map(|t| t.0)));
-            }
+        } else if pure
+            && win == 0
+            && Some(win) == self.dir[d].window
+            && self.dir[r].last_was_zwp
+            && next == Some(s.seq)
+            && ack
+                .zip(self.dir[d].last_ack)
+                .is_some_and(|(a, l)| a == l.plus(1))
+        {
+            events.push(Event::new(EventKind::ZeroWindowProbeAck));
         }
+    }
 
-        // ---- What this ACK newly acknowledges, and on which lines those segments were ----
-        let mut acked = None;
-        if let Some(a) = ack {
-            let last = self.dir[d].last_ack;
-            // An ACK that repeats the last one may cover a copy sent again
-            // meanwhile (Wireshark's acks_frame names that copy); checked here,
-            // as the usual repeated ACK has nothing to cover.
-            let peer = &self.dir[r];
-            let again = last == Some(a)
-                && (peer.unacked_disordered || peer.unacked.front().is_some_and(|s| s.end <= a));
-            if last.is_none_or(|l| a > l) || again {
-                let ecr = ts.map(|t| t.1);
-                acked = self.take_acked(from.other(), a, self.dir[d].last_ack, time, ecr);
+    /// A segment that starts before its side's next byte `next`: which kind
+    /// of resend (or reordering) it is, with the earlier copy, the wait and
+    /// its backoff; says whether it counts as a retransmission.
+    fn resent(&self, s: &Seg<'_>, next: SeqNumber, events: &mut Vec<Event>) -> bool {
+        let (d, r) = (s.from, s.from.other());
+        let (seq, len) = (s.seq, s.len);
+        let original = self.dir[d]
+            .unacked
+            .iter()
+            .find(|x| x.first == seq)
+            .map(|x| x.line);
+        let rev_ack = self.dir[r].last_ack;
+        let since_reverse = s.time.zip(self.dir[r].last_time).map(|(a, b)| a - b);
+        // Since the segment that sent the highest sequence number so far.
+        let since_highest = s.time.zip(self.dir[d].next_time).map(|(a, b)| a - b);
+        let kind = if len > 0 && rev_ack.is_some_and(|ra| seq.plus(len) <= ra) {
+            Some(EventKind::SpuriousRetransmission)
+        } else if since_reverse.is_some_and(|t| t < 0.02)
+            && self.dir[r].dupacks >= 2
+            && rev_ack == Some(seq)
+        {
+            Some(EventKind::FastRetransmission)
+        } else if len > 0
+            && next != s.end
+            && since_highest.is_some_and(|t| {
+                // Whole nanoseconds, as Wireshark compares them.
+                round_ns(t) < round_ns(self.irtt.unwrap_or(0.003))
+            })
+        {
+            Some(EventKind::OutOfOrder)
+        } else {
+            None
+        };
+        // Resent in other sizes: the earlier segment these bytes start in.
+        let of_line = original.or_else(|| {
+            let covering = |x: &&Sent| x.first <= seq && seq < x.end;
+            self.dir[d].unacked.iter().find(covering).map(|x| x.line)
+        });
+        // That segment was too big for the path, an ICMP error said: resent at once.
+        let path_mtu = of_line.is_some()
+            && self
+                .icmp_errors
+                .iter()
+                .any(|i| i.problem == IcmpProblem::TooBig && i.segment == of_line);
+        // The wait since the previous copy of these bytes, and the one before it.
+        let (wait, before) = self.dir[d]
+            .unacked
+            .iter()
+            .rev()
+            .find(|x| x.first == seq)
+            .map_or((None, None), |x| {
+                let copies = self.dir[d].resends.iter().filter(|(l, _)| *l == x.line);
+                let mut times = std::iter::once(x.time)
+                    .chain(copies.map(|(_, c)| c.time))
+                    .rev();
+                let (last, earlier) = (times.next().flatten(), times.next().flatten());
+                let wait = s.time.zip(last).map(|(a, b)| round_ns(a - b));
+                (wait, last.zip(earlier).map(|(a, b)| round_ns(a - b)))
+            });
+        // Sooner than a round trip: no timer could have fired.
+        let path_rtt = self.handshake_rtt.or_else(|| {
+            self.round_trip_to(d)
+                .zip(self.round_trip_to(r))
+                .map(|(a, b)| a + b)
+        });
+        let too_soon = wait
+            .zip(path_rtt)
+            .filter(|(w, rt)| w < rt)
+            .map(|(_, rt)| rt);
+        let resend = |kind| {
+            let mut e = Event::new(kind);
+            e.of_line = of_line;
+            e.note = path_mtu.then_some(Note::PathMtu);
+            if kind == EventKind::Retransmission {
+                e.seconds = wait;
+                e.round_trip = too_soon;
+                e.backoff = before.zip(wait).map(|(b, w)| backoff(b, w));
             }
-        }
-        if let Some(a) = acked.as_mut() {
-            a.rtt = a.rtt.map(round);
-        }
-        if let (Some(a), false) = (&acked, is_copy) {
-            if let Some(e) = self.delayed_ack(d, a, len == 0 && !sfr) {
-                events.push(e);
+            e
+        };
+        match kind {
+            Some(EventKind::OutOfOrder) if path_mtu => {
+                events.push(resend(EventKind::OutOfOrder));
             }
+            Some(k) => events.push(Event::new(k)),
+            None => {}
         }
+        // Wireshark marks fast and spurious retransmissions as retransmissions too.
+        if kind == Some(EventKind::OutOfOrder) {
+            return false;
+        }
+        events.push(resend(EventKind::Retransmission));
+        true
+    }
 
-        // ---- Handshake timing ----
-        // Wireshark's iRTT runs from the latest SYN; the round trips from the
-        // SYN copy the SYN-ACK answers (its TS echo names it; else the latest).
-        if syn && !has_ack && !is_copy {
+    /// A SYN (without ACK): when one was sent before, a `syn_retransmission`
+    /// with the wait since the previous one and its backoff.
+    fn syn_sent_again(&mut self, s: &Seg<'_>, events: &mut Vec<Event>) {
+        let times = &self.dir[s.from].syn_times;
+        if let Some(&(first_line, _, _)) = times.first() {
+            let mut e = Event::new(EventKind::SynRetransmission);
+            e.of_line = Some(first_line);
+            e.seconds = s
+                .time
+                .zip(times.last().map(|x| x.1))
+                .map(|(a, b)| round_ns(a - b));
+            e.count = u32::try_from(times.len()).ok();
+            // How this wait compares with the one before, as measured.
+            if let [.., (_, a, _), (_, b, _)] = times.as_slice() {
+                e.backoff = e.seconds.map(|w| backoff(b - a, w));
+            }
+            events.push(e);
+        }
+        if let Some(t) = s.time {
+            self.dir[s.from]
+                .syn_times
+                .push((s.line, t, s.ts.map(|t| t.0)));
+        }
+    }
+
+    /// What this ACK newly acknowledges, and on which lines those segments
+    /// were; a `delayed_ack` when it waited.
+    fn newly_acked(
+        &mut self,
+        s: &Seg<'_>,
+        is_copy: bool,
+        events: &mut Vec<Event>,
+    ) -> Option<Acked> {
+        let (d, r) = (s.from, s.from.other());
+        let a = s.ack?;
+        let last = self.dir[d].last_ack;
+        // An ACK that repeats the last one may cover a copy sent again
+        // meanwhile (Wireshark's acks_frame names that copy); checked here,
+        // as the usual repeated ACK has nothing to cover.
+        let peer = &self.dir[r];
+        let again = last == Some(a)
+            && (peer.unacked_disordered || peer.unacked.front().is_some_and(|x| x.end <= a));
+        if !(last.is_none_or(|l| a > l) || again) {
+            return None;
+        }
+        let ecr = s.ts.map(|t| t.1);
+        let mut acked = self.take_acked(r, a, last, s.time, ecr)?;
+        acked.rtt = acked.rtt.map(round_ns);
+        let bare = s.len == 0 && !(s.syn || s.fin || s.rst);
+        if !is_copy {
+            events.extend(self.delayed_ack(d, &acked, bare));
+        }
+        Some(acked)
+    }
+
+    /// The handshake's timing: Wireshark's iRTT runs from the latest SYN; the
+    /// round trips from the SYN copy the SYN-ACK answers (its TS echo names
+    /// it; else the latest). Gives the handshake's round trip on its ACK.
+    fn handshake_timing(&mut self, s: &Seg<'_>, is_copy: bool) -> Option<f64> {
+        let (d, r, time) = (s.from, s.from.other(), s.time);
+        if s.syn && !s.has_ack && !is_copy {
             self.syn_time = time.or(self.syn_time);
         }
-        if syn && has_ack && !is_copy && !self.handshake_ack_seen {
+        if s.syn && s.has_ack && !is_copy && !self.handshake_ack_seen {
             self.synack_time = time;
-            let ecr = ts.map(|t| t.1);
+            let ecr = s.ts.map(|t| t.1);
             let syns = &self.dir[r].syn_times;
             self.answered_syn_time = syns
                 .iter()
                 .rev()
-                .find(|s| ecr.is_some() && s.2 == ecr)
+                .find(|x| ecr.is_some() && x.2 == ecr)
                 .or(syns.last())
-                .map(|s| s.1)
+                .map(|x| x.1)
                 .or(self.syn_time);
             // The way to this end and back, as the capture point sees it.
             self.dir[d].round_trip = time
                 .zip(self.answered_syn_time)
-                .map(|(a, b)| round(a - b))
+                .map(|(a, b)| round_ns(a - b))
                 .filter(|t| *t >= 0.0);
         }
-        let mut handshake_rtt = None;
-        if !syn
-            && has_ack
+        let handshake_ack = !s.syn
+            && s.has_ack
             && !self.handshake_ack_seen
             && self.synack_time.is_some()
-            && from == Role::Client
-        {
-            self.handshake_ack_seen = true;
-            let since = |start: Option<f64>| {
-                time.zip(start.or(self.synack_time))
-                    .map(|(a, b)| round(a - b))
-            };
-            self.irtt = since(self.syn_time);
-            handshake_rtt = since(self.answered_syn_time);
-            self.handshake_rtt = handshake_rtt;
-            self.dir[d].round_trip = time
-                .zip(self.synack_time)
-                .map(|(a, b)| round(a - b))
-                .filter(|t| *t >= 0.0);
+            && s.from == Role::Client;
+        if !handshake_ack {
+            return None;
         }
+        self.handshake_ack_seen = true;
+        let since = |start: Option<f64>| {
+            time.zip(start.or(self.synack_time))
+                .map(|(a, b)| round_ns(a - b))
+        };
+        self.irtt = since(self.syn_time);
+        self.handshake_rtt = since(self.answered_syn_time);
+        self.dir[d].round_trip = time
+            .zip(self.synack_time)
+            .map(|(a, b)| round_ns(a - b))
+            .filter(|t| *t >= 0.0);
+        self.handshake_rtt
+    }
 
-        // SACK edges are printed like the ACK (relative to the peer's base unless -S).
-        let sack: Vec<(u32, u32)> = p
-            .sack_blocks()
-            .iter()
-            .filter_map(|&(l, r)| self.relative_ack(from, l).zip(self.relative_ack(from, r)))
-            .collect();
-
-        // ---- Teardown facts ----
+    /// The teardown's facts: a FIN that carries the ACK of the peer's FIN,
+    /// FINs that cross, data after the peer's FIN, a peer's FIN known from
+    /// SACK blocks or from this side's ACK alone, and what a RST says.
+    fn teardown_facts(
+        &mut self,
+        s: &Seg<'_>,
+        seen: &Seen,
+        sack: &[(u32, u32)],
+        events: &mut Vec<Event>,
+        notes: &mut Vec<Inference>,
+    ) -> TeardownFacts {
+        let (d, r, ack, line) = (s.from, s.from.other(), s.ack, s.line);
         let peer_fin = self.dir[r].fin_end;
         let peer_fin_unacked = match (peer_fin, ack) {
-            (Some(pf), Some(a)) if a < pf && !rst => self.dir[r].fin_line,
+            (Some(pf), Some(a)) if a < pf && !s.rst => self.dir[r].fin_line,
             _ => None,
         };
-        if fin && self.dir[d].fin_end.is_none() {
+        if s.fin && self.dir[d].fin_end.is_none() {
             if let (Some(pf), Some(pl)) = (peer_fin, self.dir[r].fin_line) {
                 let covers = ack.is_some_and(|a| a >= pf);
                 if covers && self.dir[d].acked_peer_fin_line.is_none() {
@@ -1561,11 +1694,11 @@ impl Connection {
             }
         }
         // New bytes after the peer's FIN (not a resend or a probe crossing it): a half-close.
-        if len > 0
-            && new_bytes
-            && !retransmitted
-            && !keepalive
-            && !is_copy
+        if s.len > 0
+            && seen.new_bytes
+            && !seen.retransmitted
+            && !seen.keepalive
+            && !seen.is_copy
             && peer_fin.is_some()
             && self.dir[d].fin_end.is_none()
             && !self.dir[d].data_after_peer_fin
@@ -1576,34 +1709,33 @@ impl Connection {
             events.push(e);
         }
         if !sack.is_empty() {
-            if !rst && self.dir[r].fin_end.is_none() {
-                self.infer_peer_fin(from, ack, &sack, line, &mut notes);
+            if !s.rst && self.dir[r].fin_end.is_none() {
+                self.infer_peer_fin(d, ack, sack, line, notes);
             }
-            if let Some(fin_line) = self.peer_fin_sacked(from, &sack) {
+            if let Some(fin_line) = self.peer_fin_sacked(d, sack) {
                 notes.push(Inference::PeerFinSacked);
                 self.dir[d].peer_fin_sacked_line.get_or_insert(fin_line);
             }
         }
-        if rst && !is_copy {
-            let e = self.reset_event(from, p, seq_raw, len, time);
+        if s.rst && !seen.is_copy {
+            let e = self.reset_event(d, s.p, s.seq_raw, s.len, s.time);
             if let Some(kind) = ResetKind::of_note(e.note.as_ref()) {
-                self.reset_note = Some((from, kind));
+                self.reset_note = Some((d, kind));
                 if kind == ResetKind::Refused {
-                    self.refusal = self.refusal.or(p.ack.map(|a| (from, a)));
+                    self.refusal = self.refusal.or(s.p.ack.map(|a| (d, a)));
                 }
             }
             events.push(e);
             self.dir[d].rst_line = Some(line);
         }
-
         // One direction captured only: after this side's FIN, an ACK that
         // moves on by one alone acknowledges the peer's FIN (an inference).
         let unseen_fin = ack.filter(|&a| {
             let (mine, peer) = (&self.dir[d], &self.dir[r]);
             peer.sent == 0
                 && peer.fin_end.is_none()
-                && len == 0
-                && !sfr
+                && s.len == 0
+                && !(s.syn || s.fin || s.rst)
                 && mine.fin_line.is_some_and(|l| l < line)
                 && mine.last_ack.is_some_and(|l| a == l.plus(1))
         });
@@ -1614,26 +1746,36 @@ impl Connection {
             peer.fin_inferred = true;
             notes.push(Inference::PeerFinInferred);
         }
+        TeardownFacts {
+            peer_fin_unacked,
+            unseen_fin,
+        }
+    }
 
-        // ---- Per-direction state for the next segment ----
-        let tsval = ts.map(|t| t.0);
-        if syn && has_ack && !self.dir[r].syn_seen && self.dir[r].syn_end.is_none() {
+    /// What each direction remembers for the next segment: where its
+    /// sequence numbers are, its last ACK and window, what it sent and has
+    /// not had acknowledged, its copies.
+    fn remember(&mut self, s: &Seg<'_>, seen: &Seen) {
+        let (d, r, line, time, len) = (s.from, s.from.other(), s.line, s.time, s.len);
+        let (seq, end) = (s.seq, s.end);
+        let tsval = s.ts.map(|t| t.0);
+        if s.syn && s.has_ack && !self.dir[r].syn_seen && self.dir[r].syn_end.is_none() {
             // A SYN-ACK whose SYN the capture missed: its ACK says where that SYN ended.
-            self.dir[r].syn_end = ack;
+            self.dir[r].syn_end = s.ack;
         }
         let dirn = &mut self.dir[d];
-        if syn {
+        if s.syn {
             dirn.syn_seen = true;
             dirn.syn_end = Some(seq.plus(1));
-            dirn.wscale_offer = p.wscale();
+            dirn.wscale_offer = s.p.wscale();
         }
-        if fin && dirn.fin_end.is_none() {
+        if s.fin && dirn.fin_end.is_none() {
             dirn.fin_end = Some(end);
             dirn.fin_line = Some(line);
         }
         // (Where the text gives no sequence number at all, nothing is known of it yet.)
-        if known_seq.is_some() {
-            if !zwp && dirn.next.is_none_or(|n| end > n) {
+        if s.known_seq.is_some() {
+            if !seen.zwp && dirn.next.is_none_or(|n| end > n) {
                 dirn.next = Some(end);
                 dirn.next_time = time;
             }
@@ -1642,51 +1784,51 @@ impl Connection {
                 dirn.max_ackable = dirn.next;
             }
         }
-        if let Some(a) = ack {
+        if let Some(a) = s.ack {
             if dirn.last_ack != Some(a) {
                 dirn.dupacks = 0;
                 dirn.last_ack_line = line;
             }
             dirn.last_ack = Some(a);
         }
-        if p.win.is_some() {
-            dirn.window = Some(win);
-            dirn.window_on_syn = syn;
+        if s.p.win.is_some() {
+            dirn.window = Some(s.win);
+            dirn.window_on_syn = s.syn;
         }
         dirn.ts_seen |= tsval.is_some();
-        dirn.bare_ack_sent |= f == Flags::ACK && len == 0;
-        dirn.last_was_keepalive = keepalive;
-        dirn.last_was_zwp = zwp;
+        dirn.bare_ack_sent |= s.flags == Flags::ACK && len == 0;
+        dirn.last_was_keepalive = seen.keepalive;
+        dirn.last_was_zwp = seen.zwp;
         dirn.last_time = time.or(dirn.last_time);
         let sent = Sent {
             line,
             first: seq,
             end,
             len,
-            syn,
-            fin,
+            syn: s.syn,
+            fin: s.fin,
             time,
             tsval,
             resent: false,
         };
-        if new_bytes && !keepalive && !zwp {
+        if seen.new_bytes && !seen.keepalive && !seen.zwp {
             dirn.bytes = dirn.bytes.saturating_add(u64::from(len));
         }
-        if (len > 0 || syn || fin) && !keepalive && !is_copy {
+        if (len > 0 || s.syn || s.fin) && !seen.keepalive && !seen.is_copy {
             // A resend of a segment still unacknowledged is kept as its copy
             // (an ACK may answer either; the timestamp echo tells which).
-            let earlier = if retransmitted {
+            let earlier = if seen.retransmitted {
                 dirn.unacked
                     .iter_mut()
                     .rev()
-                    .find(|s| s.first == seq && s.end == end)
+                    .find(|x| x.first == seq && x.end == end)
             } else {
                 None
             };
             match earlier {
-                Some(s) => {
-                    s.resent = true;
-                    let first = s.line;
+                Some(x) => {
+                    x.resent = true;
+                    let first = x.line;
                     if dirn.resends.len() >= MAX_COPIES {
                         dirn.resends.pop_front();
                     }
@@ -1705,83 +1847,83 @@ impl Connection {
             }
         }
         dirn.last_sent = Some(sent);
-        if !is_copy {
+        if !seen.is_copy {
             dirn.sent = dirn.sent.saturating_add(1);
-            self.last_printed[from] = Some(Previous {
-                from,
+            let p = s.p;
+            self.last_printed[d] = Some(Previous {
+                from: d,
                 line,
                 time,
-                flags: f,
-                seq: p.seq.map(|s| (s.first, s.last)),
+                flags: s.flags,
+                seq: p.seq.map(|x| (x.first, x.last)),
                 ack: p.ack,
                 win: p.win,
                 len,
-                ts,
+                ts: s.ts,
                 ip_id: p.ip_header.as_ref().and_then(|h| h.id),
-                seq_rel: known_seq,
+                seq_rel: s.known_seq,
             });
         }
-        self.history.update(from, p, len, retransmitted, seq, end);
+        self.history
+            .update(d, s.p, len, seen.retransmitted, seq, end);
+    }
 
-        // ---- States: the receiver first catches up on what this segment acknowledges ----
-        // (A copy changes none: it was sent and delivered as the earlier sighting.)
-        if !is_copy {
-            // (A SYN, or a probe without ACK, to an end that has sent nothing.)
-            if !has_ack && !rst && self.dir[r].sent == 0 {
-                self.attempt_from.get_or_insert(line);
-            } else if self.dir[d].sent == 1 {
-                self.attempt_from = None; // the end attempted has answered
-            }
+    /// The ends' states: the receiver first catches up on what this segment
+    /// acknowledges; then the sender's own change (sending SYN, FIN, RST);
+    /// then the segment is on its way to the peer (see [`Connection::deliver`]).
+    fn move_states(&mut self, s: &Seg<'_>, unseen_fin: Option<SeqNumber>) {
+        let (d, r, line, ack) = (s.from, s.from.other(), s.line, s.ack);
+        // (A SYN, or a probe without ACK, to an end that has sent nothing.)
+        if !s.has_ack && !s.rst && self.dir[r].sent == 0 {
+            self.attempt_from.get_or_insert(line);
+        } else if self.dir[d].sent == 1 {
+            self.attempt_from = None; // the end attempted has answered
         }
-        if !is_copy && rst && self.reset_note == Some((from, ResetKind::Refused)) {
-            self.refused_by(from);
+        let reset = |kind| s.rst && self.reset_note == Some((d, kind));
+        let (refuses, no_connection) = (reset(ResetKind::Refused), reset(ResetKind::AfterClose));
+        if refuses {
+            self.refused_by(d);
         }
-        if !is_copy {
-            if has_ack && !syn && self.live[d] == TcpState::SynSent && !self.dir[r].syn_seen {
-                self.unseen_syn_ack(r, ack, line);
-            }
-            if let Some(fin_end) = unseen_fin {
-                self.unseen_peer_fin(r, fin_end, line);
-            }
-            self.catch_up(from, ack, line, false);
-            let send = Input {
-                sent: true,
-                syn,
-                ack: has_ack,
-                fin,
-                rst,
-                acks_our_syn: false,
-                acks_our_fin: false,
-                peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
-                    && self.dir[d].acked_peer_fin_line.is_none(),
-                no_connection: rst && self.reset_note == Some((from, ResetKind::AfterClose)),
-                refuses: rst && self.reset_note == Some((from, ResetKind::Refused)),
-                ..Input::default()
-            };
-            self.record_steps(from, send, line, line, false);
-            self.deliver(
-                from,
-                line,
-                (seq, end),
-                len > 0 || syn || fin,
-                Input {
-                    sent: false,
-                    peer_fin_waiting: false,
-                    no_connection: false,
-                    refuses: false,
-                    ..send
-                },
-                ack,
-            );
+        if s.has_ack && !s.syn && self.live[d] == TcpState::SynSent && !self.dir[r].syn_seen {
+            self.unseen_syn_ack(r, ack, line);
         }
+        if let Some(fin_end) = unseen_fin {
+            self.unseen_peer_fin(r, fin_end, line);
+        }
+        self.catch_up(d, ack, line, false);
+        let send = Input {
+            sent: true,
+            syn: s.syn,
+            ack: s.has_ack,
+            fin: s.fin,
+            rst: s.rst,
+            peer_fin_waiting: self.dir[d].peer_fin_sacked_line.is_some()
+                && self.dir[d].acked_peer_fin_line.is_none(),
+            no_connection,
+            refuses,
+            ..Input::default()
+        };
+        self.record_steps(d, send, line, line, false);
+        let received = Input {
+            syn: s.syn,
+            ack: s.has_ack,
+            fin: s.fin,
+            rst: s.rst,
+            ..Input::default()
+        };
+        let occupies = s.len > 0 || s.syn || s.fin;
+        self.deliver(d, line, (s.seq, s.end), occupies, received, ack);
+    }
 
-        // Wireshark's labels on a copy, or on a late sighting, are no problem of the connection's.
+    /// Counts the line's events, and the problems among them (Wireshark's
+    /// labels on a copy or a late sighting are no problem of the connection's).
+    fn count(&mut self, s: &Seg<'_>, events: &[Event]) {
         let artefact = events
             .iter()
             .any(|e| matches!(e.kind, EventKind::CaptureCopy | EventKind::SeenLate));
         // (A SYN sent again counts once, as that.)
-        let syn_retry = syn && !has_ack && !events.is_empty();
-        for e in &events {
+        let syn_retry = s.syn && !s.has_ack && !events.is_empty();
+        for e in events {
             *self
                 .event_counts
                 .entry(e.kind.name().to_string())
@@ -1799,7 +1941,7 @@ impl Connection {
                     EventKind::Retransmission | EventKind::SynRetransmission
                 )
             {
-                let dirn = &mut self.dir[d];
+                let dirn = &mut self.dir[s.from];
                 if e.kind == EventKind::Retransmission {
                     dirn.resent = dirn.resent.saturating_add(1);
                 }
@@ -1808,55 +1950,17 @@ impl Connection {
                 }
             }
         }
-        if self.roles_inferred && self.segments == 1 {
-            notes.push(Inference::RolesInferred);
-        }
-        if self.numbering == Numbering::Excerpt && self.segments == 1 {
-            notes.push(Inference::Excerpt);
-        }
-        if self.renumbered && !self.renumbered_said {
-            self.renumbered_said = true;
-            notes.push(Inference::Renumbered);
-        }
-        let offer = syn.then(|| Offer {
-            mss: p.mss(),
-            sack_permitted: p.sack_permitted(),
-            timestamps: p.timestamps().is_some(),
-            wscale: p.wscale(),
-            fast_open: p.options.iter().any(|o| matches!(o, TcpOption::Other { name, .. } if name == "tfo" || name == "exp-tfo")),
-        });
-        let window = if syn {
-            p.win.map(u64::from)
+    }
+
+    /// The advertised window in bytes (scaled, except on a SYN, where it never is).
+    fn window_in_bytes(&self, s: &Seg<'_>) -> Option<u64> {
+        if s.syn {
+            s.p.win.map(u64::from)
         } else {
-            p.win
-                .zip(self.window_scale(from))
-                .map(|(w, s)| u64::from(w) << s.min(14))
-        };
-        report.then(|| {
-            crate::spare::report(SegmentReport {
-                line,
-                conn: self.id,
-                from,
-                flags: f.letters(),
-                seq: seq_rel.filter(|_| p.seq.is_some()),
-                ack: ack_rel,
-                seq_raw: seq_raw.filter(|_| p.seq.is_some()),
-                ack_raw,
-                len,
-                window,
-                time: time.zip(self.first_time).map(|(t, s)| round(t - s)),
-                events,
-                acked,
-                transitions: Vec::new(),
-                state: self.released,
-                offer,
-                sack,
-                peer_fin_unacked,
-                handshake_rtt,
-                notes,
-                text: String::new(),
-            })
-        })
+            s.p.win
+                .zip(self.window_scale(s.from))
+                .map(|(w, scale)| u64::from(w) << scale.min(14))
+        }
     }
 
     /// An empty ACK repeating `side`'s last ACK and window after a silence, while
@@ -2463,6 +2567,74 @@ impl Connection {
         } else {
             Some(Vantage::Middle)
         }
+    }
+}
+
+/// One segment, as the steps of [`Connection::segment`] read it.
+struct Seg<'p> {
+    p: &'p TcpPacket,
+    from: Role,
+    line: u64,
+    time: Option<f64>,
+    flags: Flags,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+    has_ack: bool,
+    /// Payload bytes, and the window as printed (0 when not printed).
+    len: u32,
+    win: u32,
+    /// The TCP timestamps option (value, echo reply).
+    ts: Option<(u32, u32)>,
+    /// Sequence and acknowledgment numbers, relative and raw (see [`Connection::resolve`]).
+    seq_rel: Option<u32>,
+    ack_rel: Option<u32>,
+    seq_raw: Option<u32>,
+    ack_raw: Option<u32>,
+    ack: Option<SeqNumber>,
+    /// Where the segment starts, when the line or its direction tells it.
+    known_seq: Option<SeqNumber>,
+    /// Where it starts (0 when unknown), and the number after it (its SYN
+    /// and FIN take one each).
+    seq: SeqNumber,
+    end: SeqNumber,
+}
+
+/// What Wireshark's rules found that the later steps need.
+struct Seen {
+    keepalive: bool,
+    /// A zero-window probe.
+    zwp: bool,
+    retransmitted: bool,
+    /// It brings bytes beyond those seen, or fills a gap in them.
+    new_bytes: bool,
+    /// The packet of an earlier line, seen again (`-i any`, a routing loop).
+    is_copy: bool,
+}
+
+/// The teardown's facts the report and the states need.
+struct TeardownFacts {
+    /// The line of the peer's FIN this segment does not acknowledge.
+    peer_fin_unacked: Option<u64>,
+    /// Where the peer's FIN, not in the capture, ended (told by this ACK).
+    unseen_fin: Option<SeqNumber>,
+}
+
+/// Differences of nanosecond timestamps, kept to whole nanoseconds.
+fn round_ns(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
+/// The options a SYN offers.
+fn offer(p: &TcpPacket) -> Offer {
+    Offer {
+        mss: p.mss(),
+        sack_permitted: p.sack_permitted(),
+        timestamps: p.timestamps().is_some(),
+        wscale: p.wscale(),
+        fast_open: p.options.iter().any(
+            |o| matches!(o, TcpOption::Other { name, .. } if name == "tfo" || name == "exp-tfo"),
+        ),
     }
 }
 
