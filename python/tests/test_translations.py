@@ -34,3 +34,21 @@ def test_the_glossary_terms_are_the_ones_used():
                 used += 1
                 assert t in hant, f"{en}: {s} is used, {t} is not"
     assert used > 30
+
+
+def test_the_conversion_gives_the_glossary_terms():
+    """Each Simplified term of the glossary converts to its Traditional term."""
+    pytest.importorskip("opencc")
+    sys.path.insert(0, str(ROOT / "i18n"))
+    try:
+        import hant
+    finally:
+        sys.path.pop(0)
+    cc = hant.converter()
+    rows = (ROOT / "i18n" / "glossary.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    wrong = [
+        (simplified, traditional, hant.to_hant(simplified, cc))
+        for simplified, traditional in (row.split("\t")[1:3] for row in rows)
+        if hant.to_hant(simplified, cc) != traditional
+    ]
+    assert wrong == []

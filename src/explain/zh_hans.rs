@@ -75,9 +75,12 @@ fn write_reset(t: &mut String, r: &SegmentReport) {
         }
         Some(ResetKind::AfterClose) => {
             t.push_str("RST，回应");
-            if e.of_line.is_some() {
-                write_line(t, e.of_line);
-                t.push('的');
+            match e.of_line {
+                Some(l) => {
+                    write_lines(t, &[l]);
+                    t.push('的');
+                }
+                None => t.push_str("一个"),
             }
             t.push_str("报文段");
             if let Some(s) = e.seconds {
@@ -93,18 +96,21 @@ fn write_reset(t: &mut String, r: &SegmentReport) {
             });
         }
         _ => {
-            let _ = write!(t, "RST：{me}立即中止连接，不经过 FIN 交换");
+            let _ = write!(t, "RST，{me}立即中止连接，不经过 FIN 交换");
             match e.of_line {
                 Some(l) => {
                     t.push_str("。它在");
                     write_lines(t, &[l]);
                     t.push_str("发出自己的 FIN");
-                    if let Some(s) = e.seconds {
-                        t.push('，');
-                        write_ms(t, s);
-                        t.push_str(" 之后");
+                    match e.seconds {
+                        Some(s) => {
+                            t.push('，');
+                            write_ms(t, s);
+                            t.push_str(" 之后");
+                        }
+                        None => t.push_str(" 之后，"),
                     }
-                    t.push_str("发出这个 RST，其间没有收到任何东西：它的关闭以中止告终（关闭时还有未读数据，或 SO_LINGER 为 0）");
+                    t.push_str("又发出了这个 RST，其间没有收到任何东西：它的关闭以中止告终（关闭时还有未读数据，或 SO_LINGER 为 0）");
                 }
                 None => t.push_str("（应用程序中止、SO_LINGER 为 0，或关闭时还有未读数据）"),
             }
@@ -158,21 +164,23 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if flag(b'U') {
         parts
             .next(t)
-            .push_str("置 URG（紧急数据：紧急指针标出它的结束位置）");
+            .push_str("URG 置位（紧急数据：紧急指针指出紧急数据的结束位置）");
     }
     if flag(b'E') && !syn {
-        parts.next(t).push_str("置 ECE（回显接收方看到的拥塞标记）");
+        parts
+            .next(t)
+            .push_str("ECE 置位（回显接收方看到的拥塞标记）");
     }
     if flag(b'W') && !syn {
-        parts.next(t).push_str("置 CWR（发送方已减小拥塞窗口）");
+        parts.next(t).push_str("CWR 置位（发送方已减小拥塞窗口）");
     }
     if flag(b'E') && syn {
-        parts.next(t).push_str("提供 ECN");
+        parts.next(t).push_str("支持 ECN");
     }
     if fin {
         let _ = write!(
             parts.next(t),
-            "FIN：{}没有更多数据要发送了（它的应用程序关闭了连接，或关闭了写方向）",
+            "FIN，表示{}没有更多数据要发送了（它的应用程序关闭了连接，或关闭了写方向）",
             who(r.from)
         );
     }
@@ -191,10 +199,10 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if let Some(o) = &r.offer {
         if o.mss.is_some() || o.sack_permitted || o.timestamps || o.wscale.is_some() || o.fast_open
         {
-            t.push_str("它提供：");
+            t.push_str("它携带的选项：");
             let mut offers = List::new("、");
             if let Some(m) = o.mss {
-                let _ = write!(offers.next(t), "MSS {m}（它能接收的最大报文段长度）");
+                let _ = write!(offers.next(t), "MSS {m}（能接收的最大报文段长度）");
             }
             if o.sack_permitted {
                 offers.next(t).push_str("允许 SACK");
@@ -205,7 +213,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
             if let Some(w) = o.wscale {
                 let _ = write!(
                     offers.next(t),
-                    "窗口缩放 {w}（它的窗口以 {} 字节为单位）",
+                    "窗口缩放因子 {w}（其窗口值以 {} 字节为单位）",
                     1u64 << w.min(14)
                 );
             }
@@ -337,17 +345,26 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
     t.push_str(peer);
     write_lines(t, &a.lines);
     t.push_str("的 ");
-    let mut what = List::new(" 和 ");
+    // (`SYN 和 FIN`, `288 字节数据和 FIN`: a space only next to Latin letters.)
+    let and = |t: &mut String| {
+        if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
+            t.push_str(" 和 ");
+        } else if !t.ends_with(' ') {
+            t.push_str("和 ");
+        }
+    };
     if a.syn {
-        what.next(t).push_str("SYN");
+        and(t);
+        t.push_str("SYN");
     }
     if a.bytes > 0 {
-        let bytes = what.next(t);
-        num(bytes, a.bytes);
-        bytes.push_str(" 字节数据");
+        and(t);
+        num(t, a.bytes);
+        t.push_str(" 字节数据");
     }
     if a.fin {
-        what.next(t).push_str("FIN");
+        and(t);
+        t.push_str("FIN");
     }
     if let Some(rtt) = a.rtt {
         t.push_str("，距其发出 ");
@@ -357,7 +374,7 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
 }
 
 /// Why bytes whose earlier segment an ICMP "too big" error reported were sent again.
-const PATH_MTU_RESEND: &str = "：一个 ICMP 差错报文说那个报文段对这条路径来说太大，于是发送方立即用能通过的较小报文段重发了这些字节（路径 MTU 发现）。";
+const PATH_MTU_RESEND: &str = "：一个 ICMP 差错报文说那个报文段对这条路径来说太大，于是发送方立即改用路径能容纳的较小报文段重发了这些字节（路径 MTU 发现）。";
 
 /// Ends a sentence about an artefact of the capture with Wireshark's labels on
 /// the line (`；Wireshark 的标签（a, b）{what}。`), when it has any.
@@ -411,11 +428,17 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str("之前的某个包");
             }
             t.push_str("是同一个包");
-            if e.evidence == Some(Evidence::IpIdTtl) {
-                t.push_str("（IP id 和 TCP 首部都相同）");
-            }
-            if let Some(n) = &e.note {
-                let _ = write!(t, "（{n}）");
+            // (One pair of parentheses for the evidence and the interfaces.)
+            let same_header = e.evidence == Some(Evidence::IpIdTtl);
+            match (same_header, &e.note) {
+                (true, Some(n)) => {
+                    let _ = write!(t, "（IP id 和 TCP 首部都相同；{n}）");
+                }
+                (true, None) => t.push_str("（IP id 和 TCP 首部都相同）"),
+                (false, Some(n)) => {
+                    let _ = write!(t, "（{n}）");
+                }
+                (false, None) => {}
             }
             t.push('，');
             if let Some(s) = e.seconds {
@@ -423,11 +446,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str(" 之后");
             }
             t.push_str(match e.evidence {
-                Some(Evidence::IpIdTtl) => "以更低的 TTL 再次被看到：它多经过了路由器，又一次经过抓包点（路由环路，或一条两次经过抓包主机的路径）。这不是新的报文段",
+                Some(Evidence::IpIdTtl) => "以更低的 TTL 再次被看到：它多经过了几个路由器，又一次经过抓包点（路由环路，或一条两次经过抓包主机的路径）。这不是新的报文段",
                 Some(Evidence::Identical) => "每个字段原样又被打印了一次：在多个接口上抓包时（-i any；这个 tcpdump 不打印接口名），包每经过一个接口，tcpdump 就打印一次，比如在网桥上，或在转发它的主机上。这不是新的报文段",
                 _ => "在另一个接口上再次被看到：在多个接口上抓包时（-i any），包每经过一个接口，tcpdump 就打印一次，比如抓包主机转发它的时候。这不是新的报文段",
             });
-            write_labels(t, r, "来自这次重复看到");
+            write_labels(t, r, "是因为同一个包被看到了两次");
         }
         EventKind::SeenLate => {
             t.push_str("第一次看到这些字节：它们填补了");
@@ -460,7 +483,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             }
             t.push_str("重传");
             if e.of_line.is_some() {
-                t.push_str("（重发");
+                t.push_str("（重发的是");
                 write_line(t, e.of_line);
                 t.push('）');
             }
@@ -468,11 +491,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str(PATH_MTU_RESEND);
             } else {
                 if let Some(s) = e.seconds {
-                    t.push_str("，距上一份 ");
+                    t.push_str("，距上一次发送 ");
                     write_ms(t, s);
                 }
                 if dsack(r) {
-                    t.push_str("：它是这一方对刚收到的重复数据（其 D-SACK 块）的回应；发送方在这个回应里重复了这些序列号，而不是因为定时器超时。");
+                    t.push_str("：它是这一方对刚收到的重复数据（其 D-SACK 块）的回应；发送方是在这个回应里顺带重复了这些序列号，而不是因为重传定时器超时。");
                 } else if let Some(rt) = e.round_trip {
                     t.push_str("：重发得比一个往返时间（握手测得 ");
                     write_ms(t, rt);
@@ -486,7 +509,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::FastRetransmission => {
             t.push_str("快速重传");
             if e.of_line.is_some() {
-                t.push_str("（重发");
+                t.push_str("（重发的是");
                 write_line(t, e.of_line);
                 t.push('）');
             }
@@ -501,12 +524,12 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push('）');
             }
             t.push_str(PATH_MTU_RESEND);
-            t.push_str("Wireshark 的标签（out_of_order）来自时间：它在最高报文段之后的一个往返时间之内。");
+            t.push_str("Wireshark 的标签（out_of_order）是根据时间判断的：它出现在序列号最高的报文段之后一个往返时间之内。");
         }
-        EventKind::OutOfOrder => t.push_str("乱序：这些字节排在已经看到的数据之前，并且紧随其后到达（在网络中被重排，而不是重发）。"),
-        EventKind::LostSegment => t.push_str("前一个报文段未被抓到：这个报文段的起点超出了发送方已被看到发送的范围；有报文段在抓包点之前丢失了，或者抓包漏掉了它（或者稍后才显示它）。"),
+        EventKind::OutOfOrder => t.push_str("乱序：这些字节的序列号低于已经看到的数据，却紧随其后到达（是在网络中被重排了，而不是重发）。"),
+        EventKind::LostSegment => t.push_str("前一个报文段未被抓到：这个报文段的起始序列号超出了抓包中该发送方已发送数据的末尾；有报文段在抓包点之前丢失了，或者抓包漏掉了它（也可能稍后才出现）。"),
         EventKind::AckLostSegment => {
-            let _ = write!(t, "确认了未抓到的报文段：它确认了{peer}的数据，而抓包中还没有出现这些数据：抓包漏掉了它们，或者稍后才显示。");
+            let _ = write!(t, "确认了未抓到的报文段：它确认的{peer}数据尚未在抓包中出现——抓包漏掉了它们，或者它们稍后才出现。");
         }
         EventKind::DuplicateAck => {
             let _ = write!(t, "第 {} 个重复确认", e.count.unwrap_or(1));
@@ -523,7 +546,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                     Some(Note::OldSegment) => {
                         let _ = write!(t, "它回应的是{peer}刚才那个没有带来新内容的报文段（比这个 ACK 更旧的报文段会得到一个 ACK 作为回应），并不表示有空缺。");
                     }
-                    Some(Note::Gap) => t.push_str("接收方仍在等待它的 ACK 之后的那个字节（有空缺，或有报文段丢失）。"),
+                    Some(Note::Gap) => t.push_str("接收方仍在等待它的 ACK 所指的那个字节（有空缺，或有报文段丢失）。"),
                     _ => {
                         let _ = write!(t, "抓包中看不到{peer}在它之后发送过任何东西，所以它在这里并不表示有空缺。");
                     }
@@ -543,15 +566,15 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::KeepAlive => {
             let inferred = matches!(e.note, Some(Note::Inferred | Note::ZeroWindowProbeInferred));
             t.push_str(if inferred {
-                "保活：一段静默之后的空 ACK，重复了它上一次的 ACK，而对端没有未被确认的数据；不加 -S 或 -v 时，tcpdump 在这里不打印 seq，而 Linux 的保活探测恰好落后一个字节（根据时间和序列号推断）。Linux 探测零窗口时也发送落后一个字节的空报文段，所以如果对端的窗口为 0，这就是一个零窗口探测。"
+                "保活：一段静默之后的空 ACK，重复了它上一次的 ACK，而对端没有未被确认的数据；不加 -S 或 -v 时，tcpdump 不打印这里的 seq，而 Linux 保活探测的 seq 恰好落后一个字节（根据时间和序列号推断）。Linux 探测零窗口时也发送落后一个字节的空报文段，所以如果对端的窗口为 0，这就是一个零窗口探测。"
             } else if r.len == 0 {
-                "保活（Wireshark 的标签）：它的序列号比下一个字节早一个，促使对端作出回应。Linux 探测零窗口时也发送落后一个字节的空报文段，所以如果对端的窗口为 0，这就是一个零窗口探测。"
+                "保活（Wireshark 的标签）：它的序列号比下一个待发字节小 1，以促使对端作出回应。Linux 探测零窗口时也发送落后一个字节的空报文段，所以如果对端的窗口为 0，这就是一个零窗口探测。"
             } else {
                 "保活：它重发对端已经确认过的最后一个字节，促使对端作出回应（一个无用的字节，Windows 就是这样发送保活探测的）。"
             });
         }
-        EventKind::KeepAliveAck => t.push_str("保活确认：对端回应了探测；它还活着。"),
-        EventKind::ReusedPorts => t.push_str("端口复用：一个新连接使用了与之前某个连接相同的地址和端口。"),
+        EventKind::KeepAliveAck => t.push_str("保活确认：对端回应了探测，说明它还活着。"),
+        EventKind::ReusedPorts => t.push_str("端口号重用：一个新连接使用了与之前某个连接相同的地址和端口。"),
         EventKind::SynRetransmission => {
             let _ = write!(
                 t,
@@ -583,17 +606,17 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if let Some(rt) = e.round_trip {
                 let _ = write!(t, "，比这里测得的到{}的往返时间（{}）还长", who(r.from), ms(rt));
             }
-            t.push_str("：很可能是延迟确认（Linux 会等 40 ms 到 200 ms，希望把 ACK 捎带在数据上）——根据时间推断。");
+            t.push_str("：根据时间推断，很可能是延迟确认（Linux 会等待 40 ms 到 200 ms，希望把 ACK 捎带在数据上）。");
         }
         EventKind::FinAcksFin => {
-            let _ = write!(t, "所以这个 FIN 同时确认了{peer}");
+            let _ = write!(t, "也就是说，这个 FIN 顺带确认了{peer}");
             write_line(t, e.of_line);
-            let _ = write!(t, "的 FIN：关闭只用了三个报文段，而不是四个（三次挥手）。很可能是{}的应用程序在延迟确认的定时器触发之前就关闭了，于是 ACK 搭上了 FIN 的便车。", who(r.from));
+            let _ = write!(t, "的 FIN：关闭只用了三个报文段，而不是四个（三次挥手）。很可能是{}的应用程序在延迟确认的定时器触发之前就关闭了，于是 ACK 就捎带在了 FIN 上。", who(r.from));
         }
         EventKind::SimultaneousClose => {
             let _ = write!(t, "这个 FIN 没有确认{peer}");
             write_line(t, e.of_line);
-            t.push_str("的 FIN：它是在那个 FIN 到达之前发出的。两个 FIN 在途中交错——这是同时关闭，双方都会经过 CLOSING 状态。");
+            t.push_str("的 FIN：它是在那个 FIN 到达之前发出的。两个 FIN 在途中交错而过——这是同时关闭，双方都会经过 CLOSING 状态。");
         }
         EventKind::HalfClose => {
             let _ = write!(t, "在{peer}");
@@ -630,7 +653,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
                 let _ = write!(why, "，见第 {} 行", step.cause_line);
             }
             if step.inferred {
-                why.push_str("，这是假定");
+                why.push_str("，这是假定的");
             }
         }
         s.push('）');
@@ -643,13 +666,13 @@ fn write_states(t: &mut String, r: &SegmentReport) {
     if let Some(step) = late {
         let _ = write!(
             t,
-            "{}发出上一个报文段时，还没有处理第 {} 行（那个 ACK 没有覆盖它）；这个 ACK 表明它现在处理了。",
+            "{}发出上一个报文段时，还没有处理第 {} 行的报文段（那个 ACK 没有覆盖它）；这个 ACK 表明它现在已经处理了。",
             who(step.who),
             step.cause_line
         );
     }
     if r.transitions.iter().any(|t| t.to == TcpState::TimeWait) {
-        t.push_str("TIME_WAIT 持续 2×MSL（Linux 上为 60 秒），让迟到的报文段在网络中消失。");
+        t.push_str("TIME_WAIT 持续 2×MSL（Linux 上为 60 秒），好让网络中迟到的报文段自然消失。");
     }
 }
 
@@ -688,7 +711,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             t.push('。');
         }
         Handshake::Partial => t.push_str("只看到了部分握手。"),
-        Handshake::None => t.push_str("抓包开始于握手之后。"),
+        Handshake::None => t.push_str("抓包开始时握手已经完成。"),
     }
     let closer = |c: Option<ClosedBy>| match c {
         Some(ClosedBy::Client) => "客户端",
@@ -706,14 +729,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             closer(s.closed_by)
         ),
         Teardown::Simultaneous => {
-            "同时关闭：两个 FIN 在途中交错；双方都经过了 CLOSING。".to_string()
+            "同时关闭：两个 FIN 在途中交错而过；双方都经过了 CLOSING 状态。".to_string()
         }
         Teardown::Reset => format!("以{}发出的 RST 结束。", closer(s.closed_by)),
         Teardown::Refused => {
             "被拒绝：服务器用 RST 回应了连接尝试（该端口上没有程序在监听）。".to_string()
         }
         Teardown::HalfClosed => format!(
-            "半关闭：{}发出了 FIN；另一方在抓包中始终没有关闭。",
+            "半关闭：{}发出了 FIN；另一方直到抓包结束都没有关闭。",
             closer(s.closed_by)
         ),
         Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
@@ -744,7 +767,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     if let Some(side) = s.half_close {
         let _ = write!(
             t,
-            "{}在{}的 FIN 之后、关闭自己这一侧之前还发送了数据：关闭过程中的半关闭。",
+            "{}在{}的 FIN 之后、关闭自己这一侧之前还发送了数据：这是关闭过程中的半关闭。",
             who(side),
             who(side.other())
         );
@@ -752,7 +775,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     for side in &s.fins_inferred {
         let _ = write!(
             t,
-            "{}的 FIN 不在抓包中：是{}的确认说明了它（推断）。",
+            "{}的 FIN 不在抓包中，是根据{}的确认推断出来的。",
             who(*side),
             who(side.other())
         );
@@ -767,13 +790,16 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     if !s.problems.is_empty() {
         t.push_str("问题：");
-        let mut items = List::new("，");
+        let mut items = List::new("、");
         for (kind, n) in &s.problems {
             let (count, name) = problem_words(kind);
             let item = items.next(&mut t);
             write_count(item, u64::from(*n));
             item.push(' ');
             item.push_str(count);
+            if name.starts_with(|c: char| c.is_ascii()) {
+                item.push(' ');
+            }
             item.push_str(name);
         }
         t.push('。');
@@ -784,14 +810,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         s.final_state.client, s.final_state.server
     );
     if s.delivery_assumed {
-        t.push_str("（最后一行之后，仍在途中的报文段假定已经送达。）");
+        t.push_str("（最后一行之后仍在途中的报文段，均假定已经送达。）");
     }
     match s.time_wait.as_slice() {
         [] => {}
         [one] => {
-            let _ = write!(t, "{}处于 TIME_WAIT（Linux 上为 60 秒）。", who(*one));
+            let _ = write!(t, "{}将在 TIME_WAIT 状态停留 60 秒（Linux）。", who(*one));
         }
-        _ => t.push_str("双方都处于 TIME_WAIT（Linux 上为 60 秒）。"),
+        _ => t.push_str("双方都将在 TIME_WAIT 状态停留 60 秒（Linux）。"),
     }
     if let Some(v) = &s.vantage {
         let _ = write!(
@@ -810,12 +836,12 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         s.conn_state, s.history
     );
     if s.evicted {
-        t.push_str("已不再跟踪：同时打开的连接太多，它又处于空闲，被移出了。");
+        t.push_str("已不再跟踪：同时打开的连接太多，而它处于空闲状态，因此被移出了。");
     }
     if let Some(n) = s.events.get("capture_copy") {
         let _ = write!(
             t,
-            "它有 {n} 行重复了在另一个接口上看到的包（-i any）：这里只计一次；Wireshark 会重复计数。"
+            "其中有 {n} 行是同一个包在另一个接口上再次被看到（-i any）：这里只计一次，Wireshark 则会重复计数。"
         );
     }
     if !s.icmp_errors.is_empty() {
@@ -858,14 +884,18 @@ fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
             }
         }
     }
-    let _ = write!(t, "（从第 {} 行起）始终没有被确认：重发了 ", st.since_line);
+    let _ = write!(
+        t,
+        "（从第 {} 行起）始终没有被确认，共重发了 ",
+        st.since_line
+    );
     write_count(t, u64::from(st.resent));
     t.push_str(" 次");
     if let Some(sec) = st.seconds {
         let _ = write!(t, "，历时 {}", ms(sec));
     }
     t.push_str(match st.backoff {
-        Some(Backoff::Doubling) => "，且有退避（每次等待约为上一次的两倍）。",
+        Some(Backoff::Doubling) => "，呈指数退避（每次等待约为上一次的两倍）。",
         Some(Backoff::Constant) => "，间隔大致相同。",
         _ => "。",
     });
@@ -929,7 +959,9 @@ pub(super) fn reason(why: Reason) -> &'static str {
             "发出了对对端 SYN 的 ACK：它已经收到了 SYN-ACK，只是抓包中没有"
         }
         Reason::SentSynAckSimultaneous => "发出 SYN-ACK：同时打开",
-        Reason::SentRstNoConnection => "对一个它已不再拥有的连接的报文段发出 RST：它这一侧早已不在",
+        Reason::SentRstNoConnection => {
+            "为一个它已不再拥有的连接上的报文段回复 RST：它这一侧早已关闭"
+        }
         Reason::SentRst => "发出 RST：连接中止",
         Reason::RefusedByRst => "它的 SYN 得到的回应是 RST：连接被拒绝",
         Reason::ReceivedRst => "收到 RST：连接被重置",
@@ -938,7 +970,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
         Reason::SentFinPeerFinWaiting => {
             "发出 FIN，而对端乱序到达的 FIN 还排在缺失的字节之后等待：TCP 只按序处理 FIN"
         }
-        Reason::ActiveClose => "在对端的任何 FIN 到达之前发出 FIN：主动关闭",
+        Reason::ActiveClose => "在对端的 FIN 到达之前就发出了 FIN：主动关闭",
         Reason::PassiveClose => "在对端的 FIN 之后发出 FIN：被动关闭，自己这一侧也关闭了",
         Reason::ReceivedSynAck => "收到了对其 SYN 的 SYN-ACK",
         Reason::SynAcked => "它的 SYN 被确认",
@@ -948,7 +980,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
         Reason::ReceivedSyn => "收到 SYN",
         Reason::ReceivedSynSimultaneous => "收到 SYN：同时打开",
         Reason::PeerClosed => "收到对端的 FIN：对端已关闭",
-        Reason::PeerFinCrossed => "自己的 FIN 被确认之前收到了对端的 FIN：同时关闭",
+        Reason::PeerFinCrossed => "在自己的 FIN 被确认之前就收到了对端的 FIN：同时关闭",
         Reason::ReceivedPeerFin => "收到对端的 FIN",
     }
 }
@@ -1003,25 +1035,25 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
     let _ = match e.problem {
         IcmpProblem::NetUnreachable => write!(t, "途中的一个路由器没有到{about}的路由。"),
         IcmpProblem::HostUnreachable => write!(t, "一个路由器无法把这个包送到{}。", about.trim_end()),
-        IcmpProblem::ProtocolUnreachable => write!(t, "{subject}不处理这个包的协议。"),
+        IcmpProblem::ProtocolUnreachable => write!(t, "{subject}不支持这个包所用的协议。"),
         IcmpProblem::PortUnreachable => write!(
             t,
-            "{subject}上没有程序接受{}端口 {}；是主机或防火墙的 REJECT 规则用 ICMP 作了回答，而不是用 TCP 重置。",
+            "{subject}的{}端口 {} 不接受连接；是主机本身或防火墙的 REJECT 规则用 ICMP 作了回应，而不是回以 TCP RST。",
             e.transport
                 .as_deref()
                 .map_or_else(String::new, |p| format!(" {} ", p.to_ascii_uppercase())),
             e.port.as_deref().unwrap_or("?")
         ),
-        IcmpProblem::Prohibited => write!(t, "通往{about}的路被策略关闭了（防火墙规则，或 prohibit 路由）。"),
+        IcmpProblem::Prohibited => write!(t, "通往{about}的路径被策略禁止了（防火墙规则，或 prohibit 路由）。"),
         IcmpProblem::TooBig => {
-            t.push_str("一个包比下一段链路能承载的更大");
+            t.push_str("一个包超过了下一段链路能承载的大小");
             if let Some(mtu) = e.mtu {
                 let _ = write!(t, "（MTU {mtu}）");
             }
-            write!(t, "，并且设置了 DF（禁止分片）：这是路径 MTU 发现。")
+            write!(t, "，而且设置了 DF（禁止分片），这是路径 MTU 发现的一部分。")
         }
         IcmpProblem::TimeExceeded => write!(t, "一个包的 TTL（跳数限制）在途中耗尽了（路由环路，或 TTL 设得太低）。"),
-        IcmpProblem::Unreachable => write!(t, "{}无法到达。", subject.trim_end()),
+        IcmpProblem::Unreachable => write!(t, "{subject}无法到达。"),
     };
     let (Some(conn), Some(from), Some((client, server))) = (r.conn, r.from, ends) else {
         t.push_str("抓包中没有与它对应的 TCP 连接。");

@@ -63,19 +63,22 @@ fn write_reset(t: &mut String, r: &SegmentReport) {
                     write_lines(t, &[l]);
                     t.push_str("的連線嘗試");
                 }
-                None => t.push_str(
-                    "一次擷取中沒有的連線嘗試（seq 為 0，ack 是那次嘗試的初始序列號 + 1）",
-                ),
+                None => {
+                    t.push_str("一次擷取中沒有的連線嘗試（seq 為 0，ack 是那次嘗試的初始序號 + 1）")
+                }
             }
             t.push_str("：該連接埠上沒有程式在監聽，嘗試被拒絕（連線從未建立）");
         }
         Some(ResetKind::AfterClose) => {
             t.push_str("RST，回應");
-            if e.of_line.is_some() {
-                write_line(t, e.of_line);
-                t.push('的');
+            match e.of_line {
+                Some(l) => {
+                    write_lines(t, &[l]);
+                    t.push('的');
+                }
+                None => t.push_str("一個"),
             }
-            t.push_str("報文段");
+            t.push_str("區段");
             if let Some(s) = e.seconds {
                 t.push('（');
                 write_ms(t, s);
@@ -83,24 +86,27 @@ fn write_reset(t: &mut String, r: &SegmentReport) {
             }
             let _ = write!(t, "：{me}已經沒有對應的連線了");
             t.push_str(match e.evidence {
-                Some(Evidence::NoTimestamps) => "（這個 RST 沒有帶該連線使用的 TCP 時間戳記：它不是由 socket 發出的，就像主機回應一個不屬於任何連線的報文段那樣）",
+                Some(Evidence::NoTimestamps) => "（這個 RST 沒有帶該連線使用的 TCP 時間戳記：它不是由 socket 發出的，就像主機回應一個不屬於任何連線的區段那樣）",
                 Some(Evidence::OwnFin) => "（它已關閉了自己這一側：資料或 ACK 到達時，socket 已經不存在）",
                 _ => "",
             });
         }
         _ => {
-            let _ = write!(t, "RST：{me}立即中止連線，不經過 FIN 交換");
+            let _ = write!(t, "RST，{me}立即中止連線，不經過 FIN 交換");
             match e.of_line {
                 Some(l) => {
                     t.push_str("。它在");
                     write_lines(t, &[l]);
                     t.push_str("發出自己的 FIN");
-                    if let Some(s) = e.seconds {
-                        t.push('，');
-                        write_ms(t, s);
-                        t.push_str(" 之後");
+                    match e.seconds {
+                        Some(s) => {
+                            t.push('，');
+                            write_ms(t, s);
+                            t.push_str(" 之後");
+                        }
+                        None => t.push_str(" 之後，"),
                     }
-                    t.push_str("發出這個 RST，其間沒有收到任何東西：它的關閉以中止告終（關閉時還有未讀資料，或 SO_LINGER 為 0）");
+                    t.push_str("又發出了這個 RST，其間沒有收到任何東西：它的關閉以中止告終（關閉時還有未讀資料，或 SO_LINGER 為 0）");
                 }
                 None => t.push_str("（應用程式中止、SO_LINGER 為 0，或關閉時還有未讀資料）"),
             }
@@ -133,14 +139,14 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         parts.next(t).push_str("SYN，請求建立連線");
     }
     if let Some(raw) = r.seq_raw.filter(|_| syn) {
-        let _ = write!(parts.next(t), "初始序列號 {raw}（相對序列號 0）");
+        let _ = write!(parts.next(t), "初始序號 {raw}（相對序號 0）");
     }
     if r.len > 0 {
         let first = r.seq.unwrap_or(0);
         let last = first.wrapping_add(r.len).wrapping_sub(1);
         let data = parts.next(t);
         num(data, r.len);
-        data.push_str(" 位元組資料（相對序列號 ");
+        data.push_str(" 位元組資料（相對序號 ");
         num(data, first);
         if r.len > 1 {
             data.push('–');
@@ -154,21 +160,23 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if flag(b'U') {
         parts
             .next(t)
-            .push_str("置 URG（緊急資料：緊急指標標出它的結束位置）");
+            .push_str("URG 置位（緊急資料：緊急指標指出緊急資料的結束位置）");
     }
     if flag(b'E') && !syn {
-        parts.next(t).push_str("置 ECE（回顯接收方看到的擁塞標記）");
+        parts
+            .next(t)
+            .push_str("ECE 置位（回顯接收方看到的擁塞標記）");
     }
     if flag(b'W') && !syn {
-        parts.next(t).push_str("置 CWR（傳送方已減小擁塞視窗）");
+        parts.next(t).push_str("CWR 置位（傳送方已減小擁塞視窗）");
     }
     if flag(b'E') && syn {
-        parts.next(t).push_str("提供 ECN");
+        parts.next(t).push_str("支援 ECN");
     }
     if fin {
         let _ = write!(
             parts.next(t),
-            "FIN：{}沒有更多資料要傳送了（它的應用程式關閉了連線，或關閉了寫方向）",
+            "FIN，表示{}沒有更多資料要傳送了（它的應用程式關閉了連線，或關閉了寫方向）",
             who(r.from)
         );
     }
@@ -179,7 +187,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         t.push_str(if ack {
             "純確認（不帶資料）"
         } else {
-            "不帶任何旗標的報文段"
+            "不帶任何旗標的區段"
         });
     }
     t.push('。');
@@ -187,10 +195,10 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if let Some(o) = &r.offer {
         if o.mss.is_some() || o.sack_permitted || o.timestamps || o.wscale.is_some() || o.fast_open
         {
-            t.push_str("它提供：");
+            t.push_str("它攜帶的選項：");
             let mut offers = List::new("、");
             if let Some(m) = o.mss {
-                let _ = write!(offers.next(t), "MSS {m}（它能接收的最大報文段長度）");
+                let _ = write!(offers.next(t), "MSS {m}（能接收的最大區段大小）");
             }
             if o.sack_permitted {
                 offers.next(t).push_str("允許 SACK");
@@ -201,7 +209,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
             if let Some(w) = o.wscale {
                 let _ = write!(
                     offers.next(t),
-                    "視窗縮放 {w}（它的視窗以 {} 位元組為單位）",
+                    "視窗縮放因子 {w}（其視窗值以 {} 位元組為單位）",
                     1u64 << w.min(14)
                 );
             }
@@ -227,11 +235,11 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         .filter(|_| !has(EventKind::SimultaneousClose))
     {
         if note(Inference::PeerFinSacked) {
-            let _ = write!(t, "它沒有確認{peer}第 {line} 行的 FIN，但它的 SACK 塊表明那個 FIN 已經到達：FIN 亂序到達，排在缺失的位元組之後等待（FIN 只能按序處理）。");
+            let _ = write!(t, "它沒有確認{peer}第 {line} 行的 FIN，但它的 SACK 區塊表明那個 FIN 已經到達：FIN 亂序到達，排在缺失的位元組之後等待（FIN 只能按序處理）。");
         } else {
             let _ = write!(
                 t,
-                "它沒有確認{peer}第 {line} 行的 FIN：發出這個報文段時，那個 FIN 還沒有被處理。"
+                "它沒有確認{peer}第 {line} 行的 FIN：發出這個區段時，那個 FIN 還沒有被處理。"
             );
         }
     }
@@ -239,10 +247,10 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         if r.sack.is_empty() {
             let _ = write!(t, "擷取中只有這一方的封包：它的 ACK 在自己的 FIN 之後單獨前移了 1，說明{peer}已經發出了 FIN（推斷；{peer}的 FIN 不在擷取中）。");
         } else {
-            let _ = write!(t, "它的 SACK 塊覆蓋了 ACK 之後一個孤立的序列號，而擷取中看不到{peer}在那裡傳送過任何東西：很可能是{peer}的 FIN，因前面的位元組缺失而亂序到達（推斷）。");
+            let _ = write!(t, "它的 SACK 區塊覆蓋了 ACK 之後一個孤立的序號，而擷取中看不到{peer}在那裡傳送過任何東西：很可能是{peer}的 FIN，因前面的位元組缺失而亂序到達（推斷）。");
         }
     } else if note(Inference::PeerFinSacked) && r.peer_fin_unacked.is_none() {
-        let _ = write!(t, "它的 SACK 塊表明{peer}的 FIN 已經到達。");
+        let _ = write!(t, "它的 SACK 區塊表明{peer}的 FIN 已經到達。");
     }
     if note(Inference::LateHandshakeAck) {
         let _ = write!(t, "它只確認了{peer}的 SYN：這是握手的 ACK，卻出現在{}隨後發出的資料之後（兩者在途中被重排了；不是重複確認）。", who(r.from));
@@ -289,7 +297,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         write_event(t, e, r);
     }
     if !has(EventKind::Reset) && note(Inference::Excerpt) {
-        t.push_str("這些序列號看起來已經是相對值（貼上的片段？）：絕對值未知。");
+        t.push_str("這些序號看起來已經是相對值（貼上的片段？）：絕對值未知。");
     }
     if note(Inference::RolesInferred) {
         let refused = r.events.iter().any(|e| {
@@ -305,7 +313,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         });
     }
     if note(Inference::Renumbered) {
-        t.push_str("它的相對序列號與該行顯示的不同：擷取從連線中途開始時，tcpdump 從每個方向在擷取中的第一個封包開始計數，而 tcpexplain 和 Wireshark 一樣，從第一個位元組之前的那個序列號開始計數（第二個方向的第一個位元組，就是第一個封包所確認的那個位元組）。");
+        t.push_str("它的相對序號與該行顯示的不同：擷取從連線中途開始時，tcpdump 從每個方向在擷取中的第一個封包開始計數，而 tcpexplain 和 Wireshark 一樣，從第一個位元組之前的那個序號開始計數（第二個方向的第一個位元組，就是第一個封包所確認的那個位元組）。");
     }
 
     // States.
@@ -326,24 +334,33 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
         return;
     }
     if !a.syn && a.bytes == 0 && !a.fin {
-        let _ = write!(t, "前移到 {}，但沒有覆蓋擷取中可見的任何報文段。", a.last);
+        let _ = write!(t, "前移到 {}，但沒有覆蓋擷取中可見的任何區段。", a.last);
         return;
     }
     t.push_str("確認了");
     t.push_str(peer);
     write_lines(t, &a.lines);
     t.push_str("的 ");
-    let mut what = List::new(" 和 ");
+    // (`SYN 和 FIN`, `288 位元組資料和 FIN`: a space only next to Latin letters.)
+    let and = |t: &mut String| {
+        if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
+            t.push_str(" 和 ");
+        } else if !t.ends_with(' ') {
+            t.push_str("和 ");
+        }
+    };
     if a.syn {
-        what.next(t).push_str("SYN");
+        and(t);
+        t.push_str("SYN");
     }
     if a.bytes > 0 {
-        let bytes = what.next(t);
-        num(bytes, a.bytes);
-        bytes.push_str(" 位元組資料");
+        and(t);
+        num(t, a.bytes);
+        t.push_str(" 位元組資料");
     }
     if a.fin {
-        what.next(t).push_str("FIN");
+        and(t);
+        t.push_str("FIN");
     }
     if let Some(rtt) = a.rtt {
         t.push_str("，距其發出 ");
@@ -353,7 +370,7 @@ fn write_acked(t: &mut String, a: &Acked, ack: Option<u32>, peer: &str) {
 }
 
 /// Why bytes whose earlier segment an ICMP "too big" error reported were sent again.
-const PATH_MTU_RESEND: &str = "：一個 ICMP 錯誤訊息說那個報文段對這條路徑來說太大，於是傳送方立即用能透過的較小報文段重發了這些位元組（路徑 MTU 發現）。";
+const PATH_MTU_RESEND: &str = "：一個 ICMP 錯誤訊息說那個區段對這條路徑來說太大，於是傳送方立即改用路徑能容納的較小區段重發了這些位元組（路徑 MTU 發現）。";
 
 /// Ends a sentence about an artefact of the capture with Wireshark's labels on
 /// the line (`；Wireshark 的標籤（a, b）{what}。`), when it has any.
@@ -407,11 +424,17 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str("之前的某個封包");
             }
             t.push_str("是同一個封包");
-            if e.evidence == Some(Evidence::IpIdTtl) {
-                t.push_str("（IP id 和 TCP 標頭都相同）");
-            }
-            if let Some(n) = &e.note {
-                let _ = write!(t, "（{n}）");
+            // (One pair of parentheses for the evidence and the interfaces.)
+            let same_header = e.evidence == Some(Evidence::IpIdTtl);
+            match (same_header, &e.note) {
+                (true, Some(n)) => {
+                    let _ = write!(t, "（IP id 和 TCP 標頭都相同；{n}）");
+                }
+                (true, None) => t.push_str("（IP id 和 TCP 標頭都相同）"),
+                (false, Some(n)) => {
+                    let _ = write!(t, "（{n}）");
+                }
+                (false, None) => {}
             }
             t.push('，');
             if let Some(s) = e.seconds {
@@ -419,11 +442,11 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str(" 之後");
             }
             t.push_str(match e.evidence {
-                Some(Evidence::IpIdTtl) => "以更低的 TTL 再次被看到：它多經過了路由器，又一次經過擷取點（路由環路，或一條兩次經過擷取主機的路徑）。這不是新的報文段",
-                Some(Evidence::Identical) => "每個欄位原樣又被印出了一次：在多個介面上擷取時（-i any；這個 tcpdump 不印出介面名），封包每經過一個介面，tcpdump 就印出一次，比如在網橋上，或在轉發它的主機上。這不是新的報文段",
-                _ => "在另一個介面上再次被看到：在多個介面上擷取時（-i any），封包每經過一個介面，tcpdump 就印出一次，比如擷取主機轉發它的時候。這不是新的報文段",
+                Some(Evidence::IpIdTtl) => "以更低的 TTL 再次被看到：它多經過了幾個路由器，又一次經過擷取點（路由迴圈，或一條兩次經過擷取主機的路徑）。這不是新的區段",
+                Some(Evidence::Identical) => "每個欄位原樣又被印出了一次：在多個介面上擷取時（-i any；這個 tcpdump 不印出介面名），封包每經過一個介面，tcpdump 就印出一次，比如在橋接器上，或在轉發它的主機上。這不是新的區段",
+                _ => "在另一個介面上再次被看到：在多個介面上擷取時（-i any），封包每經過一個介面，tcpdump 就印出一次，比如擷取主機轉發它的時候。這不是新的區段",
             });
-            write_labels(t, r, "來自這次重複看到");
+            write_labels(t, r, "是因為同一個封包被看到了兩次");
         }
         EventKind::SeenLate => {
             t.push_str("第一次看到這些位元組：它們填補了");
@@ -456,7 +479,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             }
             t.push_str("重傳");
             if e.of_line.is_some() {
-                t.push_str("（重發");
+                t.push_str("（重發的是");
                 write_line(t, e.of_line);
                 t.push('）');
             }
@@ -464,17 +487,17 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push_str(PATH_MTU_RESEND);
             } else {
                 if let Some(s) = e.seconds {
-                    t.push_str("，距上一份 ");
+                    t.push_str("，距上一次傳送 ");
                     write_ms(t, s);
                 }
                 if dsack(r) {
-                    t.push_str("：它是這一方對剛收到的重複資料（其 D-SACK 塊）的回應；傳送方在這個回應裡重複了這些序列號，而不是因為計時器逾時。");
+                    t.push_str("：它是這一方對剛收到的重複資料（其 D-SACK 區塊）的回應；傳送方是在這個回應裡順帶重複了這些序號，而不是因為重傳計時器逾時。");
                 } else if let Some(rt) = e.round_trip {
                     t.push_str("：重發得比一個往返時間（握手測得 ");
                     write_ms(t, rt);
                     t.push_str("）還快，所以不是逾時重傳。");
                 } else {
-                    t.push_str("：這段序列號之前已經傳送過，但沒有及時等到對它的 ACK，傳送方認為它丟失了（重傳計時器逾時）");
+                    t.push_str("：這段序號之前已經傳送過，但沒有及時等到對它的 ACK，傳送方認為它丟失了（重傳計時器逾時）");
                     write_backoff(t, e.backoff, "");
                 }
             }
@@ -482,7 +505,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         EventKind::FastRetransmission => {
             t.push_str("快速重傳");
             if e.of_line.is_some() {
-                t.push_str("（重發");
+                t.push_str("（重發的是");
                 write_line(t, e.of_line);
                 t.push('）');
             }
@@ -497,12 +520,12 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                 t.push('）');
             }
             t.push_str(PATH_MTU_RESEND);
-            t.push_str("Wireshark 的標籤（out_of_order）來自時間：它在最高報文段之後的一個往返時間之內。");
+            t.push_str("Wireshark 的標籤（out_of_order）是根據時間判斷的：它出現在序號最高的區段之後一個往返時間之內。");
         }
-        EventKind::OutOfOrder => t.push_str("亂序：這些位元組排在已經看到的資料之前，並且緊隨其後到達（在網路中被重排，而不是重發）。"),
-        EventKind::LostSegment => t.push_str("前一個報文段未被擷取到：這個報文段的起點超出了傳送方已被看到傳送的範圍；有報文段在擷取點之前丟失了，或者擷取漏掉了它（或者稍後才顯示它）。"),
+        EventKind::OutOfOrder => t.push_str("亂序：這些位元組的序號低於已經看到的資料，卻緊隨其後到達（是在網路中被重排了，而不是重發）。"),
+        EventKind::LostSegment => t.push_str("前一個區段未被擷取到：這個區段的起始序號超出了擷取中該傳送方已傳送資料的末尾；有區段在擷取點之前丟失了，或者擷取漏掉了它（也可能稍後才出現）。"),
         EventKind::AckLostSegment => {
-            let _ = write!(t, "確認了未擷取到的報文段：它確認了{peer}的資料，而擷取中還沒有出現這些資料：擷取漏掉了它們，或者稍後才顯示。");
+            let _ = write!(t, "確認了未擷取到的區段：它確認的{peer}資料尚未在擷取中出現——擷取漏掉了它們，或者它們稍後才出現。");
         }
         EventKind::DuplicateAck => {
             let _ = write!(t, "第 {} 個重複確認", e.count.unwrap_or(1));
@@ -513,13 +536,13 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             }
             t.push_str("：ack 相同，視窗相同，不帶資料；");
             if dsack(r) {
-                t.push_str("它是因為收到了重複的報文段（D-SACK）而發出的，不是因為有空缺。");
+                t.push_str("它是因為收到了重複的區段（D-SACK）而發出的，不是因為有空缺。");
             } else {
                 match e.note {
                     Some(Note::OldSegment) => {
-                        let _ = write!(t, "它回應的是{peer}剛才那個沒有帶來新內容的報文段（比這個 ACK 更舊的報文段會得到一個 ACK 作為回應），並不表示有空缺。");
+                        let _ = write!(t, "它回應的是{peer}剛才那個沒有帶來新內容的區段（比這個 ACK 更舊的區段會得到一個 ACK 作為回應），並不表示有空缺。");
                     }
-                    Some(Note::Gap) => t.push_str("接收方仍在等待它的 ACK 之後的那個位元組（有空缺，或有報文段丟失）。"),
+                    Some(Note::Gap) => t.push_str("接收方仍在等待它的 ACK 所指的那個位元組（有空缺，或有區段丟失）。"),
                     _ => {
                         let _ = write!(t, "擷取中看不到{peer}在它之後傳送過任何東西，所以它在這裡並不表示有空缺。");
                     }
@@ -533,21 +556,21 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::ZeroWindowProbeAck => t.push_str("對零視窗探測的回覆：視窗仍然關閉。"),
         EventKind::WindowFull => {
-            let _ = write!(t, "視窗已滿：這個報文段恰好填滿了{peer}通告的視窗；傳送方必須等待 ACK。");
+            let _ = write!(t, "視窗已滿：這個區段恰好填滿了{peer}通告的視窗；傳送方必須等待 ACK。");
         }
         EventKind::WindowUpdate => t.push_str("視窗更新：只有通告的視窗變了（接收方騰出了空間）。"),
         EventKind::KeepAlive => {
             let inferred = matches!(e.note, Some(Note::Inferred | Note::ZeroWindowProbeInferred));
             t.push_str(if inferred {
-                "保活：一段靜默之後的空 ACK，重複了它上一次的 ACK，而對端沒有未被確認的資料；不加 -S 或 -v 時，tcpdump 在這裡不印出 seq，而 Linux 的保活探測恰好落後一個位元組（根據時間和序列號推斷）。Linux 探測零視窗時也傳送落後一個位元組的空報文段，所以如果對端的視窗為 0，這就是一個零視窗探測。"
+                "保活：一段靜默之後的空 ACK，重複了它上一次的 ACK，而對端沒有未被確認的資料；不加 -S 或 -v 時，tcpdump 不印出這裡的 seq，而 Linux 保活探測的 seq 恰好落後一個位元組（根據時間和序號推斷）。Linux 探測零視窗時也傳送落後一個位元組的空區段，所以如果對端的視窗為 0，這就是一個零視窗探測。"
             } else if r.len == 0 {
-                "保活（Wireshark 的標籤）：它的序列號比下一個位元組早一個，促使對端作出回應。Linux 探測零視窗時也傳送落後一個位元組的空報文段，所以如果對端的視窗為 0，這就是一個零視窗探測。"
+                "保活（Wireshark 的標籤）：它的序號比下一個待發位元組小 1，以促使對端作出回應。Linux 探測零視窗時也傳送落後一個位元組的空區段，所以如果對端的視窗為 0，這就是一個零視窗探測。"
             } else {
                 "保活：它重發對端已經確認過的最後一個位元組，促使對端作出回應（一個無用的位元組，Windows 就是這樣傳送保活探測的）。"
             });
         }
-        EventKind::KeepAliveAck => t.push_str("保活確認：對端回應了探測；它還活著。"),
-        EventKind::ReusedPorts => t.push_str("連接埠複用：一個新連線使用了與之前某個連線相同的位址和連接埠。"),
+        EventKind::KeepAliveAck => t.push_str("保活確認：對端回應了探測，說明它還活著。"),
+        EventKind::ReusedPorts => t.push_str("連接埠號重用：一個新連線使用了與之前某個連線相同的位址和連接埠。"),
         EventKind::SynRetransmission => {
             let _ = write!(
                 t,
@@ -569,7 +592,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if e.of_line.is_some() {
                 t.push('在');
                 write_line(t, e.of_line);
-                t.push_str("的報文段之後");
+                t.push_str("的區段之後");
             }
             t.push_str("等了");
             if let Some(s) = e.seconds {
@@ -579,17 +602,17 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
             if let Some(rt) = e.round_trip {
                 let _ = write!(t, "，比這裡測得的到{}的往返時間（{}）還長", who(r.from), ms(rt));
             }
-            t.push_str("：很可能是延遲確認（Linux 會等 40 ms 到 200 ms，希望把 ACK 捎帶在資料上）——根據時間推斷。");
+            t.push_str("：根據時間推斷，很可能是延遲確認（Linux 會等待 40 ms 到 200 ms，希望把 ACK 附帶在資料上）。");
         }
         EventKind::FinAcksFin => {
-            let _ = write!(t, "所以這個 FIN 同時確認了{peer}");
+            let _ = write!(t, "也就是說，這個 FIN 順帶確認了{peer}");
             write_line(t, e.of_line);
-            let _ = write!(t, "的 FIN：關閉只用了三個報文段，而不是四個（三次揮手）。很可能是{}的應用程式在延遲確認的計時器觸發之前就關閉了，於是 ACK 搭上了 FIN 的便車。", who(r.from));
+            let _ = write!(t, "的 FIN：關閉只用了三個區段，而不是四個（三次揮手）。很可能是{}的應用程式在延遲確認的計時器觸發之前就關閉了，於是 ACK 就附帶在了 FIN 上。", who(r.from));
         }
         EventKind::SimultaneousClose => {
             let _ = write!(t, "這個 FIN 沒有確認{peer}");
             write_line(t, e.of_line);
-            t.push_str("的 FIN：它是在那個 FIN 到達之前發出的。兩個 FIN 在途中交錯——這是同時關閉，雙方都會經過 CLOSING 狀態。");
+            t.push_str("的 FIN：它是在那個 FIN 到達之前發出的。兩個 FIN 在途中交錯而過——這是同時關閉，雙方都會經過 CLOSING 狀態。");
         }
         EventKind::HalfClose => {
             let _ = write!(t, "在{peer}");
@@ -626,7 +649,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
                 let _ = write!(why, "，見第 {} 行", step.cause_line);
             }
             if step.inferred {
-                why.push_str("，這是假定");
+                why.push_str("，這是假定的");
             }
         }
         s.push('）');
@@ -639,13 +662,13 @@ fn write_states(t: &mut String, r: &SegmentReport) {
     if let Some(step) = late {
         let _ = write!(
             t,
-            "{}發出上一個報文段時，還沒有處理第 {} 行（那個 ACK 沒有覆蓋它）；這個 ACK 表明它現在處理了。",
+            "{}發出上一個區段時，還沒有處理第 {} 行的區段（那個 ACK 沒有覆蓋它）；這個 ACK 表明它現在已經處理了。",
             who(step.who),
             step.cause_line
         );
     }
     if r.transitions.iter().any(|t| t.to == TcpState::TimeWait) {
-        t.push_str("TIME_WAIT 持續 2×MSL（Linux 上為 60 秒），讓遲到的報文段在網路中消失。");
+        t.push_str("TIME_WAIT 持續 2×MSL（Linux 上為 60 秒），好讓網路中遲到的區段自然消失。");
     }
 }
 
@@ -656,11 +679,11 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         t.push_str("（角色是根據連接埠猜出來的）");
     }
     if s.segments == 1 {
-        let _ = write!(t, "，第 {} 行，1 個報文段", s.first_line);
+        let _ = write!(t, "，第 {} 行，1 個區段", s.first_line);
     } else {
         let _ = write!(
             t,
-            "，第 {}–{} 行，共 {} 個報文段",
+            "，第 {}–{} 行，共 {} 個區段",
             s.first_line, s.last_line, s.segments
         );
     }
@@ -684,7 +707,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             t.push('。');
         }
         Handshake::Partial => t.push_str("只看到了部分握手。"),
-        Handshake::None => t.push_str("擷取開始於握手之後。"),
+        Handshake::None => t.push_str("擷取開始時握手已經完成。"),
     }
     let closer = |c: Option<ClosedBy>| match c {
         Some(ClosedBy::Client) => "用戶端",
@@ -694,22 +717,22 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     };
     t.push_str(&match s.teardown {
         Teardown::ThreeWay => format!(
-            "用三個報文段完成關閉（三次揮手）：{}先發出 FIN；另一方的 FIN 同時捎帶了對它的 ACK。",
+            "用三個區段完成關閉（三次揮手）：{}先發出 FIN；另一方的 FIN 同時附帶了對它的 ACK。",
             closer(s.closed_by)
         ),
         Teardown::FourWay => format!(
-            "用四個報文段完成關閉（四次揮手）：{}先發出 FIN，另一方先單獨確認，再發出自己的 FIN。",
+            "用四個區段完成關閉（四次揮手）：{}先發出 FIN，另一方先單獨確認，再發出自己的 FIN。",
             closer(s.closed_by)
         ),
         Teardown::Simultaneous => {
-            "同時關閉：兩個 FIN 在途中交錯；雙方都經過了 CLOSING。".to_string()
+            "同時關閉：兩個 FIN 在途中交錯而過；雙方都經過了 CLOSING 狀態。".to_string()
         }
         Teardown::Reset => format!("以{}發出的 RST 結束。", closer(s.closed_by)),
         Teardown::Refused => {
             "被拒絕：伺服器用 RST 回應了連線嘗試（該連接埠上沒有程式在監聽）。".to_string()
         }
         Teardown::HalfClosed => format!(
-            "半關閉：{}發出了 FIN；另一方在擷取中始終沒有關閉。",
+            "半關閉：{}發出了 FIN；另一方直到擷取結束都沒有關閉。",
             closer(s.closed_by)
         ),
         Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
@@ -740,7 +763,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     if let Some(side) = s.half_close {
         let _ = write!(
             t,
-            "{}在{}的 FIN 之後、關閉自己這一側之前還傳送了資料：關閉過程中的半關閉。",
+            "{}在{}的 FIN 之後、關閉自己這一側之前還傳送了資料：這是關閉過程中的半關閉。",
             who(side),
             who(side.other())
         );
@@ -748,7 +771,7 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     for side in &s.fins_inferred {
         let _ = write!(
             t,
-            "{}的 FIN 不在擷取中：是{}的確認說明了它（推斷）。",
+            "{}的 FIN 不在擷取中，是根據{}的確認推斷出來的。",
             who(*side),
             who(side.other())
         );
@@ -763,13 +786,16 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     if !s.problems.is_empty() {
         t.push_str("問題：");
-        let mut items = List::new("，");
+        let mut items = List::new("、");
         for (kind, n) in &s.problems {
             let (count, name) = problem_words(kind);
             let item = items.next(&mut t);
             write_count(item, u64::from(*n));
             item.push(' ');
             item.push_str(count);
+            if name.starts_with(|c: char| c.is_ascii()) {
+                item.push(' ');
+            }
             item.push_str(name);
         }
         t.push('。');
@@ -780,14 +806,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         s.final_state.client, s.final_state.server
     );
     if s.delivery_assumed {
-        t.push_str("（最後一行之後，仍在途中的報文段假定已經送達。）");
+        t.push_str("（最後一行之後仍在途中的區段，均假定已經送達。）");
     }
     match s.time_wait.as_slice() {
         [] => {}
         [one] => {
-            let _ = write!(t, "{}處於 TIME_WAIT（Linux 上為 60 秒）。", who(*one));
+            let _ = write!(t, "{}將在 TIME_WAIT 狀態停留 60 秒（Linux）。", who(*one));
         }
-        _ => t.push_str("雙方都處於 TIME_WAIT（Linux 上為 60 秒）。"),
+        _ => t.push_str("雙方都將在 TIME_WAIT 狀態停留 60 秒（Linux）。"),
     }
     if let Some(v) = &s.vantage {
         let _ = write!(
@@ -806,12 +832,12 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         s.conn_state, s.history
     );
     if s.evicted {
-        t.push_str("已不再追蹤：同時開啟的連線太多，它又處於空閒，被移出了。");
+        t.push_str("已不再追蹤：同時開啟的連線太多，而它處於閒置狀態，因此被移出了。");
     }
     if let Some(n) = s.events.get("capture_copy") {
         let _ = write!(
             t,
-            "它有 {n} 行重複了在另一個介面上看到的封包（-i any）：這裡只計一次；Wireshark 會重複計數。"
+            "其中有 {n} 行是同一個封包在另一個介面上再次被看到（-i any）：這裡只計一次，Wireshark 則會重複計數。"
         );
     }
     if !s.icmp_errors.is_empty() {
@@ -854,14 +880,18 @@ fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
             }
         }
     }
-    let _ = write!(t, "（從第 {} 行起）始終沒有被確認：重發了 ", st.since_line);
+    let _ = write!(
+        t,
+        "（從第 {} 行起）始終沒有被確認，共重發了 ",
+        st.since_line
+    );
     write_count(t, u64::from(st.resent));
     t.push_str(" 次");
     if let Some(sec) = st.seconds {
         let _ = write!(t, "，歷時 {}", ms(sec));
     }
     t.push_str(match st.backoff {
-        Some(Backoff::Doubling) => "，且有退避（每次等待約為上一次的兩倍）。",
+        Some(Backoff::Doubling) => "，呈指數退避（每次等待約為上一次的兩倍）。",
         Some(Backoff::Constant) => "，間隔大致相同。",
         _ => "。",
     });
@@ -873,8 +903,8 @@ fn problem_words(kind: &str) -> (&'static str, &'static str) {
         "retransmission" => ("次", "重傳"),
         "fast_retransmission" => ("次", "快速重傳"),
         "spurious_retransmission" => ("次", "偽重傳"),
-        "out_of_order" => ("個", "亂序的報文段"),
-        "lost_segment" => ("個", "未擷取到的報文段"),
+        "out_of_order" => ("個", "亂序的區段"),
+        "lost_segment" => ("個", "未擷取到的區段"),
         "ack_lost_segment" => ("次", "對未擷取到資料的確認"),
         "duplicate_ack" => ("個", "重複確認"),
         "zero_window" => ("次", "零視窗"),
@@ -905,7 +935,7 @@ pub(super) fn binary_input(kind: crate::reader::Binary, name: &str) -> String {
         Binary::Zstd => unpack("zstdcat", "zstd 壓縮"),
         Binary::Bzip2 => unpack("bzcat", "bzip2 壓縮"),
         Binary::Xz => unpack("xzcat", "xz 壓縮"),
-        Binary::Zip => format!("這是 zip 壓縮檔：請先解壓（`unzip -p {file} | tcpexplain`）"),
+        Binary::Zip => format!("這是 zip 壓縮檔：請先解壓縮（`unzip -p {file} | tcpexplain`）"),
         Binary::Utf16 => {
             format!("這是 UTF-16 文字：請執行 `iconv -f UTF-16 -t UTF-8 {file} | tcpexplain`")
         }
@@ -925,7 +955,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
             "發出了對對端 SYN 的 ACK：它已經收到了 SYN-ACK，只是擷取中沒有"
         }
         Reason::SentSynAckSimultaneous => "發出 SYN-ACK：同時開啟",
-        Reason::SentRstNoConnection => "對一個它已不再擁有的連線的報文段發出 RST：它這一側早已不在",
+        Reason::SentRstNoConnection => "為一個它已不再擁有的連線上的區段回覆 RST：它這一側早已關閉",
         Reason::SentRst => "發出 RST：連線中止",
         Reason::RefusedByRst => "它的 SYN 得到的回應是 RST：連線被拒絕",
         Reason::ReceivedRst => "收到 RST：連線被重設",
@@ -934,7 +964,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
         Reason::SentFinPeerFinWaiting => {
             "發出 FIN，而對端亂序到達的 FIN 還排在缺失的位元組之後等待：TCP 只按序處理 FIN"
         }
-        Reason::ActiveClose => "在對端的任何 FIN 到達之前發出 FIN：主動關閉",
+        Reason::ActiveClose => "在對端的 FIN 到達之前就發出了 FIN：主動關閉",
         Reason::PassiveClose => "在對端的 FIN 之後發出 FIN：被動關閉，自己這一側也關閉了",
         Reason::ReceivedSynAck => "收到了對其 SYN 的 SYN-ACK",
         Reason::SynAcked => "它的 SYN 被確認",
@@ -944,7 +974,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
         Reason::ReceivedSyn => "收到 SYN",
         Reason::ReceivedSynSimultaneous => "收到 SYN：同時開啟",
         Reason::PeerClosed => "收到對端的 FIN：對端已關閉",
-        Reason::PeerFinCrossed => "自己的 FIN 被確認之前收到了對端的 FIN：同時關閉",
+        Reason::PeerFinCrossed => "在自己的 FIN 被確認之前就收到了對端的 FIN：同時關閉",
         Reason::ReceivedPeerFin => "收到對端的 FIN",
     }
 }
@@ -953,7 +983,7 @@ pub(super) fn reason(why: Reason) -> &'static str {
 pub(super) fn other_text(kind: crate::model::TextKind) -> &'static str {
     use crate::model::TextKind;
     match kind {
-        TextKind::Command => "不是 tcpdump 的輸出：shell 提示符或命令",
+        TextKind::Command => "不是 tcpdump 的輸出：shell 提示字元或指令",
         TextKind::Comment => "不是 tcpdump 的輸出：註解",
         TextKind::Elision => "不是 tcpdump 的輸出：這裡省略了若干行",
         TextKind::Interrupt => "不是 tcpdump 的輸出：停止擷取的 Ctrl-C",
@@ -969,14 +999,14 @@ pub(super) fn other_text(kind: crate::model::TextKind) -> &'static str {
 /// An ICMP problem in a few words.
 pub(super) fn problem_name(p: IcmpProblem) -> &'static str {
     match p {
-        IcmpProblem::NetUnreachable => "網路不可達",
-        IcmpProblem::HostUnreachable => "主機不可達",
-        IcmpProblem::ProtocolUnreachable => "協定不可達",
-        IcmpProblem::PortUnreachable => "連接埠不可達",
+        IcmpProblem::NetUnreachable => "網路無法到達",
+        IcmpProblem::HostUnreachable => "主機無法到達",
+        IcmpProblem::ProtocolUnreachable => "協定無法到達",
+        IcmpProblem::PortUnreachable => "連接埠無法到達",
         IcmpProblem::Prohibited => "被管理策略禁止",
         IcmpProblem::TooBig => "超過路徑 MTU",
         IcmpProblem::TimeExceeded => "TTL 耗盡",
-        IcmpProblem::Unreachable => "不可達",
+        IcmpProblem::Unreachable => "無法到達",
     }
 }
 
@@ -999,25 +1029,25 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
     let _ = match e.problem {
         IcmpProblem::NetUnreachable => write!(t, "途中的一個路由器沒有到{about}的路由。"),
         IcmpProblem::HostUnreachable => write!(t, "一個路由器無法把這個封包送到{}。", about.trim_end()),
-        IcmpProblem::ProtocolUnreachable => write!(t, "{subject}不處理這個封包的協定。"),
+        IcmpProblem::ProtocolUnreachable => write!(t, "{subject}不支援這個封包所用的協定。"),
         IcmpProblem::PortUnreachable => write!(
             t,
-            "{subject}上沒有程式接受{}連接埠 {}；是主機或防火牆的 REJECT 規則用 ICMP 作了回答，而不是用 TCP 重設。",
+            "{subject}的{}連接埠 {} 不接受連線；是主機本身或防火牆的 REJECT 規則用 ICMP 作了回應，而不是回以 TCP RST。",
             e.transport
                 .as_deref()
                 .map_or_else(String::new, |p| format!(" {} ", p.to_ascii_uppercase())),
             e.port.as_deref().unwrap_or("?")
         ),
-        IcmpProblem::Prohibited => write!(t, "通往{about}的路被策略關閉了（防火牆規則，或 prohibit 路由）。"),
+        IcmpProblem::Prohibited => write!(t, "通往{about}的路徑被策略禁止了（防火牆規則，或 prohibit 路由）。"),
         IcmpProblem::TooBig => {
-            t.push_str("一個封包比下一段鏈路能承載的更大");
+            t.push_str("一個封包超過了下一段鏈路能承載的大小");
             if let Some(mtu) = e.mtu {
                 let _ = write!(t, "（MTU {mtu}）");
             }
-            write!(t, "，並且設定了 DF（禁止分片）：這是路徑 MTU 發現。")
+            write!(t, "，而且設定了 DF（禁止分片），這是路徑 MTU 發現的一部分。")
         }
-        IcmpProblem::TimeExceeded => write!(t, "一個封包的 TTL（跳數限制）在途中耗盡了（路由環路，或 TTL 設得太低）。"),
-        IcmpProblem::Unreachable => write!(t, "{}無法到達。", subject.trim_end()),
+        IcmpProblem::TimeExceeded => write!(t, "一個封包的 TTL（跳數限制）在途中耗盡了（路由迴圈，或 TTL 設得太低）。"),
+        IcmpProblem::Unreachable => write!(t, "{subject}無法到達。"),
     };
     let (Some(conn), Some(from), Some((client, server))) = (r.conn, r.from, ends) else {
         t.push_str("擷取中沒有與它對應的 TCP 連線。");
@@ -1033,7 +1063,7 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
             } else if s.len > 0 {
                 format!("{} 位元組", s.len)
             } else {
-                "報文段".to_string()
+                "區段".to_string()
             };
             let latin = what.starts_with(|c: char| c.is_ascii());
             let space = if latin { " " } else { "" };
@@ -1045,11 +1075,11 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
             );
             if r.inferred {
                 t.push_str(if e.problem == IcmpProblem::TooBig {
-                    "：錯誤訊息沒有說明是哪一個，而這是尚未被報告過的、對這條路徑來說太大的最早一個未確認報文段"
+                    "：錯誤訊息沒有說明是哪一個，而這是尚未被報告過的、對這條路徑來說太大的最早一個未確認區段"
                 } else if e.port.is_some() {
-                    "：錯誤訊息只給出了位址和連接埠，而這是符合條件的最新一個報文段"
+                    "：錯誤訊息只給出了位址和連接埠，而這是符合條件的最新一個區段"
                 } else {
-                    "：錯誤訊息只給出了位址，而這是符合條件的最新一個報文段"
+                    "：錯誤訊息只給出了位址，而這是符合條件的最新一個區段"
                 });
                 t.push_str(if e.to.contains(':') {
                     "（推斷：tcpdump 不印出 ICMPv6 錯誤訊息引用的標頭）。"
@@ -1067,7 +1097,7 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
             } else if r.undelivered && s.len > 0 {
                 let _ = write!(t, "那 {what}從未到達{peer}。");
             } else if r.undelivered {
-                let _ = write!(t, "那個報文段從未到達{peer}。");
+                let _ = write!(t, "那個區段從未到達{peer}。");
             } else {
                 let _ = write!(
                     t,
@@ -1076,13 +1106,13 @@ pub(super) fn icmp(r: &IcmpReport, e: &IcmpError) -> String {
                 );
             }
             if e.problem == IcmpProblem::TooBig {
-                t.push_str("傳送方應當減小報文段長度，用更小的報文段重發那些位元組。");
+                t.push_str("傳送方應當減小區段長度，用更小的區段重發那些位元組。");
             }
         }
         None => {
             let _ = write!(
                 t,
-                "它涉及連線 {conn}（{client} → {server}），但不是擷取中可見的某個報文段。",
+                "它涉及連線 {conn}（{client} → {server}），但不是擷取中可見的某個區段。",
             );
         }
     }

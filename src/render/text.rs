@@ -163,12 +163,14 @@ fn glued(unit: &str, word: &str) -> bool {
     }
 }
 
-/// Whether a line may break between `a` and `b`, neither a space: next to a
-/// wide (CJK) character, but not before closing punctuation (`，。）`…) nor
-/// after opening punctuation (`（“`…).
+/// Whether a line may break between `a` and `b` inside a unit: next to a
+/// wide (CJK) character (not at the spaces that glue a unit), but not
+/// before closing punctuation (`，。）`…) nor after opening punctuation (`（“`…).
 fn may_break_between(a: char, b: char) -> bool {
     let wide = |c: char| c.width() == Some(2);
-    (wide(a) || wide(b))
+    a != ' '
+        && b != ' '
+        && (wide(a) || wide(b))
         && !"（“‘「『【《〈".contains(a)
         && !"，。、；：？！）”’」』】》〉—…·".contains(b)
 }
