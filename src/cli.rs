@@ -367,6 +367,8 @@ fn explain_input(
         reports: !out.args.summary,
         // JSON Lines show a segment through its report alone.
         segment_text: out.format != Format::Jsonl || out.args.diagram,
+        // JSON Lines write each explanation straight into the line.
+        explanations: out.format != Format::Jsonl || out.args.diagram,
         lang: out.lang,
         ..crate::Options::default()
     });
@@ -383,6 +385,7 @@ fn explain_input(
 }
 
 /// Writes out what the explainer has released.
+#[inline]
 fn drain(explainer: &mut Explainer, out: &mut Output<'_>) -> io::Result<()> {
     while let Some(item) = explainer.next_item() {
         out.item(item)?;

@@ -165,12 +165,14 @@ impl Explainer {
     }
 
     /// The next explained item, once it is settled.
+    #[inline]
     pub fn next_item(&mut self) -> Option<Item> {
-        let mut item = self.tracker.next_item()?;
         if let Some(lang) = self.words {
-            explain::fill(&mut item, lang);
+            // (In place: an item is moved once, out of the queue; and out of
+            // line, so that this stays small enough to inline.)
+            explain::fill(self.tracker.peek_item()?, lang);
         }
-        Some(item)
+        self.tracker.next_item()
     }
 }
 

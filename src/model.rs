@@ -292,7 +292,8 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     }
     match a.len() {
         0 => true,
-        1..=3 => a == b,
+        // (Three bytes at most: first, middle and last cover them, without a call to `bcmp`.)
+        n @ 1..=3 => a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last(),
         4..=7 => words::<4>(a) == words::<4>(b),
         8..=16 => words::<8>(a) == words::<8>(b),
         _ => a == b,
@@ -357,10 +358,19 @@ impl Flags {
             (Flags::SYN.with(Flags::ACK), "S."),
             (Flags::RST.with(Flags::ACK), "R."),
         ];
-        if let Some((_, usual)) = USUAL.iter().find(|(f, _)| *f == self) {
-            return CompactString::const_new(usual);
-        }
-        self.gathered()
+        // (A jump table: this runs for every segment.)
+        let usual = match self.0 {
+            0x010 => ".",
+            0x018 => "P.",
+            0x011 => "F.",
+            0x019 => "FP.",
+            0x002 => "S",
+            0x012 => "S.",
+            0x014 => "R.",
+            _ => return self.gathered(),
+        };
+        debug_assert!(USUAL.iter().any(|(f, u)| *f == self && *u == usual));
+        CompactString::const_new(usual)
     }
 
     /// [`Flags::letters`], gathered one by one.

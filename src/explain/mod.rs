@@ -20,8 +20,8 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Appends the explanation of a segment's report to `t`.
+#[inline]
 pub fn segment(r: &SegmentReport, lang: Lang, t: &mut String) {
-    t.reserve(384);
     match lang {
         Lang::En => en::write_segment(r, t),
         Lang::ZhHans => zh_hans::write_segment(r, t),
@@ -31,6 +31,7 @@ pub fn segment(r: &SegmentReport, lang: Lang, t: &mut String) {
 
 /// A report's explanation: as kept (written when its line was released), or
 /// written now.
+#[inline]
 pub fn text(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
     if r.text.is_empty() {
         let mut t = String::new();
@@ -42,6 +43,7 @@ pub fn text(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
 }
 
 /// Appends a report's explanation to `t`: as kept, or written now.
+#[inline]
 pub fn append_text(r: &SegmentReport, lang: Lang, t: &mut String) {
     if r.text.is_empty() {
         segment(r, lang, t);
@@ -104,6 +106,7 @@ pub fn icmp_text<'a>(record: &RecordKind, r: &'a IcmpReport, lang: Lang) -> Cow<
 
 /// Writes the words of an item that has none yet: a segment's explanation,
 /// an ICMP error's, a connection's summary.
+#[inline(never)]
 pub fn fill(item: &mut Item, lang: Lang) {
     match item {
         Item::Line {

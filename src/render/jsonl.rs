@@ -221,7 +221,7 @@ fn segment(r: &SegmentReport, lang: crate::Lang, out: &mut Vec<u8>) {
         }
         if let Some(n) = &e.note {
             j.raw(",\"note\":");
-            j.str(&n.to_string());
+            j.str(&n.text());
         }
         if let Some(v) = e.evidence {
             j.raw(",\"evidence\":");
@@ -337,7 +337,18 @@ fn segment(r: &SegmentReport, lang: crate::Lang, out: &mut Vec<u8>) {
         j.name(n.code());
     }
     j.raw("],\"text\":");
-    j.str(&crate::explain::text(r, lang));
+    if r.text.is_empty() {
+        // Written here, into a buffer kept for the next line (JSON Lines
+        // from the command line: the explainer leaves the words to this).
+        thread_local!(static WORDS: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
+        WORDS.with_borrow_mut(|words| {
+            words.clear();
+            crate::explain::segment(r, lang, words);
+            j.str(words);
+        });
+    } else {
+        j.str(&r.text);
+    }
     j.raw("}\n");
 }
 
@@ -458,7 +469,17 @@ impl Json<'_> {
                 i = i.saturating_add(mask.trailing_zeros() as usize / 8);
             }
             let Some(&b) = bytes.get(i) else { break };
-            if !hot(b, bytes.get(i.saturating_add(1)).copied().unwrap_or(0)) {
+            let next = bytes.get(i.saturating_add(1)).copied().unwrap_or(0);
+            // `–` and `—` (U+2013, U+2014: the ranges of every explanation):
+            // visible, passed without a look in the table.
+            if b == 0xe2
+                && next == 0x80
+                && matches!(bytes.get(i.saturating_add(2)), Some(0x93 | 0x94))
+            {
+                i = i.saturating_add(3);
+                continue;
+            }
+            if !hot(b, next) {
                 // (A character of several bytes is passed whole.)
                 i = i.saturating_add(match b {
                     0xc0..=0xdf => 2,

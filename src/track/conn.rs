@@ -920,6 +920,7 @@ impl Connection {
     /// Whether `p`, from `side`, is the handshake's ACK seen after `side`'s
     /// first data: a bare ACK of the peer's SYN alone, at `side`'s first byte
     /// (or without a printed seq), before any other bare ACK of `side`'s.
+    #[inline(always)]
     fn late_handshake_ack(
         &self,
         side: Role,
@@ -1019,6 +1020,7 @@ impl Connection {
     }
 
     /// Sequence numbers as printed → (relative seq, relative ack, raw seq, raw ack).
+    #[inline(always)]
     fn resolve(
         &mut self,
         from: Role,
@@ -1172,7 +1174,8 @@ impl Connection {
         let ts = p.timestamps();
         // (Before anything else moves: a copy is told from what came before it.)
         let copy = self.capture_copy(from, p, ts, line, time);
-        let (s, mut notes) = self.begin(p, from, line, time, ts);
+        let mut notes = Vec::new();
+        let s = self.begin(p, from, line, time, ts, &mut notes);
         let mut events = Vec::new();
         if self.reused && self.segments == 1 {
             events.push(Event::new(EventKind::ReusedPorts));
@@ -1232,6 +1235,7 @@ impl Connection {
 
     /// The first step: what the segment is, where it sits in its direction's
     /// sequence space, and the counts and clocks every segment moves.
+    #[inline(always)]
     fn begin<'p>(
         &mut self,
         p: &'p TcpPacket,
@@ -1239,7 +1243,8 @@ impl Connection {
         line: u64,
         time: Option<f64>,
         ts: Option<(u32, u32)>,
-    ) -> (Seg<'p>, Vec<Inference>) {
+        notes: &mut Vec<Inference>,
+    ) -> Seg<'p> {
         let (d, r) = (from, from.other());
         let (seq_rel, ack_rel, seq_raw, ack_raw) = self.resolve(from, p);
         self.segments = self.segments.saturating_add(1);
@@ -1257,7 +1262,6 @@ impl Connection {
             }
         }
         let ack = ack_rel.map(SeqNumber);
-        let mut notes = Vec::new();
         // The handshake's ACK seen after this side's first data (reordered on
         // the way): it acknowledges only the SYN and sits at the first byte.
         let late_handshake_ack = self.late_handshake_ack(d, p, seq_rel, ack);
@@ -1276,7 +1280,7 @@ impl Connection {
         let seq = known_seq.unwrap_or_default();
         let (syn, fin) = (flags.contains(Flags::SYN), flags.contains(Flags::FIN));
         let len = p.payload_len();
-        let s = Seg {
+        Seg {
             p,
             from,
             line,
@@ -1297,8 +1301,7 @@ impl Connection {
             known_seq,
             seq,
             end: seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin)),
-        };
-        (s, notes)
+        }
     }
 
     /// Wireshark's analysis rules, in its order (packet-tcp.c): zero windows
@@ -1306,6 +1309,7 @@ impl Connection {
     /// full windows, duplicate ACKs, ACKs of unseen data, retransmissions
     /// (fast, spurious) and segments out of order; then late sightings,
     /// capture copies and SYNs sent again.
+    #[inline(always)]
     fn wireshark_rules(
         &mut self,
         s: &Seg<'_>,
@@ -1425,6 +1429,7 @@ impl Connection {
 
     /// A `duplicate_ack` (or the ACK of a keep-alive or of a zero-window
     /// probe): an empty segment that repeats its side's last ACK and window.
+    #[inline(always)]
     fn duplicate_ack(&mut self, s: &Seg<'_>, keepalive: bool, events: &mut Vec<Event>) {
         let (d, r) = (s.from, s.from.other());
         let (next, win, ack) = (self.dir[d].next, s.win, s.ack);
@@ -1461,6 +1466,7 @@ impl Connection {
     /// A segment that starts before its side's next byte `next`: which kind
     /// of resend (or reordering) it is, with the earlier copy, the wait and
     /// its backoff; says whether it counts as a retransmission.
+    #[inline(always)]
     fn resent(&self, s: &Seg<'_>, next: SeqNumber, events: &mut Vec<Event>) -> bool {
         let (d, r) = (s.from, s.from.other());
         let (seq, len) = (s.seq, s.len);
@@ -1555,6 +1561,7 @@ impl Connection {
 
     /// A SYN (without ACK): when one was sent before, a `syn_retransmission`
     /// with the wait since the previous one and its backoff.
+    #[inline(always)]
     fn syn_sent_again(&mut self, s: &Seg<'_>, events: &mut Vec<Event>) {
         let times = &self.dir[s.from].syn_times;
         if let Some(&(first_line, _, _)) = times.first() {
@@ -1580,6 +1587,7 @@ impl Connection {
 
     /// What this ACK newly acknowledges, and on which lines those segments
     /// were; a `delayed_ack` when it waited.
+    #[inline(always)]
     fn newly_acked(
         &mut self,
         s: &Seg<'_>,
@@ -1611,6 +1619,7 @@ impl Connection {
     /// The handshake's timing: Wireshark's iRTT runs from the latest SYN; the
     /// round trips from the SYN copy the SYN-ACK answers (its TS echo names
     /// it; else the latest). Gives the handshake's round trip on its ACK.
+    #[inline(always)]
     fn handshake_timing(&mut self, s: &Seg<'_>, is_copy: bool) -> Option<f64> {
         let (d, r, time) = (s.from, s.from.other(), s.time);
         if s.syn && !s.has_ack && !is_copy {
@@ -1658,6 +1667,7 @@ impl Connection {
     /// The teardown's facts: a FIN that carries the ACK of the peer's FIN,
     /// FINs that cross, data after the peer's FIN, a peer's FIN known from
     /// SACK blocks or from this side's ACK alone, and what a RST says.
+    #[inline(always)]
     fn teardown_facts(
         &mut self,
         s: &Seg<'_>,
@@ -1755,6 +1765,7 @@ impl Connection {
     /// What each direction remembers for the next segment: where its
     /// sequence numbers are, its last ACK and window, what it sent and has
     /// not had acknowledged, its copies.
+    #[inline(always)]
     fn remember(&mut self, s: &Seg<'_>, seen: &Seen) {
         let (d, r, line, time, len) = (s.from, s.from.other(), s.line, s.time, s.len);
         let (seq, end) = (s.seq, s.end);
@@ -1871,6 +1882,7 @@ impl Connection {
     /// The ends' states: the receiver first catches up on what this segment
     /// acknowledges; then the sender's own change (sending SYN, FIN, RST);
     /// then the segment is on its way to the peer (see [`Connection::deliver`]).
+    #[inline(always)]
     fn move_states(&mut self, s: &Seg<'_>, unseen_fin: Option<SeqNumber>) {
         let (d, r, line, ack) = (s.from, s.from.other(), s.line, s.ack);
         // (A SYN, or a probe without ACK, to an end that has sent nothing.)
@@ -1917,6 +1929,7 @@ impl Connection {
 
     /// Counts the line's events, and the problems among them (Wireshark's
     /// labels on a copy or a late sighting are no problem of the connection's).
+    #[inline(always)]
     fn count(&mut self, s: &Seg<'_>, events: &[Event]) {
         let artefact = events
             .iter()
@@ -1953,6 +1966,7 @@ impl Connection {
     }
 
     /// The advertised window in bytes (scaled, except on a SYN, where it never is).
+    #[inline(always)]
     fn window_in_bytes(&self, s: &Seg<'_>) -> Option<u64> {
         if s.syn {
             s.p.win.map(u64::from)
@@ -2271,6 +2285,7 @@ impl Connection {
     /// it), after another router hop (same IP id, lower TTL: a routing loop),
     /// or identical and microseconds after the line before (`-i any` without
     /// interface names, on a bridge).
+    #[inline(always)]
     fn capture_copy(
         &mut self,
         from: Role,
@@ -2365,7 +2380,7 @@ impl Connection {
             e.of_line = Some(s.line);
             e.evidence = Some(evidence);
             if let (Some(a), Some(b)) = (&s.interface, &now.interface) {
-                e.note = Some(Note::Interfaces(a.to_string(), b.to_string()));
+                e.note = Some(Note::Interfaces(Box::new((a.to_string(), b.to_string()))));
             }
             e.seconds = s
                 .time

@@ -321,8 +321,15 @@ impl Tracker {
     }
 
     /// The next explained item, if one is ready.
+    #[inline]
     pub fn next_item(&mut self) -> Option<Item> {
         self.out.pop_front()
+    }
+
+    /// The item [`Tracker::next_item`] gives next, to complete in place.
+    #[inline]
+    pub fn peek_item(&mut self) -> Option<&mut Item> {
+        self.out.front_mut()
     }
 
     /// Releases every held line now (live input paused): segments still waiting

@@ -268,13 +268,28 @@ pub enum Note {
     Gap,
     /// A `duplicate_ack` that answers a segment older than its ACK.
     OldSegment,
-    /// A `capture_copy`: the interfaces of the two sightings.
-    Interfaces(String, String),
+    /// A `capture_copy`: the interfaces of the two sightings (boxed: rare,
+    /// and every event carries room for a note).
+    Interfaces(Box<(String, String)>),
     /// A `seen_late` segment: the line that had acknowledged its bytes.
     AckedOn(u64),
 }
 
 impl Note {
+    /// The note as JSON has it, without formatting when it is a fixed word.
+    pub fn text(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Note::Reset(kind) => kind.name().into(),
+            Note::PathMtu => "path_mtu".into(),
+            Note::ZeroWindowProbe => "zero_window_probe".into(),
+            Note::Inferred => "inferred".into(),
+            Note::ZeroWindowProbeInferred => "zero_window_probe, inferred".into(),
+            Note::Gap => "gap".into(),
+            Note::OldSegment => "old_segment".into(),
+            Note::Interfaces(_) | Note::AckedOn(_) => self.to_string().into(),
+        }
+    }
+
     /// The reset kind, for a `reset`'s note.
     pub fn reset(&self) -> Option<ResetKind> {
         match self {
@@ -287,15 +302,9 @@ impl Note {
 impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Note::Reset(kind) => f.write_str(kind.name()),
-            Note::PathMtu => f.write_str("path_mtu"),
-            Note::ZeroWindowProbe => f.write_str("zero_window_probe"),
-            Note::Inferred => f.write_str("inferred"),
-            Note::ZeroWindowProbeInferred => f.write_str("zero_window_probe, inferred"),
-            Note::Gap => f.write_str("gap"),
-            Note::OldSegment => f.write_str("old_segment"),
-            Note::Interfaces(a, b) => write!(f, "{a} → {b}"),
+            Note::Interfaces(ends) => write!(f, "{} → {}", ends.0, ends.1),
             Note::AckedOn(line) => write!(f, "line {line}"),
+            fixed => f.write_str(&fixed.text()),
         }
     }
 }
