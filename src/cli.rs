@@ -664,6 +664,7 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
             color: choice != anstream::ColorChoice::Never && format == Format::Text,
             absolute: args.absolute,
             width: 100,
+            lang: crate::Lang::En,
         },
         out: Sink {
             buf: Vec::with_capacity(SINK),
@@ -671,7 +672,7 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
         },
         line_buffered: (stdout_terminal || args.line_buffered) && !args.block_buffered,
         file: None,
-        document: kind.map(|kind| Document::new(kind, many)),
+        document: kind.map(|kind| Document::new(kind, many, crate::Lang::En)),
         outcome: Outcome::default(),
     };
     let interrupted = Arc::new(AtomicBool::new(false));

@@ -506,7 +506,7 @@ impl Segment {
         Ok(format!(
             "<div class=\"tcpexplain\">{STYLE}<div class=\"raw\">{}</div>{}</div>",
             document::escape(&self.raw()?),
-            document::html_table(&[r])
+            document::html_table(&[r], crate::Lang::En)
         ))
     }
     #[pyo3(signature = (include = None, exclude = None))]
@@ -916,10 +916,10 @@ fn omitted_row(n: usize, columns: usize) -> String {
 fn segments_table(segments: &[&SegmentReport], cut: Option<Cut>) -> String {
     let (first, omitted, last) = split(segments, cut);
     if omitted == 0 {
-        return document::html_table(segments);
+        return document::html_table(segments, crate::Lang::En);
     }
-    let a = document::html_table(first);
-    let b = document::html_table(last);
+    let a = document::html_table(first, crate::Lang::En);
+    let b = document::html_table(last, crate::Lang::En);
     let a = a.strip_suffix("</table>").unwrap_or(&a);
     // The second table without its header row.
     let b = b
@@ -933,7 +933,7 @@ fn segments_table(segments: &[&SegmentReport], cut: Option<Cut>) -> String {
 fn diagram_svg(view: &ConnectionView<'_>, cut: Option<Cut>) -> String {
     let (first, omitted, last) = split(&view.segments, cut);
     if omitted == 0 {
-        return diagram::svg(view);
+        return diagram::svg(view, crate::Lang::En);
     }
     let shown = ConnectionView {
         segments: first.iter().chain(last).copied().collect(),
@@ -941,7 +941,7 @@ fn diagram_svg(view: &ConnectionView<'_>, cut: Option<Cut>) -> String {
     };
     format!(
         "{}<div class=\"omitted\">The diagram shows the first {} and the last {}; {} in between omitted.</div>",
-        diagram::svg(&shown),
+        diagram::svg(&shown, crate::Lang::En),
         plural(first.len(), "line"),
         plural(last.len(), "line"),
         omitted

@@ -11,29 +11,18 @@
 //! own text is kept, never the items). Connections are written in order of
 //! first appearance (diagrams: as each ends).
 
-use super::{diagram, jsonl, sanitize};
+use super::labels::Label;
+use super::{diagram, jsonl, sanitize, tsg};
+use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::Item;
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in sanitize(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use super::escape;
 
 /// Items of one or more inputs, each named (`name`, items).
 pub type Sections<'a> = [(&'a str, &'a [Item])];
@@ -41,25 +30,26 @@ pub type Sections<'a> = [(&'a str, &'a [Item])];
 /// All items as one JSON array of the JSON Lines objects (with a `file` field
 /// when there are several inputs).
 pub fn json(sections: &Sections<'_>) -> String {
-    whole(DocumentKind::Json, sections, "")
+    whole(DocumentKind::Json, sections, "", Lang::En)
 }
 
 /// Markdown: per input (a heading when there are several), per connection a
 /// table of its lines, its summary and its diagram; then lines that were not TCP.
-pub fn markdown(sections: &Sections<'_>) -> String {
-    whole(DocumentKind::Markdown, sections, "")
+pub fn markdown(sections: &Sections<'_>, lang: Lang) -> String {
+    whole(DocumentKind::Markdown, sections, "", lang)
 }
 
 /// A standalone HTML page: per input (a heading when there are several), per
-/// connection the ladder diagram as SVG, the table and the summary.
-pub fn html(sections: &Sections<'_>, title: &str) -> String {
-    whole(DocumentKind::Html, sections, title)
+/// connection its summary, its ladder diagram and time-sequence graph (SVG)
+/// and the table of its lines; a table of the connections.
+pub fn html(sections: &Sections<'_>, title: &str, lang: Lang) -> String {
+    whole(DocumentKind::Html, sections, title, lang)
 }
 
 /// A whole document of `sections`, in memory.
-fn whole(kind: DocumentKind, sections: &Sections<'_>, title: &str) -> String {
+fn whole(kind: DocumentKind, sections: &Sections<'_>, title: &str, lang: Lang) -> String {
     let mut out = Vec::new();
-    let mut doc = Document::new(kind, sections.len() > 1);
+    let mut doc = Document::new(kind, sections.len() > 1, lang);
     let written = (|| -> io::Result<()> {
         doc.start(&mut out, title)?;
         for (name, items) in sections {
@@ -135,10 +125,32 @@ fn events(r: &SegmentReport) -> String {
     names.join(", ")
 }
 
-const MD_TABLE: &str = "| line | dir | flags | seq | ack | len | client | server | events | explanation |\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n";
+/// The header of a Markdown table of lines.
+fn md_table(lang: Lang) -> String {
+    let names = [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Seq,
+        Label::Ack,
+        Label::Len,
+        Label::Client,
+        Label::Server,
+        Label::Events,
+        Label::Explanation,
+    ];
+    let mut out = String::from("|");
+    for n in names {
+        out.push(' ');
+        out.push_str(n.text(lang));
+        out.push_str(" |");
+    }
+    out.push_str("\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n");
+    out
+}
 
 /// A segment's row of a Markdown table.
-fn md_row(r: &SegmentReport) -> String {
+fn md_row(r: &SegmentReport, lang: Lang) -> String {
     format!(
         "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         r.line,
@@ -150,7 +162,7 @@ fn md_row(r: &SegmentReport) -> String {
         r.state.client.name(),
         r.state.server.name(),
         events(r),
-        md_cell(&crate::explain::text(r))
+        md_cell(&super::explanation(r, lang))
     )
 }
 
@@ -185,44 +197,104 @@ pub fn other_row(item: &Item) -> Option<(u64, &'static str, String)> {
     })
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}\
-th{background:#f4f4f4}td.n{text-align:right;font-family:monospace}td.f{font-family:monospace}\
-.ev{color:#c0392b;font-weight:bold}.raw{font-family:monospace;font-size:90%;color:#555;white-space:pre-wrap}\
-.summary{background:#f8f8f0;padding:.5em 1em;border-left:4px solid #aa8}";
+/// The page's style sheet: readable on a phone (tables become cards,
+/// pictures scroll sideways rather than shrink past reading) and on paper
+/// (no page break inside a picture or a row, colours kept).
+pub const STYLE: &str = "\
+:root{--fg:#222;--muted:#666;--line:#d5d5d5;--head:#f4f4f4;--note:#f8f8f0}\
+*{box-sizing:border-box}\
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1rem 1.25rem;max-width:72rem;color:var(--fg);line-height:1.45}\
+h1{font-size:1.5rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem;overflow-wrap:anywhere}h3{font-size:1.05rem}\
+.input{display:flex;flex-direction:column}.input>.name{order:-2}.input>.overview{order:-1}\
+table{border-collapse:collapse;margin:.75rem 0}td,th{border:1px solid var(--line);padding:4px 8px;vertical-align:top;text-align:left}\
+th{background:var(--head)}td.n{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}td.f{font-family:ui-monospace,monospace;white-space:nowrap}\
+.ev{color:#c0392b;font-weight:bold}.raw{font-family:ui-monospace,monospace;font-size:90%;color:#555;white-space:pre-wrap;overflow-wrap:anywhere}\
+.summary{background:var(--note);padding:.5em 1em;border-left:4px solid #aa8}.problems{color:#c0392b}\
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}\
+figure{margin:1rem 0;overflow-x:auto;-webkit-overflow-scrolling:touch}figure svg{display:block;max-width:100%;height:auto}\
+figcaption{color:var(--muted);font-size:.9rem}\
+a{color:#1f5f8f}\
+@media (max-width:720px){\
+body{padding:.75rem}figure svg{max-width:none;width:680px}\
+table.lines,table.lines tr,table.lines td{display:block;width:100%}table.lines th{display:none}\
+table.lines tr{border:1px solid var(--line);margin:.5rem 0;padding:.25rem .5rem}table.lines td{border:0;padding:2px 0;text-align:left}\
+table.lines td[data-label]::before{content:attr(data-label) ': ';color:var(--muted);font-family:system-ui,sans-serif}}\
+@media print{\
+body{max-width:none;padding:0;font-size:10pt}figure,tr,.summary{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}\
+.scroll,figure{overflow:visible}figure svg{max-width:100%;width:auto}a{color:inherit;text-decoration:none}\
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-const HTML_TABLE: &str = "<table><tr><th>line</th><th>direction</th><th>flags</th><th>client</th><th>server</th><th>explanation</th></tr>";
+/// The header row of an HTML table of lines.
+fn html_header(lang: Lang) -> String {
+    let mut out = String::from("<table class=\"lines\"><tr>");
+    for n in [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Client,
+        Label::Server,
+        Label::Explanation,
+    ] {
+        let _ = write!(out, "<th>{}</th>", escape(n.text(lang)));
+    }
+    out.push_str("</tr>");
+    out
+}
 
 /// One connection's table of lines (used by the HTML page and by notebooks).
-pub fn html_table(segments: &[&SegmentReport]) -> String {
-    let mut out = String::from(HTML_TABLE);
+pub fn html_table(segments: &[&SegmentReport], lang: Lang) -> String {
+    let mut out = html_header(lang);
     for r in segments {
-        out.push_str(&html_row(r));
+        out.push_str(&html_row(r, lang));
     }
     out.push_str("</table>");
     out
 }
 
 /// A segment's row of an HTML table.
-fn html_row(r: &SegmentReport) -> String {
+fn html_row(r: &SegmentReport, lang: Lang) -> String {
     let ev = events(r);
     let ev = if ev.is_empty() {
         String::new()
     } else {
         format!("<div class=\"ev\">{}</div>", escape(&ev))
     };
+    let (a, b) = match r.from {
+        Role::Client => (Label::Client, Label::Server),
+        Role::Server => (Label::Server, Label::Client),
+    };
+    let cell = |l: Label| escape(l.text(lang));
     format!(
-        "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
+        "<tr><td class=\"n\" data-label=\"{}\">{}</td><td data-label=\"{}\">{} → {}</td><td class=\"f\" data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td>{ev}{}</td></tr>",
+        cell(Label::Line),
         r.line,
-        match r.from {
-            Role::Client => "client → server",
-            Role::Server => "server → client",
-        },
+        cell(Label::Direction),
+        cell(a),
+        cell(b),
+        cell(Label::Flags),
         escape(&r.flags),
+        cell(Label::Client),
         r.state.client.name(),
+        cell(Label::Server),
         r.state.server.name(),
-        escape(&crate::explain::text(r))
+        escape(&super::explanation(r, lang))
     )
+}
+
+/// A connection's summary as an HTML paragraph, with its problem counts.
+fn html_summary(s: &ConnectionSummary, lang: Lang) -> String {
+    let mut out = format!("<p class=\"summary\">{}", escape(&s.text));
+    let problems = diagram::problem_counts(s);
+    if !problems.is_empty() {
+        let _ = write!(
+            out,
+            "<br><span class=\"problems\">⚑ {}: {}</span>",
+            escape(Label::Problems.text(lang)),
+            escape(&problems)
+        );
+    }
+    out.push_str("</p>\n");
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -362,14 +434,56 @@ pub enum DocumentKind {
 /// What is kept of a connection until it is written.
 #[derive(Default)]
 struct Open {
-    /// Rows of its table (Markdown, HTML) or of its ladder (diagrams).
-    rows: Spool,
-    /// Rows of its diagram (Markdown: the ladder; HTML: the SVG).
-    drawing: Spool,
-    /// The ladder's row of the states before the first line.
-    start: String,
+    /// Its segments' reports, one JSON object a line (read back when the
+    /// connection is written: its pictures need all of them).
+    reports: Spool,
     segments: usize,
     summary: Option<Box<ConnectionSummary>>,
+}
+
+/// Calls `each` with every line written to it (a spool read back).
+struct Lines<F: FnMut(&[u8]) -> io::Result<()>> {
+    partial: Vec<u8>,
+    each: F,
+}
+
+impl<F: FnMut(&[u8]) -> io::Result<()>> Write for Lines<F> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut rest = data;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let (line, after) = rest.split_at(end);
+            if self.partial.is_empty() {
+                (self.each)(line)?;
+            } else {
+                self.partial.extend_from_slice(line);
+                let whole = std::mem::take(&mut self.partial);
+                (self.each)(&whole)?;
+            }
+            rest = after.get(1..).unwrap_or_default();
+        }
+        self.partial.extend_from_slice(rest);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Calls `each` with every report a spool holds, in order.
+fn each_report(
+    spool: &Spool,
+    file: &mut SpoolFile,
+    mut each: impl FnMut(Box<SegmentReport>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut lines = Lines {
+        partial: Vec::new(),
+        each: |line: &[u8]| {
+            let report: SegmentReport = serde_json::from_slice(line).map_err(io::Error::from)?;
+            each(Box::new(report))
+        },
+    };
+    spool.write_to(file, &mut lines)
 }
 
 /// A document written as its items come: [`Document::start`], then per input
@@ -377,10 +491,12 @@ struct Open {
 /// [`Document::finish`]. Each call writes what can be written at that point.
 pub struct Document {
     kind: DocumentKind,
+    lang: Lang,
     /// Several inputs: headings per input, and `file` fields in JSON.
     many: bool,
-    /// The input being read.
+    /// The input being read, and how many have begun.
     name: String,
+    inputs: usize,
     /// JSON: whether an element has been written.
     any: bool,
     /// Connections of this input not written yet, by number, and their
@@ -389,6 +505,8 @@ pub struct Document {
     order: VecDeque<usize>,
     /// Rows of this input's lines that are not segments.
     others: Spool,
+    /// HTML: this input's table of connections (rows).
+    overview: Spool,
     /// Bytes the spools hold in memory, and at most.
     held: usize,
     memory: usize,
@@ -396,16 +514,19 @@ pub struct Document {
 }
 
 impl Document {
-    /// A document of `kind`; `many` when it will hold several inputs.
-    pub fn new(kind: DocumentKind, many: bool) -> Document {
+    /// A document of `kind` in `lang`; `many` when it will hold several inputs.
+    pub fn new(kind: DocumentKind, many: bool, lang: Lang) -> Document {
         Document {
             kind,
+            lang,
             many,
             name: String::new(),
+            inputs: 0,
             any: false,
             open: HashMap::new(),
             order: VecDeque::new(),
             others: Spool::default(),
+            overview: Spool::default(),
             held: 0,
             memory: SPOOL_MEMORY,
             file: SpoolFile::default(),
@@ -413,10 +534,10 @@ impl Document {
     }
 
     /// The same, its spools holding at most `memory` bytes in memory.
-    pub fn with_memory(kind: DocumentKind, many: bool, memory: usize) -> Document {
+    pub fn with_memory(kind: DocumentKind, many: bool, lang: Lang, memory: usize) -> Document {
         Document {
             memory,
-            ..Document::new(kind, many)
+            ..Document::new(kind, many, lang)
         }
     }
 
@@ -425,7 +546,8 @@ impl Document {
         if self.kind == DocumentKind::Html {
             write!(
                 out,
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                self.lang.tag(),
                 escape(title),
                 escape(title)
             )?;
@@ -436,12 +558,16 @@ impl Document {
     /// Starts an input named `name`.
     pub fn begin(&mut self, out: &mut impl Write, name: &str) -> io::Result<()> {
         name.clone_into(&mut self.name);
-        if self.many {
-            match self.kind {
-                DocumentKind::Markdown => write!(out, "## {}\n\n", md_cell(name))?,
-                DocumentKind::Html => writeln!(out, "<h1>{}</h1>", escape(name))?,
-                DocumentKind::Json | DocumentKind::Ladder { .. } => {}
+        self.inputs = self.inputs.saturating_add(1);
+        match self.kind {
+            DocumentKind::Markdown if self.many => write!(out, "## {}\n\n", md_cell(name))?,
+            DocumentKind::Html => {
+                out.write_all(b"<div class=\"input\">")?;
+                if self.many {
+                    writeln!(out, "<h2 class=\"name\">{}</h2>", escape(name))?;
+                }
             }
+            _ => {}
         }
         Ok(())
     }
@@ -450,13 +576,15 @@ impl Document {
     pub fn item(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         match self.kind {
             DocumentKind::Json => self.json(out, item),
-            DocumentKind::Ladder { absolute } => self.ladder(out, item, absolute),
-            DocumentKind::Markdown | DocumentKind::Html => self.page(out, item),
+            DocumentKind::Ladder { .. } | DocumentKind::Markdown | DocumentKind::Html => {
+                self.page(out, item)
+            }
         }
     }
 
     /// Ends the input: writes what is left of it.
     pub fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
+        let lang = self.lang;
         match self.kind {
             DocumentKind::Json => {}
             // (Diagrams are drawn when their connections end.)
@@ -466,20 +594,48 @@ impl Document {
                     self.write_connection(out, conn)?;
                 }
                 if !self.others.is_empty() {
-                    out.write_all(match self.kind {
-                        DocumentKind::Html => b"<h2>Other lines</h2><table><tr><th>line</th><th>kind</th><th>text</th></tr>",
-                        _ => b"### Other lines\n\n| line | kind | text |\n|---:|---|---|\n",
-                    })?;
+                    let heads = [Label::Line, Label::Kind, Label::Text];
+                    if self.kind == DocumentKind::Html {
+                        write!(
+                            out,
+                            "<h2>{}</h2><div class=\"scroll\"><table><tr>",
+                            escape(Label::OtherLines.text(lang))
+                        )?;
+                        for h in heads {
+                            write!(out, "<th>{}</th>", escape(h.text(lang)))?;
+                        }
+                        out.write_all(b"</tr>")?;
+                    } else {
+                        write!(out, "### {}\n\n|", Label::OtherLines.text(lang))?;
+                        for h in heads {
+                            write!(out, " {} |", h.text(lang))?;
+                        }
+                        out.write_all(b"\n|---:|---|---|\n")?;
+                    }
                     self.others.write_to(&mut self.file, out)?;
                     if self.kind == DocumentKind::Html {
-                        out.write_all(b"</table>")?;
+                        out.write_all(b"</table></div>")?;
                     }
+                }
+                if self.kind == DocumentKind::Html {
+                    if !self.overview.is_empty() {
+                        write!(
+                            out,
+                            "<section class=\"overview\"><h2>{}</h2><div class=\"scroll\">",
+                            escape(Label::Connections.text(lang))
+                        )?;
+                        out.write_all(super::table::html_header(lang).as_bytes())?;
+                        self.overview.write_to(&mut self.file, out)?;
+                        out.write_all(b"</table></div></section>")?;
+                    }
+                    out.write_all(b"</div>\n")?;
                 }
             }
         }
         self.open.clear();
         self.order.clear();
         self.others = Spool::default();
+        self.overview = Spool::default();
         self.held = 0;
         Ok(())
     }
@@ -531,40 +687,9 @@ impl Document {
         })
     }
 
-    /// Diagrams: rows as segments come, each diagram written when its
-    /// connection's summary comes.
-    fn ladder(&mut self, out: &mut impl Write, item: &Item, absolute: bool) -> io::Result<()> {
-        match item {
-            Item::Line {
-                report: Some(r), ..
-            } => {
-                let mut held = self.held;
-                let open = self.open(r.conn);
-                if open.segments == 0 {
-                    open.start = diagram::ladder_start(r);
-                }
-                open.segments = open.segments.saturating_add(1);
-                open.rows.push(&diagram::ladder_row(r, absolute), &mut held);
-                self.held = held;
-                self.spill_if_full()
-            }
-            Item::Connection(s) => {
-                let open = self.open.remove(&s.conn).unwrap_or_default();
-                if open.segments > 0 {
-                    out.write_all(diagram::ladder_title(s.conn, Some(s)).as_bytes())?;
-                    out.write_all(open.start.as_bytes())?;
-                    open.rows.write_to(&mut self.file, out)?;
-                    out.write_all(diagram::ladder_end(Some(s)).as_bytes())?;
-                }
-                out.write_all(b"\n")?;
-                out.flush()
-            }
-            Item::Line { .. } => Ok(()),
-        }
-    }
-
-    /// Markdown and HTML: rows as items come; connections written in order
-    /// of first appearance, each once it and those before it have ended.
+    /// Markdown, HTML and diagrams: reports kept as items come; a diagram
+    /// written when its connection's summary comes, pages' connections in
+    /// order of first appearance, each once it and those before it have ended.
     fn page(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         let html = self.kind == DocumentKind::Html;
         let mut held = self.held;
@@ -572,24 +697,31 @@ impl Document {
             Item::Line {
                 report: Some(r), ..
             } => {
-                let open = self.open(r.conn);
-                if html {
-                    open.drawing
-                        .push(&diagram::svg_row(open.segments, r), &mut held);
-                    open.rows.push(&html_row(r), &mut held);
-                } else {
-                    if open.segments == 0 {
-                        open.start = diagram::ladder_start(r).replace("```", "'''");
-                    }
-                    open.rows.push(&md_row(r), &mut held);
-                    open.drawing.push(
-                        &diagram::ladder_row(r, false).replace("```", "'''"),
-                        &mut held,
-                    );
+                let mut line = serde_json::to_string(&**r).map_err(io::Error::from)?;
+                if r.sack.is_empty() && line.ends_with('}') {
+                    // (Left out when empty, and needed to read the report back.)
+                    line.pop();
+                    line.push_str(",\"sack\":[]}");
                 }
+                line.push('\n');
+                let open = self.open(r.conn);
+                open.reports.push(&line, &mut held);
                 open.segments = open.segments.saturating_add(1);
             }
             Item::Connection(s) => {
+                if let DocumentKind::Ladder { absolute } = self.kind {
+                    let open = self.open.remove(&s.conn).unwrap_or_default();
+                    if open.segments > 0 {
+                        self.write_ladder(out, &open, s, absolute)?;
+                    }
+                    out.write_all(b"\n")?;
+                    return out.flush();
+                }
+                if html {
+                    let row =
+                        super::table::html_row(s, Some(&anchor(self.inputs, s.conn)), self.lang);
+                    self.overview.push(&row, &mut held);
+                }
                 self.open(s.conn).summary = Some(s.clone());
                 while let Some(&conn) = self.order.front() {
                     if self.open.get(&conn).is_some_and(|o| o.summary.is_none()) {
@@ -600,6 +732,9 @@ impl Document {
                 }
             }
             Item::Line { .. } => {
+                if matches!(self.kind, DocumentKind::Ladder { .. }) {
+                    return Ok(());
+                }
                 if let Some((line, kind, text)) = other_row(item) {
                     let row = if html {
                         format!(
@@ -617,6 +752,24 @@ impl Document {
         self.spill_if_full()
     }
 
+    /// A diagram: the ladder of a connection that has ended.
+    fn write_ladder(
+        &mut self,
+        out: &mut impl Write,
+        open: &Open,
+        s: &ConnectionSummary,
+        absolute: bool,
+    ) -> io::Result<()> {
+        let lang = self.lang;
+        out.write_all(diagram::ladder_title(s.conn, Some(s), lang).as_bytes())?;
+        let mut ladder = diagram::TextLadder::new(absolute);
+        each_report(&open.reports, &mut self.file, |r| {
+            out.write_all(ladder.push(r).as_bytes())
+        })?;
+        out.write_all(ladder.finish().as_bytes())?;
+        out.write_all(diagram::ladder_end(Some(s), ladder.marks, lang).as_bytes())
+    }
+
     /// Markdown and HTML: writes the connection numbered `conn` (nothing
     /// when it has no segments).
     fn write_connection(&mut self, out: &mut impl Write, conn: usize) -> io::Result<()> {
@@ -626,51 +779,112 @@ impl Document {
         if open.segments == 0 {
             return Ok(());
         }
+        let lang = self.lang;
         let summary = open.summary.as_deref();
         if self.kind == DocumentKind::Html {
             let heading = summary.map_or_else(
-                || format!("Connection {conn}"),
-                |s| format!("Connection {}: {} → {}", s.conn, s.client, s.server),
+                || format!("{} {conn}", capitalized(Label::Connection.text(lang))),
+                |s| {
+                    format!(
+                        "{} {}: {} → {}",
+                        capitalized(Label::Connection.text(lang)),
+                        s.conn,
+                        s.client,
+                        s.server
+                    )
+                },
             );
-            writeln!(out, "<h2>{}</h2>", escape(&heading))?;
-            out.write_all(diagram::svg_start(open.segments, summary).as_bytes())?;
-            open.drawing.write_to(&mut self.file, out)?;
-            out.write_all(diagram::SVG_END.as_bytes())?;
-            out.write_all(HTML_TABLE.as_bytes())?;
-            open.rows.write_to(&mut self.file, out)?;
-            out.write_all(b"</table>")?;
+            writeln!(
+                out,
+                "<section class=\"conn\" id=\"{}\"><h2>{}</h2>",
+                anchor(self.inputs, conn),
+                escape(&heading)
+            )?;
             if let Some(s) = summary {
-                writeln!(out, "<p class=\"summary\">{}</p>", escape(&s.text))?;
+                out.write_all(html_summary(s, lang).as_bytes())?;
             }
+            // The pictures, from one reading of the reports.
+            let mut ladder = diagram::SvgLadder::new();
+            let sender = summary.map_or(Role::Client, tsg::sender_of);
+            let mut graph = tsg::Graph::new(sender);
+            each_report(&open.reports, &mut self.file, |r| {
+                graph.push(&r);
+                ladder.push(r);
+                Ok(())
+            })?;
+            write!(
+                out,
+                "<h3>{}</h3><figure class=\"ladder\">",
+                escape(Label::Ladder.text(lang))
+            )?;
+            out.write_all(ladder.finish(summary, lang).as_bytes())?;
+            out.write_all(b"</figure>\n")?;
+            if graph.has_data() {
+                write!(
+                    out,
+                    "<h3>{}</h3><figure class=\"tsg\">",
+                    escape(Label::TimeSequence.text(lang))
+                )?;
+                out.write_all(graph.svg(&heading, lang).as_bytes())?;
+                out.write_all(b"</figure>\n")?;
+            }
+            write!(
+                out,
+                "<h3>{}</h3><div class=\"scroll\">",
+                escape(Label::Lines.text(lang))
+            )?;
+            out.write_all(html_header(lang).as_bytes())?;
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(html_row(&r, lang).as_bytes())
+            })?;
+            out.write_all(b"</table></div></section>\n")?;
         } else {
             match summary {
                 Some(s) => write!(
                     out,
-                    "### Connection {}: `{}` → `{}`\n\n",
+                    "### {} {}: `{}` → `{}`\n\n",
+                    capitalized(Label::Connection.text(lang)),
                     s.conn,
                     md_code(&s.client),
                     md_code(&s.server)
                 )?,
-                None => write!(out, "### Connection {conn}\n\n")?,
+                None => write!(
+                    out,
+                    "### {} {conn}\n\n",
+                    capitalized(Label::Connection.text(lang))
+                )?,
             }
-            out.write_all(MD_TABLE.as_bytes())?;
-            open.rows.write_to(&mut self.file, out)?;
+            out.write_all(md_table(lang).as_bytes())?;
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(md_row(&r, lang).as_bytes())
+            })?;
             if let Some(s) = summary {
-                write!(out, "\n**Summary.** {}\n\n", md_cell(&s.text))?;
+                write!(
+                    out,
+                    "\n**{}.** {}",
+                    Label::Summary.text(lang),
+                    md_cell(&s.text)
+                )?;
+                let problems = diagram::problem_counts(s);
+                if !problems.is_empty() {
+                    write!(
+                        out,
+                        " ⚑ {}: {}",
+                        Label::Problems.text(lang),
+                        md_cell(&problems)
+                    )?;
+                }
+                out.write_all(b"\n\n")?;
             }
             out.write_all(b"```text\n")?;
-            out.write_all(
-                diagram::ladder_title(conn, summary)
-                    .replace("```", "'''")
-                    .as_bytes(),
-            )?;
-            out.write_all(open.start.as_bytes())?;
-            open.drawing.write_to(&mut self.file, out)?;
-            out.write_all(
-                diagram::ladder_end(summary)
-                    .replace("```", "'''")
-                    .as_bytes(),
-            )?;
+            let fence = |text: String| text.replace("```", "'''");
+            out.write_all(fence(diagram::ladder_title(conn, summary, lang)).as_bytes())?;
+            let mut ladder = diagram::TextLadder::new(false);
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(fence(ladder.push(r)).as_bytes())
+            })?;
+            out.write_all(fence(ladder.finish()).as_bytes())?;
+            out.write_all(fence(diagram::ladder_end(summary, ladder.marks, lang)).as_bytes())?;
             out.write_all(b"```\n\n")?;
         }
         Ok(())
@@ -682,13 +896,30 @@ impl Document {
             return Ok(());
         }
         for open in self.open.values_mut() {
-            open.rows.spill(&mut self.file)?;
-            open.drawing.spill(&mut self.file)?;
+            open.reports.spill(&mut self.file)?;
         }
         self.others.spill(&mut self.file)?;
+        self.overview.spill(&mut self.file)?;
         self.held = 0;
         Ok(())
     }
+}
+
+/// The id of a connection's section in an HTML page (`input`: the how-many-th).
+pub fn anchor(input: usize, conn: usize) -> String {
+    if input > 1 {
+        format!("input-{input}-conn-{conn}")
+    } else {
+        format!("conn-{conn}")
+    }
+}
+
+/// `text` with its first letter in capitals (a heading's first word).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]
@@ -698,7 +929,7 @@ mod tests {
     /// Writes `sections` as a document of `kind`, its spools holding `memory` bytes.
     fn written(kind: DocumentKind, sections: &Sections<'_>, memory: usize) -> String {
         let mut out = Vec::new();
-        let mut doc = Document::with_memory(kind, sections.len() > 1, memory);
+        let mut doc = Document::with_memory(kind, sections.len() > 1, Lang::En, memory);
         doc.start(&mut out, "t").unwrap();
         for (name, items) in sections {
             doc.begin(&mut out, name).unwrap();

@@ -11,11 +11,56 @@ pub mod document;
 pub mod invisible;
 pub mod jsonl;
 pub mod labels;
+pub mod table;
 pub mod text;
+pub mod timeline;
 pub mod tsg;
 
+use crate::lang::Lang;
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
+use std::borrow::Cow;
+
+/// Escapes text for HTML element content and attribute values (and SVG's),
+/// after [`sanitize`].
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in sanitize(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A segment's explanation as renderers that show both ends' states beside
+/// it (text's status line, the tables' state columns) print it: without its
+/// closing sentence of the states when the line changed none (the same
+/// "Now: client ESTABLISHED, server ESTABLISHED." under most lines of a
+/// transfer). The states are said when they change.
+pub fn explanation(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
+    let text = crate::explain::text(r);
+    if !r.transitions.is_empty() || lang != Lang::En {
+        return text;
+    }
+    let unchanged = format!(
+        " Now: client {}, server {}.",
+        r.state.client.name(),
+        r.state.server.name()
+    );
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.strip_suffix(unchanged.as_str()).unwrap_or(t)),
+        Cow::Owned(t) => Cow::Owned(
+            t.strip_suffix(unchanged.as_str())
+                .map_or_else(|| t.clone(), str::to_string),
+        ),
+    }
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

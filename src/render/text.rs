@@ -2,6 +2,7 @@
 //! both ends' states in a compact status line, and the events that matter in colour.
 
 use super::sanitize;
+use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::state::TcpState;
@@ -16,8 +17,10 @@ pub struct TextOptions {
     pub color: bool,
     /// Show raw (absolute) sequence numbers in the status line.
     pub absolute: bool,
-    /// Wrap explanations at this many columns.
+    /// Wrap explanations at this many columns (0: do not wrap).
     pub width: usize,
+    /// The language of the words around the explanations.
+    pub lang: Lang,
 }
 
 impl Default for TextOptions {
@@ -26,6 +29,7 @@ impl Default for TextOptions {
             color: false,
             absolute: false,
             width: 100,
+            lang: Lang::En,
         }
     }
 }
@@ -58,6 +62,12 @@ impl Painter {
             s.push_str(text);
         }
     }
+}
+
+/// The cells a character takes in a terminal: two for wide (CJK)
+/// characters, none for combining marks, else one.
+pub fn char_width(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 /// Word-wraps `text` to `width` columns, each line starting with `indent`.
