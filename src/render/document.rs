@@ -429,7 +429,14 @@ pub enum DocumentKind {
     /// Text ladder diagrams, one per connection as it ends (`--diagram`),
     /// with absolute sequence numbers or relative ones.
     Ladder { absolute: bool },
+    /// A picture of each connection as it ends, kept for
+    /// [`Document::take_pictures`] (nothing is written): its time-sequence
+    /// graph, or its ladder.
+    Pictures { tsg: bool },
 }
+
+/// A connection's picture (SVG), with the summary of the connection.
+pub type Picture = (Box<ConnectionSummary>, String);
 
 /// What is kept of a connection until it is written.
 #[derive(Default)]
@@ -507,6 +514,8 @@ pub struct Document {
     others: Spool,
     /// HTML: this input's table of connections (rows).
     overview: Spool,
+    /// Pictures drawn and not taken yet.
+    pictures: Vec<Picture>,
     /// Bytes the spools hold in memory, and at most.
     held: usize,
     memory: usize,
@@ -527,6 +536,7 @@ impl Document {
             order: VecDeque::new(),
             others: Spool::default(),
             overview: Spool::default(),
+            pictures: Vec::new(),
             held: 0,
             memory: SPOOL_MEMORY,
             file: SpoolFile::default(),
@@ -576,9 +586,10 @@ impl Document {
     pub fn item(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         match self.kind {
             DocumentKind::Json => self.json(out, item),
-            DocumentKind::Ladder { .. } | DocumentKind::Markdown | DocumentKind::Html => {
-                self.page(out, item)
-            }
+            DocumentKind::Ladder { .. }
+            | DocumentKind::Pictures { .. }
+            | DocumentKind::Markdown
+            | DocumentKind::Html => self.page(out, item),
         }
     }
 
@@ -588,7 +599,7 @@ impl Document {
         match self.kind {
             DocumentKind::Json => {}
             // (Diagrams are drawn when their connections end.)
-            DocumentKind::Ladder { .. } => self.open.clear(),
+            DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. } => self.open.clear(),
             DocumentKind::Markdown | DocumentKind::Html => {
                 while let Some(conn) = self.order.pop_front() {
                     self.write_connection(out, conn)?;
@@ -646,8 +657,15 @@ impl Document {
             DocumentKind::Json if self.any => out.write_all(b"\n]\n"),
             DocumentKind::Json => out.write_all(b"[]\n"),
             DocumentKind::Html => out.write_all(b"</body></html>\n"),
-            DocumentKind::Markdown | DocumentKind::Ladder { .. } => Ok(()),
+            DocumentKind::Markdown
+            | DocumentKind::Ladder { .. }
+            | DocumentKind::Pictures { .. } => Ok(()),
         }
+    }
+
+    /// The pictures drawn since the last call (`DocumentKind::Pictures`).
+    pub fn take_pictures(&mut self) -> Vec<Picture> {
+        std::mem::take(&mut self.pictures)
     }
 
     /// JSON: the item as the next element of the array (pretty-printed, as
@@ -709,6 +727,12 @@ impl Document {
                 open.segments = open.segments.saturating_add(1);
             }
             Item::Connection(s) => {
+                if let DocumentKind::Pictures { tsg } = self.kind {
+                    let open = self.open.remove(&s.conn).unwrap_or_default();
+                    let picture = self.picture(&open, s, tsg)?;
+                    self.pictures.push((s.clone(), picture));
+                    return Ok(());
+                }
                 if let DocumentKind::Ladder { absolute } = self.kind {
                     let open = self.open.remove(&s.conn).unwrap_or_default();
                     if open.segments > 0 {
@@ -732,7 +756,10 @@ impl Document {
                 }
             }
             Item::Line { .. } => {
-                if matches!(self.kind, DocumentKind::Ladder { .. }) {
+                if matches!(
+                    self.kind,
+                    DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. }
+                ) {
                     return Ok(());
                 }
                 if let Some((line, kind, text)) = other_row(item) {
@@ -750,6 +777,34 @@ impl Document {
         }
         self.held = held;
         self.spill_if_full()
+    }
+
+    /// The picture of a connection that has ended: its time-sequence graph
+    /// (`tsg`) or its ladder.
+    fn picture(&mut self, open: &Open, s: &ConnectionSummary, tsg: bool) -> io::Result<String> {
+        let lang = self.lang;
+        let title = format!(
+            "{} {}: {} → {}",
+            capitalized(Label::Connection.text(lang)),
+            s.conn,
+            s.client,
+            s.server
+        );
+        if tsg {
+            let mut graph = tsg::Graph::new(tsg::sender_of(s));
+            each_report(&open.reports, &mut self.file, |r| {
+                graph.push(&r);
+                Ok(())
+            })?;
+            Ok(graph.svg(&title, lang))
+        } else {
+            let mut ladder = diagram::SvgLadder::new();
+            each_report(&open.reports, &mut self.file, |r| {
+                ladder.push(r);
+                Ok(())
+            })?;
+            Ok(ladder.finish(Some(s), lang))
+        }
     }
 
     /// A diagram: the ladder of a connection that has ended.

@@ -111,6 +111,8 @@ pub enum Label {
     NoProblemFound,
     /// A file written (--graph), before its name.
     Wrote,
+    /// The input a row comes from, as a column name.
+    Input,
 }
 
 impl Label {
@@ -166,7 +168,7 @@ impl Label {
             Label::FromClient => "client bytes",
             Label::FromServer => "server bytes",
             Label::Handshake => "handshake",
-            Label::FinalStates => "final states",
+            Label::FinalStates => "last states",
             Label::Seq => "seq",
             Label::Ack => "ack",
             Label::Len => "len",
@@ -179,6 +181,7 @@ impl Label {
             Label::EndpointsSeen => "endpoints in the input include",
             Label::NoProblemFound => "no problem found",
             Label::Wrote => "wrote",
+            Label::Input => "input",
         }
     }
 
@@ -223,7 +226,7 @@ impl Label {
             Label::FromClient => "客户端字节",
             Label::FromServer => "服务器字节",
             Label::Handshake => "握手",
-            Label::FinalStates => "最终状态",
+            Label::FinalStates => "最后状态",
             Label::Seq => "序列号",
             Label::Ack => "确认号",
             Label::Len => "长度",
@@ -236,6 +239,7 @@ impl Label {
             Label::EndpointsSeen => "输入中的端点包括",
             Label::NoProblemFound => "未发现问题",
             Label::Wrote => "已写入",
+            Label::Input => "输入",
         }
     }
 
@@ -280,7 +284,7 @@ impl Label {
             Label::FromClient => "用戶端位元組",
             Label::FromServer => "伺服器位元組",
             Label::Handshake => "握手",
-            Label::FinalStates => "最終狀態",
+            Label::FinalStates => "最後狀態",
             Label::Seq => "序列號",
             Label::Ack => "確認號",
             Label::Len => "長度",
@@ -293,6 +297,7 @@ impl Label {
             Label::EndpointsSeen => "輸入中的端點包括",
             Label::NoProblemFound => "未發現問題",
             Label::Wrote => "已寫入",
+            Label::Input => "輸入",
         }
     }
 }

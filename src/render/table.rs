@@ -109,8 +109,16 @@ pub fn heads(lang: Lang) -> Vec<&'static str> {
 
 /// Rows of cells as aligned text: a header, then one line per row, columns
 /// two spaces apart (numbers aligned right), no line longer than it must be.
-pub fn text(rows: &[Vec<String>], lang: Lang) -> String {
-    let heads = heads(lang);
+/// With `inputs`, each row starts with the name of its input.
+pub fn text(rows: &[Vec<String>], lang: Lang, inputs: bool) -> String {
+    let mut heads = heads(lang);
+    let numeric = |n: usize| {
+        let n = if inputs { n.checked_sub(1) } else { Some(n) };
+        n.and_then(|n| COLUMNS.get(n)).is_some_and(|c| c.1)
+    };
+    if inputs {
+        heads.insert(0, Label::Input.text(lang));
+    }
     let mut widths: Vec<usize> = heads.iter().map(|h| h.width()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -126,7 +134,7 @@ pub fn text(rows: &[Vec<String>], lang: Lang) -> String {
             if n > 0 {
                 s.push_str("  ");
             }
-            if COLUMNS.get(n).is_some_and(|c| c.1) {
+            if numeric(n) {
                 s.push_str(&pad);
                 s.push_str(cell);
             } else {
@@ -198,7 +206,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        let t = text(&rows, Lang::En);
+        let t = text(&rows, Lang::En, false);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2, "{t}");
         assert!(lines[0].starts_with("connection  client"), "{t}");
@@ -208,7 +216,7 @@ mod tests {
         );
         assert!(lines[1].contains("TIME_WAIT/CLOSED"), "{t}");
         // Chinese headers take two cells a character, and still line up.
-        let zh = text(&rows, Lang::ZhHans);
+        let zh = text(&rows, Lang::ZhHans, false);
         let first = zh.lines().next().unwrap();
         assert!(first.starts_with("连接  客户端"), "{zh}");
     }

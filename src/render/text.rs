@@ -1,6 +1,7 @@
 //! Text for people: each input line, then its explanation indented beneath it,
 //! both ends' states in a compact status line, and the events that matter in colour.
 
+use super::labels::Label;
 use super::sanitize;
 use crate::lang::Lang;
 use crate::model::RecordKind;
@@ -77,12 +78,27 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// [`wrap`], appended to `out` (no line end after the last line).
+/// Cells `text` takes in a terminal (its length, when it is ASCII).
+pub fn text_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().map(char_width).sum()
+    }
+}
+
+/// [`wrap`], appended to `out` (no line end after the last line). A width of
+/// 0 does not wrap. Text without spaces (Chinese) is broken between its
+/// wide characters; widths count terminal cells.
 fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
-    let room = width.saturating_sub(indent.chars().count()).max(20);
+    let room = if width == 0 {
+        usize::MAX
+    } else {
+        width.saturating_sub(text_width(indent)).max(20)
+    };
     let mut col = 0usize;
     let mut place = |unit: &str, out: &mut String| {
-        let w = unit.chars().count();
+        let w = text_width(unit);
         if col == 0 {
             out.push_str(indent);
         } else if col.saturating_add(1).saturating_add(w) > room {
@@ -92,6 +108,21 @@ fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
         } else {
             out.push(' ');
             col = col.saturating_add(1);
+        }
+        if w > room.saturating_sub(col) && !unit.is_ascii() {
+            // Longer than the line: broken before a wide character that
+            // would pass the edge.
+            for c in unit.chars() {
+                let cw = char_width(c);
+                if col.saturating_add(cw) > room && cw > 1 {
+                    out.push('\n');
+                    out.push_str(indent);
+                    col = 0;
+                }
+                out.push(c);
+                col = col.saturating_add(cw);
+            }
+            return;
         }
         out.push_str(unit);
         col = col.saturating_add(w);
@@ -131,15 +162,19 @@ fn state_style(s: TcpState) -> Style {
 }
 
 /// The compact line under each TCP line: direction, numbers, states, events.
-fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
-    let (arrow, style) = match r.from {
-        Role::Client => ("client → server", CLIENT),
-        Role::Server => ("server → client", SERVER),
+fn status(s: &mut String, r: &SegmentReport, p: &Painter, opts: &TextOptions) {
+    let lang = opts.lang;
+    let (from, to, style) = match r.from {
+        Role::Client => (Label::Client, Label::Server, CLIENT),
+        Role::Server => (Label::Server, Label::Client, SERVER),
     };
-    s.push_str("  ");
-    p.paint_into(s, style, arrow);
+    let mut arrow = String::with_capacity(24);
+    arrow.push_str(from.text(lang));
+    arrow.push_str(" → ");
+    arrow.push_str(to.text(lang));
+    p.paint_into(s, style, &arrow);
     let _ = write!(s, " [{}]", r.flags);
-    let (seq, ack) = if absolute {
+    let (seq, ack) = if opts.absolute {
         (r.seq_raw, r.ack_raw)
     } else {
         (r.seq, r.ack)
@@ -151,9 +186,13 @@ fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
         let _ = write!(s, " ack {v}");
     }
     let _ = write!(s, " len {}", r.len);
-    s.push_str("  │ client ");
+    s.push_str("  │ ");
+    s.push_str(Label::Client.text(lang));
+    s.push(' ');
     p.paint_into(s, state_style(r.state.client), r.state.client.name());
-    s.push_str(" · server ");
+    s.push_str(" · ");
+    s.push_str(Label::Server.text(lang));
+    s.push(' ');
     p.paint_into(s, state_style(r.state.server), r.state.server.name());
     for e in &r.events {
         let label = match e.count {
@@ -166,6 +205,91 @@ fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
         s.push_str("  ");
         p.paint_into(s, style, &label);
     }
+}
+
+/// Writes one item as one line (`--brief`): a segment as its line number,
+/// its connection and its status line; a summary as its connection, how it
+/// ended and its problems; a line that is not TCP as what it is. Nothing is
+/// wrapped, so that every line can be found with grep.
+pub fn brief(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
+    let p = Painter { color: opts.color };
+    let lang = opts.lang;
+    let mut s = String::with_capacity(160);
+    match item {
+        Item::Line {
+            record,
+            report,
+            icmp,
+        } => {
+            p.paint_into(&mut s, DIM, &format!("{:>5}", record.line));
+            s.push_str("  ");
+            match (report, &record.kind) {
+                (Some(r), _) => {
+                    let _ = write!(s, "{} {}  ", Label::Connection.text(lang), r.conn);
+                    status(&mut s, r, &p, opts);
+                }
+                (None, RecordKind::Unparsed(d)) => {
+                    let msg = format!(
+                        "✗ line {}, column {}: expected {}",
+                        d.line, d.column, d.expected
+                    );
+                    p.paint_into(&mut s, PROBLEM, &sanitize(&msg));
+                }
+                (None, RecordKind::Other(_)) if icmp.is_some() => {
+                    let text = icmp.as_ref().map_or("", |i| i.text.as_str());
+                    s.push_str(&sanitize(text).replace('\n', " "));
+                }
+                (None, RecordKind::Other(o)) => {
+                    let what = o
+                        .protocol
+                        .as_deref()
+                        .map_or("not a TCP packet".to_string(), |proto| {
+                            format!("{} packet, not TCP", sanitize(proto))
+                        });
+                    p.paint_into(&mut s, DIM, &what);
+                }
+                // Not packets: tcpdump's messages, other text, quoted headers.
+                (None, _) => return Ok(()),
+            }
+        }
+        Item::Connection(c) => {
+            let _ = write!(
+                s,
+                "── {} {}: {} → {} · {} {}",
+                Label::Connection.text(lang),
+                c.conn,
+                sanitize(&c.client),
+                sanitize(&c.server),
+                Label::Teardown.text(lang),
+                teardown_name(c)
+            );
+            let problems = super::diagram::problem_counts(c);
+            if problems.is_empty() {
+                let _ = write!(
+                    s,
+                    " · {}: {}",
+                    Label::Problems.text(lang),
+                    Label::NoProblems.text(lang)
+                );
+            } else {
+                s.push_str(" · ");
+                p.paint_into(
+                    &mut s,
+                    PROBLEM,
+                    &format!("⚑ {}: {problems}", Label::Problems.text(lang)),
+                );
+            }
+        }
+    }
+    s.push('\n');
+    out.write_all(s.as_bytes())
+}
+
+fn teardown_name(s: &ConnectionSummary) -> String {
+    serde_json::to_value(s.teardown)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Writes one item.
@@ -189,11 +313,12 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
             }
             match (report, &record.kind) {
                 (Some(r), _) => {
-                    status(&mut s, r, &p, opts.absolute);
+                    s.push_str("  ");
+                    status(&mut s, r, &p, opts);
                     s.push('\n');
                     wrap_into(
                         &mut s,
-                        &sanitize(&crate::explain::text(r)),
+                        &sanitize(&super::explanation(r, opts.lang)),
                         opts.width,
                         "      ",
                     );
@@ -243,25 +368,31 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
     Ok(())
 }
 
-/// Writes a connection summary as a framed paragraph.
+/// Writes a connection summary as a framed paragraph, then its problem
+/// counts (named as the status lines mark them).
 pub fn summary(s: &ConnectionSummary, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
+    let lang = opts.lang;
     let title = format!(
-        "── connection {}: {} → {} ── {} ",
+        "── {} {}: {} → {} ── {} ",
+        Label::Connection.text(lang),
         s.conn,
         sanitize(&s.client),
         sanitize(&s.server),
-        serde_json::to_value(s.teardown)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        teardown_name(s)
     );
-    let fill = opts.width.saturating_sub(title.chars().count());
+    let width = if opts.width == 0 { 100 } else { opts.width };
+    let fill = width.saturating_sub(text_width(&title));
     writeln!(
         out,
         "{}",
         p.paint(BOLD, &format!("{title}{}", "─".repeat(fill)))
     )?;
     writeln!(out, "{}", wrap(&sanitize(&s.text), opts.width, "  "))?;
+    let problems = super::diagram::problem_counts(s);
+    if !problems.is_empty() {
+        let line = format!("⚑ {}: {problems}", Label::Problems.text(lang));
+        writeln!(out, "  {}", p.paint(PROBLEM, &line))?;
+    }
     Ok(())
 }
