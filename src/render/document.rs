@@ -209,16 +209,16 @@ h1{font-size:1.5rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem;
 table{border-collapse:collapse;margin:.75rem 0}td,th{border:1px solid var(--line);padding:4px 8px;vertical-align:top;text-align:left}\
 th{background:var(--head)}td.n{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}td.f{font-family:ui-monospace,monospace;white-space:nowrap}\
 .ev{color:#c0392b;font-weight:bold}.raw{font-family:ui-monospace,monospace;font-size:90%;color:#555;white-space:pre-wrap;overflow-wrap:anywhere}\
-.summary{background:var(--note);padding:.5em 1em;border-left:4px solid #aa8}.problems{color:#c0392b}\
+.conns td{white-space:nowrap}.summary{background:var(--note);padding:.5em 1em;border-left:4px solid #aa8}.problems{color:#c0392b}\
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}\
 figure{margin:1rem 0;overflow-x:auto;-webkit-overflow-scrolling:touch}figure svg{display:block;max-width:100%;height:auto}\
 figcaption{color:var(--muted);font-size:.9rem}\
 a{color:#1f5f8f}\
 @media (max-width:720px){\
 body{padding:.75rem}figure svg{max-width:none;width:680px}\
-table.lines,table.lines tr,table.lines td{display:block;width:100%}table.lines th{display:none}\
+table.lines,table.lines tr,table.lines td{display:block;width:100%}table.lines tr:first-child{display:none}\
 table.lines tr{border:1px solid var(--line);margin:.5rem 0;padding:.25rem .5rem}table.lines td{border:0;padding:2px 0;text-align:left}\
-table.lines td[data-label]::before{content:attr(data-label) ': ';color:var(--muted);font-family:system-ui,sans-serif}}\
+}\
 @media print{\
 body{max-width:none;padding:0;font-size:10pt}figure,tr,.summary{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}\
 .scroll,figure{overflow:visible}figure svg{max-width:100%;width:auto}a{color:inherit;text-decoration:none}\
@@ -263,22 +263,42 @@ fn html_row(r: &SegmentReport, lang: Lang) -> String {
         Role::Client => (Label::Client, Label::Server),
         Role::Server => (Label::Server, Label::Client),
     };
-    let cell = |l: Label| escape(l.text(lang));
     format!(
-        "<tr><td class=\"n\" data-label=\"{}\">{}</td><td data-label=\"{}\">{} → {}</td><td class=\"f\" data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td>{ev}{}</td></tr>",
-        cell(Label::Line),
+        "<tr><td class=\"n\">{}</td><td>{} → {}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
         r.line,
-        cell(Label::Direction),
-        cell(a),
-        cell(b),
-        cell(Label::Flags),
+        escape(a.text(lang)),
+        escape(b.text(lang)),
         escape(&r.flags),
-        cell(Label::Client),
         r.state.client.name(),
-        cell(Label::Server),
         r.state.server.name(),
         escape(&super::explanation(r, lang))
     )
+}
+
+/// The style sheet's rules that name the cells of a table of lines shown
+/// as cards on a phone (its header row hidden), in `lang`.
+fn card_names(lang: Lang) -> String {
+    let mut css = String::from("@media (max-width:720px){");
+    for (n, label) in [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Client,
+        Label::Server,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // (A CSS string: the label's quotes and backslashes escaped.)
+        let text = label.text(lang).replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = write!(
+            css,
+            "table.lines td:nth-child({})::before{{content:\"{text}: \";color:var(--muted)}}",
+            n + 1
+        );
+    }
+    css.push('}');
+    css
 }
 
 /// A connection's summary as an HTML paragraph, with its problem counts.
@@ -556,9 +576,10 @@ impl Document {
         if self.kind == DocumentKind::Html {
             write!(
                 out,
-                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}{}</style></head><body>\n<h1>{}</h1>\n",
                 self.lang.tag(),
                 escape(title),
+                card_names(self.lang),
                 escape(title)
             )?;
         }

@@ -22,7 +22,7 @@ const TOP: f64 = 34.0;
 /// The time-sequence plot's height, the room below it (tick labels,
 /// legend), and the round-trip panel's height.
 const PLOT: f64 = 300.0;
-const BELOW: f64 = 52.0;
+const BELOW: f64 = 64.0;
 const RTT_HEIGHT: f64 = 130.0;
 const HEIGHT: f64 = TOP + PLOT + BELOW;
 
