@@ -48,17 +48,22 @@ pub fn explanation(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
     if !r.transitions.is_empty() || lang != Lang::En {
         return text;
     }
-    let unchanged = format!(
-        " Now: client {}, server {}.",
-        r.state.client.name(),
-        r.state.server.name()
-    );
-    match text {
-        Cow::Borrowed(t) => Cow::Borrowed(t.strip_suffix(unchanged.as_str()).unwrap_or(t)),
-        Cow::Owned(t) => Cow::Owned(
-            t.strip_suffix(unchanged.as_str())
-                .map_or_else(|| t.clone(), str::to_string),
-        ),
+    // (Looked for in place: this runs for every line of text output.)
+    let (client, server) = (r.state.client.name(), r.state.server.name());
+    let kept = text
+        .strip_suffix('.')
+        .and_then(|t| t.strip_suffix(server))
+        .and_then(|t| t.strip_suffix(", server "))
+        .and_then(|t| t.strip_suffix(client))
+        .and_then(|t| t.strip_suffix(" Now: client "))
+        .map(str::len);
+    match (kept, text) {
+        (None, text) => text,
+        (Some(n), Cow::Borrowed(t)) => Cow::Borrowed(t.get(..n).unwrap_or(t)),
+        (Some(n), Cow::Owned(mut t)) => {
+            t.truncate(n);
+            Cow::Owned(t)
+        }
     }
 }
 
@@ -194,6 +199,59 @@ pub fn by_connection(items: &[Item]) -> Vec<ConnectionView<'_>> {
 #[cfg(test)]
 mod tests {
     use super::sanitize;
+
+    /// The sentence of unchanged states is left out exactly when a line
+    /// changed no state; every other word stays (over every capture).
+    #[test]
+    fn explanations_say_the_states_when_they_change() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut files = Vec::new();
+        for dir in ["article", "captures"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "txt") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        let (mut cut, mut kept) = (0, 0);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for item in crate::explain(&text) {
+                let crate::Item::Line {
+                    report: Some(r), ..
+                } = item
+                else {
+                    continue;
+                };
+                let full = crate::explain::text(&r).into_owned();
+                let shown = super::explanation(&r, crate::Lang::En);
+                if r.transitions.is_empty() {
+                    let sentence = format!(
+                        " Now: client {}, server {}.",
+                        r.state.client, r.state.server
+                    );
+                    assert_eq!(
+                        format!("{shown}{sentence}"),
+                        full,
+                        "{}: {}",
+                        file.display(),
+                        r.line
+                    );
+                    cut += 1;
+                } else {
+                    assert_eq!(shown, full);
+                    kept += 1;
+                }
+            }
+        }
+        assert!(cut > 100 && kept > 100, "{cut} {kept}");
+    }
 
     /// The byte check finds exactly the characters that are replaced, between
     /// others, at every place in an eight-byte word and across two words.

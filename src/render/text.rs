@@ -168,11 +168,15 @@ fn status(s: &mut String, r: &SegmentReport, p: &Painter, opts: &TextOptions) {
         Role::Client => (Label::Client, Label::Server, CLIENT),
         Role::Server => (Label::Server, Label::Client, SERVER),
     };
-    let mut arrow = String::with_capacity(24);
-    arrow.push_str(from.text(lang));
-    arrow.push_str(" → ");
-    arrow.push_str(to.text(lang));
-    p.paint_into(s, style, &arrow);
+    if p.color {
+        let _ = write!(s, "{}", style.render());
+    }
+    s.push_str(from.text(lang));
+    s.push_str(" → ");
+    s.push_str(to.text(lang));
+    if p.color {
+        let _ = write!(s, "{}", style.render_reset());
+    }
     let _ = write!(s, " [{}]", r.flags);
     let (seq, ack) = if opts.absolute {
         (r.seq_raw, r.ack_raw)
