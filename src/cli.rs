@@ -877,6 +877,17 @@ fn explain_input(
         reports: !(out.args.summary || out.args.table) || out.live.is_some(),
         // JSON Lines show a segment through its report alone.
         segment_text: out.format != Format::Jsonl || out.args.diagram,
+        // Pages and pictures keep each connection's reports until it ends:
+        // kept without their text, written (pages) when shown.
+        explanations: !matches!(
+            out.document.as_ref().map(Document::kind),
+            Some(
+                DocumentKind::Html
+                    | DocumentKind::Markdown
+                    | DocumentKind::Ladder { .. }
+                    | DocumentKind::Pictures { .. }
+            )
+        ),
         ..crate::Options::default()
     });
     match input {

@@ -563,6 +563,11 @@ impl Document {
         }
     }
 
+    /// Which document it writes.
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
+    }
+
     /// The same, its spools holding at most `memory` bytes in memory.
     pub fn with_memory(kind: DocumentKind, many: bool, lang: Lang, memory: usize) -> Document {
         Document {
@@ -684,6 +689,14 @@ impl Document {
         }
     }
 
+    /// Whether it draws only pictures (no explanations).
+    fn pictures_only(&self) -> bool {
+        matches!(
+            self.kind,
+            DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. }
+        )
+    }
+
     /// The pictures drawn since the last call (`DocumentKind::Pictures`).
     pub fn take_pictures(&mut self) -> Vec<Picture> {
         std::mem::take(&mut self.pictures)
@@ -736,7 +749,17 @@ impl Document {
             Item::Line {
                 report: Some(r), ..
             } => {
-                let mut line = serde_json::to_string(&**r).map_err(io::Error::from)?;
+                // (Pictures need no explanation: a report's text, when it
+                // has one, is not kept for them.)
+                let mut line = if r.text.is_empty() || !self.pictures_only() {
+                    serde_json::to_string(&**r)
+                } else {
+                    serde_json::to_string(&SegmentReport {
+                        text: String::new(),
+                        ..(**r).clone()
+                    })
+                }
+                .map_err(io::Error::from)?;
                 if r.sack.is_empty() && line.ends_with('}') {
                     // (Left out when empty, and needed to read the report back.)
                     line.pop();

@@ -1,6 +1,6 @@
 //! The words renderers print around the explanations (headings, column names,
 //! legends, short notes), in each language. The explanations themselves are
-//! made in [`crate::explain`]; the terms follow `i18n/glossary.tsv`.
+//! made in [`mod@crate::explain`]; the terms follow `i18n/glossary.tsv`.
 
 use crate::lang::Lang;
 
