@@ -578,11 +578,11 @@ pub const SVG_HEAD: usize = 160;
 pub const SVG_TAIL: usize = 80;
 
 /// Width and the x of the lifelines, the state names and the events.
-const SVG_WIDTH: f64 = 900.0;
+const SVG_WIDTH: f64 = 960.0;
 const XC: f64 = 250.0;
 const XS: f64 = 610.0;
 const BAND: f64 = 10.0;
-const X_EVENTS: f64 = 722.0;
+const X_EVENTS: f64 = 714.0;
 const TOP: f64 = 76.0;
 /// Pixels: the median pause between two rows, the longest pause drawn
 /// (longer ones are cut), and the least room between two rows' labels.
@@ -1125,60 +1125,56 @@ fn draw(
             let _ = write!(hover, " · {}", event_mark(e));
         }
         let _ = write!(s, r##"<g><title>{}</title>"##, escape(&hover));
-        match (
-            p.lost,
-            p.arrived.and_then(|_| y_of_key.get(&(k * 3 + 2)).copied()),
-        ) {
-            (false, Some(y1)) => {
-                let _ = write!(
-                    s,
-                    r##"<polyline points="{x0:.1},{y0:.1} {x_cap:.1},{yc:.1} {x1:.1},{y1:.1}" fill="none" stroke="{colour}" stroke-width="1.4"/>"##
-                );
-                arrow_head(&mut s, (x_cap, yc), (x1, y1), colour);
-            }
-            (lost, _) => {
-                // Lost, or arriving where the ladder is cut: it stops short.
-                let (yend, f) = if lost {
-                    (yc + 8.0, 0.55)
-                } else {
-                    (cut_at.unwrap_or(yc) - 10.0, 0.9)
-                };
-                let xe = x_cap + (x1 - x_cap) * f;
-                let ye = yc + (yend.max(yc) - yc) * f;
-                let _ = write!(
-                    s,
-                    r##"<polyline points="{x0:.1},{y0:.1} {x_cap:.1},{yc:.1} {xe:.1},{ye:.1}" fill="none" stroke="{colour}" stroke-width="1.4"{}/>"##,
-                    if lost {
-                        ""
-                    } else {
-                        r#" stroke-dasharray="4 3""#
-                    }
-                );
-                if lost {
-                    let _ = write!(
-                        s,
-                        r##"<path d="M{:.1},{:.1}l8,8m0,-8l-8,8" stroke="{PROBLEM_COLOUR}" stroke-width="2"/>"##,
-                        xe - 4.0,
-                        ye - 4.0
-                    );
-                }
-            }
-        }
-        // The label along the longer part of the arrow, a third of the way
-        // from the sender's side (two arrows that cross keep theirs apart).
-        let y1 = p
-            .arrived
-            .and_then(|_| y_of_key.get(&(k * 3 + 2)).copied())
-            .unwrap_or(yc);
-        let (ax, ay, bx, by) = if (x_cap - x0).abs() >= (x1 - x_cap).abs() {
-            (x0, y0, x_cap, yc)
-        } else {
-            (x_cap, yc, x1, y1)
+        // A straight arrow from its sending to its arrival (near where the
+        // capture saw it, at the capture point); a lost one stops short in
+        // a cross, one arriving where the ladder is cut stops dashed.
+        let arrived = p.arrived.and_then(|_| y_of_key.get(&(k * 3 + 2)).copied());
+        let (x_end, y_end) = match (p.lost, arrived) {
+            (false, Some(y1)) => (x1, y1),
+            (true, _) => (x0 + (x1 - x0) * 0.6, y0 + (yc + (yc - y0) - y0) * 0.6 + 4.0),
+            (false, None) => (
+                x0 + (x1 - x0) * 0.9,
+                cut_at.map_or(yc, |c| c - 10.0).max(y0),
+            ),
         };
-        let from_sender = (XS - XC) / 3.0 - (ax - x0).abs();
-        let f = (from_sender.max(24.0) / (bx - ax).abs().max(1.0)).min(0.9);
-        let (lx, ly) = (ax + (bx - ax) * f, ay + (by - ay) * f);
-        let angle = (by - ay).atan2(bx - ax).to_degrees();
+        let dashed = !p.lost && arrived.is_none();
+        let _ = write!(
+            s,
+            r##"<line x1="{x0:.1}" y1="{y0:.1}" x2="{x_end:.1}" y2="{y_end:.1}" stroke="{colour}" stroke-width="1.4"{}/>"##,
+            if dashed {
+                r#" stroke-dasharray="4 3""#
+            } else {
+                ""
+            }
+        );
+        if p.lost {
+            let _ = write!(
+                s,
+                r##"<path d="M{:.1},{:.1}l8,8m0,-8l-8,8" stroke="{PROBLEM_COLOUR}" stroke-width="2"/>"##,
+                x_end - 4.0,
+                y_end - 4.0
+            );
+        } else if !dashed {
+            arrow_head(&mut s, (x0, y0), (x_end, y_end), colour);
+        }
+        // Where it passed the capture point.
+        let along = |x: f64| y0 + (y_end - y0) * (x - x0) / (x_end - x0);
+        if (x_cap - x0) * (x_end - x_cap) >= 0.0 && (x_end - x0).abs() > 1.0 {
+            let _ = write!(
+                s,
+                r##"<circle cx="{x_cap:.1}" cy="{:.1}" r="2.2" fill="{colour}"/>"##,
+                along(x_cap)
+            );
+        }
+        // The label along the arrow, near its sender (two arrows that
+        // cross keep theirs apart).
+        let lx = x0 + (x1 - x0) * 0.3;
+        let ly = if (x_end - x0).abs() > 1.0 {
+            along(lx)
+        } else {
+            y0
+        };
+        let angle = (y_end - y0).atan2(x_end - x0).to_degrees();
         let angle = if angle.abs() > 90.0 {
             angle - 180.0_f64.copysign(angle)
         } else {
@@ -1189,10 +1185,6 @@ fn draw(
             r##"<text x="{lx:.1}" y="{:.1}" text-anchor="middle" fill="{colour}" stroke="#fff" stroke-width="3" paint-order="stroke" transform="rotate({angle:.2} {lx:.1} {ly:.1})">{}</text>"##,
             ly - 4.0,
             escape(&label_text)
-        );
-        let _ = write!(
-            s,
-            r##"<circle cx="{x_cap:.1}" cy="{yc:.1}" r="2.2" fill="{colour}"/>"##
         );
         s.push_str("</g>");
         // The row's line number and time, and its events.
