@@ -1211,6 +1211,11 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
         args.files.clone()
     };
     let many = inputs.len() > 1;
+    if args.every.is_some() && (format != Format::Text || args.diagram || args.graph.is_some()) {
+        return Err(io::Error::other(
+            "--every writes its table between the lines of text: it needs the text output",
+        ));
+    }
     let graphs = match args.graph.as_deref() {
         Some([kind, path]) => Some(graphs_to(kind, path)?),
         _ => None,

@@ -129,6 +129,7 @@ fn html_reports_open_in_chromium_without_errors() {
                 "html": html,
                 "png": dir.join(format!("{name}-{screen}.png")),
                 "pdf": if mobile { Value::Null } else { dir.join(format!("{name}.pdf")).to_string_lossy().into() },
+                "print_png": if mobile { Value::Null } else { dir.join(format!("{name}-print.png")).to_string_lossy().into() },
                 "width": width, "height": height, "mobile": mobile,
             }));
         }
@@ -168,6 +169,11 @@ fn html_reports_open_in_chromium_without_errors() {
         if let Some(pdf) = job["pdf"].as_str() {
             let bytes = std::fs::read(pdf).unwrap();
             assert!(bytes.starts_with(b"%PDF"), "{what}: printed");
+            // On paper nothing scrolls: the page fits an A4 page's width.
+            assert!(
+                page["print_scroll_width"].as_u64() <= Some(794),
+                "{what}: printed wider than the page: {page}"
+            );
         }
     }
     eprintln!("screenshots in {}", dir.display());

@@ -470,6 +470,10 @@ fn every_prints_the_open_connections_while_live() {
         "{row}"
     );
     assert!(row.contains("fast_retransmission 1"), "{row}");
+    // Only between lines of text.
+    let out = run(&["--every", "1s", "--format", "jsonl", CLOSE3]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("needs the text output"));
     // Bad durations are usage errors.
     for bad in ["0s", "ten", "5 parsecs", "-1s"] {
         assert_eq!(

@@ -222,6 +222,7 @@ table.lines tr{border:1px solid var(--line);margin:.5rem 0;padding:.25rem .5rem}
 @media print{\
 body{max-width:none;padding:0;font-size:10pt}figure,tr,.summary{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}\
 .scroll,figure{overflow:visible}figure svg{max-width:100%;width:auto}a{color:inherit;text-decoration:none}\
+table{width:100%}td{overflow-wrap:anywhere}.conns{font-size:8pt}.conns td{white-space:normal}\
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 /// The header row of an HTML table of lines.

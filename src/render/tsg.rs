@@ -18,7 +18,7 @@ use unicode_width::UnicodeWidthStr;
 const WIDTH: f64 = 720.0;
 const LEFT: f64 = 78.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 34.0;
+const TOP: f64 = 40.0;
 /// The time-sequence plot's height, the room below it (tick labels,
 /// legend), and the round-trip panel's height.
 const PLOT: f64 = 300.0;
@@ -387,7 +387,7 @@ impl Graph {
         );
         let _ = write!(
             svg,
-            r#"<text x="{LEFT}" y="20" font-size="13">{} — {}</text>"#,
+            r##"<text x="{LEFT}" y="14" font-size="12">{}</text><text x="{LEFT}" y="28" font-size="11" fill="#555">{}</text>"##,
             escape(title),
             escape(caption(self.sender).text(lang))
         );

@@ -9,8 +9,8 @@ attributes it could not read are logged there), measures the layout, saves a
 screenshot of the whole page, and prints it to PDF.
 
 Usage: look.py CHROMIUM JOBS.json
-JOBS.json: [{"html": path, "png": path, "pdf": path or null, "width": px,
-             "height": px, "mobile": bool}, ...]
+JOBS.json: [{"html": path, "png": path, "pdf": path or null, "print_png":
+             path or null, "width": px, "height": px, "mobile": bool}, ...]
 Prints one JSON object per job on standard output.
 """
 
@@ -200,6 +200,30 @@ def look(browser, job):
     )
     with open(job["png"], "wb") as f:
         f.write(base64.b64decode(shot["data"]))
+    if job.get("print_png"):
+        # The page as printed (print media), at an A4 page's width.
+        browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 794, "height": 1123, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
+        printed = json.loads(
+            browser.call("Runtime.evaluate", {"expression": LAYOUT, "returnByValue": True}, session=session)["result"]["value"]
+        )
+        shot = browser.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": 794, "height": min(printed["height"], TALLEST), "scale": 1},
+            },
+            session=session,
+        )
+        with open(job["print_png"], "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        layout["print_scroll_width"] = printed["scroll_width"]
+        browser.call("Emulation.setEmulatedMedia", {"media": ""}, session=session)
     if job.get("pdf"):
         pdf = base64.b64decode(browser.call("Page.printToPDF", {"printBackground": True}, session=session)["data"])
         with open(job["pdf"], "wb") as f:
