@@ -294,7 +294,7 @@ fn card_names(lang: Lang) -> String {
         let text = label.text(lang).replace('\\', "\\\\").replace('"', "\\\"");
         let _ = write!(
             css,
-            "table.lines td:nth-child({})::before{{content:\"{text}: \";color:var(--muted)}}",
+            "table.lines td:nth-child({})::before{{content:\"{text}: \";color:var(--muted);font-family:system-ui,sans-serif}}",
             n + 1
         );
     }
