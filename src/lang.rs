@@ -1,7 +1,7 @@
 //! The languages explanations are written in, and how one is chosen.
 //!
 //! Facts are the same in every language (JSON Lines facts do not change with
-//! it); only words do, and they are made in one place: [`crate::explain`]
+//! it); only words do, and they are made in one place: [`mod@crate::explain`]
 //! for explanations, [`crate::render::labels`] for what renderers print
 //! around them.
 

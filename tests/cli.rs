@@ -1447,7 +1447,6 @@ fn filters() {
     assert_eq!(filtered(f, &["--conn", "0"]), (range(1, 10), vec![0]));
     assert_eq!(filtered(f, &["--conn", "1"]), (range(11, 21), vec![1]));
     assert_eq!(filtered(f, &["--conn", "2"]), (range(22, 25), vec![2]));
-    assert_eq!(filtered(f, &["--conn", "3"]), (vec![], vec![]));
     assert_eq!(filtered(f, &["--summary"]), (vec![], vec![0, 1, 2]));
     assert_eq!(
         filtered(f, &["--summary", "--conn", "1"]),
@@ -1475,19 +1474,26 @@ fn filters() {
         filtered(f, &["--endpoint", "10.29.64.142"]),
         (range(22, 25), vec![2])
     );
-    // No prefix matches.
-    assert_eq!(
-        filtered(f, &["--endpoint", "172.16.196.145.6000"]),
-        (vec![], vec![])
-    );
-    assert_eq!(
-        filtered(f, &["--endpoint", "172.16.196.14"]),
-        (vec![], vec![])
-    );
-    assert_eq!(
-        filtered(f, &["--endpoint", "10.29.64.142.44"]),
-        (vec![], vec![])
-    );
+    // No prefix matches; a filter that matches nothing says so (exit 1).
+    for filter in [
+        &["--conn", "3"][..],
+        &["--endpoint", "172.16.196.145.6000"],
+        &["--endpoint", "172.16.196.14"],
+        &["--endpoint", "10.29.64.142.44"],
+        &["--endpoint", "10.29.64.142", "--conn", "0"],
+    ] {
+        let mut args = vec!["--format", "jsonl"];
+        args.extend_from_slice(filter);
+        args.push(f);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{filter:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{filter:?}");
+        assert!(
+            stderr(&out).contains("matched nothing"),
+            "{filter:?}: {}",
+            stderr(&out)
+        );
+    }
     // Filters combine.
     assert_eq!(
         filtered(
@@ -1495,10 +1501,6 @@ fn filters() {
             &["--endpoint", "172.16.196.145", "--conn", "1", "--summary"]
         ),
         (vec![], vec![1])
-    );
-    assert_eq!(
-        filtered(f, &["--endpoint", "10.29.64.142", "--conn", "0"]),
-        (vec![], vec![])
     );
 }
 

@@ -25,6 +25,7 @@ use tcpexplain::reader::RecordReader;
 use tcpexplain::render::{self, diagram, document, jsonl, text};
 use tcpexplain::track::report::{Role, SegmentReport};
 use tcpexplain::track::state::TcpState;
+use tcpexplain::Lang;
 use tcpexplain::{parse_line, Explainer, Item, Options, RecordKind};
 
 /// `cases` cases; failures are reported (with their minimal input), not written
@@ -591,11 +592,11 @@ fn render_all(items: &[Item]) {
         jsonl::write(item, tcpexplain::Lang::En, &mut sink).unwrap();
     }
     let sections = [("input", items)];
-    let _ = document::markdown(&sections);
-    let _ = document::html(&sections, "input");
+    let _ = document::markdown(&sections, Lang::En);
+    let _ = document::html(&sections, "input", Lang::En);
     let _ = document::json(&sections);
     for view in render::by_connection(items) {
-        let _ = diagram::ladder(&view, false);
+        let _ = diagram::ladder(&view, false, Lang::En);
     }
 }
 

@@ -13,9 +13,10 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::PathBuf;
 use tcpexplain::reader::RecordReader;
-use tcpexplain::render::{self, diagram, document, jsonl, text};
+use tcpexplain::render::{self, diagram, document, jsonl, text, tsg};
 use tcpexplain::track::report::{Role, SegmentReport};
 use tcpexplain::track::state::TcpState::{self, *};
+use tcpexplain::Lang;
 use tcpexplain::{parse_line, Explainer, Item, Options, RecordKind};
 
 // ===================================================================
@@ -99,13 +100,14 @@ fn pipeline_path(data: &[u8], options: Options, flush_every: usize) -> Vec<Item>
     }
     let (first, second) = items.split_at(items.len() / 2);
     for sections in [&[("input", &items[..])][..], &[("a", first), ("b", second)]] {
-        let _ = document::markdown(sections);
-        let _ = document::html(sections, "input");
+        let _ = document::markdown(sections, Lang::En);
+        let _ = document::html(sections, "input", Lang::En);
         let _ = document::json(sections);
     }
     for view in render::by_connection(&items) {
-        let _ = diagram::ladder(&view, false);
-        let _ = diagram::svg(&view);
+        let _ = diagram::ladder(&view, false, Lang::En);
+        let _ = diagram::svg(&view, Lang::En);
+        let _ = tsg::svg(&view, tsg::data_direction(&view), "t", Lang::En);
     }
 
     let mut last = 0u64;

@@ -1,5 +1,6 @@
 //! Arbitrary bytes through the document formats as the command writes them,
-//! item by item ([`Document`]): JSON, Markdown, HTML and ladder diagrams, for
+//! item by item ([`Document`]): JSON, Markdown, HTML, ladder diagrams and
+//! pictures (written nowhere: drawn without a panic), for
 //! one input and for the same items as two inputs.
 //!
 //! Checks, besides "no panic":
@@ -18,12 +19,12 @@
 use libfuzzer_sys::fuzz_target;
 use tcpexplain::render::document::{Document, DocumentKind};
 use tcpexplain::render::{invisible, jsonl};
-use tcpexplain::{Explainer, Item, Options};
+use tcpexplain::{Explainer, Item, Lang, Options};
 
 /// Writes `sections` as a document of `kind`, the spools holding `memory` bytes.
 fn write(kind: DocumentKind, sections: &[(&str, &[Item])], memory: usize) -> String {
     let mut out = Vec::new();
-    let mut doc = Document::with_memory(kind, sections.len() > 1, memory);
+    let mut doc = Document::with_memory(kind, sections.len() > 1, Lang::En, memory);
     doc.start(&mut out, "fuzz <title>").expect("writes");
     for (name, items) in sections {
         doc.begin(&mut out, name).expect("writes");
@@ -87,8 +88,9 @@ fn markdown_is_safe(text: &str) {
 }
 
 const TAGS: &[&str] = &[
-    "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "svg", "text",
-    "line", "polygon", "table", "tr", "th", "td", "div", "p",
+    "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "section",
+    "figure", "a", "span", "br", "svg", "g", "text", "tspan", "line", "polygon", "path", "rect",
+    "circle", "clipPath", "table", "tr", "th", "td", "div", "p",
 ];
 
 fn html_is_safe(text: &str) {
@@ -143,6 +145,8 @@ fuzz_target!(|data: &[u8]| {
             DocumentKind::Html,
             DocumentKind::Ladder { absolute: false },
             DocumentKind::Ladder { absolute: true },
+            DocumentKind::Pictures { tsg: true },
+            DocumentKind::Pictures { tsg: false },
         ] {
             let held = write(kind, sections, usize::MAX);
             let spilled = write(kind, sections, 0);
@@ -168,7 +172,7 @@ fuzz_target!(|data: &[u8]| {
                 }
                 DocumentKind::Markdown => markdown_is_safe(&held),
                 DocumentKind::Html => html_is_safe(&held),
-                DocumentKind::Ladder { .. } => {}
+                DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. } => {}
             }
         }
     }

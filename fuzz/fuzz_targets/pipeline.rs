@@ -10,8 +10,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
-use tcpexplain::render::{self, diagram, document, jsonl, text};
-use tcpexplain::{Explainer, Item, Options};
+use tcpexplain::render::{self, diagram, document, jsonl, text, tsg};
+use tcpexplain::{Explainer, Item, Lang, Options};
 
 fuzz_target!(|data: &[u8]| {
     // Two control bytes choose the limits and the flush rhythm.
@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
             color: true,
             absolute: true,
             width: 30,
+            ..text::TextOptions::default()
         },
     ];
 
@@ -76,14 +77,15 @@ fuzz_target!(|data: &[u8]| {
         &[("fuzz", &items[..])][..],
         &[("a", first), ("b <&>", second)],
     ] {
-        let _ = document::markdown(sections);
-        let _ = document::html(sections, "fuzz <title>");
+        let _ = document::markdown(sections, Lang::En);
+        let _ = document::html(sections, "fuzz <title>", Lang::En);
         let _ = document::json(sections);
     }
     for view in render::by_connection(&items) {
-        let _ = diagram::ladder(&view, false);
-        let _ = diagram::ladder(&view, true);
-        let _ = diagram::svg(&view);
+        let _ = diagram::ladder(&view, false, Lang::En);
+        let _ = diagram::ladder(&view, true, Lang::En);
+        let _ = diagram::svg(&view, Lang::En);
+        let _ = tsg::svg(&view, tsg::data_direction(&view), "t", Lang::En);
     }
 
     // Accounting: lines in order, each non-blank line once, each connection summarised once.

@@ -24,10 +24,12 @@ HOSTILE_QUOTE = (
     "Flags [S], seq 1, win 100, length 0"
 )
 
-# Every element the HTML may contain: tables, headings, the SVG ladder, a style sheet.
+# Every element the HTML may contain: tables, headings, the SVG ladder and
+# time-sequence graph, a style sheet.
 ALLOWED_TAGS = {
     "div", "p", "b", "code", "h4", "style", "table", "tr", "th", "td",
-    "svg", "text", "line", "polygon",
+    "svg", "text", "line", "polygon", "polyline", "path", "rect", "circle",
+    "g", "title", "clippath", "tspan",
 }
 
 
@@ -128,7 +130,9 @@ def test_close3_bundle(article: Path) -> None:
     assert set(bundle) == {"text/plain", "text/html"}
     html = bundle["text/html"]
     assert_safe(html)
-    assert html.count("<svg") == 1
+    # The ladder, and the time-sequence graph of the server's data.
+    assert html.count("<svg") == 2
+    assert "sequence numbers of the server&#39;s data over time" in html
     assert "LAST_ACK" in html and "TIME_WAIT" in html
     assert "three_way" in html
     # line → direction → states → explanation

@@ -594,6 +594,10 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     }
 }
 
+/// The closing sentence of a line that changes no state, in three pieces
+/// around the client's and the server's states (see [`write_states`]).
+pub(super) const STATES: (&str, &str, &str) = (" Now: client ", ", server ", ".");
+
 /// Writes `Now: client S, server S.` with the changes this line shows and why.
 fn write_states(t: &mut String, r: &SegmentReport) {
     t.push_str("Now: ");

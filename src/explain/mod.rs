@@ -2,7 +2,7 @@
 //! the language asked for. Everything said is read off the reports (the
 //! facts); nothing is computed twice, and nothing here changes a fact.
 //!
-//! Each language has its own writer ([`en`], [`zh_hans`], and [`zh_hant`],
+//! Each language has its own writer (`en`, `zh_hans` and `zh_hant`,
 //! made from `zh_hans` by `i18n/hant.py`): a sentence's order and grammar
 //! are its own. What they share is here: numbers, durations, lists.
 
@@ -13,7 +13,7 @@ mod zh_hant;
 use crate::lang::Lang;
 use crate::model::{IcmpError, IcmpProblem, RecordKind, TextKind};
 use crate::reader::Binary;
-use crate::track::report::{ConnectionSummary, IcmpReport, SegmentReport};
+use crate::track::report::{ConnectionSummary, IcmpReport, SegmentReport, Teardown};
 use crate::track::state::Reason;
 use crate::track::Item;
 use std::borrow::Cow;
@@ -49,6 +49,37 @@ pub fn append_text(r: &SegmentReport, lang: Lang, t: &mut String) {
         segment(r, lang, t);
     } else {
         t.push_str(&r.text);
+    }
+}
+
+/// A segment's explanation without its closing sentence of both ends'
+/// states when the line changed none, for renderers that show the states
+/// beside it. (Cut in place, without a copy: this runs for every line of text.)
+pub fn without_unchanged_states(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
+    let text = text(r, lang);
+    if !r.transitions.is_empty() {
+        return text;
+    }
+    // The sentence is `{start}{client state}{middle}{server state}{end}`.
+    let (start, middle, end) = match lang {
+        Lang::En => en::STATES,
+        Lang::ZhHans => zh_hans::STATES,
+        Lang::ZhHant => zh_hant::STATES,
+    };
+    let kept = text
+        .strip_suffix(end)
+        .and_then(|t| t.strip_suffix(r.state.server.name()))
+        .and_then(|t| t.strip_suffix(middle))
+        .and_then(|t| t.strip_suffix(r.state.client.name()))
+        .and_then(|t| t.strip_suffix(start))
+        .map(str::len);
+    match (kept, text) {
+        (None, text) => text,
+        (Some(n), Cow::Borrowed(t)) => Cow::Borrowed(t.get(..n).unwrap_or(t)),
+        (Some(n), Cow::Owned(mut t)) => {
+            t.truncate(n);
+            Cow::Owned(t)
+        }
     }
 }
 
@@ -130,6 +161,16 @@ pub fn fill(item: &mut Item, lang: Lang) {
         }
         Item::Connection(s) if s.text.is_empty() => s.text = connection(s, lang),
         Item::Line { .. } | Item::Connection(_) => {}
+    }
+}
+
+/// How a connection ended, in a word or two: its code in English (as
+/// JSON has it), words in Chinese.
+pub fn teardown_name(t: Teardown, lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => t.code(),
+        Lang::ZhHans => zh_hans::teardown_name(t),
+        Lang::ZhHant => zh_hant::teardown_name(t),
     }
 }
 

@@ -626,6 +626,10 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     }
 }
 
+/// The closing sentence of a line that changes no state, in three pieces
+/// around the client's and the server's states (see [`write_states`]).
+pub(super) const STATES: (&str, &str, &str) = ("当前状态：客户端 ", "，服务器 ", "。");
+
 /// Writes `当前状态：客户端 S，服务器 S。` with the changes this line shows and why.
 fn write_states(t: &mut String, r: &SegmentReport) {
     t.push_str("当前状态：");
@@ -899,6 +903,19 @@ fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
         Some(Backoff::Constant) => "，间隔大致相同。",
         _ => "。",
     });
+}
+
+/// How a connection ended, in a word or two.
+pub(super) fn teardown_name(t: Teardown) -> &'static str {
+    match t {
+        Teardown::ThreeWay => "三次挥手",
+        Teardown::FourWay => "四次挥手",
+        Teardown::Simultaneous => "同时关闭",
+        Teardown::Reset => "RST 重置",
+        Teardown::Refused => "被拒绝",
+        Teardown::HalfClosed => "半关闭",
+        Teardown::Open => "未关闭",
+    }
 }
 
 /// A problem kind's counter word and name (`次`, `重传`).

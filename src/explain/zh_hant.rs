@@ -622,6 +622,10 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     }
 }
 
+/// The closing sentence of a line that changes no state, in three pieces
+/// around the client's and the server's states (see [`write_states`]).
+pub(super) const STATES: (&str, &str, &str) = ("目前狀態：用戶端 ", "，伺服器 ", "。");
+
 /// Writes `目前狀態：用戶端 S，伺服器 S。` with the changes this line shows and why.
 fn write_states(t: &mut String, r: &SegmentReport) {
     t.push_str("目前狀態：");
@@ -895,6 +899,19 @@ fn write_stall(t: &mut String, st: &crate::track::report::Stall) {
         Some(Backoff::Constant) => "，間隔大致相同。",
         _ => "。",
     });
+}
+
+/// How a connection ended, in a word or two.
+pub(super) fn teardown_name(t: Teardown) -> &'static str {
+    match t {
+        Teardown::ThreeWay => "三次揮手",
+        Teardown::FourWay => "四次揮手",
+        Teardown::Simultaneous => "同時關閉",
+        Teardown::Reset => "RST 重設",
+        Teardown::Refused => "被拒絕",
+        Teardown::HalfClosed => "半關閉",
+        Teardown::Open => "未關閉",
+    }
 }
 
 /// A problem kind's counter word and name (`次`, `重傳`).

@@ -14,7 +14,7 @@
 //!   and tracked on one thread while this one keeps what comes out (the
 //!   table of [`columns`] and the explanations); now and then the GIL is
 //!   taken back to let Python handle signals (Ctrl-C).
-//! - HTML for notebooks reuses [`document::html_table`] and [`diagram::svg`];
+//! - HTML for notebooks reuses [`document::html_table`], [`diagram::svg`] and [`render::tsg::svg`];
 //!   every string from the input is escaped and there is no script.
 
 mod columns;
@@ -940,7 +940,7 @@ fn segments_table(segments: &[&SegmentReport], cut: Option<Cut>) -> String {
 fn diagram_svg(view: &ConnectionView<'_>, cut: Option<Cut>) -> String {
     let (first, omitted, last) = split(&view.segments, cut);
     if omitted == 0 {
-        return diagram::svg(view);
+        return diagram::svg(view, crate::Lang::En);
     }
     let shown = ConnectionView {
         segments: first.iter().chain(last).copied().collect(),
@@ -948,7 +948,7 @@ fn diagram_svg(view: &ConnectionView<'_>, cut: Option<Cut>) -> String {
     };
     format!(
         "{}<div class=\"omitted\">The diagram shows the first {} and the last {}; {} in between omitted.</div>",
-        diagram::svg(&shown),
+        diagram::svg(&shown, crate::Lang::En),
         plural(first.len(), "line"),
         plural(last.len(), "line"),
         omitted
@@ -993,6 +993,10 @@ fn connection_html(view: &ConnectionView<'_>, conn: usize, cut: Option<Cut>) -> 
     let mut out = format!("<h4>{}</h4>", document::escape(&heading));
     if !view.segments.is_empty() {
         out.push_str(&diagram_svg(view, cut));
+        let sender = render::tsg::data_direction(view);
+        if view.segments.iter().any(|r| r.from == sender && r.len > 0) {
+            out.push_str(&render::tsg::svg(view, sender, &heading, crate::Lang::En));
+        }
         out.push_str(&segments_table(&view.segments, cut));
     }
     if let Some(s) = view.summary {

@@ -11,30 +11,18 @@
 //! own text is kept, never the items). Connections are written in order of
 //! first appearance (diagrams: as each ends).
 
-use super::{diagram, jsonl, sanitize};
+use super::labels::{self, Label};
+use super::{diagram, jsonl, sanitize, tsg};
 use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::Item;
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in sanitize(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use super::escape;
 
 /// Items of one or more inputs, each named (`name`, items).
 pub type Sections<'a> = [(&'a str, &'a [Item])];
@@ -42,25 +30,26 @@ pub type Sections<'a> = [(&'a str, &'a [Item])];
 /// All items as one JSON array of the JSON Lines objects (with a `file` field
 /// when there are several inputs).
 pub fn json(sections: &Sections<'_>) -> String {
-    whole(DocumentKind::Json, sections, "")
+    whole(DocumentKind::Json, sections, "", Lang::En)
 }
 
 /// Markdown: per input (a heading when there are several), per connection a
 /// table of its lines, its summary and its diagram; then lines that were not TCP.
-pub fn markdown(sections: &Sections<'_>) -> String {
-    whole(DocumentKind::Markdown, sections, "")
+pub fn markdown(sections: &Sections<'_>, lang: Lang) -> String {
+    whole(DocumentKind::Markdown, sections, "", lang)
 }
 
 /// A standalone HTML page: per input (a heading when there are several), per
-/// connection the ladder diagram as SVG, the table and the summary.
-pub fn html(sections: &Sections<'_>, title: &str) -> String {
-    whole(DocumentKind::Html, sections, title)
+/// connection its summary, its ladder diagram and time-sequence graph (SVG)
+/// and the table of its lines; a table of the connections.
+pub fn html(sections: &Sections<'_>, title: &str, lang: Lang) -> String {
+    whole(DocumentKind::Html, sections, title, lang)
 }
 
 /// A whole document of `sections`, in memory.
-fn whole(kind: DocumentKind, sections: &Sections<'_>, title: &str) -> String {
+fn whole(kind: DocumentKind, sections: &Sections<'_>, title: &str, lang: Lang) -> String {
     let mut out = Vec::new();
-    let mut doc = Document::new(kind, sections.len() > 1);
+    let mut doc = Document::new(kind, sections.len() > 1, lang);
     let written = (|| -> io::Result<()> {
         doc.start(&mut out, title)?;
         for (name, items) in sections {
@@ -136,7 +125,29 @@ fn events(r: &SegmentReport) -> String {
     names.join(", ")
 }
 
-const MD_TABLE: &str = "| line | dir | flags | seq | ack | len | client | server | events | explanation |\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n";
+/// The header of a Markdown table of lines.
+fn md_table(lang: Lang) -> String {
+    let names = [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Seq,
+        Label::Ack,
+        Label::Len,
+        Label::Client,
+        Label::Server,
+        Label::Events,
+        Label::Explanation,
+    ];
+    let mut out = String::from("|");
+    for n in names {
+        out.push(' ');
+        out.push_str(n.text(lang));
+        out.push_str(" |");
+    }
+    out.push_str("\n|---:|:---:|:---:|---:|---:|---:|---|---|---|---|\n");
+    out
+}
 
 /// A segment's row of a Markdown table.
 fn md_row(r: &SegmentReport, lang: Lang) -> String {
@@ -151,7 +162,7 @@ fn md_row(r: &SegmentReport, lang: Lang) -> String {
         r.state.client.name(),
         r.state.server.name(),
         events(r),
-        md_cell(&crate::explain::text(r, lang))
+        md_cell(&super::explanation(r, lang))
     )
 }
 
@@ -169,7 +180,11 @@ pub fn other_row(item: &Item, lang: Lang) -> Option<(u64, &'static str, String)>
         (RecordKind::Unparsed(d), _) => (
             record.line,
             "unparsed",
-            format!("column {}: expected {} — {}", d.column, d.expected, d.text),
+            format!(
+                "{} — {}",
+                labels::unread(record.line, d.column, &d.expected, lang),
+                d.text
+            ),
         ),
         (RecordKind::Banner(_), _) => (record.line, "banner", record.text.clone()),
         (RecordKind::OtherText(t), _) => (
@@ -190,17 +205,54 @@ pub fn other_row(item: &Item, lang: Lang) -> Option<(u64, &'static str, String)>
     })
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}\
-th{background:#f4f4f4}td.n{text-align:right;font-family:monospace}td.f{font-family:monospace}\
-.ev{color:#c0392b;font-weight:bold}.raw{font-family:monospace;font-size:90%;color:#555;white-space:pre-wrap}\
-.summary{background:#f8f8f0;padding:.5em 1em;border-left:4px solid #aa8}";
+/// The page's style sheet: readable on a phone (tables become cards,
+/// pictures scroll sideways rather than shrink past reading) and on paper
+/// (no page break inside a picture or a row, colours kept).
+pub const STYLE: &str = "\
+:root{--fg:#222;--muted:#666;--line:#d5d5d5;--head:#f4f4f4;--note:#f8f8f0}\
+*{box-sizing:border-box}\
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1rem 1.25rem;max-width:72rem;color:var(--fg);line-height:1.45}\
+h1{font-size:1.5rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem;overflow-wrap:anywhere}h3{font-size:1.05rem}\
+.input{display:flex;flex-direction:column}.input>.name{order:-2}.input>.overview{order:-1}\
+table{border-collapse:collapse;margin:.75rem 0}td,th{border:1px solid var(--line);padding:4px 8px;vertical-align:top;text-align:left}\
+th{background:var(--head)}td.n{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}td.f{font-family:ui-monospace,monospace;white-space:nowrap}\
+.ev{color:#c0392b;font-weight:bold}.raw{font-family:ui-monospace,monospace;font-size:90%;color:#555;white-space:pre-wrap;overflow-wrap:anywhere}\
+.conns td{white-space:nowrap}.summary{background:var(--note);padding:.5em 1em;border-left:4px solid #aa8}.problems{color:#c0392b}\
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}\
+figure{margin:1rem 0;overflow-x:auto;-webkit-overflow-scrolling:touch}figure svg{display:block;max-width:100%;height:auto}\
+figcaption{color:var(--muted);font-size:.9rem}\
+a{color:#1f5f8f}\
+@media (max-width:720px){\
+body{padding:.75rem}figure svg{max-width:none;width:680px}\
+table.lines,table.lines tr,table.lines td{display:block;width:100%}table.lines tr:first-child{display:none}\
+table.lines tr{border:1px solid var(--line);margin:.5rem 0;padding:.25rem .5rem}table.lines td{border:0;padding:2px 0;text-align:left}\
+}\
+@media print{\
+body{max-width:none;padding:0;font-size:10pt}figure,tr,.summary{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}\
+.scroll,figure{overflow:visible}figure svg{max-width:100%;width:auto}a{color:inherit;text-decoration:none}\
+table{width:100%}td{overflow-wrap:anywhere}.conns{font-size:8pt}.conns td{white-space:normal}\
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-const HTML_TABLE: &str = "<table><tr><th>line</th><th>direction</th><th>flags</th><th>client</th><th>server</th><th>explanation</th></tr>";
+/// The header row of an HTML table of lines.
+fn html_header(lang: Lang) -> String {
+    let mut out = String::from("<table class=\"lines\"><tr>");
+    for n in [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Client,
+        Label::Server,
+        Label::Explanation,
+    ] {
+        let _ = write!(out, "<th>{}</th>", escape(n.text(lang)));
+    }
+    out.push_str("</tr>");
+    out
+}
 
 /// One connection's table of lines (used by the HTML page and by notebooks).
 pub fn html_table(segments: &[&SegmentReport], lang: Lang) -> String {
-    let mut out = String::from(HTML_TABLE);
+    let mut out = html_header(lang);
     for r in segments {
         out.push_str(&html_row(r, lang));
     }
@@ -216,18 +268,66 @@ fn html_row(r: &SegmentReport, lang: Lang) -> String {
     } else {
         format!("<div class=\"ev\">{}</div>", escape(&ev))
     };
+    let (a, b) = match r.from {
+        Role::Client => (Label::Client, Label::Server),
+        Role::Server => (Label::Server, Label::Client),
+    };
     format!(
-        "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
+        "<tr><td class=\"n\">{}</td><td>{} → {}</td><td class=\"f\">{}</td><td>{}</td><td>{}</td><td>{ev}{}</td></tr>",
         r.line,
-        match r.from {
-            Role::Client => "client → server",
-            Role::Server => "server → client",
-        },
+        escape(a.text(lang)),
+        escape(b.text(lang)),
         escape(&r.flags),
         r.state.client.name(),
         r.state.server.name(),
-        escape(&crate::explain::text(r, lang))
+        escape(&super::explanation(r, lang))
     )
+}
+
+/// The style sheet's rules that name the cells of a table of lines shown
+/// as cards on a phone (its header row hidden), in `lang`.
+fn card_names(lang: Lang) -> String {
+    let mut css = String::from("@media (max-width:720px){");
+    for (n, label) in [
+        Label::Line,
+        Label::Direction,
+        Label::Flags,
+        Label::Client,
+        Label::Server,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // (A CSS string: the label's quotes and backslashes escaped.)
+        let text = label.text(lang).replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = write!(
+            css,
+            "table.lines td:nth-child({})::before{{content:\"{text}: \";color:var(--muted);font-family:system-ui,sans-serif}}",
+            n + 1
+        );
+    }
+    css.push('}');
+    css
+}
+
+/// A connection's summary as an HTML paragraph, with its problem counts.
+fn html_summary(s: &ConnectionSummary, lang: Lang) -> String {
+    let mut out = format!(
+        "<p class=\"summary\">{}",
+        escape(&crate::explain::summary_text(s, lang))
+    );
+    let problems = diagram::problem_counts(s);
+    if !problems.is_empty() {
+        let _ = write!(
+            out,
+            "<br><span class=\"problems\">⚑ {}{}{}</span>",
+            escape(Label::Problems.text(lang)),
+            labels::colon(lang),
+            escape(&problems)
+        );
+    }
+    out.push_str("</p>\n");
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -362,19 +462,68 @@ pub enum DocumentKind {
     /// Text ladder diagrams, one per connection as it ends (`--diagram`),
     /// with absolute sequence numbers or relative ones.
     Ladder { absolute: bool },
+    /// A picture of each connection as it ends, kept for
+    /// [`Document::take_pictures`] (nothing is written): its time-sequence
+    /// graph, or its ladder.
+    Pictures { tsg: bool },
 }
+
+/// A connection's picture (SVG), with the summary of the connection.
+pub type Picture = (Box<ConnectionSummary>, String);
 
 /// What is kept of a connection until it is written.
 #[derive(Default)]
 struct Open {
-    /// Rows of its table (Markdown, HTML) or of its ladder (diagrams).
-    rows: Spool,
-    /// Rows of its diagram (Markdown: the ladder; HTML: the SVG).
-    drawing: Spool,
-    /// The ladder's row of the states before the first line.
-    start: String,
+    /// Its segments' reports, one JSON object a line (read back when the
+    /// connection is written: its pictures need all of them).
+    reports: Spool,
     segments: usize,
     summary: Option<Box<ConnectionSummary>>,
+}
+
+/// Calls `each` with every line written to it (a spool read back).
+struct Lines<F: FnMut(&[u8]) -> io::Result<()>> {
+    partial: Vec<u8>,
+    each: F,
+}
+
+impl<F: FnMut(&[u8]) -> io::Result<()>> Write for Lines<F> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut rest = data;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let (line, after) = rest.split_at(end);
+            if self.partial.is_empty() {
+                (self.each)(line)?;
+            } else {
+                self.partial.extend_from_slice(line);
+                let whole = std::mem::take(&mut self.partial);
+                (self.each)(&whole)?;
+            }
+            rest = after.get(1..).unwrap_or_default();
+        }
+        self.partial.extend_from_slice(rest);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Calls `each` with every report a spool holds, in order.
+fn each_report(
+    spool: &Spool,
+    file: &mut SpoolFile,
+    mut each: impl FnMut(Box<SegmentReport>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut lines = Lines {
+        partial: Vec::new(),
+        each: |line: &[u8]| {
+            let report: SegmentReport = serde_json::from_slice(line).map_err(io::Error::from)?;
+            each(Box::new(report))
+        },
+    };
+    spool.write_to(file, &mut lines)
 }
 
 /// A document written as its items come: [`Document::start`], then per input
@@ -382,10 +531,12 @@ struct Open {
 /// [`Document::finish`]. Each call writes what can be written at that point.
 pub struct Document {
     kind: DocumentKind,
+    lang: Lang,
     /// Several inputs: headings per input, and `file` fields in JSON.
     many: bool,
-    /// The input being read.
+    /// The input being read, and how many have begun.
     name: String,
+    inputs: usize,
     /// JSON: whether an element has been written.
     any: bool,
     /// Connections of this input not written yet, by number, and their
@@ -394,42 +545,47 @@ pub struct Document {
     order: VecDeque<usize>,
     /// Rows of this input's lines that are not segments.
     others: Spool,
+    /// HTML: this input's table of connections (rows).
+    overview: Spool,
+    /// Pictures drawn and not taken yet.
+    pictures: Vec<Picture>,
     /// Bytes the spools hold in memory, and at most.
     held: usize,
     memory: usize,
     file: SpoolFile,
-    /// The language of the words.
-    lang: Lang,
 }
 
 impl Document {
-    /// A document of `kind`; `many` when it will hold several inputs.
-    pub fn new(kind: DocumentKind, many: bool) -> Document {
+    /// A document of `kind` in `lang`; `many` when it will hold several inputs.
+    pub fn new(kind: DocumentKind, many: bool, lang: Lang) -> Document {
         Document {
             kind,
+            lang,
             many,
             name: String::new(),
+            inputs: 0,
             any: false,
             open: HashMap::new(),
             order: VecDeque::new(),
             others: Spool::default(),
+            overview: Spool::default(),
+            pictures: Vec::new(),
             held: 0,
             memory: SPOOL_MEMORY,
             file: SpoolFile::default(),
-            lang: Lang::En,
         }
     }
 
-    /// The same, its words in `lang`.
-    pub fn in_lang(self, lang: Lang) -> Document {
-        Document { lang, ..self }
+    /// Which document it writes.
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
     }
 
     /// The same, its spools holding at most `memory` bytes in memory.
-    pub fn with_memory(kind: DocumentKind, many: bool, memory: usize) -> Document {
+    pub fn with_memory(kind: DocumentKind, many: bool, lang: Lang, memory: usize) -> Document {
         Document {
             memory,
-            ..Document::new(kind, many)
+            ..Document::new(kind, many, lang)
         }
     }
 
@@ -438,9 +594,10 @@ impl Document {
         if self.kind == DocumentKind::Html {
             write!(
                 out,
-                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}{}</style></head><body>\n<h1>{}</h1>\n",
                 self.lang.tag(),
                 escape(title),
+                card_names(self.lang),
                 escape(title)
             )?;
         }
@@ -450,12 +607,16 @@ impl Document {
     /// Starts an input named `name`.
     pub fn begin(&mut self, out: &mut impl Write, name: &str) -> io::Result<()> {
         name.clone_into(&mut self.name);
-        if self.many {
-            match self.kind {
-                DocumentKind::Markdown => write!(out, "## {}\n\n", md_cell(name))?,
-                DocumentKind::Html => writeln!(out, "<h1>{}</h1>", escape(name))?,
-                DocumentKind::Json | DocumentKind::Ladder { .. } => {}
+        self.inputs = self.inputs.saturating_add(1);
+        match self.kind {
+            DocumentKind::Markdown if self.many => write!(out, "## {}\n\n", md_cell(name))?,
+            DocumentKind::Html => {
+                out.write_all(b"<div class=\"input\">")?;
+                if self.many {
+                    writeln!(out, "<h2 class=\"name\">{}</h2>", escape(name))?;
+                }
             }
+            _ => {}
         }
         Ok(())
     }
@@ -464,36 +625,67 @@ impl Document {
     pub fn item(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         match self.kind {
             DocumentKind::Json => self.json(out, item),
-            DocumentKind::Ladder { absolute } => self.ladder(out, item, absolute),
-            DocumentKind::Markdown | DocumentKind::Html => self.page(out, item),
+            DocumentKind::Ladder { .. }
+            | DocumentKind::Pictures { .. }
+            | DocumentKind::Markdown
+            | DocumentKind::Html => self.page(out, item),
         }
     }
 
     /// Ends the input: writes what is left of it.
     pub fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
+        let lang = self.lang;
         match self.kind {
             DocumentKind::Json => {}
             // (Diagrams are drawn when their connections end.)
-            DocumentKind::Ladder { .. } => self.open.clear(),
+            DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. } => self.open.clear(),
             DocumentKind::Markdown | DocumentKind::Html => {
                 while let Some(conn) = self.order.pop_front() {
                     self.write_connection(out, conn)?;
                 }
                 if !self.others.is_empty() {
-                    out.write_all(match self.kind {
-                        DocumentKind::Html => b"<h2>Other lines</h2><table><tr><th>line</th><th>kind</th><th>text</th></tr>",
-                        _ => b"### Other lines\n\n| line | kind | text |\n|---:|---|---|\n",
-                    })?;
+                    let heads = [Label::Line, Label::Kind, Label::Text];
+                    if self.kind == DocumentKind::Html {
+                        write!(
+                            out,
+                            "<h2>{}</h2><div class=\"scroll\"><table><tr>",
+                            escape(Label::OtherLines.text(lang))
+                        )?;
+                        for h in heads {
+                            write!(out, "<th>{}</th>", escape(h.text(lang)))?;
+                        }
+                        out.write_all(b"</tr>")?;
+                    } else {
+                        write!(out, "### {}\n\n|", Label::OtherLines.text(lang))?;
+                        for h in heads {
+                            write!(out, " {} |", h.text(lang))?;
+                        }
+                        out.write_all(b"\n|---:|---|---|\n")?;
+                    }
                     self.others.write_to(&mut self.file, out)?;
                     if self.kind == DocumentKind::Html {
-                        out.write_all(b"</table>")?;
+                        out.write_all(b"</table></div>")?;
                     }
+                }
+                if self.kind == DocumentKind::Html {
+                    if !self.overview.is_empty() {
+                        write!(
+                            out,
+                            "<section class=\"overview\"><h2>{}</h2><div class=\"scroll\">",
+                            escape(Label::Connections.text(lang))
+                        )?;
+                        out.write_all(super::table::html_header(lang).as_bytes())?;
+                        self.overview.write_to(&mut self.file, out)?;
+                        out.write_all(b"</table></div></section>")?;
+                    }
+                    out.write_all(b"</div>\n")?;
                 }
             }
         }
         self.open.clear();
         self.order.clear();
         self.others = Spool::default();
+        self.overview = Spool::default();
         self.held = 0;
         Ok(())
     }
@@ -504,8 +696,23 @@ impl Document {
             DocumentKind::Json if self.any => out.write_all(b"\n]\n"),
             DocumentKind::Json => out.write_all(b"[]\n"),
             DocumentKind::Html => out.write_all(b"</body></html>\n"),
-            DocumentKind::Markdown | DocumentKind::Ladder { .. } => Ok(()),
+            DocumentKind::Markdown
+            | DocumentKind::Ladder { .. }
+            | DocumentKind::Pictures { .. } => Ok(()),
         }
+    }
+
+    /// Whether it draws only pictures (no explanations).
+    fn pictures_only(&self) -> bool {
+        matches!(
+            self.kind,
+            DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. }
+        )
+    }
+
+    /// The pictures drawn since the last call (`DocumentKind::Pictures`).
+    pub fn take_pictures(&mut self) -> Vec<Picture> {
+        std::mem::take(&mut self.pictures)
     }
 
     /// JSON: the item as the next element of the array (pretty-printed, as
@@ -545,40 +752,9 @@ impl Document {
         })
     }
 
-    /// Diagrams: rows as segments come, each diagram written when its
-    /// connection's summary comes.
-    fn ladder(&mut self, out: &mut impl Write, item: &Item, absolute: bool) -> io::Result<()> {
-        match item {
-            Item::Line {
-                report: Some(r), ..
-            } => {
-                let mut held = self.held;
-                let open = self.open(r.conn);
-                if open.segments == 0 {
-                    open.start = diagram::ladder_start(r);
-                }
-                open.segments = open.segments.saturating_add(1);
-                open.rows.push(&diagram::ladder_row(r, absolute), &mut held);
-                self.held = held;
-                self.spill_if_full()
-            }
-            Item::Connection(s) => {
-                let open = self.open.remove(&s.conn).unwrap_or_default();
-                if open.segments > 0 {
-                    out.write_all(diagram::ladder_title(s.conn, Some(s)).as_bytes())?;
-                    out.write_all(open.start.as_bytes())?;
-                    open.rows.write_to(&mut self.file, out)?;
-                    out.write_all(diagram::ladder_end(Some(s)).as_bytes())?;
-                }
-                out.write_all(b"\n")?;
-                out.flush()
-            }
-            Item::Line { .. } => Ok(()),
-        }
-    }
-
-    /// Markdown and HTML: rows as items come; connections written in order
-    /// of first appearance, each once it and those before it have ended.
+    /// Markdown, HTML and diagrams: reports kept as items come; a diagram
+    /// written when its connection's summary comes, pages' connections in
+    /// order of first appearance, each once it and those before it have ended.
     fn page(&mut self, out: &mut impl Write, item: &Item) -> io::Result<()> {
         let html = self.kind == DocumentKind::Html;
         let lang = self.lang;
@@ -587,24 +763,47 @@ impl Document {
             Item::Line {
                 report: Some(r), ..
             } => {
-                let open = self.open(r.conn);
-                if html {
-                    open.drawing
-                        .push(&diagram::svg_row(open.segments, r), &mut held);
-                    open.rows.push(&html_row(r, lang), &mut held);
+                // (Pictures need no explanation: a report's text, when it
+                // has one, is not kept for them.)
+                let mut line = if r.text.is_empty() || !self.pictures_only() {
+                    serde_json::to_string(&**r)
                 } else {
-                    if open.segments == 0 {
-                        open.start = diagram::ladder_start(r).replace("```", "'''");
-                    }
-                    open.rows.push(&md_row(r, lang), &mut held);
-                    open.drawing.push(
-                        &diagram::ladder_row(r, false).replace("```", "'''"),
-                        &mut held,
-                    );
+                    serde_json::to_string(&SegmentReport {
+                        text: String::new(),
+                        ..(**r).clone()
+                    })
                 }
+                .map_err(io::Error::from)?;
+                if r.sack.is_empty() && line.ends_with('}') {
+                    // (Left out when empty, and needed to read the report back.)
+                    line.pop();
+                    line.push_str(",\"sack\":[]}");
+                }
+                line.push('\n');
+                let open = self.open(r.conn);
+                open.reports.push(&line, &mut held);
                 open.segments = open.segments.saturating_add(1);
             }
             Item::Connection(s) => {
+                if let DocumentKind::Pictures { tsg } = self.kind {
+                    let open = self.open.remove(&s.conn).unwrap_or_default();
+                    let picture = self.picture(&open, s, tsg)?;
+                    self.pictures.push((s.clone(), picture));
+                    return Ok(());
+                }
+                if let DocumentKind::Ladder { absolute } = self.kind {
+                    let open = self.open.remove(&s.conn).unwrap_or_default();
+                    if open.segments > 0 {
+                        self.write_ladder(out, &open, s, absolute)?;
+                    }
+                    out.write_all(b"\n")?;
+                    return out.flush();
+                }
+                if html {
+                    let row =
+                        super::table::html_row(s, Some(&anchor(self.inputs, s.conn)), self.lang);
+                    self.overview.push(&row, &mut held);
+                }
                 self.open(s.conn).summary = Some(s.clone());
                 while let Some(&conn) = self.order.front() {
                     if self.open.get(&conn).is_some_and(|o| o.summary.is_none()) {
@@ -615,7 +814,13 @@ impl Document {
                 }
             }
             Item::Line { .. } => {
-                if let Some((line, kind, text)) = other_row(item, self.lang) {
+                if matches!(
+                    self.kind,
+                    DocumentKind::Ladder { .. } | DocumentKind::Pictures { .. }
+                ) {
+                    return Ok(());
+                }
+                if let Some((line, kind, text)) = other_row(item, lang) {
                     let row = if html {
                         format!(
                             "<tr><td class=\"n\">{line}</td><td>{kind}</td><td class=\"raw\">{}</td></tr>",
@@ -632,6 +837,52 @@ impl Document {
         self.spill_if_full()
     }
 
+    /// The picture of a connection that has ended: its time-sequence graph
+    /// (`tsg`) or its ladder.
+    fn picture(&mut self, open: &Open, s: &ConnectionSummary, tsg: bool) -> io::Result<String> {
+        let lang = self.lang;
+        let title = format!(
+            "{} {}: {} → {}",
+            capitalized(Label::Connection.text(lang)),
+            s.conn,
+            s.client,
+            s.server
+        );
+        if tsg {
+            let mut graph = tsg::Graph::new(tsg::sender_of(s));
+            each_report(&open.reports, &mut self.file, |r| {
+                graph.push(&r);
+                Ok(())
+            })?;
+            Ok(graph.svg(&title, lang))
+        } else {
+            let mut ladder = diagram::SvgLadder::new();
+            each_report(&open.reports, &mut self.file, |r| {
+                ladder.push(r);
+                Ok(())
+            })?;
+            Ok(ladder.finish(Some(s), lang))
+        }
+    }
+
+    /// A diagram: the ladder of a connection that has ended.
+    fn write_ladder(
+        &mut self,
+        out: &mut impl Write,
+        open: &Open,
+        s: &ConnectionSummary,
+        absolute: bool,
+    ) -> io::Result<()> {
+        let lang = self.lang;
+        out.write_all(diagram::ladder_title(s.conn, Some(s), lang).as_bytes())?;
+        let mut ladder = diagram::TextLadder::new(absolute);
+        each_report(&open.reports, &mut self.file, |r| {
+            out.write_all(ladder.push(r).as_bytes())
+        })?;
+        out.write_all(ladder.finish().as_bytes())?;
+        out.write_all(diagram::ladder_end(Some(s), ladder.marks, lang).as_bytes())
+    }
+
     /// Markdown and HTML: writes the connection numbered `conn` (nothing
     /// when it has no segments).
     fn write_connection(&mut self, out: &mut impl Write, conn: usize) -> io::Result<()> {
@@ -641,53 +892,120 @@ impl Document {
         if open.segments == 0 {
             return Ok(());
         }
+        let lang = self.lang;
         let summary = open.summary.as_deref();
         if self.kind == DocumentKind::Html {
             let heading = summary.map_or_else(
-                || format!("Connection {conn}"),
-                |s| format!("Connection {}: {} → {}", s.conn, s.client, s.server),
+                || format!("{} {conn}", capitalized(Label::Connection.text(lang))),
+                |s| {
+                    format!(
+                        "{} {}{}{} → {}",
+                        capitalized(Label::Connection.text(lang)),
+                        s.conn,
+                        labels::colon(lang),
+                        s.client,
+                        s.server
+                    )
+                },
             );
-            writeln!(out, "<h2>{}</h2>", escape(&heading))?;
-            out.write_all(diagram::svg_start(open.segments, summary).as_bytes())?;
-            open.drawing.write_to(&mut self.file, out)?;
-            out.write_all(diagram::SVG_END.as_bytes())?;
-            out.write_all(HTML_TABLE.as_bytes())?;
-            open.rows.write_to(&mut self.file, out)?;
-            out.write_all(b"</table>")?;
+            writeln!(
+                out,
+                "<section class=\"conn\" id=\"{}\"><h2>{}</h2>",
+                anchor(self.inputs, conn),
+                escape(&heading)
+            )?;
             if let Some(s) = summary {
-                let words = crate::explain::summary_text(s, self.lang);
-                writeln!(out, "<p class=\"summary\">{}</p>", escape(&words))?;
+                out.write_all(html_summary(s, lang).as_bytes())?;
             }
+            // The pictures, from one reading of the reports.
+            let mut ladder = diagram::SvgLadder::new();
+            let sender = summary.map_or(Role::Client, tsg::sender_of);
+            let mut graph = tsg::Graph::new(sender);
+            each_report(&open.reports, &mut self.file, |r| {
+                graph.push(&r);
+                ladder.push(r);
+                Ok(())
+            })?;
+            write!(
+                out,
+                "<h3>{}</h3><figure class=\"ladder\">",
+                escape(Label::Ladder.text(lang))
+            )?;
+            out.write_all(ladder.finish(summary, lang).as_bytes())?;
+            out.write_all(b"</figure>\n")?;
+            if graph.has_data() {
+                write!(
+                    out,
+                    "<h3>{}</h3><figure class=\"tsg\">",
+                    escape(Label::TimeSequence.text(lang))
+                )?;
+                out.write_all(graph.svg(&heading, lang).as_bytes())?;
+                out.write_all(b"</figure>\n")?;
+            }
+            write!(
+                out,
+                "<h3>{}</h3><div class=\"scroll\">",
+                escape(Label::Lines.text(lang))
+            )?;
+            out.write_all(html_header(lang).as_bytes())?;
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(html_row(&r, lang).as_bytes())
+            })?;
+            out.write_all(b"</table></div></section>\n")?;
         } else {
             match summary {
                 Some(s) => write!(
                     out,
-                    "### Connection {}: `{}` → `{}`\n\n",
+                    "### {} {}{}`{}` → `{}`\n\n",
+                    capitalized(Label::Connection.text(lang)),
                     s.conn,
+                    labels::colon(lang),
                     md_code(&s.client),
                     md_code(&s.server)
                 )?,
-                None => write!(out, "### Connection {conn}\n\n")?,
+                None => write!(
+                    out,
+                    "### {} {conn}\n\n",
+                    capitalized(Label::Connection.text(lang))
+                )?,
             }
-            out.write_all(MD_TABLE.as_bytes())?;
-            open.rows.write_to(&mut self.file, out)?;
+            out.write_all(md_table(lang).as_bytes())?;
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(md_row(&r, lang).as_bytes())
+            })?;
             if let Some(s) = summary {
-                let words = crate::explain::summary_text(s, self.lang);
-                write!(out, "\n**Summary.** {}\n\n", md_cell(&words))?;
+                // A run-in heading: `**Summary.** …`, `**摘要：**…`.
+                let (stop, space) = match lang {
+                    Lang::En => (".", " "),
+                    Lang::ZhHans | Lang::ZhHant => ("：", ""),
+                };
+                write!(
+                    out,
+                    "\n**{}{stop}**{space}{}",
+                    Label::Summary.text(lang),
+                    md_cell(&crate::explain::summary_text(s, lang))
+                )?;
+                let problems = diagram::problem_counts(s);
+                if !problems.is_empty() {
+                    write!(
+                        out,
+                        " ⚑ {}{}{}",
+                        Label::Problems.text(lang),
+                        labels::colon(lang),
+                        md_cell(&problems)
+                    )?;
+                }
+                out.write_all(b"\n\n")?;
             }
             out.write_all(b"```text\n")?;
-            out.write_all(
-                diagram::ladder_title(conn, summary)
-                    .replace("```", "'''")
-                    .as_bytes(),
-            )?;
-            out.write_all(open.start.as_bytes())?;
-            open.drawing.write_to(&mut self.file, out)?;
-            out.write_all(
-                diagram::ladder_end(summary)
-                    .replace("```", "'''")
-                    .as_bytes(),
-            )?;
+            let fence = |text: String| text.replace("```", "'''");
+            out.write_all(fence(diagram::ladder_title(conn, summary, lang)).as_bytes())?;
+            let mut ladder = diagram::TextLadder::new(false);
+            each_report(&open.reports, &mut self.file, |r| {
+                out.write_all(fence(ladder.push(r)).as_bytes())
+            })?;
+            out.write_all(fence(ladder.finish()).as_bytes())?;
+            out.write_all(fence(diagram::ladder_end(summary, ladder.marks, lang)).as_bytes())?;
             out.write_all(b"```\n\n")?;
         }
         Ok(())
@@ -699,13 +1017,30 @@ impl Document {
             return Ok(());
         }
         for open in self.open.values_mut() {
-            open.rows.spill(&mut self.file)?;
-            open.drawing.spill(&mut self.file)?;
+            open.reports.spill(&mut self.file)?;
         }
         self.others.spill(&mut self.file)?;
+        self.overview.spill(&mut self.file)?;
         self.held = 0;
         Ok(())
     }
+}
+
+/// The id of a connection's section in an HTML page (`input`: the how-many-th).
+pub fn anchor(input: usize, conn: usize) -> String {
+    if input > 1 {
+        format!("input-{input}-conn-{conn}")
+    } else {
+        format!("conn-{conn}")
+    }
+}
+
+/// `text` with its first letter in capitals (a heading's first word).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]
@@ -715,7 +1050,7 @@ mod tests {
     /// Writes `sections` as a document of `kind`, its spools holding `memory` bytes.
     fn written(kind: DocumentKind, sections: &Sections<'_>, memory: usize) -> String {
         let mut out = Vec::new();
-        let mut doc = Document::with_memory(kind, sections.len() > 1, memory);
+        let mut doc = Document::with_memory(kind, sections.len() > 1, Lang::En, memory);
         doc.start(&mut out, "t").unwrap();
         for (name, items) in sections {
             doc.begin(&mut out, name).unwrap();

@@ -11,11 +11,41 @@ pub mod document;
 pub mod invisible;
 pub mod jsonl;
 pub mod labels;
+pub mod table;
 pub mod text;
+pub mod timeline;
 pub mod tsg;
 
+use crate::lang::Lang;
 use crate::track::report::{ConnectionSummary, SegmentReport};
 use crate::track::Item;
+use std::borrow::Cow;
+
+/// Escapes text for HTML element content and attribute values (and SVG's),
+/// after [`sanitize`].
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in sanitize(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A segment's explanation as renderers that show both ends' states beside
+/// it (text's status line, the tables' state columns) print it: without its
+/// closing sentence of the states when the line changed none (the same
+/// "Now: client ESTABLISHED, server ESTABLISHED." under most lines of a
+/// transfer). The states are said when they change.
+pub fn explanation(r: &SegmentReport, lang: Lang) -> Cow<'_, str> {
+    crate::explain::without_unchanged_states(r, lang)
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +179,77 @@ pub fn by_connection(items: &[Item]) -> Vec<ConnectionView<'_>> {
 #[cfg(test)]
 mod tests {
     use super::sanitize;
+
+    /// The sentence of unchanged states is left out exactly when a line
+    /// changed no state, in every language; every other word stays (over
+    /// every capture).
+    #[test]
+    fn explanations_say_the_states_when_they_change() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut files = Vec::new();
+        for dir in ["article", "captures"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "txt") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        let (mut cut, mut kept) = (0, 0);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            // (Reports without words: each language writes its own.)
+            let bare = crate::Options {
+                explanations: false,
+                ..crate::Options::default()
+            };
+            for item in crate::explain_with(&text, bare) {
+                let crate::Item::Line {
+                    report: Some(r), ..
+                } = item
+                else {
+                    continue;
+                };
+                for lang in crate::Lang::ALL {
+                    let full = crate::explain::text(&r, lang).into_owned();
+                    let shown = super::explanation(&r, lang);
+                    if r.transitions.is_empty() {
+                        let sentence = match lang {
+                            crate::Lang::En => format!(
+                                " Now: client {}, server {}.",
+                                r.state.client, r.state.server
+                            ),
+                            crate::Lang::ZhHans => format!(
+                                "当前状态：客户端 {}，服务器 {}。",
+                                r.state.client, r.state.server
+                            ),
+                            crate::Lang::ZhHant => format!(
+                                "目前狀態：用戶端 {}，伺服器 {}。",
+                                r.state.client, r.state.server
+                            ),
+                        };
+                        assert_eq!(
+                            format!("{shown}{sentence}"),
+                            full,
+                            "{}: {} ({lang})",
+                            file.display(),
+                            r.line
+                        );
+                        cut += 1;
+                    } else {
+                        assert_eq!(shown, full);
+                        kept += 1;
+                    }
+                }
+            }
+        }
+        assert!(cut > 300 && kept > 300, "{cut} {kept}");
+    }
 
     /// The byte check finds exactly the characters that are replaced, between
     /// others, at every place in an eight-byte word and across two words.

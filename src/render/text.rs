@@ -1,7 +1,9 @@
 //! Text for people: each input line, then its explanation indented beneath it,
 //! both ends' states in a compact status line, and the events that matter in colour.
 
+use super::labels::{colon, Label};
 use super::sanitize;
+use crate::lang::Lang;
 use crate::model::RecordKind;
 use crate::track::report::{ConnectionSummary, Role, SegmentReport};
 use crate::track::state::TcpState;
@@ -10,7 +12,6 @@ use anstyle::{AnsiColor, Effects, Style};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// How text output looks.
 #[derive(Debug, Clone, Copy)]
@@ -18,10 +19,10 @@ pub struct TextOptions {
     pub color: bool,
     /// Show raw (absolute) sequence numbers in the status line.
     pub absolute: bool,
-    /// Wrap explanations at this many columns.
+    /// Wrap explanations at this many columns (0: do not wrap).
     pub width: usize,
     /// The language of the words.
-    pub lang: crate::Lang,
+    pub lang: Lang,
 }
 
 impl Default for TextOptions {
@@ -30,7 +31,7 @@ impl Default for TextOptions {
             color: false,
             absolute: false,
             width: 100,
-            lang: crate::Lang::En,
+            lang: Lang::En,
         }
     }
 }
@@ -65,6 +66,12 @@ impl Painter {
     }
 }
 
+/// The cells a character takes in a terminal: two for wide (CJK)
+/// characters, none for combining marks, else one.
+pub fn char_width(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
 /// Word-wraps `text` to `width` display columns, each line starting with
 /// `indent`. Lines break at spaces and, in Chinese, between characters (not
 /// before closing punctuation nor after opening punctuation); a CJK
@@ -75,18 +82,29 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// [`wrap`], appended to `out` (no line end after the last line).
+/// Cells `text` takes in a terminal (its length, when it is ASCII).
+pub fn text_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().map(char_width).sum()
+    }
+}
+
+/// [`wrap`], appended to `out` (no line end after the last line). A width of
+/// 0 does not wrap. Text without spaces (Chinese) is broken between its
+/// wide characters; widths count terminal cells.
 fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
-    let room = width.saturating_sub(indent.width()).max(20);
+    let room = if width == 0 {
+        usize::MAX
+    } else {
+        width.saturating_sub(text_width(indent)).max(20)
+    };
     let mut col = 0usize;
     // Places a piece of text that may not be broken; `spaced`: a space
     // separates it from the one before (dropped at a line break).
     let mut place = |piece: &str, spaced: bool, out: &mut String| {
-        let w = if piece.is_ascii() {
-            piece.len()
-        } else {
-            piece.width()
-        };
+        let w = text_width(piece);
         let gap = usize::from(spaced);
         if col == 0 {
             out.push_str(indent);
@@ -167,7 +185,7 @@ fn glued(unit: &str, word: &str) -> bool {
 /// wide (CJK) character (not at the spaces that glue a unit), but not
 /// before closing punctuation (`，。）`…) nor after opening punctuation (`（“`…).
 fn may_break_between(a: char, b: char) -> bool {
-    let wide = |c: char| c.width() == Some(2);
+    let wide = |c: char| char_width(c) == 2;
     a != ' '
         && b != ' '
         && (wide(a) || wide(b))
@@ -184,15 +202,23 @@ fn state_style(s: TcpState) -> Style {
 }
 
 /// The compact line under each TCP line: direction, numbers, states, events.
-fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
-    let (arrow, style) = match r.from {
-        Role::Client => ("client → server", CLIENT),
-        Role::Server => ("server → client", SERVER),
+fn status(s: &mut String, r: &SegmentReport, p: &Painter, opts: &TextOptions) {
+    let lang = opts.lang;
+    let (from, to, style) = match r.from {
+        Role::Client => (Label::Client, Label::Server, CLIENT),
+        Role::Server => (Label::Server, Label::Client, SERVER),
     };
-    s.push_str("  ");
-    p.paint_into(s, style, arrow);
+    if p.color {
+        let _ = write!(s, "{}", style.render());
+    }
+    s.push_str(from.text(lang));
+    s.push_str(" → ");
+    s.push_str(to.text(lang));
+    if p.color {
+        let _ = write!(s, "{}", style.render_reset());
+    }
     let _ = write!(s, " [{}]", r.flags);
-    let (seq, ack) = if absolute {
+    let (seq, ack) = if opts.absolute {
         (r.seq_raw, r.ack_raw)
     } else {
         (r.seq, r.ack)
@@ -204,9 +230,13 @@ fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
         let _ = write!(s, " ack {v}");
     }
     let _ = write!(s, " len {}", r.len);
-    s.push_str("  │ client ");
+    s.push_str("  │ ");
+    s.push_str(Label::Client.text(lang));
+    s.push(' ');
     p.paint_into(s, state_style(r.state.client), r.state.client.name());
-    s.push_str(" · server ");
+    s.push_str(" · ");
+    s.push_str(Label::Server.text(lang));
+    s.push(' ');
     p.paint_into(s, state_style(r.state.server), r.state.server.name());
     for e in &r.events {
         let label = match e.count {
@@ -219,6 +249,86 @@ fn status(s: &mut String, r: &SegmentReport, p: &Painter, absolute: bool) {
         s.push_str("  ");
         p.paint_into(s, style, &label);
     }
+}
+
+/// Writes one item as one line (`--brief`): a segment as its line number,
+/// its connection and its status line; a summary as its connection, how it
+/// ended and its problems; a line that is not TCP as what it is. Nothing is
+/// wrapped, so that every line can be found with grep.
+pub fn brief(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
+    let p = Painter { color: opts.color };
+    let lang = opts.lang;
+    let mut s = String::with_capacity(160);
+    match item {
+        Item::Line {
+            record,
+            report,
+            icmp,
+        } => {
+            p.paint_into(&mut s, DIM, &format!("{:>5}", record.line));
+            s.push_str("  ");
+            match (report, &record.kind) {
+                (Some(r), _) => {
+                    let _ = write!(s, "{} {}  ", Label::Connection.text(lang), r.conn);
+                    status(&mut s, r, &p, opts);
+                }
+                (None, RecordKind::Unparsed(d)) => {
+                    let msg = format!(
+                        "✗ {}",
+                        super::labels::unread(d.line, d.column, &d.expected, lang)
+                    );
+                    p.paint_into(&mut s, PROBLEM, &sanitize(&msg));
+                }
+                (None, RecordKind::Other(_)) if icmp.is_some() => {
+                    let text = icmp.as_ref().map_or("", |i| i.text.as_str());
+                    s.push_str(&sanitize(text).replace('\n', " "));
+                }
+                (None, RecordKind::Other(o)) => {
+                    let what = o
+                        .protocol
+                        .as_deref()
+                        .map_or("not a TCP packet".to_string(), |proto| {
+                            format!("{} packet, not TCP", sanitize(proto))
+                        });
+                    p.paint_into(&mut s, DIM, &what);
+                }
+                // Not packets: tcpdump's messages, other text, quoted headers.
+                (None, _) => return Ok(()),
+            }
+        }
+        Item::Connection(c) => {
+            let _ = write!(
+                s,
+                "── {} {}{}{} → {} · {} {}",
+                Label::Connection.text(lang),
+                c.conn,
+                colon(lang),
+                sanitize(&c.client),
+                sanitize(&c.server),
+                Label::Teardown.text(lang),
+                crate::explain::teardown_name(c.teardown, lang)
+            );
+            let problems = super::diagram::problem_counts(c);
+            if problems.is_empty() {
+                let _ = write!(
+                    s,
+                    " · {}{}{}",
+                    Label::Problems.text(lang),
+                    colon(lang),
+                    Label::NoProblems.text(lang)
+                );
+            } else {
+                s.push_str(" · ");
+                p.paint_into(
+                    &mut s,
+                    PROBLEM,
+                    &format!("⚑ {}{}{problems}", Label::Problems.text(lang), colon(lang)),
+                );
+            }
+        }
+    }
+    s.push('\n');
+    out.write_all(s.as_bytes())
 }
 
 /// Writes one item.
@@ -242,19 +352,20 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
             }
             match (report, &record.kind) {
                 (Some(r), _) => {
-                    status(&mut s, r, &p, opts.absolute);
+                    s.push_str("  ");
+                    status(&mut s, r, &p, opts);
                     s.push('\n');
                     wrap_into(
                         &mut s,
-                        &sanitize(&crate::explain::text(r, opts.lang)),
+                        &sanitize(&super::explanation(r, opts.lang)),
                         opts.width,
                         "      ",
                     );
                 }
                 (None, RecordKind::Unparsed(d)) => {
                     let msg = format!(
-                        "✗ line {}, column {}: expected {}",
-                        d.line, d.column, d.expected
+                        "✗ {}",
+                        super::labels::unread(d.line, d.column, &d.expected, opts.lang)
                     );
                     s.push_str("      ");
                     p.paint_into(&mut s, PROBLEM, &sanitize(&msg));
@@ -298,20 +409,22 @@ pub fn item(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Result
     Ok(())
 }
 
-/// Writes a connection summary as a framed paragraph.
+/// Writes a connection summary as a framed paragraph, then its problem
+/// counts (named as the status lines mark them).
 pub fn summary(s: &ConnectionSummary, opts: &TextOptions, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
+    let lang = opts.lang;
     let title = format!(
-        "── connection {}: {} → {} ── {} ",
+        "── {} {}{}{} → {} ── {} ",
+        Label::Connection.text(lang),
         s.conn,
+        colon(lang),
         sanitize(&s.client),
         sanitize(&s.server),
-        serde_json::to_value(s.teardown)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        crate::explain::teardown_name(s.teardown, lang)
     );
-    let fill = opts.width.saturating_sub(title.chars().count());
+    let width = if opts.width == 0 { 100 } else { opts.width };
+    let fill = width.saturating_sub(text_width(&title));
     writeln!(
         out,
         "{}",
@@ -321,10 +434,15 @@ pub fn summary(s: &ConnectionSummary, opts: &TextOptions, out: &mut impl Write) 
         out,
         "{}",
         wrap(
-            &sanitize(&crate::explain::summary_text(s, opts.lang)),
+            &sanitize(&crate::explain::summary_text(s, lang)),
             opts.width,
             "  "
         )
     )?;
+    let problems = super::diagram::problem_counts(s);
+    if !problems.is_empty() {
+        let line = format!("⚑ {}{}{problems}", Label::Problems.text(lang), colon(lang));
+        writeln!(out, "  {}", p.paint(PROBLEM, &line))?;
+    }
     Ok(())
 }

@@ -208,20 +208,20 @@ impl EventKind {
 }
 
 /// One event on a line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub kind: EventKind,
     /// Duplicate ACK number (1 for the first duplicate).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     /// The earlier line the event refers to (the original segment, the ACK duplicated, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of_line: Option<u64>,
     /// Seconds, where the event has a duration (backoff, ACK delay).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
     /// A qualifier of the event (in JSON a short string: `refused`, `path_mtu`, `gap`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Note>,
     /// What the claim rests on, where the capture offers more than one way to tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,7 +251,7 @@ impl Event {
 }
 
 /// A qualifier of an event. In JSON it is the short string it always was
-/// ([`Note::fmt`] writes it).
+/// (its `Display` writes it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     /// What a `reset` says about the end of its connection.
@@ -315,8 +315,37 @@ impl Serialize for Note {
     }
 }
 
+/// A note read back from its JSON string (pages keep reports as JSON until
+/// their connection ends).
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Note, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        let fixed = [
+            Note::Reset(ResetKind::Refused),
+            Note::Reset(ResetKind::Abort),
+            Note::Reset(ResetKind::AfterClose),
+            Note::PathMtu,
+            Note::ZeroWindowProbe,
+            Note::Inferred,
+            Note::ZeroWindowProbeInferred,
+            Note::Gap,
+            Note::OldSegment,
+        ];
+        if let Some(note) = fixed.into_iter().find(|n| n.text() == text) {
+            return Ok(note);
+        }
+        if let Some(line) = text.strip_prefix("line ").and_then(|l| l.parse().ok()) {
+            return Ok(Note::AckedOn(line));
+        }
+        match text.split_once(" → ") {
+            Some((a, b)) => Ok(Note::Interfaces(Box::new((a.to_string(), b.to_string())))),
+            None => Err(serde::de::Error::custom(format!("unknown note `{text}`"))),
+        }
+    }
+}
+
 /// An inference about a line that is not an event (`SegmentReport::notes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Inference {
     /// No SYN seen: the roles are guessed.
@@ -507,7 +536,8 @@ pub struct Acked {
 
 /// A state change, with the line it is shown on and whether it is inferred.
 /// (In JSON, `why_code` is the reason's code and `why` its words in English.)
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "TransitionRead")]
 pub struct Transition {
     pub who: Role,
     pub from: TcpState,
@@ -531,6 +561,30 @@ impl Serialize for Transition {
         t.serialize_field("cause_line", &self.cause_line)?;
         t.serialize_field("inferred", &self.inferred)?;
         t.end()
+    }
+}
+
+/// A transition as JSON has it (its reason read from `why_code`).
+#[derive(Deserialize)]
+struct TransitionRead {
+    who: Role,
+    from: TcpState,
+    to: TcpState,
+    why_code: Reason,
+    cause_line: u64,
+    inferred: bool,
+}
+
+impl From<TransitionRead> for Transition {
+    fn from(t: TransitionRead) -> Transition {
+        Transition {
+            who: t.who,
+            from: t.from,
+            to: t.to,
+            why: t.why_code,
+            cause_line: t.cause_line,
+            inferred: t.inferred,
+        }
     }
 }
 
@@ -575,7 +629,7 @@ pub struct IcmpSeen {
 }
 
 /// Everything known about one TCP line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentReport {
     pub line: u64,
     pub conn: usize,
@@ -595,16 +649,16 @@ pub struct SegmentReport {
     pub transitions: Vec<Transition>,
     pub state: States,
     /// What a SYN or SYN-ACK offers.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<Offer>,
     /// SACK blocks (relative, `first..last`): data received beyond the ACK.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sack: Vec<(u32, u32)>,
     /// The peer's FIN (its line) that this segment's ACK does not cover yet.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_fin_unacked: Option<u64>,
     /// Handshake round trip, on the ACK that completes the handshake.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake_rtt: Option<f64>,
     /// Inferences worth saying that are not events (mid-stream start, guessed roles, ...).
     pub notes: Vec<Inference>,
@@ -634,6 +688,21 @@ pub enum Teardown {
     Refused,
     HalfClosed,
     Open,
+}
+
+impl Teardown {
+    /// The snake_case code (as in JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            Teardown::ThreeWay => "three_way",
+            Teardown::FourWay => "four_way",
+            Teardown::Simultaneous => "simultaneous",
+            Teardown::Reset => "reset",
+            Teardown::Refused => "refused",
+            Teardown::HalfClosed => "half_closed",
+            Teardown::Open => "open",
+        }
+    }
 }
 
 /// Who closed (sent the first FIN, or the RST).

@@ -116,7 +116,7 @@ impl Input {
 
 /// Why an end changed state: each arm of the transition table, and the
 /// steps told by what an end did later. Serialized as its snake_case code;
-/// its words are made by [`crate::explain`].
+/// its words are made by [`mod@crate::explain`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
