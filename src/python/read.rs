@@ -1,0 +1,319 @@
+//! Reading whole inputs: a text or a file explained with the GIL released,
+//! on one thread or two; one line parsed alone; the command line.
+
+use super::convert::{json_to_py, os_error, parse_error, text_of};
+use super::store::{Entry, Kept, Source};
+use super::trace::TraceData;
+use super::{text_only, BATCH, BATCHES, SIGNAL_EVERY, TWO_THREADS_FROM};
+use crate::model::RecordKind;
+use crate::reader::Assembler;
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{PyBytes, PyString};
+use serde_json::Value;
+use std::ffi::OsString;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+/// Explains everything `input` (of `size` bytes, when known) holds with the
+/// GIL released, on one thread or, for big inputs, two; signals (Ctrl-C) are
+/// checked every 65,536 records. Lines are split and decoded as the command
+/// line does. Gives the input back, read.
+pub(super) fn gather<R: BufRead + Send>(
+    py: Python<'_>,
+    name: &str,
+    mut input: R,
+    size: Option<u64>,
+    on_error: impl Fn(io::Error) -> PyErr + Sync,
+) -> PyResult<(Kept, u64, R)> {
+    // The tracker writes no explanations: a report says all they say, and
+    // they are written as the report is kept (see [`Kept::keep`]).
+    let mut tracker = crate::Tracker::new(crate::Options {
+        explanations: false,
+        ..crate::Options::default()
+    });
+    // (The first bytes are awaited without the GIL: a pipe may be slow to give them.)
+    let first = py.detach(|| {
+        input
+            .fill_buf()
+            .map(|b| b.iter().take(4096).copied().collect::<Vec<u8>>())
+    });
+    text_only(py, &first.map_err(&on_error)?, name)?;
+    let mut kept = Kept::default();
+    // (Segments' lines are not kept one by one: the trace keeps its whole input.)
+    let mut reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
+    if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+        py.detach(|| in_two_threads(&mut reader, &mut tracker, &mut kept, &on_error))?;
+    } else {
+        py.detach(|| -> PyResult<_> {
+            let mut n = 0usize;
+            while let Some(record) = reader.next_record().map_err(&on_error)? {
+                tracker.feed(record);
+                std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
+                n = n.wrapping_add(1);
+                if n % (BATCH * SIGNAL_EVERY) == 0 {
+                    Python::attach(|py| py.check_signals())?;
+                }
+            }
+            tracker.finish();
+            std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
+            Ok(())
+        })?;
+    }
+    let lines = reader.lines_seen();
+    Ok((kept, lines, reader.into_inner()))
+}
+
+/// Reads all of `input` in two threads: one reads, parses and tracks (as the
+/// command line does, reusing each line's packet for the next), this one
+/// keeps what comes out: the table, the explanations and the rest (each
+/// thread about half of the work). Between batches the GIL is taken back to
+/// let Python handle signals.
+fn in_two_threads<R: BufRead + Send>(
+    reader: &mut crate::RecordReader<R>,
+    tracker: &mut crate::Tracker,
+    kept: &mut Kept,
+    on_error: &(impl Fn(io::Error) -> PyErr + Sync),
+) -> PyResult<()> {
+    let (batches, received) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
+    // Batches come back empty, to be filled again without allocating.
+    let (used, to_reuse) = mpsc::channel::<Vec<Entry>>();
+    std::thread::scope(|scope| {
+        let explainer = scope.spawn(move || -> io::Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
+            let send = |batch: &mut Vec<Entry>| {
+                let next = to_reuse
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                batches.send(std::mem::replace(batch, next)).is_ok()
+            };
+            while let Some(record) = reader.next_record()? {
+                tracker.feed(record);
+                while let Some(item) = tracker.next_item() {
+                    batch.push(Entry::of(item));
+                }
+                if batch.len() >= BATCH && !send(&mut batch) {
+                    return Ok(()); // Interrupted: nobody reads any more.
+                }
+            }
+            tracker.finish();
+            batch.extend(std::iter::from_fn(|| tracker.next_item()).map(Entry::of));
+            send(&mut batch);
+            Ok(())
+        });
+        let mut interrupted = Ok(());
+        for (n, mut batch) in received.iter().enumerate() {
+            batch.drain(..).for_each(|entry| kept.keep(entry));
+            let _ = used.send(batch);
+            if n % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
+                interrupted = Python::attach(|py| py.check_signals());
+                if interrupted.is_err() {
+                    break;
+                }
+            }
+        }
+        drop(received);
+        let read = explainer
+            .join()
+            .map_err(|_| PyOSError::new_err("the reading thread failed"))?;
+        interrupted?;
+        read.map_err(on_error)
+    })
+}
+/// Explains a whole text (`str` or `bytes`) with the GIL released.
+#[pyfunction]
+pub(super) fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<TraceData> {
+    let on_error = |e: io::Error| PyOSError::new_err(e.to_string());
+    if let Ok(b) = text.cast::<PyBytes>() {
+        let b: PyBackedBytes = b.clone().into();
+        let size = Some(b.len() as u64);
+        let (kept, lines, _) = gather(py, "the bytes given", &b[..], size, on_error)?;
+        return Ok(TraceData::new(kept, lines, Source::new(b)));
+    }
+    if text.is_instance_of::<PyString>() {
+        let s: PyBackedStr = text.extract()?;
+        let size = Some(s.len() as u64);
+        let (kept, lines, _) = gather(py, "the text given", s.as_bytes(), size, on_error)?;
+        return Ok(TraceData::new(kept, lines, Source::new(s)));
+    }
+    Err(PyTypeError::new_err(format!(
+        "explain() takes str or bytes, not {}",
+        text.get_type().name()?
+    )))
+}
+
+/// Reads and explains a file with the GIL released.
+///
+/// The file is opened without blocking (a named pipe with no writer yet
+/// would block `open()` with the GIL held), and a pipe or device is read
+/// through [`crate::input::Interruptible`]: while it is silent, and every few
+/// MiB it gives, signals are checked, so Ctrl-C raises `KeyboardInterrupt`
+/// however the input behaves.
+#[pyfunction]
+pub(super) fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
+    let (file, regular) = crate::input::open(&path).map_err(|e| os_error(&e, &path))?;
+    let on_error = |e: io::Error| py_error(e, &path);
+    // (A pipe or device has no size: read on one thread, as it comes.)
+    let size = file.metadata().ok().filter(|_| regular).map(|m| m.len());
+    // A big file is read through a buffer and not kept (keeping it cost the
+    // reading thread a sixth of its time): the trace reads a segment's lines
+    // again from the file when asked, unless the file has changed since.
+    // (Signals are checked by this thread between batches.)
+    if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+        if let Some(source) = Source::file(&file) {
+            let input = BufReader::with_capacity(
+                1 << 16,
+                crate::input::Interruptible::new(file, false, || Ok(())),
+            );
+            let name = path.display().to_string();
+            let (kept, lines, _) = gather(py, &name, input, size, on_error)?;
+            return Ok(TraceData::new(kept, lines, source));
+        }
+    }
+    let check = || Python::attach(|py| py.check_signals()).map_err(io::Error::other);
+    let input = Keeping::new(
+        crate::input::Interruptible::new(file, !regular, check),
+        size,
+    );
+    let name = path.display().to_string();
+    let (kept, lines, input) = gather(py, &name, input, size, on_error)?;
+    Ok(TraceData::new(kept, lines, Source::new(input.kept)))
+}
+
+/// The Python exception an error of reading stands for: the one it carries
+/// (`KeyboardInterrupt` from a check for signals), or an `OSError` naming `path`.
+pub(super) fn py_error(e: io::Error, path: &Path) -> PyErr {
+    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
+        if let Some(Ok(err)) = e.into_inner().map(|inner| inner.downcast::<PyErr>()) {
+            return *err;
+        }
+        return PyOSError::new_err("a read was interrupted");
+    }
+    os_error(&e, path)
+}
+
+/// An input read through a buffer, what is read kept (the source of a
+/// trace): every line, cut as the reader cuts it ([`crate::reader::MAX_LINE`]
+/// bytes at most), so that an endless line keeps 1 MiB, not
+/// everything it gives.
+struct Keeping<R> {
+    input: BufReader<R>,
+    kept: Vec<u8>,
+    /// Bytes of the line being read so far (kept or not).
+    line: usize,
+}
+
+impl<R: io::Read> Keeping<R> {
+    fn new(input: R, size: Option<u64>) -> Keeping<R> {
+        let capacity = size.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        Keeping {
+            input: BufReader::with_capacity(1 << 16, input),
+            kept: Vec::with_capacity(capacity),
+            line: 0,
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for Keeping<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        crate::reader::read_from_buffer(self, out)
+    }
+}
+
+impl<R: io::Read> BufRead for Keeping<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.input.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        use crate::reader::MAX_LINE;
+        let used = self.input.buffer().get(..n).unwrap_or_default();
+        let tail = memchr::memrchr(b'\n', used).map_or(used.len(), |i| used.len() - i - 1);
+        if self.line.saturating_add(used.len()) <= MAX_LINE {
+            // (The usual case: no line is cut.)
+            self.kept.extend_from_slice(used);
+            self.line = if tail == used.len() {
+                self.line.saturating_add(tail)
+            } else {
+                tail
+            };
+        } else {
+            for piece in used.split_inclusive(|&b| b == b'\n') {
+                let room = MAX_LINE.saturating_sub(self.line);
+                let ends = piece.last() == Some(&b'\n');
+                let text = if ends {
+                    piece.get(..piece.len() - 1).unwrap_or_default()
+                } else {
+                    piece
+                };
+                self.kept
+                    .extend_from_slice(text.get(..text.len().min(room)).unwrap_or_default());
+                if ends {
+                    self.kept.push(b'\n');
+                    self.line = 0;
+                } else {
+                    self.line = self.line.saturating_add(text.len());
+                }
+            }
+        }
+        self.input.consume(n);
+    }
+}
+
+/// Parses one line (or one record: a head line and its continuation lines)
+/// as `explain()` would read it alone; returns the record as a dict, and
+/// raises `ParseError` when the line cannot be read.
+#[pyfunction]
+pub(super) fn parse_line<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = text_of(text)?;
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let mut assembler = crate::reader::Assembler::new();
+    let mut records = Vec::new();
+    for line in body.split('\n') {
+        records.extend(assembler.push_line(line));
+    }
+    records.extend(assembler.finish());
+    let kind = match records.len() {
+        // Only blank lines: let the grammar say what it expected.
+        0 => crate::parse::parse_line(""),
+        1 => match records.pop() {
+            Some(record) => record.kind,
+            None => crate::parse::parse_line(body),
+        },
+        n => {
+            return Err(PyValueError::new_err(format!(
+                "parse_line() reads one record, and this text holds {n}; use explain() for several"
+            )))
+        }
+    };
+    if let RecordKind::Unparsed(d) = &kind {
+        return Err(parse_error(py, d));
+    }
+    kind_to_py(py, &kind)
+}
+
+/// A record's kind as a dict: `type` and the kind's fields; TCP records also
+/// carry `flag_letters` (the flags as tcpdump prints them).
+pub(super) fn kind_to_py<'py>(py: Python<'py>, kind: &RecordKind) -> PyResult<Bound<'py, PyAny>> {
+    let mut value = serde_json::to_value(kind).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    if let (RecordKind::Tcp(p), Value::Object(map)) = (kind, &mut value) {
+        map.insert(
+            "flag_letters".into(),
+            Value::String(p.flags.letters().into()),
+        );
+    }
+    json_to_py(py, &value)
+}
+
+/// Runs the `tcpexplain` command line (the same as the Rust binary) and returns
+/// its exit status. Arguments are `str` as `sys.argv` holds them (bytes of a
+/// file name that are not UTF-8 come as surrogate escapes, and go back as the
+/// same bytes).
+#[pyfunction]
+pub(super) fn cli_main(py: Python<'_>, argv: Vec<OsString>) -> i32 {
+    py.detach(|| crate::cli::run(argv))
+}
