@@ -15,7 +15,10 @@ The engine is written in Rust; this package is its Python face.
 
 Entry points:
 
-- :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`;
+- :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`,
+  whose tables are :meth:`Trace.to_pandas`, :meth:`Trace.connections_frame`,
+  :meth:`Trace.to_arrow` and :meth:`Trace.to_polars`;
+- :func:`iter_batches` reads a file of any size a record batch at a time;
 - :func:`stream` explains lines as they arrive (a pipe from ``tcpdump -l``);
 - :func:`parse_line` reads one line into its record, or raises :class:`ParseError`;
 - :class:`Explainer` is the engine itself, one line at a time.
@@ -30,6 +33,8 @@ import os
 from typing import Any, Dict, Union
 
 from . import _tcpexplain
+from ._batches import BatchReader, iter_batches
+from ._memory import MemoryWarning, warn_if_too_big
 from ._stream import stream
 from ._tcpexplain import (
     BinaryInputError,
@@ -44,11 +49,13 @@ from ._tcpexplain import (
 from ._trace import Item, Trace
 
 __all__ = [
+    "BatchReader",
     "BinaryInputError",
     "Connection",
     "Diagnostic",
     "Explainer",
     "Item",
+    "MemoryWarning",
     "OtherLine",
     "ParseError",
     "Segment",
@@ -56,6 +63,7 @@ __all__ = [
     "__version__",
     "explain",
     "explain_file",
+    "iter_batches",
     "parse_line",
     "stream",
 ]
@@ -83,7 +91,7 @@ def explain(text: Union[str, bytes]) -> Trace:
     return Trace(_tcpexplain.explain(text))
 
 
-def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
+def explain_file(path: Union[str, "os.PathLike[str]"], *, keep: str = "all") -> Trace:
     """Reads and explains a file of tcpdump text output (e.g. ``tcpdump -nn -r x.pcap > dump.txt``).
 
     Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
@@ -99,12 +107,23 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
     1 MiB: an endless line of text keeps 1 MiB and reads on until
     Ctrl-C.
 
+    The trace keeps each segment's facts in columns, about 100 bytes a
+    segment (the explanations are written from them when asked). Before
+    reading a file whose trace would take more than half the memory
+    available, this warns (:class:`MemoryWarning`); ``keep="summary"`` keeps
+    only the connections' summaries (memory then grows with the connections,
+    not the segments), and :func:`iter_batches` reads a file of any size.
+
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):
     ...
     FileNotFoundError: [Errno 2] No such file or directory: 'no/such/dump.txt'
     """
-    return Trace(_tcpexplain.explain_file(path))
+    if keep not in ("all", "summary"):
+        raise ValueError(f"keep must be 'all' or 'summary', not {keep!r}")
+    if keep == "all":
+        warn_if_too_big(path)
+    return Trace(_tcpexplain.explain_file(path, keep == "summary"))
 
 
 def parse_line(text: Union[str, bytes]) -> Dict[str, Any]:

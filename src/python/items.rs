@@ -160,6 +160,11 @@ impl Segment {
     fn from_(&self) -> PyResult<&'static str> {
         Ok(self.at.report()?.from.name())
     }
+    /// The same as `from_`: who sent the segment.
+    #[getter]
+    fn sender(&self) -> PyResult<&'static str> {
+        self.from_()
+    }
     #[getter]
     fn flags(&self) -> PyResult<String> {
         Ok(self.at.report()?.flags.to_string())

@@ -20,13 +20,16 @@
 //! - `stream`: the engine one line at a time.
 //! - `convert`: values, errors and `repr()` strings for Python.
 
-mod columns;
+mod batches;
 mod convert;
+mod derive;
+mod export;
 mod items;
 mod notebook;
 mod read;
 mod store;
 mod stream;
+mod table;
 mod trace;
 
 use items::{Connection, Diagnostic, OtherLine, Segment};
@@ -35,25 +38,6 @@ use pyo3::prelude::*;
 use read::{cli_main, explain, explain_file, parse_line};
 use stream::StreamExplainer;
 use trace::TraceData;
-
-/// The columns of `to_dicts()`/`to_pandas()`, in order (the Python package reads them from here).
-const COLUMNS: [&str; 15] = [
-    "line",
-    "conn",
-    "from",
-    "flags",
-    "seq",
-    "ack",
-    "seq_raw",
-    "ack_raw",
-    "len",
-    "time",
-    "window",
-    "client_state",
-    "server_state",
-    "events",
-    "text",
-];
 
 /// Items handed from the tracking thread to the keeping one at a time, and
 /// batches in flight at most. Small batches stay in the processor's caches
@@ -96,7 +80,8 @@ fn text_only(py: Python<'_>, first: &[u8], name: &str) -> PyResult<()> {
 #[pymodule]
 fn _tcpexplain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("COLUMNS", COLUMNS.to_vec())?;
+    m.add("SEGMENT_COLUMNS", export::SEGMENT_COLUMNS.to_vec())?;
+    m.add("CONNECTION_COLUMNS", export::connection_schema())?;
     m.add("ParseError", m.py().get_type::<ParseError>())?;
     m.add("BinaryInputError", m.py().get_type::<BinaryInputError>())?;
     m.add_class::<TraceData>()?;
@@ -105,6 +90,8 @@ fn _tcpexplain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Diagnostic>()?;
     m.add_class::<OtherLine>()?;
     m.add_class::<StreamExplainer>()?;
+    m.add_class::<batches::FileBatches>()?;
+    m.add_class::<batches::SegmentChunk>()?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(explain_file, m)?)?;
     m.add_function(wrap_pyfunction!(parse_line, m)?)?;

@@ -3,6 +3,7 @@
 
 use super::convert::{json_to_py, os_error, parse_error, text_of};
 use super::store::{Entry, Kept, Source};
+use super::table::Clock;
 use super::trace::TraceData;
 use super::{text_only, BATCH, BATCHES, SIGNAL_EVERY, TWO_THREADS_FROM};
 use crate::model::RecordKind;
@@ -26,12 +27,15 @@ pub(super) fn gather<R: BufRead + Send>(
     name: &str,
     mut input: R,
     size: Option<u64>,
+    summaries_only: bool,
     on_error: impl Fn(io::Error) -> PyErr + Sync,
 ) -> PyResult<(Kept, u64, R)> {
     // The tracker writes no explanations: a report says all they say, and
-    // they are written as the report is kept (see [`Kept::keep`]).
+    // they are written from it when asked (see `table.rs`). Only the
+    // connections' summaries come out when they are all that is kept.
     let mut tracker = crate::Tracker::new(crate::Options {
         explanations: false,
+        reports: !summaries_only,
         ..crate::Options::default()
     });
     // (The first bytes are awaited without the GIL: a pipe may be slow to give them.)
@@ -48,17 +52,20 @@ pub(super) fn gather<R: BufRead + Send>(
         py.detach(|| in_two_threads(&mut reader, &mut tracker, &mut kept, &on_error))?;
     } else {
         py.detach(|| -> PyResult<_> {
+            let mut clock = Clock::default();
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(&on_error)? {
                 tracker.feed(record);
-                std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
+                std::iter::from_fn(|| tracker.next_item())
+                    .for_each(|i| kept.keep(Entry::of(i, &mut clock)));
                 n = n.wrapping_add(1);
                 if n % (BATCH * SIGNAL_EVERY) == 0 {
                     Python::attach(|py| py.check_signals())?;
                 }
             }
             tracker.finish();
-            std::iter::from_fn(|| tracker.next_item()).for_each(|i| kept.keep(Entry::of(i)));
+            std::iter::from_fn(|| tracker.next_item())
+                .for_each(|i| kept.keep(Entry::of(i, &mut clock)));
             Ok(())
         })?;
     }
@@ -82,6 +89,7 @@ fn in_two_threads<R: BufRead + Send>(
     let (used, to_reuse) = mpsc::channel::<Vec<Entry>>();
     std::thread::scope(|scope| {
         let explainer = scope.spawn(move || -> io::Result<()> {
+            let mut clock = Clock::default();
             let mut batch = Vec::with_capacity(BATCH);
             let send = |batch: &mut Vec<Entry>| {
                 let next = to_reuse
@@ -92,14 +100,16 @@ fn in_two_threads<R: BufRead + Send>(
             while let Some(record) = reader.next_record()? {
                 tracker.feed(record);
                 while let Some(item) = tracker.next_item() {
-                    batch.push(Entry::of(item));
+                    batch.push(Entry::of(item, &mut clock));
                 }
                 if batch.len() >= BATCH && !send(&mut batch) {
                     return Ok(()); // Interrupted: nobody reads any more.
                 }
             }
             tracker.finish();
-            batch.extend(std::iter::from_fn(|| tracker.next_item()).map(Entry::of));
+            batch.extend(
+                std::iter::from_fn(|| tracker.next_item()).map(|i| Entry::of(i, &mut clock)),
+            );
             send(&mut batch);
             Ok(())
         });
@@ -129,13 +139,13 @@ pub(super) fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Trace
     if let Ok(b) = text.cast::<PyBytes>() {
         let b: PyBackedBytes = b.clone().into();
         let size = Some(b.len() as u64);
-        let (kept, lines, _) = gather(py, "the bytes given", &b[..], size, on_error)?;
+        let (kept, lines, _) = gather(py, "the bytes given", &b[..], size, false, on_error)?;
         return Ok(TraceData::new(kept, lines, Source::new(b)));
     }
     if text.is_instance_of::<PyString>() {
         let s: PyBackedStr = text.extract()?;
         let size = Some(s.len() as u64);
-        let (kept, lines, _) = gather(py, "the text given", s.as_bytes(), size, on_error)?;
+        let (kept, lines, _) = gather(py, "the text given", s.as_bytes(), size, false, on_error)?;
         return Ok(TraceData::new(kept, lines, Source::new(s)));
     }
     Err(PyTypeError::new_err(format!(
@@ -151,12 +161,27 @@ pub(super) fn explain(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Trace
 /// through [`crate::input::Interruptible`]: while it is silent, and every few
 /// MiB it gives, signals are checked, so Ctrl-C raises `KeyboardInterrupt`
 /// however the input behaves.
+///
+/// `summaries=True` keeps only the connections' summaries (and the number of
+/// lines): memory then grows with the connections, not the segments.
 #[pyfunction]
-pub(super) fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData> {
+#[pyo3(signature = (path, summaries = false))]
+pub(super) fn explain_file(py: Python<'_>, path: PathBuf, summaries: bool) -> PyResult<TraceData> {
     let (file, regular) = crate::input::open(&path).map_err(|e| os_error(&e, &path))?;
     let on_error = |e: io::Error| py_error(e, &path);
     // (A pipe or device has no size: read on one thread, as it comes.)
     let size = file.metadata().ok().filter(|_| regular).map(|m| m.len());
+    let check = || Python::attach(|py| py.check_signals()).map_err(io::Error::other);
+    if summaries {
+        // (Nothing is read again: no segment is kept.)
+        let input = BufReader::with_capacity(
+            1 << 16,
+            crate::input::Interruptible::new(file, !regular, check),
+        );
+        let name = path.display().to_string();
+        let (kept, lines, _) = gather(py, &name, input, size, true, on_error)?;
+        return Ok(TraceData::new(kept, lines, Source::new(Vec::new())));
+    }
     // A big file is read through a buffer and not kept (keeping it cost the
     // reading thread a sixth of its time): the trace reads a segment's lines
     // again from the file when asked, unless the file has changed since.
@@ -168,17 +193,16 @@ pub(super) fn explain_file(py: Python<'_>, path: PathBuf) -> PyResult<TraceData>
                 crate::input::Interruptible::new(file, false, || Ok(())),
             );
             let name = path.display().to_string();
-            let (kept, lines, _) = gather(py, &name, input, size, on_error)?;
+            let (kept, lines, _) = gather(py, &name, input, size, false, on_error)?;
             return Ok(TraceData::new(kept, lines, source));
         }
     }
-    let check = || Python::attach(|py| py.check_signals()).map_err(io::Error::other);
     let input = Keeping::new(
         crate::input::Interruptible::new(file, !regular, check),
         size,
     );
     let name = path.display().to_string();
-    let (kept, lines, input) = gather(py, &name, input, size, on_error)?;
+    let (kept, lines, input) = gather(py, &name, input, size, false, on_error)?;
     Ok(TraceData::new(kept, lines, Source::new(input.kept)))
 }
 

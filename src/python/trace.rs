@@ -1,18 +1,17 @@
 //! [`TraceData`]: a whole trace, as `tcpexplain.Trace` wraps it.
 
-use super::columns::{event_names, Categories, Nullable};
+use super::derive::InFlight;
+use super::export::{connection_columns, derive, rows, segment_columns, Owner, SEGMENT_COLUMNS};
 use super::items::{is_connection, is_other, is_segment, is_unparsed, wrap_item, wrap_where};
 use super::notebook::{counts, headline, trace_html, trace_text, Cut, HEAD, MAX_CONNECTIONS, TAIL};
 use super::store::{Items, Kept, Source};
-use super::COLUMNS;
+use super::table::{Chunk, Dictionary};
 use crate::render::jsonl;
+use crate::track::report::ConnectionSummary;
 use crate::track::Item;
-use numpy::PyArray1;
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use pyo3::IntoPyObjectExt;
-use std::collections::HashMap;
+use pyo3::types::PyList;
 use std::io;
 use std::sync::Arc;
 
@@ -32,40 +31,13 @@ impl TraceData {
     }
 }
 
-/// Copies of `columns`, made on two threads when they are long (a million
-/// rows are 64 MB; below 65,536 rows a second thread costs more than it saves).
-fn copy_on_two_threads(columns: &[&Vec<i64>]) -> Vec<Vec<i64>> {
-    let copy = |part: &[&Vec<i64>]| part.iter().map(|c| c.to_vec()).collect::<Vec<_>>();
-    if columns.first().is_none_or(|c| c.len() < 1 << 16) {
-        return copy(columns);
+impl Owner for TraceData {
+    fn chunks(&self) -> &[Chunk] {
+        &self.items.table().chunks
     }
-    let (first, second) = columns.split_at(columns.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| copy(second));
-        let mut all = copy(first);
-        all.extend(
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
-        all
-    })
-}
-
-/// A read-only NumPy array over `values`, which `owner` keeps.
-fn lend<'py, T: numpy::Element>(
-    values: &[T],
-    owner: &Bound<'py, TraceData>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let view = numpy::ndarray::ArrayView1::from(values);
-    #[allow(unsafe_code)]
-    // SAFETY: `values` lies in the trace's items, which `owner` holds (in an
-    // `Arc`) and which are never changed once kept: the memory stays where
-    // it is for as long as the array, whose base `owner` becomes, lives.
-    let array = unsafe { PyArray1::borrow_from_array(&view, owner.clone().into_any()) };
-    // (Read-only: the trace's own table is not to be written through.)
-    array.call_method1("setflags", (false,))?;
-    Ok(array.into_any())
+    fn flags(&self) -> &Dictionary {
+        &self.items.table().flags
+    }
 }
 
 #[pymethods]
@@ -108,154 +80,51 @@ impl TraceData {
             .map(|(at, _)| wrap_item(py, &self.items, *at))
             .transpose()
     }
-    /// The segment table as NumPy arrays: `[(name, (kind, data...)), ...]`
-    /// where kind is `"int64"` (an int64 array), `"Int64"` (int64 values, bool
-    /// missing flags), `"float64"` (NaN when unknown), `"category"` (int32
-    /// codes, list of categories) or `"object"` (list of str). The values
-    /// are copies, to be changed at will; the text, which pandas reads
-    /// without changing, is in the trace's own buffers, read-only.
-    /// `text=False` leaves out the `text` column; `text_buffers=True` gives it
-    /// as `("utf8", [(int64 offsets, uint8 bytes), ...])` (Arrow's layout, in
-    /// chunks of 65,536 rows, no Python object per row) instead of a list of str.
-    #[pyo3(signature = (text = true, text_buffers = false))]
-    fn columns<'py>(
+    /// The segments' columns `names` (all of them when `None`), in Arrow's
+    /// layout, chunk by chunk (see `export.rs`): `[(name, kind, dictionary,
+    /// [chunk, ...]), ...]`. Kept columns are lent (read-only arrays over
+    /// the trace's own buffers), computed ones given.
+    #[pyo3(signature = (names = None))]
+    fn segment_columns<'py>(
         slf: &Bound<'py, Self>,
-        text: bool,
-        text_buffers: bool,
+        names: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let py = slf.py();
-        let c = slf.get().items.columns();
-        let numbers = [
-            &c.line,
-            &c.conn,
-            &c.len,
-            &c.seq.values,
-            &c.ack.values,
-            &c.seq_raw.values,
-            &c.ack_raw.values,
-            &c.window.values,
-        ];
-        let copies: [Vec<i64>; 8] = py
-            .detach(|| copy_on_two_threads(&numbers))
-            .try_into()
-            .map_err(|_| PyValueError::new_err("a column was not copied"))?;
-        let [line, conn, len, seq, ack, seq_raw, ack_raw, window] = copies;
-        let owned = |v: Vec<i64>| PyArray1::from_vec(py, v).into_any();
-        let nullable = |values: Vec<i64>, n: &Nullable| {
-            vec![
-                owned(values),
-                PyArray1::from_slice(py, &n.missing).into_any(),
-            ]
+        let names: Vec<&str> = match &names {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => SEGMENT_COLUMNS.iter().map(|c| c.0).collect(),
         };
-        let category = |c: &Categories| -> PyResult<Vec<Bound<'py, PyAny>>> {
-            Ok(vec![
-                PyArray1::from_slice(py, &c.codes).into_any(),
-                PyList::new(py, &c.names)?.into_any(),
-            ])
-        };
-        let out = PyList::empty(py);
-        let add = |name: &str, kind: &str, columns: Vec<Bound<'py, PyAny>>| {
-            let mut spec = vec![PyString::new(py, kind).into_any()];
-            spec.extend(columns);
-            out.append((name, PyTuple::new(py, spec)?))
-        };
-        add("line", "int64", vec![owned(line)])?;
-        add("conn", "int64", vec![owned(conn)])?;
-        add("from", "category", category(&c.from.categories)?)?;
-        add("flags", "category", category(&c.flags)?)?;
-        add("seq", "Int64", nullable(seq, &c.seq))?;
-        add("ack", "Int64", nullable(ack, &c.ack))?;
-        add("seq_raw", "Int64", nullable(seq_raw, &c.seq_raw))?;
-        add("ack_raw", "Int64", nullable(ack_raw, &c.ack_raw))?;
-        add("len", "int64", vec![owned(len)])?;
-        add(
-            "time",
-            "float64",
-            vec![PyArray1::from_slice(py, &c.time).into_any()],
-        )?;
-        add("window", "Int64", nullable(window, &c.window))?;
-        add(
-            "client_state",
-            "category",
-            category(&c.client_state.categories)?,
-        )?;
-        add(
-            "server_state",
-            "category",
-            category(&c.server_state.categories)?,
-        )?;
-        add("events", "category", category(&c.events)?)?;
-        if !text {
-            return Ok(out);
-        }
-        let chunks = slf.get().items.texts();
-        if text_buffers {
-            // Arrow's layout for large string arrays, a chunk of rows at a time.
-            let arrays = PyList::empty(py);
-            for (offsets, data) in chunks {
-                arrays.append((lend(offsets, slf)?, lend(data.as_bytes(), slf)?))?;
-            }
-            add("text", "utf8", vec![arrays.into_any()])?;
-            return Ok(out);
-        }
-        let texts = PyList::empty(py);
-        for (offsets, data) in chunks {
-            for pair in offsets.windows(2) {
-                if let [start, end] = *pair {
-                    let row = data.get(start as usize..end as usize).unwrap_or_default();
-                    texts.append(PyString::new(py, row))?;
-                }
-            }
-        }
-        add("text", "object", vec![texts.into_any()])?;
-        Ok(out)
+        let data = slf.get();
+        let table = data.items.table();
+        let derived = slf.py().detach(|| {
+            derive(
+                &table.chunks,
+                &table.flags,
+                &names,
+                &mut InFlight::default(),
+            )
+        });
+        segment_columns(slf, &names, derived)
     }
-    /// One dict per segment, keys as the `columns()` names (`"from"`, not `from_`).
-    fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let keys: Vec<Bound<'py, PyString>> =
-            COLUMNS.iter().map(|k| PyString::intern(py, k)).collect();
-        let mut names: HashMap<String, Bound<'py, PyString>> = HashMap::new();
-        let mut name = |s: &str| -> Bound<'py, PyString> {
-            if let Some(v) = names.get(s) {
-                return v.clone();
-            }
-            let v = PyString::new(py, s);
-            names.insert(s.to_string(), v.clone());
-            v
-        };
-        let out = PyList::empty(py);
-        for r in self.items.reports() {
-            let r = &r;
-            let row = PyDict::new(py);
-            let mut k = keys.iter();
-            let mut set = |v: Bound<'py, PyAny>| -> PyResult<()> {
-                match k.next() {
-                    Some(key) => row.set_item(key, v),
-                    None => Ok(()),
-                }
-            };
-            set(r.line.into_bound_py_any(py)?)?;
-            set(r.conn.into_bound_py_any(py)?)?;
-            set(name(r.from.name()).into_any())?;
-            set(name(&r.flags).into_any())?;
-            set(r.seq.into_bound_py_any(py)?)?;
-            set(r.ack.into_bound_py_any(py)?)?;
-            set(r.seq_raw.into_bound_py_any(py)?)?;
-            set(r.ack_raw.into_bound_py_any(py)?)?;
-            set(r.len.into_bound_py_any(py)?)?;
-            set(r.time.into_bound_py_any(py)?)?;
-            set(r.window.into_bound_py_any(py)?)?;
-            set(name(r.state.client.name()).into_any())?;
-            set(name(r.state.server.name()).into_any())?;
-            if r.events.is_empty() {
-                set(name("").into_any())?;
-            } else {
-                set(name(&event_names(r)).into_any())?;
-            }
-            set(PyString::new(py, &crate::explain::text(r)).into_any())?;
-            out.append(row)?;
-        }
-        Ok(out)
+    /// The connections' columns, one row per summary (see `export.rs`); the
+    /// `text` column last when `text`.
+    #[pyo3(signature = (text = false))]
+    fn connection_columns<'py>(&self, py: Python<'py>, text: bool) -> PyResult<Bound<'py, PyList>> {
+        let summaries: Vec<&ConnectionSummary> = self
+            .items
+            .others()
+            .filter_map(|(_, item)| match item {
+                Item::Connection(s) => Some(s.as_ref()),
+                _ => None,
+            })
+            .collect();
+        connection_columns(py, &summaries, text)
+    }
+    /// One dict per segment, keys as the segment columns' names (`"from"`
+    /// and `"sender"`), with `"text"` when `text`.
+    #[pyo3(signature = (text = false))]
+    fn rows<'py>(&self, py: Python<'py>, text: bool) -> PyResult<Bound<'py, PyList>> {
+        let table = self.items.table();
+        rows(py, &table.chunks, &table.flags, text)
     }
     /// The JSON Lines text of every item, as `tcpexplain --format jsonl` writes it.
     fn jsonl(&self, py: Python<'_>) -> PyResult<String> {
