@@ -29,8 +29,8 @@ class MemoryWarning(ResourceWarning):
 def available_memory() -> Optional[int]:
     """Bytes of memory this process may still use, as far as the system
     says: the memory available (Linux's ``MemAvailable``), less when a cgroup
-    (a container) or an address-space limit allows less; ``None`` when
-    unknown."""
+    (a container) or an address-space limit (``ulimit -v``) allows less;
+    ``None`` when unknown."""
     limits = []
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
@@ -43,12 +43,30 @@ def available_memory() -> Optional[int]:
     cgroup = _cgroup_room()
     if cgroup is not None:
         limits.append(cgroup)
+    address_space = _address_space_room()
+    if address_space is not None:
+        limits.append(address_space)
     if not limits:
         try:
             limits.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
         except (AttributeError, OSError, ValueError):
             pass
     return min(limits) if limits else None
+
+
+def _address_space_room() -> Optional[int]:
+    """What an address-space limit (``ulimit -v``) leaves this process."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+    return max(0, soft - size)
 
 
 def _cgroup_room() -> Optional[int]:

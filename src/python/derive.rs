@@ -7,40 +7,69 @@ use super::table::{Chunk, Dictionary, Opt};
 use crate::seq::SeqNumber;
 use std::collections::HashMap;
 
-/// Bytes in flight as Wireshark counts them (`tcp.analysis.bytes_in_flight`),
-/// carried from one chunk to the next: for a segment that carries data, or
-/// a SYN or FIN, the bytes its sender has sent (the highest end so far) that
-/// the other end has not acknowledged (its highest ACK) nor reported held
-/// (the SACK blocks of its latest segment); none when that is 0 or the ACK
-/// is not known yet.
+/// Bytes in flight as Wireshark counts them (`tcp.analysis.bytes_in_flight`,
+/// its default way), carried from one chunk to the next. Each side's
+/// segments that carry data, a SYN or a FIN are listed until an ACK covers
+/// them whole; a segment with data then has in flight the span of that list
+/// (its highest end less its lowest start), less the bytes the other side's
+/// latest segment reports held (its SACK blocks), less one for a SYN or
+/// FIN; none when that is not between 0 and 2e9. After a gap (a segment
+/// that starts beyond what its side had sent) none is given until the other
+/// side's next ACK, as the list no longer tells.
 #[derive(Default)]
 pub(super) struct InFlight {
     /// Per connection, per sender (its code).
     sides: HashMap<(u32, i8), Side>,
 }
 
-#[derive(Default)]
+/// At most this many segments listed per side (Wireshark's limit).
+const LISTED: usize = 10_000;
+
 struct Side {
-    /// The highest end of what this side sent (relative, data bytes only).
-    end: Option<SeqNumber>,
-    /// The highest ACK the other side sent.
-    acked: Option<SeqNumber>,
+    /// Segments not acknowledged whole: start and end, unwrapped.
+    listed: Vec<(i64, i64)>,
+    /// The highest end sent, unwrapped (where the next segment should start).
+    next: Option<i64>,
+    /// What numbers near 2^32 unwrap against.
+    reference: i64,
+    /// The bytes in flight can be told (no gap since the other side's last ACK).
+    valid: bool,
     /// The SACK blocks of the other side's latest segment.
     sacked: Vec<(u32, u32)>,
+}
+
+impl Default for Side {
+    fn default() -> Side {
+        Side {
+            listed: Vec::new(),
+            next: None,
+            reference: 0,
+            valid: true,
+            sacked: Vec::new(),
+        }
+    }
+}
+
+impl Side {
+    /// A relative sequence number on the line of the numbers before it.
+    fn unwrap(&self, n: u32) -> i64 {
+        let offset = SeqNumber(n).diff(SeqNumber(self.reference as u32));
+        self.reference + offset
+    }
 }
 
 impl InFlight {
     pub(super) fn column(&mut self, chunk: &Chunk, flags: &Dictionary) -> Opt<u32> {
         let mut out = Opt::default();
-        // Whether each flags code holds a SYN or FIN, found once per code.
-        let mut syn_fin: Vec<Option<bool>> = Vec::new();
+        // The flags of each code that matter here (SYN or FIN; RST), found once per code.
+        let mut kinds: Vec<Option<(bool, bool)>> = Vec::new();
         let mut rare = chunk.rare.iter().peekable();
         for row in 0..chunk.len() {
             let sack = rare
                 .next_if(|(r, _)| *r as usize == row)
                 .map(|(_, r)| r.sack.as_slice())
                 .unwrap_or_default();
-            out.push(self.row(chunk, flags, row, sack, &mut syn_fin));
+            out.push(self.row(chunk, flags, row, sack, &mut kinds));
         }
         out
     }
@@ -51,51 +80,60 @@ impl InFlight {
         flags: &Dictionary,
         row: usize,
         sack: &[(u32, u32)],
-        syn_fin: &mut Vec<Option<bool>>,
+        kinds: &mut Vec<Option<(bool, bool)>>,
     ) -> Option<u32> {
         let conn = *chunk.conn.get(row)?;
         let from = *chunk.from.get(row)?;
-        // This segment's ACK and SACK blocks are about what the other side sent.
+        let code = *chunk.flags.get(row)?;
+        let index = usize::try_from(code).ok()?;
+        if kinds.len() <= index {
+            kinds.resize(index + 1, None);
+        }
+        let (syn_fin, rst) = *kinds.get_mut(index)?.get_or_insert_with(|| {
+            let f = flags
+                .name(code)
+                .filter(|f| *f != "none")
+                .unwrap_or_default();
+            (f.contains('S') || f.contains('F'), f.contains('R'))
+        });
+        let len = *chunk.len.get(row)?;
+        // This segment's sequence numbers, on this side.
+        let side = self.sides.entry((conn, from)).or_default();
+        if let Some(seq) = chunk.seq.get(row)? {
+            let start = side.unwrap(seq);
+            if side.next.is_some_and(|next| start > next) && !rst {
+                side.valid = false; // A gap: a segment the capture missed.
+            }
+            if len > 0 || syn_fin {
+                let end = start + i64::from(len) + i64::from(syn_fin);
+                if side.listed.len() < LISTED {
+                    side.listed.push((start, end));
+                }
+                side.next = Some(side.next.map_or(end, |n| n.max(end)));
+                side.reference = side.next.unwrap_or(end);
+            }
+        }
+        // Its ACK and SACK blocks are about what the other side sent.
         let peer = self.sides.entry((conn, 1 - from)).or_default();
         if let Some(ack) = chunk.ack.get(row)? {
-            let ack = SeqNumber(ack);
-            peer.acked = Some(peer.acked.map_or(ack, |a| a.max(ack)));
+            let ack = peer.unwrap(ack);
+            peer.listed.retain(|&(_, end)| end > ack);
+            peer.valid = true;
         }
         peer.sacked.clear();
         peer.sacked.extend_from_slice(sack);
-        let len = *chunk.len.get(row)?;
-        let code = *chunk.flags.get(row)?;
-        let index = usize::try_from(code).ok()?;
-        if syn_fin.len() <= index {
-            syn_fin.resize(index + 1, None);
-        }
-        let slot = syn_fin.get_mut(index)?;
-        let ends = *slot.get_or_insert_with(|| {
-            flags
-                .name(code)
-                .is_some_and(|f| f != "none" && (f.contains('S') || f.contains('F')))
-        });
-        if len == 0 && !ends {
+        let side = self.sides.get(&(conn, from))?;
+        if len == 0 || side.listed.is_empty() || !side.valid {
             return None;
         }
-        let seq = chunk.seq.get(row)??;
-        let side = self.sides.entry((conn, from)).or_default();
-        let end = SeqNumber(seq).plus(len);
-        let end = side.end.map_or(end, |e| e.max(end));
-        side.end = Some(end);
-        let acked = side.acked?;
-        let mut bytes = end.diff(acked);
+        let low = side.listed.iter().map(|s| s.0).min()?;
+        let high = side.listed.iter().map(|s| s.1).max()?;
+        // (As Wireshark: in 32 bits, SACK blocks whole.)
+        let mut bytes = (high - low) as u32;
         for &(first, last) in &side.sacked {
-            // (The part of each block above the ACK and below the end.)
-            let first = SeqNumber(first).max(acked);
-            let last = SeqNumber(last).min(end);
-            bytes -= last.diff(first).max(0);
+            bytes = bytes.wrapping_sub(last.wrapping_sub(first));
         }
-        // (As Wireshark: nothing when nothing is in flight, or when the
-        // numbers cannot be right.)
-        u32::try_from(bytes)
-            .ok()
-            .filter(|&b| b > 0 && b < 2_000_000_000)
+        (bytes > 0 && bytes < 2_000_000_000).then(|| bytes - u32::from(syn_fin))
     }
 }
 

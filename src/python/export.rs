@@ -553,6 +553,8 @@ pub(super) fn connection_columns<'py>(
                 Builder::Float(c) => c.push(found.as_ref().and_then(Value::as_f64)),
                 Builder::Bool(c) => c.push(found.as_ref().and_then(Value::as_bool).map(u8::from)),
                 Builder::Py(values) => values.push(match found {
+                    // (A list left out of the JSON object is empty.)
+                    None if field.kind == "list_str_py" => PyList::empty(py).into_any(),
                     None => py.None().into_bound(py),
                     Some(Value::String(s)) if field.kind == "str" => {
                         PyString::new(py, &s).into_any()
@@ -605,7 +607,9 @@ pub(super) fn connection_columns<'py>(
 }
 
 /// One dict per segment of `chunks`, keys as [`SEGMENT_COLUMNS`]' names
-/// (and `"text"` when `text`); missing values are `None`.
+/// (and `"text"` when `text`), as pyarrow's `to_pylist()` gives them: lists
+/// for `events` and `sack` (each block `{"first": .., "last": ..}`),
+/// missing values `None`.
 pub(super) fn rows<'py>(
     py: Python<'py>,
     chunks: &[Chunk],
@@ -617,6 +621,7 @@ pub(super) fn rows<'py>(
         names.push(TEXT.0);
     }
     let keys: Vec<Bound<'py, PyString>> = names.iter().map(|k| PyString::intern(py, k)).collect();
+    let (first_key, last_key) = (PyString::intern(py, "first"), PyString::intern(py, "last"));
     let derived = py.detach(|| derive(chunks, flags, &names, &mut InFlight::default()));
     let roles: Vec<Bound<'py, PyString>> = ROLES
         .iter()
@@ -680,8 +685,11 @@ pub(super) fn rows<'py>(
                     "sack" => {
                         let list = PyList::empty(py);
                         if let Some(rare) = chunk.rare(row) {
-                            for block in &rare.sack {
-                                list.append(*block)?;
+                            for &(first, last) in &rare.sack {
+                                let block = pyo3::types::PyDict::new(py);
+                                block.set_item(&first_key, first)?;
+                                block.set_item(&last_key, last)?;
+                                list.append(block)?;
                             }
                         }
                         list.into_any()
