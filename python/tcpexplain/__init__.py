@@ -17,7 +17,8 @@ Entry points:
 
 - :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`,
   whose tables are :meth:`Trace.to_pandas`, :meth:`Trace.connections_frame`,
-  :meth:`Trace.to_arrow` and :meth:`Trace.to_polars`;
+  :meth:`Trace.to_arrow` and :meth:`Trace.to_polars`, and whose plots are
+  ``trace.plot.tsg(conn)``, ``.rtt``, ``.window``, ``.inflight``;
 - :func:`iter_batches` reads a file of any size a record batch at a time;
 - :func:`stream` explains lines as they arrive (a pipe from ``tcpdump -l``);
 - :func:`parse_line` reads one line into its record, or raises :class:`ParseError`;
@@ -35,6 +36,7 @@ from typing import Any, Dict, Union
 from . import _tcpexplain
 from ._batches import BatchReader, iter_batches
 from ._memory import MemoryWarning, warn_if_too_big
+from ._plot import Plot
 from ._stream import stream
 from ._tcpexplain import (
     BinaryInputError,
@@ -58,6 +60,7 @@ __all__ = [
     "MemoryWarning",
     "OtherLine",
     "ParseError",
+    "Plot",
     "Segment",
     "Trace",
     "__version__",

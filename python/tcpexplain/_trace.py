@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars
     import pyarrow
 
+    from ._plot import Plot
 
 #: One explained item: a segment, a connection summary, an unreadable line, or another line.
 Item = Union[Segment, Connection, Diagnostic, OtherLine]
@@ -289,6 +290,15 @@ class Trace:
         """The segments table through the Arrow PyCapsule interface (for
         ``polars.DataFrame(trace)``, ``duckdb``, ``pyarrow.table(trace)``...)."""
         return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    @property
+    def plot(self) -> "Plot":
+        """Plots of a connection, as matplotlib figures: ``trace.plot.tsg(conn)``
+        (the time-sequence graph of the command's ``--graph``), ``.rtt(conn)``,
+        ``.window(conn)``, ``.inflight(conn)``. See :class:`tcpexplain.Plot`."""
+        from ._plot import Plot
+
+        return Plot(self)
 
     def to_jsonl(self) -> str:
         """The JSON Lines text, as ``tcpexplain --format jsonl`` writes it for the same input."""

@@ -346,6 +346,7 @@ def test_missing_extras_say_how_to_install(monkeypatch: pytest.MonkeyPatch) -> N
         ("pyarrow", trace.to_arrow, "arrow"),
         ("polars", trace.to_polars, "polars"),
         ("pandas", trace.connections_frame, "pandas"),
+        ("matplotlib", lambda: trace.plot.tsg(0), "plot"),
         ("pyarrow", lambda: tcpexplain.iter_batches(LOSSY), "arrow"),
     ]:
         missing.clear()
