@@ -19,7 +19,8 @@ Entry points:
   whose tables are :meth:`Trace.to_pandas`, :meth:`Trace.connections_frame`,
   :meth:`Trace.to_arrow` and :meth:`Trace.to_polars`, and whose plots are
   ``trace.plot.tsg(conn)``, ``.rtt``, ``.window``, ``.inflight``;
-- :func:`iter_batches` reads a file of any size a record batch at a time;
+- :func:`iter_batches` reads a file of any size a record batch at a time, and
+  :func:`explain_files` many files into Parquet;
 - :func:`stream` explains lines as they arrive (a pipe from ``tcpdump -l``);
 - :func:`parse_line` reads one line into its record, or raises :class:`ParseError`;
 - :class:`Explainer` is the engine itself, one line at a time.
@@ -35,6 +36,7 @@ from typing import Any, Dict, Union
 
 from . import _tcpexplain
 from ._batches import BatchReader, iter_batches
+from ._files import FileResult, explain_files
 from ._memory import MemoryWarning, warn_if_too_big
 from ._plot import Plot
 from ._stream import stream
@@ -56,6 +58,7 @@ __all__ = [
     "Connection",
     "Diagnostic",
     "Explainer",
+    "FileResult",
     "Item",
     "MemoryWarning",
     "OtherLine",
@@ -66,6 +69,7 @@ __all__ = [
     "__version__",
     "explain",
     "explain_file",
+    "explain_files",
     "iter_batches",
     "parse_line",
     "stream",
@@ -115,7 +119,8 @@ def explain_file(path: Union[str, "os.PathLike[str]"], *, keep: str = "all") -> 
     reading a file whose trace would take more than half the memory
     available, this warns (:class:`MemoryWarning`); ``keep="summary"`` keeps
     only the connections' summaries (memory then grows with the connections,
-    not the segments), and :func:`iter_batches` reads a file of any size.
+    not the segments), and :func:`iter_batches` and :func:`explain_files`
+    read a file of any size.
 
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):

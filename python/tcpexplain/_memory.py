@@ -22,8 +22,8 @@ SAMPLE = 1 << 20
 
 class MemoryWarning(ResourceWarning):
     """:func:`tcpexplain.explain_file` would keep more than the memory it has:
-    ``keep="summary"`` and :func:`tcpexplain.iter_batches` read a file of
-    any size."""
+    ``keep="summary"``, :func:`tcpexplain.iter_batches` or
+    :func:`tcpexplain.explain_files` read a file of any size."""
 
 
 def available_memory() -> Optional[int]:
@@ -130,7 +130,7 @@ def warn_if_too_big(path: Union[str, "os.PathLike[str]"], stacklevel: int = 3) -
             f"takes about {needed / 2**30:.1f} GiB, and {available / 2**30:.1f} GiB of memory "
             "is available. To read it whatever its size: explain_file(path, keep='summary') "
             "(the connections' summaries only), tcpexplain.iter_batches(path) (the segments "
-            "a record batch at a time)."
+            "a record batch at a time), or tcpexplain.explain_files([path], out=DIR) (to Parquet)."
         ),
         stacklevel=stacklevel,
     )

@@ -110,7 +110,7 @@ def test_explain_file_warns_before_outgrowing_memory(monkeypatch: pytest.MonkeyP
     path = big_dump(tmp_path / "big.txt", 20_000)
     assert path.stat().st_size > tcpexplain._memory.SAMPLE
     monkeypatch.setattr(tcpexplain._memory, "available_memory", lambda: 3 << 20)
-    with pytest.warns(tcpexplain.MemoryWarning, match="keep='summary'.*iter_batches") as caught:
+    with pytest.warns(tcpexplain.MemoryWarning, match="keep='summary'.*iter_batches.*explain_files") as caught:
         trace = tcpexplain.explain_file(path)
     assert caught[0].filename == __file__  # the warning points at the caller
     assert len(trace.segments) == 20_000
