@@ -88,12 +88,14 @@ class Plot:
         if ax is not None:
             return ax.figure, [ax]
         need("matplotlib", "Trace.plot", "plot")
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
 
+        # (Made by pyplot, so that a notebook knows how to show it, and closed
+        # at once: pyplot shows it no more, the cell's value is shown.)
+        figure = plt.figure(figsize=(7.2, 4.2 if panels == 1 else 5.6), layout="constrained")
+        plt.close(figure)
         if panels == 1:
-            figure = Figure(figsize=(7.2, 4.2), layout="constrained")
             return figure, [figure.add_subplot()]
-        figure = Figure(figsize=(7.2, 5.6), layout="constrained")
         grid = figure.add_gridspec(2, 1, height_ratios=[3, 1])
         top = figure.add_subplot(grid[0])
         return figure, [top, figure.add_subplot(grid[1], sharex=top)]
