@@ -198,6 +198,7 @@ def python_lists(kind: str, chunks: List[Any]) -> List[Any]:
             out.extend(chunk)
             continue
         lists = chunk[0].tolist()
+        items: List[Any]
         if kind == "list_str":
             offsets, data = chunk[1].tolist(), bytes(chunk[2])
             items = [data[a:b].decode() for a, b in zip(offsets, offsets[1:])]
