@@ -222,7 +222,16 @@ def pandas_frame(specs: Sequence[Spec], order: Sequence[str]) -> Any:
     arrow = _has_pyarrow()
     data: Dict[str, Any] = {}
     for name, kind, dictionary, chunks in specs:
-        if kind in ("int64", "uint32", "uint64"):
+        if kind in ("np_int64", "np_float64"):
+            # (Joined and widened by the native module: one array, given.)
+            ((missing, values),) = chunks
+            if kind == "np_float64" or (missing is None and not_null(name)):
+                data[name] = values
+            else:
+                if missing is None:
+                    missing = np.zeros(len(values), dtype=bool)
+                data[name] = pd.arrays.IntegerArray(values, missing)
+        elif kind in ("int64", "uint32", "uint64"):
             values, missing = values_and_mask(np, kind, chunks)
             if not_null(name) and missing is None:
                 data[name] = values

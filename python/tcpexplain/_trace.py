@@ -139,8 +139,11 @@ class Trace:
         """
         return self._data.rows(text)
 
-    def _specs(self, kind: str, columns: Optional[Sequence[str]], text: bool) -> Tuple[List[Any], List[str]]:
-        """The native columns asked for, and their order."""
+    def _specs(
+        self, kind: str, columns: Optional[Sequence[str]], text: bool, pandas: bool = False
+    ) -> Tuple[List[Any], List[str]]:
+        """The native columns asked for (``pandas``: numbers joined into one
+        array each, as pandas takes them), and their order."""
         if kind == "segments":
             known = list(COLUMNS) + ["text"]
             wanted = list(COLUMNS) if columns is None else list(columns)
@@ -155,6 +158,8 @@ class Trace:
         if unknown:
             raise ValueError(f"unknown columns {unknown}; the columns are {known}")
         if kind == "segments":
+            if pandas:
+                return list(self._data.pandas_columns(wanted)), wanted
             return list(self._data.segment_columns(wanted)), wanted
         specs = [s for s in self._data.connection_columns("text" in wanted) if s[0] in wanted]
         return specs, wanted
@@ -212,7 +217,7 @@ class Trace:
         need("pandas", "Trace.to_pandas()", "pandas")
         if kind == "connections":
             return self.connections_frame(columns, text=text)
-        specs, wanted = self._specs(kind, columns, text)
+        specs, wanted = self._specs(kind, columns, text, pandas=True)
         return pandas_frame(specs, wanted)
 
     def connections_frame(

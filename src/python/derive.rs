@@ -5,7 +5,7 @@
 
 use super::table::{Chunk, Dictionary, Opt};
 use crate::seq::SeqNumber;
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 /// Bytes in flight as Wireshark counts them (`tcp.analysis.bytes_in_flight`,
 /// its default way), carried from one chunk to the next. Each side's
@@ -18,16 +18,21 @@ use std::collections::HashMap;
 /// side's next ACK, as the list no longer tells.
 #[derive(Default)]
 pub(super) struct InFlight {
-    /// Per connection, per sender (its code).
-    sides: HashMap<(u32, i8), Side>,
+    /// Per connection (its number), per sender (its code).
+    sides: Vec<[Side; 2]>,
 }
 
 /// At most this many segments listed per side (Wireshark's limit).
 const LISTED: usize = 10_000;
 
 struct Side {
-    /// Segments not acknowledged whole: start and end, unwrapped.
-    listed: Vec<(i64, i64)>,
+    /// Segments not acknowledged whole: start and end, unwrapped, in the
+    /// order they were sent.
+    listed: VecDeque<(i64, i64)>,
+    /// Starts and ends both rise along `listed` (the usual case: the
+    /// oldest segment is acknowledged first, the span is its start to the
+    /// newest's end); a segment sent again breaks it until it is acknowledged.
+    rising: bool,
     /// The highest end sent, unwrapped (where the next segment should start).
     next: Option<i64>,
     /// What numbers near 2^32 unwrap against.
@@ -41,7 +46,8 @@ struct Side {
 impl Default for Side {
     fn default() -> Side {
         Side {
-            listed: Vec::new(),
+            listed: VecDeque::new(),
+            rising: true,
             next: None,
             reference: 0,
             valid: true,
@@ -55,6 +61,42 @@ impl Side {
     fn unwrap(&self, n: u32) -> i64 {
         let offset = SeqNumber(n).diff(SeqNumber(self.reference as u32));
         self.reference + offset
+    }
+
+    fn list(&mut self, start: i64, end: i64) {
+        if self.listed.len() >= LISTED {
+            return;
+        }
+        if let Some(&(s, e)) = self.listed.back() {
+            self.rising &= start >= s && end >= e;
+        }
+        self.listed.push_back((start, end));
+    }
+
+    /// Lets go of the segments `ack` covers whole.
+    fn acknowledged(&mut self, ack: i64) {
+        if self.rising {
+            while self.listed.front().is_some_and(|&(_, end)| end <= ack) {
+                self.listed.pop_front();
+            }
+        } else {
+            self.listed.retain(|&(_, end)| end > ack);
+            let mut pairs = self.listed.iter().zip(self.listed.iter().skip(1));
+            self.rising = pairs.all(|(a, b)| b.0 >= a.0 && b.1 >= a.1);
+        }
+        if self.listed.is_empty() {
+            self.rising = true;
+        }
+    }
+
+    /// The lowest start and highest end listed.
+    fn span(&self) -> Option<(i64, i64)> {
+        if self.rising {
+            return Some((self.listed.front()?.0, self.listed.back()?.1));
+        }
+        let low = self.listed.iter().map(|s| s.0).min()?;
+        let high = self.listed.iter().map(|s| s.1).max()?;
+        Some((low, high))
     }
 }
 
@@ -82,8 +124,8 @@ impl InFlight {
         sack: &[(u32, u32)],
         kinds: &mut Vec<Option<(bool, bool)>>,
     ) -> Option<u32> {
-        let conn = *chunk.conn.get(row)?;
-        let from = *chunk.from.get(row)?;
+        let conn = usize::try_from(*chunk.conn.get(row)?).ok()?;
+        let from = usize::from(*chunk.from.get(row)? == 1);
         let code = *chunk.flags.get(row)?;
         let index = usize::try_from(code).ok()?;
         if kinds.len() <= index {
@@ -97,8 +139,14 @@ impl InFlight {
             (f.contains('S') || f.contains('F'), f.contains('R'))
         });
         let len = *chunk.len.get(row)?;
+        if self.sides.len() <= conn {
+            self.sides.resize_with(conn + 1, Default::default);
+        }
+        let [side, peer] = match self.sides.get_mut(conn)? {
+            [client, server] if from == 0 => [client, server],
+            [client, server] => [server, client],
+        };
         // This segment's sequence numbers, on this side.
-        let side = self.sides.entry((conn, from)).or_default();
         if let Some(seq) = chunk.seq.get(row)? {
             let start = side.unwrap(seq);
             if side.next.is_some_and(|next| start > next) && !rst {
@@ -106,28 +154,23 @@ impl InFlight {
             }
             if len > 0 || syn_fin {
                 let end = start + i64::from(len) + i64::from(syn_fin);
-                if side.listed.len() < LISTED {
-                    side.listed.push((start, end));
-                }
-                side.next = Some(side.next.map_or(end, |n| n.max(end)));
-                side.reference = side.next.unwrap_or(end);
+                side.list(start, end);
+                let next = side.next.map_or(end, |n| n.max(end));
+                side.next = Some(next);
+                side.reference = next;
             }
         }
         // Its ACK and SACK blocks are about what the other side sent.
-        let peer = self.sides.entry((conn, 1 - from)).or_default();
         if let Some(ack) = chunk.ack.get(row)? {
-            let ack = peer.unwrap(ack);
-            peer.listed.retain(|&(_, end)| end > ack);
+            peer.acknowledged(peer.unwrap(ack));
             peer.valid = true;
         }
         peer.sacked.clear();
         peer.sacked.extend_from_slice(sack);
-        let side = self.sides.get(&(conn, from))?;
-        if len == 0 || side.listed.is_empty() || !side.valid {
+        if len == 0 || !side.valid {
             return None;
         }
-        let low = side.listed.iter().map(|s| s.0).min()?;
-        let high = side.listed.iter().map(|s| s.1).max()?;
+        let (low, high) = side.span()?;
         // (As Wireshark: in 32 bits, SACK blocks whole.)
         let mut bytes = (high - low) as u32;
         for &(first, last) in &side.sacked {

@@ -726,3 +726,183 @@ pub(super) fn rows<'py>(
     }
     Ok(out)
 }
+
+/// A numeric column of one chunk, as kept or computed.
+enum Numbers<'a> {
+    I64(&'a [i64]),
+    U32(&'a [u32]),
+    OptU32(&'a Opt<u32>),
+    OptU64(&'a Opt<u64>),
+    OptF64(&'a Opt<f64>),
+}
+
+/// Column `name` of `chunk` (with its computed columns `d`), when it holds numbers.
+fn numbers<'a>(chunk: &'a Chunk, d: &'a Derived, name: &str) -> Option<Numbers<'a>> {
+    Some(match name {
+        "line" => Numbers::I64(&chunk.line),
+        "conn" => Numbers::U32(&chunk.conn),
+        "len" => Numbers::U32(&chunk.len),
+        "seq" => Numbers::OptU32(&chunk.seq),
+        "ack" => Numbers::OptU32(&chunk.ack),
+        "seq_raw" => Numbers::OptU32(&chunk.seq_raw),
+        "ack_raw" => Numbers::OptU32(&chunk.ack_raw),
+        "window_raw" => Numbers::OptU32(&chunk.window_raw),
+        "tsval" => Numbers::OptU32(&chunk.tsval),
+        "tsecr" => Numbers::OptU32(&chunk.tsecr),
+        "window" => Numbers::OptU64(&chunk.window),
+        "time" => Numbers::OptF64(&chunk.time),
+        "abs_time" => Numbers::OptF64(&chunk.abs_time),
+        "rtt" => Numbers::OptF64(d.rtt.as_ref()?),
+        "bytes_acked" => Numbers::OptU32(d.bytes_acked.as_ref()?),
+        "in_flight" => Numbers::OptU32(d.in_flight.as_ref()?),
+        "mss" => Numbers::OptU32(d.mss.as_ref()?),
+        "wscale" => Numbers::OptU32(d.wscale.as_ref()?),
+        _ => return None,
+    })
+}
+
+/// A numeric column of every chunk joined, as pandas takes it: int64 values
+/// and where they are missing, or float64 values with NaN where missing.
+enum Joined {
+    Int(Vec<i64>, Option<Vec<bool>>),
+    Float(Vec<f64>),
+}
+
+fn join(chunks: &[Chunk], derived: &[Derived], name: &str) -> Option<Joined> {
+    let rows = chunks.iter().map(Chunk::len).sum();
+    let views: Vec<Numbers<'_>> = chunks
+        .iter()
+        .zip(derived)
+        .map(|(c, d)| numbers(c, d, name))
+        .collect::<Option<_>>()?;
+    if views.iter().all(|v| matches!(v, Numbers::OptF64(_))) && !views.is_empty() {
+        let mut values = Vec::with_capacity(rows);
+        for v in &views {
+            if let Numbers::OptF64(c) = v {
+                values.extend(c.values.iter().enumerate().map(|(i, &x)| {
+                    if c.valid.get(i) {
+                        x
+                    } else {
+                        f64::NAN
+                    }
+                }));
+            }
+        }
+        return Some(Joined::Float(values));
+    }
+    let mut values: Vec<i64> = Vec::with_capacity(rows);
+    let mut missing: Option<Vec<bool>> = None;
+    for v in &views {
+        let start = values.len();
+        let valid = match v {
+            Numbers::I64(c) => {
+                values.extend_from_slice(c);
+                None
+            }
+            Numbers::U32(c) => {
+                values.extend(c.iter().map(|&x| i64::from(x)));
+                None
+            }
+            Numbers::OptU32(c) => {
+                values.extend(c.values.iter().map(|&x| i64::from(x)));
+                Some(&c.valid)
+            }
+            Numbers::OptU64(c) => {
+                values.extend(
+                    c.values
+                        .iter()
+                        .map(|&x| i64::try_from(x).unwrap_or(i64::MAX)),
+                );
+                Some(&c.valid)
+            }
+            // (A float column is wholly float: handled above.)
+            Numbers::OptF64(c) => {
+                values.extend(c.values.iter().map(|&x| x as i64));
+                Some(&c.valid)
+            }
+        };
+        if let Some(valid) = valid.filter(|v| v.nulls > 0) {
+            let all = missing.get_or_insert_with(|| vec![false; start]);
+            all.extend((0..values.len() - start).map(|i| !valid.get(i)));
+        } else if let Some(all) = missing.as_mut() {
+            all.resize(values.len(), false);
+        }
+    }
+    Some(Joined::Int(values, missing))
+}
+
+/// The segment columns `names` as pandas takes them: numeric columns joined
+/// across chunks into one array each (kind `np_int64`, a chunk `(missing or
+/// None, int64 values)`; or `np_float64`, `(None, float64 values with NaN)`),
+/// made on two threads; the others as [`segment_columns`] gives them.
+pub(super) fn pandas_columns<'py, O: Owner>(
+    owner: &Bound<'py, O>,
+    names: &[&str],
+    mut derived: Vec<Derived>,
+) -> PyResult<Bound<'py, PyList>> {
+    let py = owner.py();
+    let chunks = owner.get().chunks();
+    let numeric: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| {
+            segment_kind(n).is_some_and(|k| matches!(k, "int64" | "uint32" | "uint64" | "float64"))
+        })
+        .collect();
+    let joined: Vec<Option<Joined>> = {
+        let derived = &derived;
+        let join_all = |part: &[&str]| -> Vec<Option<Joined>> {
+            part.iter().map(|n| join(chunks, derived, n)).collect()
+        };
+        py.detach(|| {
+            let (first, second) = numeric.split_at(numeric.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| join_all(first));
+                let rest = join_all(second);
+                let mut all = other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                all.extend(rest);
+                all
+            })
+        })
+    };
+    let rest: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !numeric.contains(n))
+        .collect();
+    // (The computed columns joined above are not needed again.)
+    for d in &mut derived {
+        for name in &numeric {
+            match *name {
+                "rtt" => d.rtt = None,
+                "bytes_acked" => d.bytes_acked = None,
+                "in_flight" => d.in_flight = None,
+                _ => {}
+            }
+        }
+    }
+    let out = segment_columns(owner, &rest, derived)?;
+    for (name, column) in numeric.iter().zip(joined) {
+        let chunk = match column {
+            Some(Joined::Int(values, missing)) => (
+                "np_int64",
+                PyTuple::new(
+                    py,
+                    [
+                        missing.map_or_else(|| py.None().into_bound(py), |m| give(py, m)),
+                        give(py, values),
+                    ],
+                )?,
+            ),
+            Some(Joined::Float(values)) => (
+                "np_float64",
+                PyTuple::new(py, [py.None().into_bound(py), give(py, values)])?,
+            ),
+            None => return Err(PyValueError::new_err(format!("no column {name:?}"))),
+        };
+        out.append((*name, chunk.0, py.None(), PyList::new(py, [chunk.1])?))?;
+    }
+    Ok(out)
+}

@@ -6,7 +6,7 @@ use super::store::{Entry, Kept, Source};
 use super::table::Clock;
 use super::trace::TraceData;
 use super::{text_only, BATCH, BATCHES, SIGNAL_EVERY, TWO_THREADS_FROM};
-use crate::model::RecordKind;
+use crate::model::{Record, RecordKind};
 use crate::reader::Assembler;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -73,63 +73,114 @@ pub(super) fn gather<R: BufRead + Send>(
     Ok((kept, lines, reader.into_inner()))
 }
 
-/// Reads all of `input` in two threads: one reads, parses and tracks (as the
-/// command line does, reusing each line's packet for the next), this one
-/// keeps what comes out: the table, the explanations and the rest (each
-/// thread about half of the work). Between batches the GIL is taken back to
-/// let Python handle signals.
+/// Reads all of `input` in two threads: this one reads and parses, and
+/// keeps what comes out (the table and the other items); the other tracks.
+/// Tracking is most of the work: the rest balances it. Records and items go
+/// across in batches, and the batches' vectors come back to be filled again.
+/// Between batches the GIL is taken back to let Python handle signals.
 fn in_two_threads<R: BufRead + Send>(
     reader: &mut crate::RecordReader<R>,
     tracker: &mut crate::Tracker,
     kept: &mut Kept,
     on_error: &(impl Fn(io::Error) -> PyErr + Sync),
 ) -> PyResult<()> {
-    let (batches, received) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
-    // Batches come back empty, to be filled again without allocating.
-    let (used, to_reuse) = mpsc::channel::<Vec<Entry>>();
+    let (records, to_track) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
+    let (entries, to_keep) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
+    let (records_spent, records_back) = mpsc::channel::<Vec<Record>>();
+    let (entries_spent, entries_back) = mpsc::channel::<Vec<Entry>>();
     std::thread::scope(|scope| {
-        let explainer = scope.spawn(move || -> io::Result<()> {
+        let tracking = scope.spawn(move || {
             let mut clock = Clock::default();
-            let mut batch = Vec::with_capacity(BATCH);
-            let send = |batch: &mut Vec<Entry>| {
-                let next = to_reuse
+            let mut out = Vec::with_capacity(BATCH);
+            let send = |out: &mut Vec<Entry>| {
+                let next = entries_back
                     .try_recv()
                     .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                batches.send(std::mem::replace(batch, next)).is_ok()
+                entries.send(std::mem::replace(out, next)).is_ok()
             };
-            while let Some(record) = reader.next_record()? {
-                tracker.feed(record);
-                while let Some(item) = tracker.next_item() {
-                    batch.push(Entry::of(item, &mut clock));
+            for mut batch in to_track.iter() {
+                for record in batch.drain(..) {
+                    tracker.feed(record);
+                    while let Some(item) = tracker.next_item() {
+                        out.push(Entry::of(item, &mut clock));
+                    }
                 }
-                if batch.len() >= BATCH && !send(&mut batch) {
-                    return Ok(()); // Interrupted: nobody reads any more.
+                let _ = records_spent.send(batch);
+                if out.len() >= BATCH && !send(&mut out) {
+                    return; // Interrupted: nobody keeps any more.
                 }
             }
             tracker.finish();
-            batch.extend(
+            out.extend(
                 std::iter::from_fn(|| tracker.next_item()).map(|i| Entry::of(i, &mut clock)),
             );
-            send(&mut batch);
-            Ok(())
+            send(&mut out);
         });
-        let mut interrupted = Ok(());
-        for (n, mut batch) in received.iter().enumerate() {
+        let mut keep = |mut batch: Vec<Entry>| {
             batch.drain(..).for_each(|entry| kept.keep(entry));
-            let _ = used.send(batch);
-            if n % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
-                interrupted = Python::attach(|py| py.check_signals());
-                if interrupted.is_err() {
+            let _ = entries_spent.send(batch);
+        };
+        let mut outcome = Ok(());
+        let mut sent = 0usize;
+        'reading: loop {
+            let mut batch = records_back
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            let mut ended = false;
+            while batch.len() < BATCH {
+                match reader.next_record() {
+                    Ok(Some(record)) => batch.push(record),
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
+                    Err(e) => {
+                        outcome = Err(on_error(e));
+                        break 'reading;
+                    }
+                }
+            }
+            // Sent once the tracker has room, what it gives kept meanwhile.
+            let mut pending = batch;
+            loop {
+                match records.try_send(pending) {
+                    Ok(()) => break,
+                    Err(mpsc::TrySendError::Full(back)) => {
+                        pending = back;
+                        match to_keep.recv_timeout(std::time::Duration::from_millis(1)) {
+                            Ok(done) => keep(done),
+                            Err(mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break 'reading,
+                        }
+                    }
+                    Err(mpsc::TrySendError::Disconnected(_)) => break 'reading,
+                }
+            }
+            while let Ok(done) = to_keep.try_recv() {
+                keep(done);
+            }
+            sent = sent.wrapping_add(1);
+            if sent % SIGNAL_EVERY == 0 {
+                outcome = Python::attach(|py| py.check_signals());
+                if outcome.is_err() {
                     break;
                 }
             }
+            if ended {
+                break;
+            }
         }
-        drop(received);
-        let read = explainer
+        // The input is over (or the read was interrupted): the tracker gives
+        // the rest, unless nobody wants it.
+        drop(records);
+        if outcome.is_ok() {
+            to_keep.iter().for_each(&mut keep);
+        }
+        drop(to_keep);
+        tracking
             .join()
-            .map_err(|_| PyOSError::new_err("the reading thread failed"))?;
-        interrupted?;
-        read.map_err(on_error)
+            .map_err(|_| PyOSError::new_err("the tracking thread failed"))?;
+        outcome
     })
 }
 /// Explains a whole text (`str` or `bytes`) with the GIL released.

@@ -195,8 +195,16 @@ pub(super) struct Clock {
 impl Clock {
     pub(super) fn seconds(&mut self, ts: &crate::model::Timestamp) -> f64 {
         use crate::model::TimeForm;
+        /// (Apart, so that the 128-bit conversion's library call is made
+        /// only for numbers that need it.)
+        #[cold]
+        #[inline(never)]
         #[allow(clippy::cast_precision_loss)]
-        let raw = ts.nanos as f64 / 1e9;
+        fn wide(n: i128) -> f64 {
+            n as f64
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let raw = i64::try_from(ts.nanos).map_or_else(|_| wide(ts.nanos), |n| n as f64) / 1e9;
         match ts.form {
             TimeForm::TimeOfDay => {
                 let mut t = raw + self.day;

@@ -1,7 +1,9 @@
 //! [`TraceData`]: a whole trace, as `tcpexplain.Trace` wraps it.
 
 use super::derive::InFlight;
-use super::export::{connection_columns, derive, rows, segment_columns, Owner, SEGMENT_COLUMNS};
+use super::export::{
+    connection_columns, derive, pandas_columns, rows, segment_columns, Owner, SEGMENT_COLUMNS,
+};
 use super::items::{is_connection, is_other, is_segment, is_unparsed, wrap_item, wrap_where};
 use super::notebook::{counts, headline, trace_html, trace_text, Cut, HEAD, MAX_CONNECTIONS, TAIL};
 use super::store::{Items, Kept, Source};
@@ -104,6 +106,24 @@ impl TraceData {
             )
         });
         segment_columns(slf, &names, derived)
+    }
+    /// The segments' columns `names` as pandas takes them: the numeric ones
+    /// joined into one int64 or float64 array each (see `export.rs`).
+    fn pandas_columns<'py>(
+        slf: &Bound<'py, Self>,
+        names: Vec<String>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let table = slf.get().items.table();
+        let derived = slf.py().detach(|| {
+            derive(
+                &table.chunks,
+                &table.flags,
+                &names,
+                &mut InFlight::default(),
+            )
+        });
+        pandas_columns(slf, &names, derived)
     }
     /// The connections' columns, one row per summary (see `export.rs`); the
     /// `text` column last when `text`.
