@@ -779,13 +779,17 @@ fn join(chunks: &[Chunk], derived: &[Derived], name: &str) -> Option<Joined> {
         let mut values = Vec::with_capacity(rows);
         for v in &views {
             if let Numbers::OptF64(c) = v {
-                values.extend(c.values.iter().enumerate().map(|(i, &x)| {
-                    if c.valid.get(i) {
-                        x
-                    } else {
-                        f64::NAN
-                    }
-                }));
+                if c.valid.nulls == 0 {
+                    values.extend_from_slice(&c.values);
+                } else {
+                    values.extend(c.values.iter().zip(c.valid.each()).map(|(&x, valid)| {
+                        if valid {
+                            x
+                        } else {
+                            f64::NAN
+                        }
+                    }));
+                }
             }
         }
         return Some(Joined::Float(values));
@@ -823,7 +827,7 @@ fn join(chunks: &[Chunk], derived: &[Derived], name: &str) -> Option<Joined> {
         };
         if let Some(valid) = valid.filter(|v| v.nulls > 0) {
             let all = missing.get_or_insert_with(|| vec![false; start]);
-            all.extend((0..values.len() - start).map(|i| !valid.get(i)));
+            all.extend(valid.each().map(|v| !v));
         } else if let Some(all) = missing.as_mut() {
             all.resize(values.len(), false);
         }

@@ -53,7 +53,32 @@ impl Validity {
             .get(row / 8)
             .is_some_and(|byte| (byte >> (row % 8)) & 1 == 1)
     }
+
+    /// Whether each row has a value, in order (eight at a time from a table).
+    pub(super) fn each(&self) -> impl Iterator<Item = bool> + '_ {
+        self.bits
+            .iter()
+            .flat_map(|&byte| BITS.get(usize::from(byte)).copied().unwrap_or_default())
+            .take(self.len)
+    }
 }
+
+/// The eight bits of each byte, least significant first.
+// (Indexed at compile time: an index out of range would not compile.)
+#[allow(clippy::indexing_slicing)]
+const BITS: [[bool; 8]; 256] = {
+    let mut table = [[false; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut bit = 0;
+        while bit < 8 {
+            table[byte][bit] = (byte >> bit) & 1 == 1;
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+};
 
 /// A column whose values may be missing (a missing value's slot holds the default).
 #[derive(Clone)]
