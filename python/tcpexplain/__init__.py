@@ -114,7 +114,7 @@ def explain_file(path: Union[str, "os.PathLike[str]"], *, keep: str = "all") -> 
     1 MiB: an endless line of text keeps 1 MiB and reads on until
     Ctrl-C.
 
-    The trace keeps each segment's facts in columns, about 100 bytes a
+    The trace keeps each segment's facts in columns, about 110 bytes a
     segment (the explanations are written from them when asked). Before
     reading a file whose trace would take more than half the memory
     available, this warns (:class:`MemoryWarning`); ``keep="summary"`` keeps

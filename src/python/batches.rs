@@ -61,6 +61,10 @@ pub struct FileBatches {
     done: bool,
     /// Items that are neither segments nor connections, counted.
     others: u64,
+    /// How many of the summaries kept were looked at for `ended`.
+    scanned: usize,
+    /// Connections over, with their last line, not yet forgotten by `in_flight`.
+    ended: Vec<(u32, u64)>,
 }
 
 #[pymethods]
@@ -111,6 +115,8 @@ impl FileBatches {
             rows,
             done: false,
             others: 0,
+            scanned: 0,
+            ended: Vec::new(),
             path,
         })
     }
@@ -160,6 +166,30 @@ impl FileBatches {
         let flags = self.kept.table.flags.clone();
         let in_flight = &mut self.in_flight;
         let derived = py.detach(|| derive(std::slice::from_ref(&chunk), &flags, &names, in_flight));
+        // Connections that are over, and whose lines are all given, are
+        // forgotten: what is kept between chunks is the open connections'.
+        let fresh = self.kept.others.get(self.scanned..).unwrap_or_default();
+        self.ended
+            .extend(fresh.iter().filter_map(|(_, item)| match item {
+                Item::Connection(s) => {
+                    Some((u32::try_from(s.conn).unwrap_or(u32::MAX), s.last_line))
+                }
+                _ => None,
+            }));
+        self.scanned = self.kept.others.len();
+        let given = chunk
+            .line
+            .last()
+            .and_then(|&l| u64::try_from(l).ok())
+            .unwrap_or(u64::MAX);
+        let in_flight = &mut self.in_flight;
+        self.ended.retain(|&(conn, last)| {
+            let done = last <= given;
+            if done {
+                in_flight.forget(conn);
+            }
+            !done
+        });
         let owner = Bound::new(
             py,
             SegmentChunk {
@@ -179,6 +209,7 @@ impl FileBatches {
         text: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let taken = std::mem::take(&mut self.kept.others);
+        self.scanned = 0;
         let summaries: Vec<&crate::ConnectionSummary> = taken
             .iter()
             .filter_map(|(_, item)| match item {

@@ -5,7 +5,8 @@
 
 use super::table::{Chunk, Dictionary, Opt};
 use crate::seq::SeqNumber;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Bytes in flight as Wireshark counts them (`tcp.analysis.bytes_in_flight`,
 /// its default way), carried from one chunk to the next. Each side's
@@ -19,7 +20,25 @@ use std::collections::VecDeque;
 #[derive(Default)]
 pub(super) struct InFlight {
     /// Per connection (its number), per sender (its code).
-    sides: Vec<[Side; 2]>,
+    sides: HashMap<u32, [Side; 2], BuildHasherDefault<ConnHasher>>,
+}
+
+/// Hashes a connection's number (a small integer) with one multiplication.
+#[derive(Default)]
+struct ConnHasher(u64);
+
+impl Hasher for ConnHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// At most this many segments listed per side (Wireshark's limit).
@@ -101,6 +120,12 @@ impl Side {
 }
 
 impl InFlight {
+    /// Forgets a connection that is over (a reader that gives chunks away
+    /// keeps only the open connections').
+    pub(super) fn forget(&mut self, conn: u32) {
+        self.sides.remove(&conn);
+    }
+
     pub(super) fn column(&mut self, chunk: &Chunk, flags: &Dictionary) -> Opt<u32> {
         let mut out = Opt::default();
         // The flags of each code that matter here (SYN or FIN; RST), found once per code.
@@ -124,7 +149,7 @@ impl InFlight {
         sack: &[(u32, u32)],
         kinds: &mut Vec<Option<(bool, bool)>>,
     ) -> Option<u32> {
-        let conn = usize::try_from(*chunk.conn.get(row)?).ok()?;
+        let conn = *chunk.conn.get(row)?;
         let from = usize::from(*chunk.from.get(row)? == 1);
         let code = *chunk.flags.get(row)?;
         let index = usize::try_from(code).ok()?;
@@ -139,10 +164,7 @@ impl InFlight {
             (f.contains('S') || f.contains('F'), f.contains('R'))
         });
         let len = *chunk.len.get(row)?;
-        if self.sides.len() <= conn {
-            self.sides.resize_with(conn + 1, Default::default);
-        }
-        let [side, peer] = match self.sides.get_mut(conn)? {
+        let [side, peer] = match self.sides.entry(conn).or_default() {
             [client, server] if from == 0 => [client, server],
             [client, server] => [server, client],
         };

@@ -17,7 +17,8 @@
 //! | `list_str` | `list<string>` | `(list offsets, string offsets, bytes)` |
 //! | `sack` | `list<struct<first: uint32, last: uint32>>` | `(list offsets, first, last)` |
 //! | `text` | `large_string` | `(offsets, bytes)` |
-//! | `str`, `dict_str`, `list_str_py` | `large_string`, `dictionary<int32, string>`, `list<string>` | a list of Python values (connections: few rows) |
+//! | `str`, `dict_str`, `list_str_py` | `string`, `dictionary<int32, string>`, `list<string>` | a list of Python values (connections: few rows) |
+//! | `np_int64`, `np_float64` | (for pandas) | one chunk, `(missing or None, values)`: see [`pandas_columns`] |
 //!
 //! A validity is Arrow's bitmap (bit set: a value), `None` when every value is there.
 

@@ -3,7 +3,7 @@
 //! A million segments' reports take 420 MB as items (a boxed 344-byte report
 //! in an 80-byte item), and their explanations 250 MB more. So a trace keeps
 //! its segments as the table of facts `to_arrow()` and `to_pandas()` show
-//! ([`Table`], about 100 bytes a segment), its other items as they are, and
+//! ([`Table`], about 110 bytes a segment), its other items as they are, and
 //! no explanation: those are written from the facts when asked. A report is
 //! put back together from the table when asked: nothing is tracked again.
 //! The whole list of items is built once, on first need (Python objects,

@@ -5,8 +5,8 @@
 //! they are; `to_pandas()` copies them into its own.
 //!
 //! The explanation is not kept: it is written from the facts when asked
-//! (`crate::explain::text`), so a segment costs about 100 bytes here instead
-//! of the 250 its paragraph takes. Facts few segments have (events, state
+//! (`crate::explain::text`), so a segment costs about 110 bytes here (it
+//! cost 470 with its paragraph and its report's fields as they were). Facts few segments have (events, state
 //! changes, SYN options, SACK blocks, notes) are kept apart, with their row;
 //! what an ACK newly acknowledges is kept apart too, in columns of its own.
 //! A row's report is put back together from all of these: nothing is
