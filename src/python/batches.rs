@@ -135,6 +135,7 @@ impl FileBatches {
         );
         let done = &mut this.done;
         let chunk = py.detach(|| -> io::Result<Option<Chunk>> {
+            let spare = &mut Vec::new();
             let full = |kept: &Kept| kept.table.chunks.first().is_some_and(|c| c.len() >= rows);
             while !*done && !full(kept) {
                 match reader.next_record()? {
@@ -145,7 +146,10 @@ impl FileBatches {
                     }
                 }
                 while let Some(item) = tracker.next_item() {
-                    kept.keep(Entry::of(item, clock));
+                    kept.keep(Entry::of(item, clock, spare));
+                }
+                while !spare.is_empty() {
+                    Entry::reuse(spare);
                 }
             }
             Ok(kept.table.take_first())

@@ -53,11 +53,15 @@ pub(super) fn gather<R: BufRead + Send>(
     } else {
         py.detach(|| -> PyResult<_> {
             let mut clock = Clock::default();
+            let mut spare = Vec::new();
             let mut n = 0usize;
             while let Some(record) = reader.next_record().map_err(&on_error)? {
                 tracker.feed(record);
                 std::iter::from_fn(|| tracker.next_item())
-                    .for_each(|i| kept.keep(Entry::of(i, &mut clock)));
+                    .for_each(|i| kept.keep(Entry::of(i, &mut clock, &mut spare)));
+                while !spare.is_empty() {
+                    Entry::reuse(&mut spare);
+                }
                 n = n.wrapping_add(1);
                 if n % (BATCH * SIGNAL_EVERY) == 0 {
                     Python::attach(|py| py.check_signals())?;
@@ -65,7 +69,7 @@ pub(super) fn gather<R: BufRead + Send>(
             }
             tracker.finish();
             std::iter::from_fn(|| tracker.next_item())
-                .for_each(|i| kept.keep(Entry::of(i, &mut clock)));
+                .for_each(|i| kept.keep(Entry::of(i, &mut clock, &mut spare)));
             Ok(())
         })?;
     }
@@ -86,7 +90,11 @@ fn in_two_threads<R: BufRead + Send>(
 ) -> PyResult<()> {
     let (records, to_track) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
     let (entries, to_keep) = mpsc::sync_channel::<Vec<Entry>>(BATCHES);
+    // Records let go of by the tracker, back to be parsed into again; empty
+    // vectors both ways.
     let (records_spent, records_back) = mpsc::channel::<Vec<Record>>();
+    let (empty_spent, empty_back) = mpsc::channel::<Vec<Record>>();
+    let (records_empty, records_back_empty) = mpsc::channel::<Vec<Record>>();
     let (entries_spent, entries_back) = mpsc::channel::<Vec<Entry>>();
     std::thread::scope(|scope| {
         let tracking = scope.spawn(move || {
@@ -99,20 +107,28 @@ fn in_two_threads<R: BufRead + Send>(
                 entries.send(std::mem::replace(out, next)).is_ok()
             };
             for mut batch in to_track.iter() {
+                // (The batch's vector goes back holding the records let go
+                // of, whose packets the reading thread parses into again.)
+                let mut spare = records_back_empty.try_recv().unwrap_or_default();
                 for record in batch.drain(..) {
                     tracker.feed(record);
                     while let Some(item) = tracker.next_item() {
-                        out.push(Entry::of(item, &mut clock));
+                        out.push(Entry::of(item, &mut clock, &mut spare));
                     }
                 }
-                let _ = records_spent.send(batch);
-                if out.len() >= BATCH && !send(&mut out) {
+                let _ = records_spent.send(spare);
+                let _ = empty_spent.send(batch);
+                // (Sent after every batch, empty or not: the reading thread,
+                // waiting for room to send the next, wakes up.)
+                if !send(&mut out) {
                     return; // Interrupted: nobody keeps any more.
                 }
             }
             tracker.finish();
+            let mut spare = Vec::new();
             out.extend(
-                std::iter::from_fn(|| tracker.next_item()).map(|i| Entry::of(i, &mut clock)),
+                std::iter::from_fn(|| tracker.next_item())
+                    .map(|i| Entry::of(i, &mut clock, &mut spare)),
             );
             send(&mut out);
         });
@@ -122,12 +138,19 @@ fn in_two_threads<R: BufRead + Send>(
         };
         let mut outcome = Ok(());
         let mut sent = 0usize;
+        let mut spare: Vec<Record> = Vec::new();
         'reading: loop {
-            let mut batch = records_back
+            let mut batch = empty_back
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH));
             let mut ended = false;
             while batch.len() < BATCH {
+                if spare.is_empty() {
+                    if let Ok(more) = records_back.try_recv() {
+                        let _ = records_empty.send(std::mem::replace(&mut spare, more));
+                    }
+                }
+                Entry::reuse(&mut spare);
                 match reader.next_record() {
                     Ok(Some(record)) => batch.push(record),
                     Ok(None) => {
@@ -146,11 +169,12 @@ fn in_two_threads<R: BufRead + Send>(
                 match records.try_send(pending) {
                     Ok(()) => break,
                     Err(mpsc::TrySendError::Full(back)) => {
+                        // The tracker sends what it made of each batch it
+                        // takes: once it comes, there is room.
                         pending = back;
-                        match to_keep.recv_timeout(std::time::Duration::from_millis(1)) {
+                        match to_keep.recv() {
                             Ok(done) => keep(done),
-                            Err(mpsc::RecvTimeoutError::Timeout) => {}
-                            Err(mpsc::RecvTimeoutError::Disconnected) => break 'reading,
+                            Err(_) => break 'reading,
                         }
                     }
                     Err(mpsc::TrySendError::Disconnected(_)) => break 'reading,

@@ -37,10 +37,11 @@ pub(super) enum Entry {
 }
 
 impl Entry {
-    /// Lets go of what the trace will not keep (a segment's parsed packet is
-    /// handed back for the next lines: see [`crate::spare`]), on the thread
-    /// that tracked it; `clock` reads the times lines print, in order.
-    pub(super) fn of(item: Item, clock: &mut Clock) -> Entry {
+    /// Lets go of what the trace will not keep, on the thread that tracked
+    /// it: a segment's parsed record goes to `spare`, to be handed back for
+    /// the next lines where they are parsed (see [`crate::spare`] and
+    /// [`Entry::reuse`]); `clock` reads the times lines print, in order.
+    pub(super) fn of(item: Item, clock: &mut Clock, spare: &mut Vec<Record>) -> Entry {
         match item {
             Item::Line {
                 record,
@@ -62,13 +63,24 @@ impl Entry {
                 };
                 // (A segment whose lines were kept, nested in a tunnel, keeps its record.)
                 if record.text.is_empty() && matches!(record.kind, RecordKind::Tcp(_)) {
-                    crate::spare::recycle_record(record);
+                    spare.push(record);
                     Entry::Segment(*report, printed, lines, None)
                 } else {
                     Entry::Segment(*report, printed, lines, Some(record))
                 }
             }
             other => Entry::Other(other),
+        }
+    }
+}
+
+impl Entry {
+    /// Hands a spare record's packet back for the next line parsed on this
+    /// thread (the pool of [`crate::spare`] keeps a few per thread: one is
+    /// handed back before each line is read).
+    pub(super) fn reuse(spare: &mut Vec<Record>) {
+        if let Some(record) = spare.pop() {
+            crate::spare::recycle_record(record);
         }
     }
 }
