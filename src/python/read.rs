@@ -48,7 +48,8 @@ pub(super) fn gather<R: BufRead + Send>(
     let mut kept = Kept::default();
     // (Segments' lines are not kept one by one: the trace keeps its whole input.)
     let mut reader = crate::RecordReader::with_assembler(input, Assembler::without_segment_text());
-    if size.is_some_and(|n| n >= TWO_THREADS_FROM) {
+    // (Summaries only: little comes out to keep, and one thread does it all.)
+    if size.is_some_and(|n| n >= TWO_THREADS_FROM) && !summaries_only {
         py.detach(|| in_two_threads(&mut reader, &mut tracker, &mut kept, &on_error))?;
     } else {
         py.detach(|| -> PyResult<_> {
