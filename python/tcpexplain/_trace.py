@@ -132,8 +132,9 @@ class Trace:
 
         The sender is under the keys ``"from"`` and ``"sender"`` (the
         attribute is ``from_``, as ``from`` is a Python keyword); ``events``
-        is the list of event kinds, ``sack`` the list of ``(first, last)``
-        blocks; missing values are ``None``. ``text=True`` adds the
+        is the list of event kinds, ``sack`` the list of SACK blocks, each
+        ``{"first": .., "last": ..}``; missing values are ``None`` (the rows
+        of ``to_arrow().to_pylist()``). ``text=True`` adds the
         explanation (written now: the trace keeps the facts, not the words).
         For the full JSON Lines objects use ``[s.to_dict() for s in trace.segments]``.
         """
