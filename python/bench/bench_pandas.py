@@ -3,10 +3,18 @@
 Compares, on the same dump:
 
 - ``tcpexplain.explain_file(path).to_pandas()`` (full analysis: states,
-  events, explanations; columns built in Rust);
+  events, acknowledgments, bytes in flight; the table kept in Rust, the
+  explanations written when asked), then ``to_arrow()`` and ``to_polars()``
+  of the same trace;
 - a plain pure-Python regex parser (no analysis at all: one dict per line,
   then ``pandas.DataFrame``), the usual way of getting tcpdump text into pandas;
 - the command line, ``tcpexplain --format jsonl PATH > /dev/null``.
+
+And the memory a trace takes: the peak RSS of ``explain_file(path)`` beyond
+the interpreter and its imports, per segment (the file itself is not kept:
+a segment's lines are read again from it when asked), and, for files bigger
+than memory, the peak of reading it through ``iter_batches(path)`` and of
+``explain_file(path, keep="summary")``, which do not grow with the file.
 
 Each case runs in a fresh process, so that peak RSS is that case's own.
 Wall and CPU time are measured inside the process around the work itself
@@ -67,12 +75,93 @@ def case_tcpexplain(path: str) -> Dict[str, float]:
     wall1, cpu1 = time.perf_counter(), time.process_time()
     df = trace.to_pandas()
     wall2, cpu2 = time.perf_counter(), time.process_time()
-    return {
+    figures = {
         "rows": float(len(df)),
         "wall": wall2 - wall0,
         "cpu": cpu2 - cpu0,
         "explain_wall": wall1 - wall0,
         "to_pandas_wall": wall2 - wall1,
+    }
+    del df
+    # (Not part of the DataFrame's time: the other doors to the same trace.)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return figures
+    start = time.perf_counter()
+    table = trace.to_arrow()
+    figures["to_arrow_wall"] = time.perf_counter() - start
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return figures
+    start = time.perf_counter()
+    frame = trace.to_polars()
+    figures["to_polars_wall"] = time.perf_counter() - start
+    del table, frame
+    return figures
+
+
+def _rss() -> int:
+    """Resident bytes now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak() -> int:
+    """The process's peak resident bytes so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def case_memory(path: str) -> Dict[str, float]:
+    """The whole trace: peak and resident bytes beyond the imports, per segment."""
+    import tcpexplain
+
+    peak0, rss0 = _peak(), _rss()
+    trace = tcpexplain.explain_file(path)
+    peak1, rss1 = _peak(), _rss()
+    segments = trace._data.counts()[0]
+    return {
+        "segments": float(segments),
+        "peak_per_segment": (peak1 - max(peak0, rss0)) / segments,
+        "resident_per_segment": (rss1 - rss0) / segments,
+    }
+
+
+def case_batches(path: str) -> Dict[str, float]:
+    """Reading the file a record batch at a time: the peak beyond the imports
+    (and pyarrow's own start-up: its first array takes some 50 MiB)."""
+    import pyarrow
+
+    import tcpexplain
+
+    pyarrow.array([0])
+
+    peak0, rss0 = _peak(), _rss()
+    wall0 = time.perf_counter()
+    rows = 0
+    reader = tcpexplain.iter_batches(path)
+    for batch in reader:
+        rows += batch.num_rows
+    reader.connections()
+    return {
+        "rows": float(rows),
+        "wall": time.perf_counter() - wall0,
+        "peak_mib": (_peak() - max(peak0, rss0)) / 2**20,
+    }
+
+
+def case_summary(path: str) -> Dict[str, float]:
+    """``keep="summary"``: the peak beyond the imports."""
+    import tcpexplain
+
+    peak0, rss0 = _peak(), _rss()
+    wall0 = time.perf_counter()
+    trace = tcpexplain.explain_file(path, keep="summary")
+    return {
+        "connections": float(len(trace.connections)),
+        "wall": time.perf_counter() - wall0,
+        "peak_mib": (_peak() - max(peak0, rss0)) / 2**20,
     }
 
 
@@ -156,7 +245,14 @@ def main(argv: List[str]) -> None:
     args = parser.parse_args(argv)
 
     if args.child:
-        figures = {"tcpexplain": case_tcpexplain, "regex": case_regex}[args.child](args.path)
+        cases = {
+            "tcpexplain": case_tcpexplain,
+            "regex": case_regex,
+            "memory": case_memory,
+            "batches": case_batches,
+            "summary": case_summary,
+        }
+        figures = cases[args.child](args.path)
         figures["self_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures))
         return
@@ -200,6 +296,13 @@ def main(argv: List[str]) -> None:
         f"tcpexplain: explain_file {t['explain_wall']:.2f} s + to_pandas {t['to_pandas_wall']:.2f} s "
         f"({t['rows']:,.0f} rows); regex parser: {runs['regex'][0]['rows']:,.0f} rows"
     )
+    arrow = [r["to_arrow_wall"] for r in runs["tcpexplain"] if "to_arrow_wall" in r]
+    if arrow:
+        line = f"the same trace: to_arrow {min(arrow) * 1000:.1f} ms"
+        polars = [r["to_polars_wall"] for r in runs["tcpexplain"] if "to_polars_wall" in r]
+        if polars:
+            line += f", to_polars {min(polars) * 1000:.1f} ms"
+        print(line + " (best round)")
 
     def ratios(top: str, bottom: str) -> str:
         each = [a["wall"] / b["wall"] for a, b in zip(runs[top], runs[bottom])]
@@ -208,6 +311,27 @@ def main(argv: List[str]) -> None:
     print(f"regex / tcpexplain, round by round: {ratios('regex', 'tcpexplain')}")
     print(f"tcpexplain / CLI jsonl, round by round: {ratios('tcpexplain', 'cli')}")
     print("wall/CPU: the work itself (for the CLI: the whole process); process wall: with start-up and imports.")
+
+    print()
+    memory = [run_child("memory", str(path)) for _ in range(max(1, args.rounds))]
+    worst = max(memory, key=lambda r: r["peak_per_segment"])
+    print(
+        f"memory of a whole trace (explain_file), beyond the imports: peak {worst['peak_per_segment']:.0f} bytes "
+        f"per segment, resident after {worst['resident_per_segment']:.0f} (worst of {len(memory)} runs; "
+        f"{worst['segments']:,.0f} segments; target ≤ 120)"
+    )
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        print("iter_batches: skipped (no pyarrow)")
+    else:
+        b = run_child("batches", str(path))
+        print(
+            f"through iter_batches: peak {b['peak_mib']:.0f} MiB beyond the imports and pyarrow's start-up, for "
+            f"{b['rows']:,.0f} segments in {b['wall']:.2f} s (a record batch and the open connections at a time)"
+        )
+    m = run_child("summary", str(path))
+    print(f"explain_file(keep='summary'): peak {m['peak_mib']:.0f} MiB beyond the imports, in {m['wall']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,12 @@ The engine is written in Rust; this package is its Python face.
 
 Entry points:
 
-- :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`;
+- :func:`explain` (a text) and :func:`explain_file` (a path) return a :class:`Trace`,
+  whose tables are :meth:`Trace.to_pandas`, :meth:`Trace.connections_frame`,
+  :meth:`Trace.to_arrow` and :meth:`Trace.to_polars`, and whose plots are
+  ``trace.plot.tsg(conn)``, ``.rtt``, ``.window``, ``.inflight``;
+- :func:`iter_batches` reads a file of any size a record batch at a time, and
+  :func:`explain_files` many files into Parquet;
 - :func:`stream` explains lines as they arrive (a pipe from ``tcpdump -l``);
 - :func:`parse_line` reads one line into its record, or raises :class:`ParseError`;
 - :class:`Explainer` is the engine itself, one line at a time.
@@ -27,9 +32,13 @@ as tables with the ladder diagram (HTML, no script).
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Union
+from typing import Any, Dict, Optional, Union
 
 from . import _tcpexplain
+from ._batches import BatchReader, iter_batches
+from ._files import FileResult, explain_files
+from ._memory import MemoryWarning, warn_if_too_big
+from ._plot import Plot
 from ._stream import stream
 from ._tcpexplain import (
     BinaryInputError,
@@ -44,25 +53,37 @@ from ._tcpexplain import (
 from ._trace import Item, Trace
 
 __all__ = [
+    "BatchReader",
     "BinaryInputError",
     "Connection",
     "Diagnostic",
     "Explainer",
+    "FileResult",
     "Item",
+    "MemoryWarning",
     "OtherLine",
     "ParseError",
+    "Plot",
     "Segment",
     "Trace",
     "__version__",
     "explain",
     "explain_file",
+    "explain_files",
+    "iter_batches",
     "parse_line",
     "stream",
 ]
 
 
-def explain(text: Union[str, bytes]) -> Trace:
+def explain(text: Union[str, bytes], *, lang: Optional[str] = None) -> Trace:
     """Explains a whole tcpdump text output.
+
+    ``lang`` is the language of the words (explanations, summaries, the
+    notebook display): ``"en"`` (the default), ``"zh-Hans"`` or
+    ``"zh-Hant"`` (also ``"zh"``, ``"zh-CN"``, ``"zh-TW"``). The facts
+    (states, events, codes, :meth:`Segment.to_dict` apart from ``text``) are
+    the same in every language.
 
     ``text`` is ``str``, or ``bytes`` (decoded as UTF-8, invalid bytes
     replaced). Lines that cannot be read are not errors: they are kept in
@@ -80,10 +101,12 @@ def explain(text: Union[str, bytes]) -> Trace:
     >>> trace.diagnostics[0].line, trace.diagnostics[0].column, trace.diagnostics[0].expected
     (2, 58, '`, win N`')
     """
-    return Trace(_tcpexplain.explain(text))
+    return Trace(_tcpexplain.explain(text, lang))
 
 
-def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
+def explain_file(
+    path: Union[str, "os.PathLike[str]"], *, keep: str = "all", lang: Optional[str] = None
+) -> Trace:
     """Reads and explains a file of tcpdump text output (e.g. ``tcpdump -nn -r x.pcap > dump.txt``).
 
     Raises :class:`FileNotFoundError` (or another :class:`OSError`) when the
@@ -99,12 +122,24 @@ def explain_file(path: Union[str, "os.PathLike[str]"]) -> Trace:
     1 MiB: an endless line of text keeps 1 MiB and reads on until
     Ctrl-C.
 
+    The trace keeps each segment's facts in columns, about 110 bytes a
+    segment (the explanations are written from them when asked). Before
+    reading a file whose trace would take more than half the memory
+    available, this warns (:class:`MemoryWarning`); ``keep="summary"`` keeps
+    only the connections' summaries (memory then grows with the connections,
+    not the segments), and :func:`iter_batches` and :func:`explain_files`
+    read a file of any size. ``lang`` as for :func:`explain`.
+
     >>> explain_file("no/such/dump.txt")
     Traceback (most recent call last):
     ...
     FileNotFoundError: [Errno 2] No such file or directory: 'no/such/dump.txt'
     """
-    return Trace(_tcpexplain.explain_file(path))
+    if keep not in ("all", "summary"):
+        raise ValueError(f"keep must be 'all' or 'summary', not {keep!r}")
+    if keep == "all":
+        warn_if_too_big(path)
+    return Trace(_tcpexplain.explain_file(path, keep == "summary", lang))
 
 
 def parse_line(text: Union[str, bytes]) -> Dict[str, Any]:

@@ -20,7 +20,7 @@ class _Failed:
 
 
 def stream(
-    lines: Iterable[Union[str, bytes]], *, hold: Optional[float] = 0.2
+    lines: Iterable[Union[str, bytes]], *, hold: Optional[float] = 0.2, lang: Optional[str] = None
 ) -> Generator[Item, None, None]:
     """Explains lines as they arrive, yielding each item once it is settled.
 
@@ -45,7 +45,8 @@ def stream(
     for an answer are released, assuming delivery on arrival (as the command
     line does with ``--hold``). This reads ``lines`` in a background thread.
     ``hold=None`` reads in the calling thread and never guesses: every item is
-    then exactly as :func:`explain` would give it.
+    then exactly as :func:`explain` would give it. ``lang`` as for
+    :func:`explain`.
 
     >>> lines = [
     ...     "12:00:00.000000 IP 10.0.0.1.5000 > 10.0.0.2.80: Flags [S], seq 1, win 100, length 0",
@@ -54,7 +55,7 @@ def stream(
     >>> [(item.type, item.line if item.type == "segment" else item.conn) for item in stream(lines, hold=None)]
     [('segment', 1), ('segment', 2), ('connection', 0)]
     """
-    explainer = Explainer()
+    explainer = Explainer(lang)
     if hold is None:
         for line in lines:
             yield from explainer.push(line)

@@ -5,13 +5,16 @@ from typing import Any, Dict, List, Literal, Optional, Tuple, Union, final
 
 __all__ = [
     "BinaryInputError",
-    "COLUMNS",
+    "CONNECTION_COLUMNS",
     "Connection",
     "Diagnostic",
     "Explainer",
+    "FileBatches",
     "OtherLine",
     "ParseError",
+    "SEGMENT_COLUMNS",
     "Segment",
+    "SegmentChunk",
     "TraceData",
     "__version__",
     "cli_main",
@@ -21,7 +24,10 @@ __all__ = [
 ]
 
 __version__: str
-COLUMNS: list[str]
+#: The segments' columns and their kinds (see ``src/python/export.rs``), in order.
+SEGMENT_COLUMNS: list[Tuple[str, str]]
+#: The connections' columns and their kinds, in order (``text`` last).
+CONNECTION_COLUMNS: list[Tuple[str, str]]
 
 class ParseError(ValueError):
     """A line that tcpdump's grammar cannot read."""
@@ -57,6 +63,9 @@ class Segment:
     def conn(self) -> int: ...
     @property
     def from_(self) -> Literal["client", "server"]: ...
+    @property
+    def sender(self) -> Literal["client", "server"]:
+        """The same as ``from_``."""
     @property
     def flags(self) -> str: ...
     @property
@@ -217,16 +226,10 @@ class OtherLine:
     def to_dict(self) -> Dict[str, Any]: ...
 
 _Item = Union[Segment, Connection, Diagnostic, OtherLine]
-# A one-dimensional NumPy array (numpy.ndarray), over the engine's own buffer.
+# A one-dimensional NumPy array (numpy.ndarray), over the engine's own buffer or given.
 _Array = Any
-_ColumnSpec = Union[
-    Tuple[Literal["int64"], _Array],
-    Tuple[Literal["float64"], _Array],
-    Tuple[Literal["Int64"], _Array, _Array],
-    Tuple[Literal["category"], _Array, List[str]],
-    Tuple[Literal["object"], List[str]],
-    Tuple[Literal["utf8"], List[Tuple[_Array, _Array]]],
-]
+# (name, kind, dictionary or None, one tuple of arrays per chunk, in Arrow's layout).
+_Column = Tuple[str, str, Optional[List[str]], List[Any]]
 
 @final
 class TraceData:
@@ -242,10 +245,9 @@ class TraceData:
     def diagnostics(self) -> List[Diagnostic]: ...
     def others(self) -> List[OtherLine]: ...
     def connection(self, conn: int) -> Optional[Connection]: ...
-    def columns(
-        self, text: bool = True, text_buffers: bool = False
-    ) -> List[Tuple[str, _ColumnSpec]]: ...
-    def rows(self) -> List[Dict[str, Any]]: ...
+    def segment_columns(self, names: Optional[List[str]] = None) -> List[_Column]: ...
+    def connection_columns(self, text: bool = False) -> List[_Column]: ...
+    def rows(self, text: bool = False) -> List[Dict[str, Any]]: ...
     def jsonl(self) -> str: ...
     def html(
         self, head: Optional[int] = 20, tail: int = 20, max_connections: Optional[int] = 10
@@ -254,10 +256,34 @@ class TraceData:
     def headline(self) -> str: ...
 
 @final
+class SegmentChunk:
+    """The owner of one chunk's buffers, as a ``FileBatches`` gives them."""
+
+@final
+class FileBatches:
+    """A file's segments, a chunk of rows at a time (wrapped by ``tcpexplain.iter_batches``)."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike[str]],
+        rows: int = 65536,
+        names: Optional[List[str]] = None,
+        lang: Optional[str] = None,
+    ) -> None: ...
+    def next_chunk(self) -> Optional[List[_Column]]: ...
+    def take_connections(self, text: bool = False) -> List[_Column]: ...
+    @property
+    def lines(self) -> int: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def other_items(self) -> int: ...
+
+@final
 class Explainer:
     """The engine, one line at a time."""
 
-    def __init__(self) -> None: ...
+    def __init__(self, lang: Optional[str] = None) -> None: ...
     @property
     def lines(self) -> int: ...
     def push_line(self, line: Union[str, bytes]) -> None: ...
@@ -267,8 +293,10 @@ class Explainer:
     def flush(self) -> None: ...
     def finish(self) -> None: ...
 
-def explain(text: Union[str, bytes]) -> TraceData: ...
-def explain_file(path: Union[str, os.PathLike[str]]) -> TraceData: ...
+def explain(text: Union[str, bytes], lang: Optional[str] = None) -> TraceData: ...
+def explain_file(
+    path: Union[str, os.PathLike[str]], summaries: bool = False, lang: Optional[str] = None
+) -> TraceData: ...
 def parse_line(text: Union[str, bytes]) -> Dict[str, Any]: ...
 def cli_main(argv: List[str]) -> int:
     """Runs the ``tcpexplain`` command line; ``argv[0]`` is the program name."""

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from ._tcpexplain import COLUMNS as _COLUMNS
+from ._columns import arrow_table, need, pandas_frame
+from ._tcpexplain import CONNECTION_COLUMNS as _CONNECTION_COLUMNS
+from ._tcpexplain import SEGMENT_COLUMNS as _SEGMENT_COLUMNS
 from ._tcpexplain import Connection, Diagnostic, OtherLine, Segment, TraceData
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
+    import polars
+    import pyarrow
+
+    from ._plot import Plot
 
 #: One explained item: a segment, a connection summary, an unreadable line, or another line.
 Item = Union[Segment, Connection, Diagnostic, OtherLine]
 
-#: The table's columns, in order (see :meth:`Trace.to_pandas`).
-COLUMNS = tuple(_COLUMNS)
+#: The segments' columns, in order (see :meth:`Trace.to_pandas`; ``text`` is
+#: given when asked for).
+COLUMNS = tuple(name for name, _ in _SEGMENT_COLUMNS)
+
+#: The connections' columns, in order (see :meth:`Trace.connections_frame`).
+CONNECTION_COLUMNS = tuple(name for name, _ in _CONNECTION_COLUMNS if name != "text")
 
 
 class Trace:
@@ -117,68 +127,184 @@ class Trace:
 
     # -- data work ---------------------------------------------------------
 
-    def to_dicts(self) -> List[Dict[str, Any]]:
+    def to_dicts(self, text: bool = False) -> List[Dict[str, Any]]:
         """One dict per segment, with the columns of :meth:`to_pandas`.
 
-        The sender is under the key ``"from"`` (the attribute is ``from_``,
-        as ``from`` is a Python keyword); ``events`` is the event kinds joined
-        by commas (``""`` when none); missing values are ``None``. For the
-        full JSON Lines objects use ``[s.to_dict() for s in trace.segments]``.
+        The sender is under the keys ``"from"`` and ``"sender"`` (the
+        attribute is ``from_``, as ``from`` is a Python keyword); ``events``
+        is the list of event kinds, ``sack`` the list of SACK blocks, each
+        ``{"first": .., "last": ..}``; missing values are ``None`` (the rows
+        of ``to_arrow().to_pylist()``). ``text=True`` adds the
+        explanation (written now: the trace keeps the facts, not the words).
+        For the full JSON Lines objects use ``[s.to_dict() for s in trace.segments]``.
         """
-        return self._data.rows()
+        return self._data.rows(text)
 
-    def to_pandas(self, columns: Optional[Sequence[str]] = None) -> "pandas.DataFrame":
-        """The segments as a :class:`pandas.DataFrame`, one row per segment.
-
-        Columns and dtypes: ``line``, ``conn``, ``len`` (int64); ``seq``,
-        ``ack``, ``seq_raw``, ``ack_raw``, ``window`` (nullable Int64);
-        ``time`` (float64, seconds since the connection's first line, NaN when
-        the text has no timestamps); ``from``, ``flags``, ``client_state``,
-        ``server_state``, ``events`` (category; ``events`` is the event kinds
-        joined by commas, ``""`` when none); ``text`` (the explanation, str:
-        Arrow-backed, without a Python object per row, when pyarrow is
-        installed; Python strings otherwise).
-
-        ``columns`` picks some of them, in the order given (without pyarrow,
-        leaving out ``text`` saves a Python string per segment).
-
-        The Rust engine writes the table, the explanations too, while the
-        trace is read; here the DataFrame gets copies of its numbers and reads
-        the text where it lies, so this is fast for millions of segments.
-        Changing the DataFrame leaves the trace as it is. pandas is optional
-        (``pip install tcpexplain[pandas]``): it is imported here, and a clear
-        :class:`ImportError` is raised when it is missing.
-        """
-        try:
-            import numpy as np
-            import pandas as pd
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "Trace.to_pandas() needs pandas: pip install pandas "
-                "(or pip install 'tcpexplain[pandas]'); Trace.to_dicts() works without it"
-            ) from e
-        wanted = list(COLUMNS) if columns is None else list(columns)
-        unknown = [name for name in wanted if name not in COLUMNS]
+    def _specs(
+        self, kind: str, columns: Optional[Sequence[str]], text: bool, pandas: bool = False
+    ) -> Tuple[List[Any], List[str]]:
+        """The native columns asked for (``pandas``: numbers joined into one
+        array each, as pandas takes them), and their order."""
+        if kind == "segments":
+            known = list(COLUMNS) + ["text"]
+            wanted = list(COLUMNS) if columns is None else list(columns)
+        elif kind == "connections":
+            known = list(CONNECTION_COLUMNS) + ["text"]
+            wanted = list(CONNECTION_COLUMNS) if columns is None else list(columns)
+        else:
+            raise ValueError(f"kind must be 'segments' or 'connections', not {kind!r}")
+        if text and "text" not in wanted:
+            wanted.append("text")
+        unknown = [name for name in wanted if name not in known]
         if unknown:
-            raise ValueError(f"unknown columns {unknown}; the columns are {list(COLUMNS)}")
-        data: Dict[str, Any] = {}
-        arrow_text = "text" in wanted and _has_pyarrow()
-        for name, column in self._data.columns("text" in wanted, arrow_text):
-            if name not in wanted:
-                continue
-            spec: Any = column
-            kind = spec[0]
-            if kind in ("int64", "float64"):
-                data[name] = spec[1]
-            elif kind == "Int64":
-                data[name] = pd.arrays.IntegerArray(spec[1], spec[2])
-            elif kind == "category":
-                data[name] = pd.Categorical.from_codes(spec[1], categories=spec[2])
-            elif kind == "utf8":
-                data[name] = _arrow_strings(pd, np, spec[1])
-            else:
-                data[name] = np.array(spec[1], dtype=object)
-        return pd.DataFrame(data, columns=wanted, copy=False)
+            raise ValueError(f"unknown columns {unknown}; the columns are {known}")
+        if kind == "segments":
+            if pandas:
+                return list(self._data.pandas_columns(wanted)), wanted
+            return list(self._data.segment_columns(wanted)), wanted
+        specs = [s for s in self._data.connection_columns("text" in wanted) if s[0] in wanted]
+        return specs, wanted
+
+    def to_pandas(
+        self,
+        columns: Optional[Sequence[str]] = None,
+        *,
+        kind: str = "segments",
+        text: bool = False,
+    ) -> "pandas.DataFrame":
+        """The segments (or, with ``kind="connections"``, the connections:
+        see :meth:`connections_frame`) as a :class:`pandas.DataFrame`, one
+        row per segment.
+
+        Columns and dtypes:
+
+        - ``line``, ``conn``, ``len`` (int64): the input line, the connection
+          (0-based, as in :meth:`connections_frame`), the payload bytes;
+        - ``from`` and ``sender`` (category: ``client``, ``server``; the same
+          column under a name that is not a Python keyword), ``flags``
+          (category, as tcpdump prints them), ``client_state`` and
+          ``server_state`` (category, RFC 9293's states in their order);
+        - ``seq``, ``ack`` (nullable Int64, relative: ISN = 0 as Wireshark
+          counts), ``seq_raw``, ``ack_raw`` (as printed, absolute);
+        - ``time`` (float64, seconds since the connection's first line) and
+          ``abs_time`` (float64, the time the line printed, in seconds: since
+          the epoch for ``-tt`` and ``-tttt``, since midnight for the usual
+          time of day; NaN when the text has no timestamps);
+        - ``window`` (Int64, the receive window in bytes once the scale is
+          known), ``window_raw`` (Int64, the window field as printed);
+        - ``events`` (the event kinds, a list per row);
+        - ``rtt`` (float64, seconds from the segment this ACK newly
+          acknowledges to the ACK), ``bytes_acked`` (Int64, data bytes it
+          newly acknowledges), ``in_flight`` (Int64, bytes sent and not yet
+          acknowledged, on segments that carry data: Wireshark's
+          ``bytes_in_flight``);
+        - ``sack`` (the SACK blocks, a list of ``(first, last)`` per row,
+          relative, ``last`` excluded);
+        - ``tsval``, ``tsecr`` (Int64, the TCP timestamps option);
+        - ``mss``, ``wscale`` (Int64, what a SYN or SYN-ACK offers);
+        - ``text`` (the explanation), only when asked for (``text=True``, or
+          in ``columns``): it is written now from the facts, as the trace
+          keeps no paragraphs.
+
+        With pyarrow installed, ``events``, ``sack`` and ``text`` are
+        Arrow-backed (no Python object per row); without it they hold tuples
+        and str. ``columns`` picks some of them, in the order given.
+
+        The values are copies: changing the DataFrame leaves the trace as it
+        is. pandas is optional (``pip install 'tcpexplain[pandas]'``): it is
+        imported here, and a clear :class:`ImportError` is raised when it is
+        missing.
+        """
+        need("pandas", "Trace.to_pandas()", "pandas")
+        if kind == "connections":
+            return self.connections_frame(columns, text=text)
+        specs, wanted = self._specs(kind, columns, text, pandas=True)
+        return pandas_frame(specs, wanted)
+
+    def connections_frame(
+        self, columns: Optional[Sequence[str]] = None, *, text: bool = False
+    ) -> "pandas.DataFrame":
+        """The connections as a :class:`pandas.DataFrame`, one row per
+        connection summary (in the order the connections ended; ``conn`` joins
+        it to :meth:`to_pandas`).
+
+        Every field of the JSON Lines ``"connection"`` object, flat:
+        ``conn``, ``client``, ``server``, ``roles_inferred``, ``first_line``,
+        ``last_line``, ``segments``, ``duration``, ``bytes_client``,
+        ``bytes_server``, ``handshake``, ``handshake_rtt``, ``teardown``,
+        ``closed_by``, ``final_state_client``, ``final_state_server``,
+        ``time_wait`` (a list), ``conn_state``, ``history``, ``vantage``,
+        ``evicted``, ``problems`` (how many, in all), the ``stall`` object as
+        ``stall_side``, ``stall_bytes``, ``stall_fin``, ``stall_since_line``,
+        ``stall_resent``, ``stall_backoff``, ``stall_seconds``;
+        ``captured_only``, ``fins_inferred`` (a list), ``half_close``,
+        ``zero_window_at_end``, ``icmp_errors`` (how many); then a count
+        column per event kind (``events_retransmission``, ...) and per kind
+        of problem (``problems_retransmission``, ...): the same columns for
+        every trace, 0 where none. ``text=True`` adds the summary's words.
+        """
+        need("pandas", "Trace.connections_frame()", "pandas")
+        specs, wanted = self._specs("connections", columns, text)
+        return pandas_frame(specs, wanted)
+
+    def to_arrow(
+        self,
+        columns: Optional[Sequence[str]] = None,
+        *,
+        kind: str = "segments",
+        text: bool = False,
+    ) -> "pyarrow.Table":
+        """The segments (or the connections, ``kind="connections"``) as a
+        :class:`pyarrow.Table`, one record batch per 65,536 segments.
+
+        The columns are :meth:`to_pandas`'s, typed as they are kept:
+        ``line`` int64; ``conn``, ``seq``, ``ack``, ``seq_raw``, ``ack_raw``,
+        ``len``, ``window_raw``, ``tsval``, ``tsecr``, ``bytes_acked``,
+        ``in_flight``, ``mss``, ``wscale`` uint32; ``window`` uint64;
+        ``time``, ``abs_time``, ``rtt`` float64; ``from``, ``sender``,
+        ``client_state``, ``server_state`` dictionary<int8, string>; ``flags``
+        dictionary<int16, string>; ``events`` list<string>; ``sack``
+        list<struct<first: uint32, last: uint32>>; ``text`` large_string.
+        Missing values are nulls.
+
+        The kept columns are the trace's own buffers, not copies (the table
+        keeps the trace alive; they are read-only); ``events``, ``sack``,
+        ``rtt``, ``bytes_acked``, ``in_flight``, ``mss``, ``wscale`` and
+        ``text`` are computed now. pyarrow is optional (``pip install
+        'tcpexplain[arrow]'``).
+        """
+        need("numpy", "Trace.to_arrow()", "arrow")
+        need("pyarrow", "Trace.to_arrow()", "arrow")
+        specs, _ = self._specs(kind, columns, text)
+        return arrow_table(specs)
+
+    def to_polars(
+        self,
+        columns: Optional[Sequence[str]] = None,
+        *,
+        kind: str = "segments",
+        text: bool = False,
+    ) -> "polars.DataFrame":
+        """:meth:`to_arrow`'s table as a :class:`polars.DataFrame` (polars
+        reads Arrow's buffers as they are where its types allow: the
+        dictionary columns become ``Categorical``). polars is optional
+        (``pip install 'tcpexplain[polars]'``)."""
+        pl = need("polars", "Trace.to_polars()", "polars")
+        return pl.from_arrow(self.to_arrow(columns, kind=kind, text=text))
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The segments table through the Arrow PyCapsule interface (for
+        ``polars.DataFrame(trace)``, ``duckdb``, ``pyarrow.table(trace)``...)."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    @property
+    def plot(self) -> "Plot":
+        """Plots of a connection, as matplotlib figures: ``trace.plot.tsg(conn)``
+        (the time-sequence graph of the command's ``--graph``), ``.rtt(conn)``,
+        ``.window(conn)``, ``.inflight(conn)``. See :class:`tcpexplain.Plot`."""
+        from ._plot import Plot
+
+        return Plot(self)
 
     def to_jsonl(self) -> str:
         """The JSON Lines text, as ``tcpexplain --format jsonl`` writes it for the same input."""
@@ -214,33 +340,3 @@ class Trace:
 
     def __repr__(self) -> str:
         return f"<Trace: {self._data.headline()}>"
-
-
-def _has_pyarrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _arrow_strings(pd: Any, np: Any, chunks: List[Tuple[Any, Any]]) -> Any:
-    """A pandas string array over Arrow buffers, one chunk per (int64 offsets,
-    UTF-8 bytes) pair, without copying them."""
-    import pyarrow as pa
-
-    array = pa.chunked_array(
-        [
-            pa.LargeStringArray.from_buffers(
-                len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
-            )
-            for offsets, data in chunks
-        ],
-        type=pa.large_string(),
-    )
-    try:
-        # pandas' own `str` dtype (the default for strings from pandas 3 on).
-        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
-    except TypeError:  # pragma: no cover - pandas before 2.3
-        dtype = pd.StringDtype("pyarrow")
-    return pd.array(array, dtype=dtype)

@@ -226,10 +226,14 @@ def test_to_dicts_rows(article: Path) -> None:
     assert row["from"] == "client"
     assert row["flags"] == "F."
     assert (row["client_state"], row["server_state"]) == ("LAST_ACK", "TIME_WAIT")
-    assert row["events"] == "fin_acks_fin"
+    assert row["events"] == ["fin_acks_fin"]
+    assert row["sender"] == row["from"]
     assert rows[0]["ack"] is None
-    assert rows[0]["events"] == ""
+    assert rows[0]["events"] == [] and rows[0]["sack"] == []
     assert isinstance(row["time"], float)
+    assert "text" not in row
+    with_text = trace.to_dicts(text=True)
+    assert [r["text"] for r in with_text] == [s.text for s in trace.segments]
 
 
 def test_to_pandas_types_and_values(article: Path) -> None:
@@ -243,13 +247,15 @@ def test_to_pandas_types_and_values(article: Path) -> None:
     for name in ("seq", "ack", "seq_raw", "ack_raw", "window"):
         assert dtypes[name] == "Int64", name
     assert dtypes["time"] == "float64"
-    for name in ("from", "flags", "client_state", "server_state", "events"):
+    for name in ("from", "sender", "flags", "client_state", "server_state"):
         assert dtypes[name] == "category", name
     # Values equal the rows of to_dicts() (None ↔ <NA>).
     for record, row in zip(df.to_dict("records"), trace.to_dicts()):
         for key, value in row.items():
             got = record[key]
-            if value is None:
+            if isinstance(value, list):
+                assert list(got) == value, key
+            elif value is None:
                 assert got is None or got is pd.NA or (isinstance(got, float) and math.isnan(got)), key
             else:
                 assert got == value, key
@@ -264,17 +270,21 @@ def test_to_pandas_text_with_and_without_pyarrow(monkeypatch: pytest.MonkeyPatch
     trace = tcpexplain.explain_file(article / "closing.txt")
     texts = [s.text for s in trace.segments]
     assert any("→" in t for t in texts)  # multi-byte text crosses the buffers intact
-    arrow = trace.to_pandas()
+    arrow = trace.to_pandas(text=True)
     assert str(arrow["text"].dtype) in ("str", "string")  # Arrow-backed, no object per row
-    monkeypatch.setattr(tcpexplain._trace, "_has_pyarrow", lambda: False)
-    plain = trace.to_pandas()
+    monkeypatch.setattr(tcpexplain._columns, "_has_pyarrow", lambda: False)
+    plain = trace.to_pandas(text=True)
     assert arrow["text"].tolist() == plain["text"].tolist() == texts
-    assert arrow.drop(columns="text").equals(plain.drop(columns="text"))
+    # Without pyarrow, the lists are tuples.
+    assert [list(e) for e in plain["events"]] == [list(e) for e in arrow["events"]]
+    assert [list(s) for s in plain["sack"]] == [[(b["first"], b["last"]) for b in s] for s in arrow["sack"]]
+    lists = ["text", "events", "sack"]
+    assert arrow.drop(columns=lists).equals(plain.drop(columns=lists))
 
 
 def test_to_pandas_text_across_chunks(article: Path) -> None:
-    # The Arrow text column comes in chunks of 65,536 rows, written as the
-    # trace is read: every row must still hold its own segment's text.
+    # The Arrow text column comes in chunks of 65,536 rows, written from the
+    # facts when asked: every row must still hold its own segment's text.
     pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
     trace = tcpexplain.explain((article / "close4.txt").read_text() * 6000)
@@ -290,12 +300,12 @@ def test_to_pandas_reads_the_trace_without_changing_it(article: Path) -> None:
     # trace, and the next DataFrame, as they were.
     pytest.importorskip("pandas")
     trace = tcpexplain.explain_file(article / "close3.txt")
-    first = trace.to_pandas()
+    first = trace.to_pandas(text=True)
     seq, text = first.loc[0, "seq"], first.loc[0, "text"]
     first.loc[0, "seq"] = 12345
     first.loc[0, "text"] = "changed"
     first["line"] += 1
-    again = trace.to_pandas()
+    again = trace.to_pandas(text=True)
     assert again.loc[0, "seq"] == seq == trace.segments[0].seq
     assert again.loc[0, "text"] == text == trace.segments[0].text
     assert again["line"].tolist() == [s.line for s in trace.segments]

@@ -98,15 +98,15 @@ def test_randomly_edited_input_equals_the_cli_jsonl(cli: List[str], tmp_path: Pa
     path.write_text("\n".join(edited) + "\n")
     trace = tcpexplain.explain_file(path)
     assert [json.loads(line) for line in trace.to_jsonl().splitlines()] == cli_jsonl(cli, path)
-    rows = trace.to_dicts()
+    rows = trace.to_dicts(text=True)
     assert [(r["line"], r["seq"], r["ack_raw"], r["text"]) for r in rows] == [
         (s.line, s.seq, s.ack_raw, s.text) for s in trace.segments
     ]
     if importlib.util.find_spec("pandas") is not None:
-        df = trace.to_pandas()
+        df = trace.to_pandas(text=True)
         assert df["line"].tolist() == [r["line"] for r in rows]
         assert df["text"].tolist() == [r["text"] for r in rows]
-        assert df["events"].tolist() == [r["events"] for r in rows]
+        assert [list(e) for e in df["events"]] == [r["events"] for r in rows]
 
 
 @pytest.mark.parametrize("path", sorted(ARTICLE.glob("*.txt")), ids=lambda p: p.name)
@@ -122,12 +122,12 @@ def test_attributes_carry_the_jsonl_fields(cli: List[str], path: Path) -> None:
     for conn, obj in zip(trace.connections, connections):
         for key, value in obj.items():
             assert getattr(conn, key) == value, key
-    # to_dicts(): flat rows, key "from", events joined by commas.
-    for row, obj in zip(trace.to_dicts(), segments):
-        assert row["from"] == obj["from"]
+    # to_dicts(): flat rows, keys "from" and "sender", events as a list of kinds.
+    for row, obj in zip(trace.to_dicts(text=True), segments):
+        assert row["from"] == row["sender"] == obj["from"]
         assert row["client_state"] == obj["state"]["client"]
         assert row["server_state"] == obj["state"]["server"]
-        assert row["events"] == ",".join(e["kind"] for e in obj["events"])
+        assert row["events"] == [e["kind"] for e in obj["events"]]
         for key in ("line", "conn", "flags", "seq", "ack", "seq_raw", "ack_raw", "len", "time", "window", "text"):
             assert row[key] == obj[key], key
 

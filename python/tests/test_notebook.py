@@ -141,3 +141,30 @@ def test_stream_and_parse_error_cells(executed: Any) -> None:
     assert "closed: simultaneous" in streamed
     assert "TIME_WAIT" in streamed
     assert text_of(executed, "parse-error").startswith("column ")
+
+
+def test_the_analysts_columns(executed: Any) -> None:
+    columns = html_of(executed, "columns")
+    for name in ("in_flight", "bytes_acked", "rtt", "sack", "fast_retransmission", "duplicate_ack"):
+        assert name in columns, name
+    assert "duplicate_ack" in text_of(executed, "events")
+
+
+def test_arrow_and_polars(executed: Any) -> None:
+    schema = text_of(executed, "arrow")
+    assert "in_flight: uint32" in schema and "flags: dictionary<values=string, indices=int16" in schema
+    polars = html_of(executed, "polars")
+    assert "mean_rtt" in polars and "client" in polars and "server" in polars
+
+
+def test_plots_show_as_images(executed: Any) -> None:
+    for tag in ("tsg", "inflight"):
+        images = [o for o in outputs(executed, tag) if "image/png" in o.get("data", {})]
+        assert len(images) == 1, tag
+
+
+def test_big_and_many_files(executed: Any) -> None:
+    batches = text_of(executed, "batches")
+    assert batches.startswith("([(20, ") and "(13, " in batches and batches.rstrip().endswith("1)")
+    files = html_of(executed, "files")
+    assert "nn.txt" in files and "events_retransmission" in files

@@ -1,55 +1,23 @@
 //! What a whole trace keeps of its items.
 //!
 //! A million segments' reports take 420 MB as items (a boxed 344-byte report
-//! in an 80-byte item); writing that much fresh memory was most of what
-//! `explain_file()` cost. So a trace keeps its segments as the table that
-//! `to_pandas()` shows ([`Columns`]) and their explanations, with the
-//! acknowledgments and the fields that few segments fill ([`Rare`]) apart,
-//! and its other items as they are. A report is put back together from
-//! those when asked: nothing is computed again. The whole list of items is
-//! built once, on first need (Python objects, HTML, text, JSON Lines); the
-//! table never needs it.
+//! in an 80-byte item), and their explanations 250 MB more. So a trace keeps
+//! its segments as the table of facts `to_arrow()` and `to_pandas()` show
+//! ([`Table`], about 110 bytes a segment), its other items as they are, and
+//! no explanation: those are written from the facts when asked. A report is
+//! put back together from the table when asked: nothing is tracked again.
+//! The whole list of items is built once, on first need (Python objects,
+//! HTML, text, JSON Lines); the table never needs it.
 
-use super::columns::{Columns, TextChunk, Texts};
+use super::table::{Chunk, Clock, Printed, Table};
+use crate::lang::Lang;
 use crate::model::{Banner, Record, RecordKind};
-use crate::track::report::{Acked, Event, Offer, SegmentReport, Transition};
+use crate::track::report::SegmentReport;
 use crate::track::Item;
 use std::borrow::Cow;
 use std::fs::File;
 use std::sync::OnceLock;
 use std::time::SystemTime;
-
-/// The fields of a segment's report that most segments leave empty, and its
-/// record when it keeps one (a segment nested in a tunnel keeps its lines).
-#[derive(Default)]
-struct Rare {
-    events: Vec<Event>,
-    transitions: Vec<Transition>,
-    offer: Option<Offer>,
-    sack: Vec<(u32, u32)>,
-    peer_fin_unacked: Option<u64>,
-    handshake_rtt: Option<f64>,
-    notes: Vec<crate::track::report::Inference>,
-    text: String,
-    record: Option<Record>,
-}
-
-impl Rare {
-    fn is_empty(&self) -> bool {
-        self.events.is_empty()
-            && self.transitions.is_empty()
-            && self.offer.is_none()
-            && self.sack.is_empty()
-            && self.peer_fin_unacked.is_none()
-            && self.handshake_rtt.is_none()
-            && self.notes.is_empty()
-            && self.text.is_empty()
-            && self.record.is_none()
-    }
-}
-
-/// Values of some rows, each with its row, in order.
-type Sparse<T> = Vec<(usize, T)>;
 
 /// Stands in for a segment's parsed record, which a whole trace does not keep.
 pub(super) fn dropped() -> RecordKind {
@@ -59,20 +27,22 @@ pub(super) fn dropped() -> RecordKind {
 }
 
 /// An item on its way from the tracker to the trace that keeps it: a
-/// segment's report out of its box (with its record's number of lines, and
-/// the record when it is kept), or any other item.
+/// segment's report out of its box (with what its line printed besides, its
+/// record's number of lines, and the record when it is kept), or any other
+/// item.
 // (By value: the report's box is let go on the thread that made it.)
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Entry {
-    Segment(SegmentReport, u32, Option<Record>),
+    Segment(SegmentReport, Printed, u32, Option<Record>),
     Other(Item),
 }
 
 impl Entry {
-    /// Lets go of what the trace will not keep (a segment's parsed packet is
-    /// handed back for the next lines: see [`crate::spare`]), on the thread
-    /// that tracked it.
-    pub(super) fn of(item: Item) -> Entry {
+    /// Lets go of what the trace will not keep, on the thread that tracked
+    /// it: a segment's parsed record goes to `spare`, to be handed back for
+    /// the next lines where they are parsed (see [`crate::spare`] and
+    /// [`Entry::reuse`]); `clock` reads the times lines print, in order.
+    pub(super) fn of(item: Item, clock: &mut Clock, spare: &mut Vec<Record>) -> Entry {
         match item {
             Item::Line {
                 record,
@@ -80,12 +50,24 @@ impl Entry {
                 ..
             } => {
                 let lines = record.lines;
+                let printed = match &record.kind {
+                    RecordKind::Tcp(p) => {
+                        let ts = p.timestamps();
+                        Printed {
+                            abs_time: p.prefix.timestamp.as_ref().map(|t| clock.seconds(t)),
+                            tsval: ts.map(|t| t.0),
+                            tsecr: ts.map(|t| t.1),
+                            window_raw: p.win,
+                        }
+                    }
+                    _ => Printed::default(),
+                };
                 // (A segment whose lines were kept, nested in a tunnel, keeps its record.)
                 if record.text.is_empty() && matches!(record.kind, RecordKind::Tcp(_)) {
-                    crate::spare::recycle_record(record);
-                    Entry::Segment(*report, lines, None)
+                    spare.push(record);
+                    Entry::Segment(*report, printed, lines, None)
                 } else {
-                    Entry::Segment(*report, lines, Some(record))
+                    Entry::Segment(*report, printed, lines, Some(record))
                 }
             }
             other => Entry::Other(other),
@@ -93,51 +75,55 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// Hands a spare record's packet back for the next line parsed on this
+    /// thread (the pool of [`crate::spare`] keeps a few per thread: one is
+    /// handed back before each line is read).
+    pub(super) fn reuse(spare: &mut Vec<Record>) {
+        if let Some(record) = spare.pop() {
+            crate::spare::recycle_record(record);
+        }
+    }
+}
+
 /// What a whole trace keeps, as the items come out of the tracker.
 #[derive(Default)]
 pub(super) struct Kept {
-    /// The table, and the explanations, written while each report is at hand.
-    columns: Columns,
-    texts: Texts,
-    /// The number of lines of each segment's record.
-    lines: Vec<u32>,
-    acked: Sparse<Acked>,
-    rare: Sparse<Rare>,
+    /// The language of the words (summaries and ICMP errors are written as
+    /// they are kept; a segment's explanation when asked).
+    pub(super) lang: Lang,
+    pub(super) table: Table,
     /// The items that are not segments, each with its place among all items.
-    others: Vec<(usize, Item)>,
+    pub(super) others: Vec<(usize, Item)>,
+    segments: usize,
 }
 
 impl Kept {
+    /// Keeps items whose words are in `lang`.
+    pub(super) fn new(lang: Lang) -> Kept {
+        Kept {
+            lang,
+            ..Kept::default()
+        }
+    }
+
+    /// Keeps chunks of `rows` rows (see [`Table::with_rows`]).
+    pub(super) fn with_rows(rows: usize, lang: Lang) -> Kept {
+        Kept {
+            table: Table::with_rows(rows),
+            ..Kept::new(lang)
+        }
+    }
+
     pub(super) fn keep(&mut self, entry: Entry) {
         match entry {
-            Entry::Segment(report, lines, record) => {
-                self.columns.push(&report);
-                self.texts.push(&report);
-                let row = self.lines.len();
-                self.lines.push(lines);
-                // (What the table holds is let go here.)
-                if let Some(acked) = report.acked {
-                    self.acked.push((row, acked));
-                }
-                let rare = Rare {
-                    events: report.events,
-                    transitions: report.transitions,
-                    offer: report.offer,
-                    sack: report.sack,
-                    peer_fin_unacked: report.peer_fin_unacked,
-                    handshake_rtt: report.handshake_rtt,
-                    notes: report.notes,
-                    text: report.text,
-                    record,
-                };
-                if !rare.is_empty() {
-                    self.rare.push((row, rare));
-                }
+            Entry::Segment(report, printed, lines, record) => {
+                self.table.push(report, printed, lines, record);
+                self.segments = self.segments.saturating_add(1);
             }
             Entry::Other(mut item) => {
-                // (A connection's summary and an ICMP error's words.)
-                crate::explain::fill(&mut item, crate::Lang::En);
-                let at = self.lines.len().saturating_add(self.others.len());
+                crate::explain::fill(&mut item, self.lang);
+                let at = self.segments.saturating_add(self.others.len());
                 self.others.push((at, item));
             }
         }
@@ -146,11 +132,9 @@ impl Kept {
 
 /// The items of a trace, and the input they were read from.
 pub(super) struct Items {
-    columns: Columns,
-    texts: Vec<TextChunk>,
-    lines: Vec<u32>,
-    acked: Sparse<Acked>,
-    rare: Sparse<Rare>,
+    /// The language of the words.
+    pub(super) lang: Lang,
+    table: Table,
     others: Vec<(usize, Item)>,
     /// Every item in order, built from the above on first need.
     all: OnceLock<Vec<Item>>,
@@ -183,11 +167,8 @@ impl Items {
     /// The items of a whole trace.
     pub(super) fn kept(kept: Kept, source: Source) -> Items {
         Items {
-            columns: kept.columns,
-            texts: kept.texts.finish(),
-            lines: kept.lines,
-            acked: kept.acked,
-            rare: kept.rare,
+            lang: kept.lang,
+            table: kept.table,
             others: kept.others,
             all: OnceLock::new(),
             source: Some(source),
@@ -195,13 +176,10 @@ impl Items {
     }
 
     /// A few items of their own (the streaming explainer's: they keep their text).
-    pub(super) fn of(list: Vec<Item>) -> Items {
+    pub(super) fn of(list: Vec<Item>, lang: Lang) -> Items {
         Items {
-            columns: Columns::default(),
-            texts: Vec::new(),
-            lines: Vec::new(),
-            acked: Vec::new(),
-            rare: Vec::new(),
+            lang,
+            table: Table::default(),
             others: Vec::new(),
             all: OnceLock::from(list),
             source: None,
@@ -211,19 +189,14 @@ impl Items {
     /// Number of items (without building them).
     pub(super) fn len(&self) -> usize {
         self.all.get().map_or_else(
-            || self.lines.len().saturating_add(self.others.len()),
+            || self.table.len().saturating_add(self.others.len()),
             Vec::len,
         )
     }
 
     /// The table of a whole trace's segments.
-    pub(super) fn columns(&self) -> &Columns {
-        &self.columns
-    }
-
-    /// The explanations of a whole trace's segments, in Arrow's layout.
-    pub(super) fn texts(&self) -> &[TextChunk] {
-        &self.texts
+    pub(super) fn table(&self) -> &Table {
+        &self.table
     }
 
     /// The items of a whole trace that are not segments, each with its place
@@ -234,38 +207,24 @@ impl Items {
 
     /// The record and report of each segment of a whole trace, in order.
     fn segments(&self) -> impl Iterator<Item = (Record, SegmentReport)> + '_ {
-        let (mut acked, mut rare) = (self.acked.iter().peekable(), self.rare.iter().peekable());
-        let none = Rare::default();
-        (0..self.lines.len()).map_while(move |row| {
-            let mut report = self.columns.report(row)?;
-            report.acked = acked.next_if(|(r, _)| *r == row).map(|(_, a)| a.clone());
-            let rare = rare.next_if(|(r, _)| *r == row).map_or(&none, |(_, r)| r);
-            let record = rare.record.clone().unwrap_or_else(|| Record {
-                line: report.line,
-                lines: self.lines.get(row).copied().unwrap_or(1),
-                text: String::new(),
-                kind: dropped(),
-            });
-            report.events = rare.events.clone();
-            report.transitions = rare.transitions.clone();
-            report.offer = rare.offer.clone();
-            report.sack = rare.sack.clone();
-            report.peer_fin_unacked = rare.peer_fin_unacked;
-            report.handshake_rtt = rare.handshake_rtt;
-            report.notes = rare.notes.clone();
-            report.text = rare.text.clone();
-            Some((record, report))
+        let flags = &self.table.flags;
+        self.table.chunks.iter().flat_map(move |chunk: &Chunk| {
+            (0..chunk.len()).map_while(move |row| {
+                let report = chunk.report(row, flags)?;
+                let record = chunk.record(row).cloned().unwrap_or_else(|| Record {
+                    line: report.line,
+                    lines: chunk.lines(row),
+                    text: String::new(),
+                    kind: dropped(),
+                });
+                Some((record, report))
+            })
         })
-    }
-
-    /// The reports of the segments of a whole trace, in order.
-    pub(super) fn reports(&self) -> impl Iterator<Item = SegmentReport> + '_ {
-        self.segments().map(|(_, report)| report)
     }
 
     /// Number of segments of a whole trace.
     pub(super) fn segment_rows(&self) -> usize {
-        self.lines.len()
+        self.table.len()
     }
 
     /// The whole record of an item: a segment of a whole trace keeps neither

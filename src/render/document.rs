@@ -11,7 +11,7 @@
 //! own text is kept, never the items). Connections are written in order of
 //! first appearance (diagrams: as each ends).
 
-use super::labels::{self, Label};
+use super::labels::{self, capitalized, Label};
 use super::{diagram, jsonl, sanitize, tsg};
 use crate::lang::Lang;
 use crate::model::RecordKind;
@@ -1033,14 +1033,6 @@ pub fn anchor(input: usize, conn: usize) -> String {
     } else {
         format!("conn-{conn}")
     }
-}
-
-/// `text` with its first letter in capitals (a heading's first word).
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

@@ -113,6 +113,14 @@ pub enum Label {
     Wrote,
     /// The input a row comes from, as a column name.
     Input,
+    /// A whole explained input, before its counts (the notebook's headline).
+    Trace,
+    /// Which end closed first, as a column name.
+    ClosedBy,
+    /// The client's last state, as a column name.
+    FinalClient,
+    /// The server's last state, as a column name.
+    FinalServer,
 }
 
 impl Label {
@@ -182,6 +190,10 @@ impl Label {
             Label::NoProblemFound => "no problem found",
             Label::Wrote => "wrote",
             Label::Input => "input",
+            Label::Trace => "Trace",
+            Label::ClosedBy => "closed by",
+            Label::FinalClient => "final client",
+            Label::FinalServer => "final server",
         }
     }
 
@@ -240,6 +252,10 @@ impl Label {
             Label::NoProblemFound => "未发现问题",
             Label::Wrote => "已写入",
             Label::Input => "输入",
+            Label::Trace => "抓包记录",
+            Label::ClosedBy => "先关闭的一方",
+            Label::FinalClient => "客户端最终状态",
+            Label::FinalServer => "服务器最终状态",
         }
     }
 
@@ -298,8 +314,20 @@ impl Label {
             Label::NoProblemFound => "未發現問題",
             Label::Wrote => "已寫入",
             Label::Input => "輸入",
+            Label::Trace => "擷取記錄",
+            Label::ClosedBy => "先關閉的一方",
+            Label::FinalClient => "用戶端最終狀態",
+            Label::FinalServer => "伺服器最終狀態",
         }
     }
+}
+
+/// `text` with its first letter in capitals (a heading's first word).
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// What follows a label: `: ` in English, `：` in Chinese.
@@ -325,5 +353,92 @@ pub fn unread(line: u64, column: u32, expected: &str, lang: Lang) -> String {
         Lang::En => format!("line {line}, column {column}: expected {expected}"),
         Lang::ZhHans => format!("第 {line} 行第 {column} 列：此处应为 {expected}"),
         Lang::ZhHant => format!("第 {line} 行第 {column} 列：此處應為 {expected}"),
+    }
+}
+
+/// Things counted, in the notebook's headline and where rows are left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Lines of the input.
+    Line,
+    /// Rows of a table.
+    Row,
+    /// Items (segments, summaries, other lines).
+    Item,
+    /// TCP segments.
+    Segment,
+    /// Connections.
+    Connection,
+    /// Lines that could not be read.
+    Unparsed,
+    /// Lines that are not TCP segments.
+    Other,
+}
+
+/// `n` things: `1 line`, `3 TCP segments`; `3 行`, `3 个 TCP 报文段`.
+pub fn counted(n: usize, what: Counted, lang: Lang) -> String {
+    match lang {
+        Lang::En => {
+            let word = match what {
+                Counted::Line => "line",
+                Counted::Row => "row",
+                Counted::Item => "item",
+                Counted::Segment => "TCP segment",
+                Counted::Connection => "connection",
+                Counted::Unparsed => "unparsed line",
+                Counted::Other => "other line",
+            };
+            let s = if n == 1 { "" } else { "s" };
+            format!("{n} {word}{s}")
+        }
+        Lang::ZhHans => match what {
+            Counted::Line | Counted::Row => format!("{n} 行"),
+            Counted::Item => format!("{n} 项"),
+            Counted::Segment => format!("{n} 个 TCP 报文段"),
+            Counted::Connection => format!("{n} 个连接"),
+            Counted::Unparsed => format!("{n} 行无法解析"),
+            Counted::Other => format!("{n} 行其他内容"),
+        },
+        Lang::ZhHant => match what {
+            Counted::Line | Counted::Row => format!("{n} 行"),
+            Counted::Item => format!("{n} 項"),
+            Counted::Segment => format!("{n} 個 TCP 區段"),
+            Counted::Connection => format!("{n} 個連線"),
+            Counted::Unparsed => format!("{n} 行無法解析"),
+            Counted::Other => format!("{n} 行其他內容"),
+        },
+    }
+}
+
+/// Where things were left out: `… 3 rows omitted …`, `… 省略了 3 行 …`.
+pub fn omitted(n: usize, what: Counted, lang: Lang) -> String {
+    let counted = counted(n, what, lang);
+    match lang {
+        Lang::En => format!("… {counted} omitted …"),
+        Lang::ZhHans | Lang::ZhHant => format!("… 省略了 {counted} …"),
+    }
+}
+
+/// A ladder cut to its first and last rows.
+pub fn ladder_cut(first: usize, last: usize, omitted: usize, lang: Lang) -> String {
+    let [first, last, omitted] = [first, last, omitted].map(|n| counted(n, Counted::Line, lang));
+    match lang {
+        Lang::En => format!(
+            "The diagram shows the first {first} and the last {last}; {omitted} in between omitted."
+        ),
+        Lang::ZhHans => format!("时序图只画出前 {first}和后 {last}，中间省略了 {omitted}。"),
+        Lang::ZhHant => format!("時序圖只畫出前 {first}和後 {last}，中間省略了 {omitted}。"),
+    }
+}
+
+/// Connections not shown, with where to find them (`see` is markup).
+pub fn connections_not_shown(n: usize, see: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => {
+            let s = if n == 1 { "" } else { "s" };
+            format!("… {n} more connection{s} not shown (see {see}) …")
+        }
+        Lang::ZhHans => format!("… 还有 {n} 个连接未显示（见 {see}）…"),
+        Lang::ZhHant => format!("… 還有 {n} 個連線未顯示（見 {see}）…"),
     }
 }
