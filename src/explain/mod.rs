@@ -326,6 +326,25 @@ pub(crate) fn dsack(r: &SegmentReport) -> bool {
     }
 }
 
+/// The ICMP errors about a connection, by problem (in the order first seen
+/// among runs of the same problem), each with the lines it was reported on.
+fn icmp_errors_by_problem(s: &ConnectionSummary) -> Vec<(IcmpProblem, Vec<u64>)> {
+    let mut problems: Vec<IcmpProblem> = s.icmp_errors.iter().map(|e| e.problem).collect();
+    problems.dedup();
+    problems
+        .into_iter()
+        .map(|p| {
+            let lines = s
+                .icmp_errors
+                .iter()
+                .filter(|e| e.problem == p)
+                .map(|e| e.line)
+                .collect();
+            (p, lines)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! `i18n/hant.py` (OpenCC s2twp and the glossary's terms): do not edit;
 //! change `zh_hans.rs` and run `python3 i18n/hant.py`.
 
-use super::{dsack, ms, num, shell_word, write_count, write_ms, List};
+use super::{dsack, icmp_errors_by_problem, ms, num, shell_word, write_count, write_ms, List};
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
@@ -846,16 +846,8 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     if !s.icmp_errors.is_empty() {
         t.push_str("與它有關的 ICMP 錯誤訊息：");
-        let mut problems: Vec<IcmpProblem> = s.icmp_errors.iter().map(|e| e.problem).collect();
-        problems.dedup();
         let mut items = List::new("；");
-        for p in problems {
-            let lines: Vec<u64> = s
-                .icmp_errors
-                .iter()
-                .filter(|e| e.problem == p)
-                .map(|e| e.line)
-                .collect();
+        for (p, lines) in icmp_errors_by_problem(s) {
             let t = items.next(&mut t);
             write_lines(t, &lines);
             let _ = write!(t, "（{}）", problem_name(p));

@@ -205,75 +205,9 @@ pub(super) struct Printed {
 /// The time a line printed, in seconds: since the epoch for `-tt` and
 /// `-tttt` (the date and time as printed, read as UTC), since midnight of
 /// the first day for the time of day (a day more each time it passes
-/// midnight), since the first line for `-ttttt`, summed for `-ttt`. The
-/// tracker reads times the same way (its `Clock`): `time` is this minus the
-/// connection's first.
-#[derive(Default)]
-pub(super) struct Clock {
-    last: Option<f64>,
-    day: f64,
-    delta_mode: bool,
-    last_offset: f64,
-    total: f64,
-}
-
-impl Clock {
-    pub(super) fn seconds(&mut self, ts: &crate::model::Timestamp) -> f64 {
-        use crate::model::TimeForm;
-        /// (Apart, so that the 128-bit conversion's library call is made
-        /// only for numbers that need it.)
-        #[cold]
-        #[inline(never)]
-        #[allow(clippy::cast_precision_loss)]
-        fn wide(n: i128) -> f64 {
-            n as f64
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let raw = i64::try_from(ts.nanos).map_or_else(|_| wide(ts.nanos), |n| n as f64) / 1e9;
-        match ts.form {
-            TimeForm::TimeOfDay => {
-                let mut t = raw + self.day;
-                if self.last.is_some_and(|l| t < l - 43_200.0) {
-                    self.day += 86_400.0;
-                    t += 86_400.0;
-                }
-                self.last = Some(t);
-                t
-            }
-            TimeForm::Unix => raw,
-            TimeForm::Date => {
-                let (y, m, d) = ts.date.unwrap_or((1970, 1, 1));
-                #[allow(clippy::cast_precision_loss)]
-                let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as f64;
-                days * 86_400.0 + raw
-            }
-            TimeForm::Offset => {
-                if raw < self.last_offset {
-                    self.delta_mode = true;
-                }
-                self.last_offset = raw;
-                if self.delta_mode {
-                    self.total += raw;
-                    self.total
-                } else {
-                    self.total = raw;
-                    raw
-                }
-            }
-        }
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+/// midnight), since the first line for `-ttttt`, summed for `-ttt`: the
+/// tracker's own clock, so that `time` is this minus the connection's first.
+pub(super) use crate::track::Clock;
 
 /// The facts of a report that few segments have.
 #[derive(Default)]

@@ -634,7 +634,7 @@ fn register_wait(waiting: &mut BinaryHeap<Reverse<(u64, usize)>>, id: usize, c: 
 
 /// Turns printed timestamps into seconds on one time line.
 #[derive(Debug, Default)]
-struct Clock {
+pub(crate) struct Clock {
     last: Option<f64>,
     day: f64,
     /// `-ttt` (delta) rather than `-ttttt` (since first): seen once an offset decreases.
@@ -644,7 +644,7 @@ struct Clock {
 }
 
 impl Clock {
-    fn seconds(&mut self, ts: &Timestamp) -> f64 {
+    pub(crate) fn seconds(&mut self, ts: &Timestamp) -> f64 {
         /// (A function of its own, so that it is not computed on every line
         /// just in case it is needed.)
         #[cold]
