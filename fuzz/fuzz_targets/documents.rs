@@ -22,9 +22,9 @@ use tcpexplain::render::{invisible, jsonl};
 use tcpexplain::{Explainer, Item, Lang, Options};
 
 /// Writes `sections` as a document of `kind`, the spools holding `memory` bytes.
-fn write(kind: DocumentKind, sections: &[(&str, &[Item])], memory: usize) -> String {
+fn write(kind: DocumentKind, sections: &[(&str, &[Item])], memory: usize, lang: Lang) -> String {
     let mut out = Vec::new();
-    let mut doc = Document::with_memory(kind, sections.len() > 1, Lang::En, memory);
+    let mut doc = Document::with_memory(kind, sections.len() > 1, lang, memory);
     doc.start(&mut out, "fuzz <title>").expect("writes");
     for (name, items) in sections {
         doc.begin(&mut out, name).expect("writes");
@@ -83,7 +83,10 @@ fn markdown_is_safe(text: &str) {
             );
         }
         assert_eq!(unescaped(line, '['), 0, "an unescaped [: {line}");
-        assert!(!line.contains('<') || line.contains("<br>"), "markup: {line}");
+        assert!(
+            !line.contains('<') || line.contains("<br>"),
+            "markup: {line}"
+        );
     }
 }
 
@@ -110,7 +113,10 @@ fuzz_target!(|data: &[u8]| {
         [a, rest @ ..] => (*a, rest),
         _ => (0, data),
     };
+    // The language by the input's length: every language's words are written.
+    let lang = [Lang::En, Lang::ZhHans, Lang::ZhHant][rest.len() % 3];
     let options = Options {
+        lang,
         max_connections: 1 + usize::from(ctl & 0x07),
         max_held: 1 + usize::from((ctl >> 3) & 0x07) * 3,
         linger: u64::from(ctl >> 6),
@@ -128,11 +134,11 @@ fuzz_target!(|data: &[u8]| {
 
     for item in &items {
         let mut line = Vec::new();
-        jsonl::append(item, tcpexplain::Lang::En, &mut line).expect("writes to memory");
+        jsonl::append(item, lang, &mut line).expect("writes to memory");
         let text = String::from_utf8(line).expect("JSON Lines are UTF-8");
         nothing_invisible(DocumentKind::Json, text.trim_end_matches('\n'));
         let back: serde_json::Value = serde_json::from_str(&text).expect("one JSON value");
-        assert_eq!(back, jsonl::value(item, tcpexplain::Lang::En), "{text}");
+        assert_eq!(back, jsonl::value(item, lang), "{text}");
     }
 
     let (first, second) = items.split_at(items.len() / 2);
@@ -148,8 +154,8 @@ fuzz_target!(|data: &[u8]| {
             DocumentKind::Pictures { tsg: true },
             DocumentKind::Pictures { tsg: false },
         ] {
-            let held = write(kind, sections, usize::MAX);
-            let spilled = write(kind, sections, 0);
+            let held = write(kind, sections, usize::MAX, lang);
+            let spilled = write(kind, sections, 0, lang);
             assert!(held == spilled, "{kind:?}: spooling changed the output");
             nothing_invisible(kind, &held);
             match kind {
@@ -161,9 +167,9 @@ fuzz_target!(|data: &[u8]| {
                         .flat_map(|(name, items)| {
                             items.iter().map(move |item| {
                                 if sections.len() > 1 {
-                                    jsonl::with_file(item, name, tcpexplain::Lang::En)
+                                    jsonl::with_file(item, name, lang)
                                 } else {
-                                    jsonl::value(item, tcpexplain::Lang::En)
+                                    jsonl::value(item, lang)
                                 }
                             })
                         })

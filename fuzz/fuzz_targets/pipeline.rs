@@ -19,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
         [a, b, rest @ ..] => ((*a, *b), rest),
         _ => ((0, 0), data),
     };
+    // The language by the input's length: every language's words are written.
+    let lang = [Lang::En, Lang::ZhHans, Lang::ZhHant][rest.len() % 3];
     let options = Options {
         max_connections: 1 + usize::from(ctl.0 & 0x07),
         max_held: 1 + usize::from((ctl.0 >> 3) & 0x07) * 3,
@@ -29,14 +31,19 @@ fuzz_target!(|data: &[u8]| {
         segment_text: ctl.1 & 0x40 == 0,
         // Sometimes explanations written only when rendered, as Python's traces keep them.
         explanations: ctl.1 & 0x20 == 0,
+        lang,
     };
     let flush_every = usize::from(ctl.1 & 0x0f); // 0: never
     let opts = [
-        text::TextOptions::default(),
+        text::TextOptions {
+            lang,
+            ..text::TextOptions::default()
+        },
         text::TextOptions {
             color: true,
             absolute: true,
             width: 30,
+            lang,
             ..text::TextOptions::default()
         },
     ];
@@ -49,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         while let Some(item) = explainer.next_item() {
             sink.clear();
             text::item(&item, &opts[items.len() % 2], &mut sink).expect("writes to memory");
-            jsonl::write(&item, tcpexplain::Lang::En, &mut sink).expect("writes to memory");
+            jsonl::write(&item, lang, &mut sink).expect("writes to memory");
             // As the command does once an item is written: its boxes serve the next lines.
             tcpexplain::spare::recycle(item.clone());
             items.push(item);
@@ -77,15 +84,15 @@ fuzz_target!(|data: &[u8]| {
         &[("fuzz", &items[..])][..],
         &[("a", first), ("b <&>", second)],
     ] {
-        let _ = document::markdown(sections, Lang::En);
-        let _ = document::html(sections, "fuzz <title>", Lang::En);
+        let _ = document::markdown(sections, lang);
+        let _ = document::html(sections, "fuzz <title>", lang);
         let _ = document::json(sections);
     }
     for view in render::by_connection(&items) {
-        let _ = diagram::ladder(&view, false, Lang::En);
-        let _ = diagram::ladder(&view, true, Lang::En);
-        let _ = diagram::svg(&view, Lang::En);
-        let _ = tsg::svg(&view, tsg::data_direction(&view), "t", Lang::En);
+        let _ = diagram::ladder(&view, false, lang);
+        let _ = diagram::ladder(&view, true, lang);
+        let _ = diagram::svg(&view, lang);
+        let _ = tsg::svg(&view, tsg::data_direction(&view), "t", lang);
     }
 
     // Accounting: lines in order, each non-blank line once, each connection summarised once.
@@ -122,7 +129,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if options.reports && !options.segment_text {
         // Blank lines inside a segment (an `-A` dump) are not counted without its text.
-        assert!(covered >= non_blank + absorbed_blanks, "every line answered");
+        assert!(
+            covered >= non_blank + absorbed_blanks,
+            "every line answered"
+        );
     } else if options.reports {
         assert_eq!(covered, non_blank + absorbed_blanks, "every line answered");
     } else {
