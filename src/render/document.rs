@@ -215,7 +215,7 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;pad
 h1{font-size:1.5rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem;overflow-wrap:anywhere}h3{font-size:1.05rem}\
 .input{display:flex;flex-direction:column}.input>.name{order:-2}.input>.overview{order:-1}\
 table{border-collapse:collapse;margin:.75rem 0}td,th{border:1px solid var(--line);padding:4px 8px;vertical-align:top;text-align:left}\
-th{background:var(--head)}td.n{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}td.f{font-family:ui-monospace,monospace;white-space:nowrap}\
+th{background:var(--head);word-break:keep-all}td.n{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}td.f{font-family:ui-monospace,monospace;white-space:nowrap}\
 .ev{color:#c0392b;font-weight:bold}.raw{font-family:ui-monospace,monospace;font-size:90%;color:#555;white-space:pre-wrap;overflow-wrap:anywhere}\
 .conns td{white-space:nowrap}.summary{background:var(--note);padding:.5em 1em;border-left:4px solid #aa8}.problems{color:#c0392b}\
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}\
