@@ -71,7 +71,7 @@ fn markdown_is_safe(text: &str) {
             in_code = !in_code;
             continue;
         }
-        if in_code || line.starts_with("### Connection") {
+        if in_code || line.starts_with("### ") {
             // (Code: shown as is. Headings: input only inside code spans.)
             continue;
         }

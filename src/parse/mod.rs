@@ -342,13 +342,15 @@ impl Pending {
         }
     }
 
-    /// The finished record. A header line left without its transport line is reported.
+    /// The finished record. A header line left without its transport line is
+    /// reported at the end of that line (the input has no line after it).
     pub fn finish(self, line_no: u64, head_text: &str) -> RecordKind {
         match self {
             Pending::Ready(kind) => kind,
             Pending::NeedsTransport(_) => RecordKind::Unparsed(Box::new(Diagnostic {
-                line: line_no.saturating_add(1),
-                column: 1,
+                line: line_no,
+                column: u32::try_from(head_text.chars().count().saturating_add(1))
+                    .unwrap_or(u32::MAX),
                 expected: "the TCP/IP line that follows an IPv4 `-v` header line".into(),
                 text: head_text.to_string(),
             })),
