@@ -511,3 +511,28 @@ fn a_fin_answered_at_once_is_shown_on_its_line_after_deferred_data() {
     );
     assert_consistent(&input, &items);
 }
+
+/// A `-v` header line with no line after it is reported where its transport
+/// line was due: at the end of that line, not on a line the input lacks.
+#[test]
+fn a_v_header_line_at_the_end_of_the_input() {
+    let header = "IP (tos 0x0, ttl 64, id 0, offset 0, flags [DF], proto TCP (6), length 60)";
+    for input in [
+        header.to_string(),
+        format!("{header}\n"),
+        format!("\t{header}"),
+    ] {
+        let records: Vec<_> = RecordReader::new(input.as_bytes())
+            .map(Result::unwrap)
+            .collect();
+        let [record] = records.as_slice() else {
+            panic!("one record: {records:?}");
+        };
+        let RecordKind::Unparsed(d) = &record.kind else {
+            panic!("unparsed: {record:?}");
+        };
+        assert_eq!((record.line, d.line), (1, 1), "{input:?}");
+        assert_eq!(d.column as usize, d.text.chars().count() + 1, "{input:?}");
+        assert!(d.expected.contains("follows an IPv4 `-v` header line"));
+    }
+}
