@@ -45,8 +45,11 @@ def _wait_for(what: str, predicate) -> None:  # type: ignore[no-untyped-def]
 # KeyboardInterrupt: the profile hook sees its "c_exception").
 ENDLESS = textwrap.dedent(
     """
-    import resource, sys
+    import resource, signal, sys
     from tcpexplain import _tcpexplain
+    # Ctrl-C as in a session, even if this test run was started with SIGINT
+    # ignored (`nohup … &`), which Python would otherwise keep.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     native = _tcpexplain.explain_file
     with open("/proc/self/status") as f:
         size = next(int(l.split()[1]) for l in f if l.startswith("VmSize:")) * 1024

@@ -123,6 +123,9 @@ CHILD = textwrap.dedent(
     import os, signal, sys, threading
     import tcpexplain
     from tcpexplain import _tcpexplain
+    # Ctrl-C as in a session, even if this test run was started with SIGINT
+    # ignored (`nohup … &`), which Python would otherwise keep.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     {make_text}
     how, source = sys.argv[1], sys.argv[2]
     native = _tcpexplain.explain_file if how == "file" else _tcpexplain.explain
