@@ -414,7 +414,7 @@ impl Connection {
     /// `three_way`, `four_way`, `simultaneous`, `reset`, `refused`, `half_closed` or `open`.
     #[getter]
     fn teardown(&self) -> PyResult<String> {
-        Ok(serde_name(&self.at.summary()?.teardown))
+        Ok(self.at.summary()?.teardown.code().to_string())
     }
     /// `"client"`, `"server"`, `"both"` or None.
     #[getter]
@@ -510,7 +510,7 @@ impl Connection {
             pr(&s.client),
             pr(&s.server),
             s.segments,
-            pr(&serde_name(&s.teardown)),
+            pr(s.teardown.code()),
             pr_opt(s.closed_by.map(|c| serde_name(&c)).as_deref()),
             pr(s.final_state.client.name()),
             pr(s.final_state.server.name())

@@ -884,18 +884,7 @@ impl Connection {
         let me = peer.other();
         let my_fin = self.dir[me].fin_end;
         self.catch_up(peer, my_fin, line, true);
-        let sent_fin = Input {
-            sent: true,
-            syn: false,
-            ack: true,
-            fin: true,
-            rst: false,
-            acks_our_syn: false,
-            acks_our_fin: false,
-            peer_fin_waiting: false,
-            no_connection: false,
-            ..Input::default()
-        };
+        let sent_fin = Input::sent_fin();
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
             step.inferred = true;
@@ -990,18 +979,7 @@ impl Connection {
         d.fin_line = Some(line);
         d.fin_inferred = true;
         notes.push(Inference::PeerFinInferred);
-        let sent_fin = Input {
-            sent: true,
-            syn: false,
-            ack: true,
-            fin: true,
-            rst: false,
-            acks_our_syn: false,
-            acks_our_fin: false,
-            peer_fin_waiting: false,
-            no_connection: false,
-            ..Input::default()
-        };
+        let sent_fin = Input::sent_fin();
         let mut steps = advance(self.live[peer], sent_fin);
         for step in &mut steps {
             step.inferred = true;

@@ -98,6 +98,17 @@ impl Input {
             || self.icmp_error
     }
 
+    /// A FIN (with its ACK) sent: how an end's FIN the capture missed is
+    /// inferred.
+    pub fn sent_fin() -> Input {
+        Input {
+            sent: true,
+            ack: true,
+            fin: true,
+            ..Input::default()
+        }
+    }
+
     /// An ICMP error that says a SYN cannot be delivered.
     pub fn icmp_error() -> Input {
         Input {
