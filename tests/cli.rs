@@ -14,8 +14,9 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tcpexplain");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{cmd, run, run_stdin, wait_at_most, BIN, ROOT};
+
 const DUMPS: [&str; 3] = ["close3", "close4", "closing"];
 
 // ---------------------------------------------------------------------------
@@ -30,46 +31,6 @@ fn article(dump: &str) -> String {
 fn article_bytes(dump: &str) -> Vec<u8> {
     std::fs::read(Path::new(ROOT).join(article(dump))).unwrap()
 }
-
-/// The command, run from the crate root, with no standard input and with the
-/// environment variables that change colour or language decisions removed.
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(ROOT)
-        .stdin(Stdio::null())
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("LANG");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().unwrap()
-}
-
-/// Runs with `input` on standard input (a pipe, written from another thread so
-/// that a large output cannot deadlock against a large input).
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = cmd()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
 }
@@ -109,22 +70,6 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path
-}
-
-/// Waits for a child at most `limit`; kills it (and fails) if it takes longer.
-fn wait_at_most(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Reads a stream on a thread; each chunk read arrives on the channel.

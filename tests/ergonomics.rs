@@ -10,28 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tcpexplain");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{cmd, run, BIN, ROOT};
+
 /// A capture with a loss: 11 duplicate ACKs, a fast retransmission.
 const LOSSY: &str = "tests/data/captures/fast_retransmission/nn.txt";
 const IPV6: &str = "tests/data/captures/ipv6/nn.txt";
 const CLOSING: &str = "tests/data/article/closing.txt";
 const CLOSE3: &str = "tests/data/article/close3.txt";
-
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(ROOT)
-        .stdin(Stdio::null())
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().unwrap()
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }

@@ -8,24 +8,14 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tcpexplain");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{cmd, run_stdin, wait_at_most, BIN, ROOT};
+
 /// How long a child may take before the test calls it hung: a guard, not a measure.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(ROOT)
-        .stdin(Stdio::null())
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
-    c
-}
-
 fn article(dump: &str) -> Vec<u8> {
     std::fs::read(Path::new(ROOT).join(format!("tests/data/article/{dump}.txt"))).unwrap()
 }
@@ -39,22 +29,6 @@ fn scratch_dir(test: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
-
-fn wait_at_most(child: &mut Child, what: &str) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Waits until `pred` holds (a hang guard fails the test otherwise).
 fn wait_for(what: &str, mut pred: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -128,7 +102,7 @@ fn fault2_documents_are_written_as_items_come() {
         drop(stdin);
         let mut rest = Vec::new();
         stdout.read_to_end(&mut rest).unwrap();
-        assert!(wait_at_most(&mut child, "a document").success());
+        assert!(wait_at_most(&mut child, PATIENCE, "a document").success());
     }
 }
 
@@ -157,7 +131,7 @@ fn fault4_file_truncated_while_read_ends_cleanly() {
         .unwrap();
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
-    let status = wait_at_most(&mut child, "a truncated file");
+    let status = wait_at_most(&mut child, PATIENCE, "a truncated file");
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
@@ -242,25 +216,6 @@ fn with_host(extra: &str) -> Vec<u8> {
     ));
     input.into_bytes()
 }
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = cmd()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
 const INVISIBLE: [char; 9] = [
     '\u{61c}',
     '\u{2060}',
@@ -437,7 +392,7 @@ fn fault12_ctrl_c_ends_a_wait_for_a_writer() {
             .status()
             .unwrap();
         assert!(sent.success());
-        let status = wait_at_most(&mut child, "a pipe with no writer, after Ctrl-C");
+        let status = wait_at_most(&mut child, PATIENCE, "a pipe with no writer, after Ctrl-C");
         assert_eq!(status.code(), Some(0), "{status:?}");
         let mut out = String::new();
         child
