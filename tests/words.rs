@@ -423,3 +423,45 @@ fn chinese_wraps_within_80_columns() {
     }
     assert!(checked > 5_000, "{checked}");
 }
+
+/// A one-direction capture shows that both ends closed, but not whether the
+/// second FIN carried the ACK of the first: no language says three segments
+/// or four.
+#[test]
+fn a_close_whose_second_fin_is_unseen_is_not_called_three_or_four_way() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wild/14-k8s-one-direction.txt");
+    let input = fs::read_to_string(path).unwrap();
+    for (lang, hedge, claims) in [
+        (
+            Lang::En,
+            "three segments or four cannot be told",
+            &["Closed in"][..],
+        ),
+        (
+            Lang::ZhHans,
+            "无法判断是三次挥手还是四次挥手",
+            &["用三个报文段", "用四个报文段"][..],
+        ),
+        (
+            Lang::ZhHant,
+            "無法判斷是三次揮手還是四次揮手",
+            &["用三個區段", "用四個區段"][..],
+        ),
+    ] {
+        let summaries: Vec<String> = explain(&input, lang)
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Connection(s) => Some(s.text),
+                Item::Line { .. } => None,
+            })
+            .collect();
+        let [text] = summaries.as_slice() else {
+            panic!("one connection: {summaries:?}");
+        };
+        assert!(text.contains(hedge), "{lang:?}: {text}");
+        for claim in claims {
+            assert!(!text.contains(claim), "{lang:?}: {text}");
+        }
+    }
+}

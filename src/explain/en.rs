@@ -1,6 +1,9 @@
 //! Facts into English: one short paragraph per line, one per connection.
 
-use super::{dsack, icmp_errors_by_problem, ms, num, shell_word, write_count, write_ms, List};
+use super::{
+    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
+    List,
+};
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
@@ -697,6 +700,10 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         t,
         " {}",
         match s.teardown {
+            Teardown::ThreeWay | Teardown::FourWay if unseen_second_fin(s).is_some() => format!(
+                "Both ends closed, {} first; whether in three segments or four cannot be told without the other side's FIN.",
+                closer(s.closed_by)
+            ),
             Teardown::ThreeWay => format!("Closed in three segments: {} sent the first FIN; the other side's FIN carried the ACK of it.", closer(s.closed_by)),
             Teardown::FourWay => format!("Closed in four segments: {} sent the first FIN, the other side acknowledged it separately, then sent its own FIN.", closer(s.closed_by)),
             Teardown::Simultaneous => "Simultaneous close: both FINs crossed in flight; both ends went through CLOSING.".to_string(),

@@ -13,7 +13,9 @@ mod zh_hant;
 use crate::lang::Lang;
 use crate::model::{IcmpError, IcmpProblem, RecordKind, TextKind};
 use crate::reader::Binary;
-use crate::track::report::{ConnectionSummary, IcmpReport, SegmentReport, Teardown};
+use crate::track::report::{
+    ClosedBy, ConnectionSummary, IcmpReport, Role, SegmentReport, Teardown,
+};
 use crate::track::state::Reason;
 use crate::track::Item;
 use std::borrow::Cow;
@@ -165,12 +167,17 @@ pub fn fill(item: &mut Item, lang: Lang) {
 }
 
 /// How a connection ended, in a word or two: its code in English (as
-/// JSON has it), words in Chinese.
-pub fn teardown_name(t: Teardown, lang: Lang) -> &'static str {
+/// JSON has it), words in Chinese; only "closed" when three segments or
+/// four cannot be told (the second FIN is not in the capture).
+pub fn teardown_name(s: &ConnectionSummary, lang: Lang) -> &'static str {
+    let unseen = unseen_second_fin(s).is_some();
     match lang {
-        Lang::En => t.code(),
-        Lang::ZhHans => zh_hans::teardown_name(t),
-        Lang::ZhHant => zh_hant::teardown_name(t),
+        Lang::En if unseen => "closed",
+        Lang::En => s.teardown.code(),
+        Lang::ZhHans if unseen => "已关闭",
+        Lang::ZhHant if unseen => "已關閉",
+        Lang::ZhHans => zh_hans::teardown_name(s.teardown),
+        Lang::ZhHant => zh_hant::teardown_name(s.teardown),
     }
 }
 
@@ -343,6 +350,20 @@ fn icmp_errors_by_problem(s: &ConnectionSummary) -> Vec<(IcmpProblem, Vec<u64>)>
             (p, lines)
         })
         .collect()
+}
+
+/// The end whose FIN closed a three- or four-segment close when that FIN is
+/// not in the capture (inferred from the peer's acknowledgment): whether it
+/// carried the ACK of the first FIN, or came after it, cannot be told.
+fn unseen_second_fin(s: &ConnectionSummary) -> Option<Role> {
+    let second = match s.closed_by? {
+        ClosedBy::Client => Role::Server,
+        ClosedBy::Server => Role::Client,
+        ClosedBy::Both => return None,
+    };
+    (matches!(s.teardown, Teardown::ThreeWay | Teardown::FourWay)
+        && s.fins_inferred.contains(&second))
+    .then_some(second)
 }
 
 #[cfg(test)]

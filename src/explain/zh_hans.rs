@@ -6,7 +6,10 @@
 //! letters or digits, none next to full-width punctuation. `zh_hant.rs` is
 //! made from this file by `i18n/hant.py`: change this one, then run it.
 
-use super::{dsack, icmp_errors_by_problem, ms, num, shell_word, write_count, write_ms, List};
+use super::{
+    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
+    List,
+};
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
@@ -724,6 +727,10 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         None => "无人",
     };
     t.push_str(&match s.teardown {
+        Teardown::ThreeWay | Teardown::FourWay if unseen_second_fin(s).is_some() => format!(
+            "双方都关闭了连接，{}先关闭；抓包中没有另一方的 FIN，无法判断是三次挥手还是四次挥手。",
+            closer(s.closed_by)
+        ),
         Teardown::ThreeWay => format!(
             "用三个报文段完成关闭（三次挥手）：{}先发出 FIN；另一方的 FIN 同时捎带了对它的 ACK。",
             closer(s.closed_by)

@@ -2,7 +2,10 @@
 //! `i18n/hant.py` (OpenCC s2twp and the glossary's terms): do not edit;
 //! change `zh_hans.rs` and run `python3 i18n/hant.py`.
 
-use super::{dsack, icmp_errors_by_problem, ms, num, shell_word, write_count, write_ms, List};
+use super::{
+    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
+    List,
+};
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
     Acked, Backoff, ClosedBy, ConnectionSummary, Event, EventKind, Evidence, Handshake, IcmpReport,
@@ -720,6 +723,10 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         None => "無人",
     };
     t.push_str(&match s.teardown {
+        Teardown::ThreeWay | Teardown::FourWay if unseen_second_fin(s).is_some() => format!(
+            "雙方都關閉了連線，{}先關閉；擷取中沒有另一方的 FIN，無法判斷是三次揮手還是四次揮手。",
+            closer(s.closed_by)
+        ),
         Teardown::ThreeWay => format!(
             "用三個區段完成關閉（三次揮手）：{}先發出 FIN；另一方的 FIN 同時附帶了對它的 ACK。",
             closer(s.closed_by)

@@ -152,7 +152,7 @@ pub fn ladder_end(summary: Option<&ConnectionSummary>, marks: Marks, lang: Lang)
             "{indent}{}{}{} · conn_state {} · history {}",
             Label::Teardown.text(lang),
             colon(lang),
-            crate::explain::teardown_name(s.teardown, lang),
+            crate::explain::teardown_name(s, lang),
             s.conn_state,
             sanitize(&s.history)
         );
@@ -1295,7 +1295,7 @@ fn draw(
             "{}{}{} · conn_state {} · history {}",
             Label::Teardown.text(lang),
             colon(lang),
-            crate::explain::teardown_name(x.teardown, lang),
+            crate::explain::teardown_name(x, lang),
             x.conn_state,
             x.history
         );

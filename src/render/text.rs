@@ -306,7 +306,7 @@ pub fn brief(item: &Item, opts: &TextOptions, out: &mut impl Write) -> io::Resul
                 sanitize(&c.client),
                 sanitize(&c.server),
                 Label::Teardown.text(lang),
-                crate::explain::teardown_name(c.teardown, lang)
+                crate::explain::teardown_name(c, lang)
             );
             let problems = super::diagram::problem_counts(c);
             if problems.is_empty() {
@@ -421,7 +421,7 @@ pub fn summary(s: &ConnectionSummary, opts: &TextOptions, out: &mut impl Write) 
         colon(lang),
         sanitize(&s.client),
         sanitize(&s.server),
-        crate::explain::teardown_name(s.teardown, lang)
+        crate::explain::teardown_name(s, lang)
     );
     let width = if opts.width == 0 { 100 } else { opts.width };
     let fill = width.saturating_sub(text_width(&title));
