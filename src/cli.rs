@@ -390,6 +390,10 @@ struct Output<'a> {
     live: Option<Live>,
     /// `--graph`: where the pictures go.
     graphs: Option<Graphs>,
+    /// Whether items are filtered or watched (`--conn`, `--endpoint`,
+    /// `--problems`, `--summary`, `--every`): when not, every item is written
+    /// as it comes, without the bookkeeping.
+    sifting: bool,
 }
 
 /// What the filters met and let through.
@@ -595,20 +599,22 @@ impl Output<'_> {
             }
             Item::Connection(_) => self.outcome.tcp = self.outcome.tcp.saturating_add(1),
         }
-        self.observe(&item);
-        if !self.wanted(&item) {
-            crate::spare::recycle(item);
-            return Ok(());
-        }
-        if matches!(
-            item,
-            Item::Connection(_)
-                | Item::Line {
-                    report: Some(_),
-                    ..
-                }
-        ) {
-            self.seen.matched = self.seen.matched.saturating_add(1);
+        if self.sifting {
+            self.observe(&item);
+            if !self.wanted(&item) {
+                crate::spare::recycle(item);
+                return Ok(());
+            }
+            if matches!(
+                item,
+                Item::Connection(_)
+                    | Item::Line {
+                        report: Some(_),
+                        ..
+                    }
+            ) {
+                self.seen.matched = self.seen.matched.saturating_add(1);
+            }
         }
         if self.args.table {
             if let Item::Connection(s) = &item {
@@ -911,8 +917,9 @@ fn explain_input(
     drain(&mut explainer, out)
 }
 
-/// Writes out what the explainer has released.
-#[inline]
+/// Writes out what the explainer has released. (Called for every line:
+/// inlined into the loops that read, a call costs as much as the loop.)
+#[inline(always)]
 fn drain(explainer: &mut Explainer, out: &mut Output<'_>) -> io::Result<()> {
     while let Some(item) = explainer.next_item() {
         out.item(item)?;
@@ -1278,6 +1285,11 @@ fn run_args(args: &Args, streams: Streams) -> io::Result<Outcome> {
             open: HashMap::new(),
         }),
         graphs,
+        sifting: args.conn.is_some()
+            || args.endpoint.is_some()
+            || args.problems
+            || args.summary
+            || args.every.is_some(),
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     {
