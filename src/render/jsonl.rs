@@ -458,23 +458,19 @@ impl Json<'_> {
         let mut start = 0;
         let mut i = 0;
         while i < bytes.len() {
-            // Eight bytes at a time to the next one that may need a look (a
-            // control, a quote, a backslash, or not ASCII: most text has none).
-            if let Some(word) = bytes.get(i..i.saturating_add(8)) {
-                let mask = may_need_look(u64::from_le_bytes(word.try_into().unwrap_or_default()));
-                if mask == 0 {
-                    i = i.saturating_add(8);
-                    continue;
-                }
-                i = i.saturating_add(mask.trailing_zeros() as usize / 8);
-            }
+            // To the next byte that may need a look (a control, a quote, a
+            // backslash, or not ASCII: most text has few).
+            i = i.saturating_add(plain_len(bytes.get(i..).unwrap_or_default()));
             let Some(&b) = bytes.get(i) else { break };
             let next = bytes.get(i.saturating_add(1)).copied().unwrap_or(0);
-            // `–` and `—` (U+2013, U+2014: the ranges of every explanation):
-            // visible, passed without a look in the table.
+            // `–`, `—` and `→` (U+2013, U+2014, U+2192: the ranges and
+            // directions of every explanation): visible, passed without a look
+            // in the table.
             if b == 0xe2
-                && next == 0x80
-                && matches!(bytes.get(i.saturating_add(2)), Some(0x93 | 0x94))
+                && matches!(
+                    (next, bytes.get(i.saturating_add(2))),
+                    (0x80, Some(0x93 | 0x94)) | (0x86, Some(0x92))
+                )
             {
                 i = i.saturating_add(3);
                 continue;
@@ -531,6 +527,30 @@ impl Json<'_> {
         out.extend_from_slice(bytes.get(start..).unwrap_or_default());
         out.push(b'"');
     }
+}
+
+/// How many bytes at the start of `bytes` need no look: those before the
+/// first that [`may_need_look`] flags, or all. Eight at a time, the last few
+/// padded with a plain letter (one step instead of a look at each).
+fn plain_len(bytes: &[u8]) -> usize {
+    let first_flagged = |word: [u8; 8]| {
+        let mask = may_need_look(u64::from_le_bytes(word));
+        (mask != 0).then(|| mask.trailing_zeros() as usize / 8)
+    };
+    let mut words = bytes.chunks_exact(8);
+    let mut len = 0usize;
+    for word in &mut words {
+        if let Some(at) = first_flagged(word.try_into().unwrap_or_default()) {
+            return len.saturating_add(at);
+        }
+        len = len.saturating_add(8);
+    }
+    let tail = words.remainder();
+    let mut word = *b"aaaaaaaa";
+    for (slot, &b) in word.iter_mut().zip(tail) {
+        *slot = b;
+    }
+    len.saturating_add(first_flagged(word).unwrap_or(tail.len()))
 }
 
 /// The high bit of each byte of `w` (eight bytes, the first lowest) that is
