@@ -2,7 +2,7 @@
 
 use super::{
     dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
-    List,
+    FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -128,8 +128,8 @@ fn write_of(t: &mut String, prefix: &str, line: Option<u64>) {
 pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     t.reserve(384);
     let has = |k: EventKind| r.events.iter().any(|e| e.kind == k);
-    // (At most nine letters: a plain scan, no search machinery.)
-    let flag = |letter: u8| r.flags.bytes().any(|b| b == letter);
+    let letters = FlagLetters::of(&r.flags);
+    let flag = |letter: u8| letters.has(letter);
     let (syn, fin, rst, ack) = (flag(b'S'), flag(b'F'), flag(b'R'), flag(b'.'));
     let peer = who(r.from.other());
     t.push_str(capital(r.from));

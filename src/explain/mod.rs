@@ -287,6 +287,24 @@ fn write_whole_microseconds(t: &mut String, ms: f64, decimals: usize) -> bool {
     true
 }
 
+/// A segment's flag letters (`S`, `F`, `R`, `P`, `.` …) as a set: the
+/// writers ask for several of them on every line.
+#[derive(Clone, Copy)]
+pub(crate) struct FlagLetters(u128);
+
+impl FlagLetters {
+    pub(crate) fn of(letters: &str) -> Self {
+        FlagLetters(letters.bytes().fold(0, |set, b| match b {
+            0..=0x7f => set | 1 << b,
+            _ => set,
+        }))
+    }
+
+    pub(crate) fn has(self, letter: u8) -> bool {
+        letter <= 0x7f && self.0 >> letter & 1 == 1
+    }
+}
+
 /// Writes a whole number (without the formatting machinery: this is on every line).
 pub(crate) fn num(t: &mut String, n: impl itoa::Integer) {
     t.push_str(itoa::Buffer::new().format(n));
@@ -369,6 +387,23 @@ fn unseen_second_fin(s: &ConnectionSummary) -> Option<Role> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The set holds exactly the letters given, whatever else is in the text.
+    #[test]
+    fn flag_letters_are_a_set_of_the_letters() {
+        for letters in [
+            "S", "S.", "FP.", "R.", "SEW", ".", "none", "", "P\u{e9}.", "\u{7f}S",
+        ] {
+            let set = FlagLetters::of(letters);
+            for b in 0..=255u8 {
+                assert_eq!(
+                    set.has(b),
+                    b.is_ascii() && letters.as_bytes().contains(&b),
+                    "{letters:?} {b:#x}"
+                );
+            }
+        }
+    }
 
     /// Durations read as the float formatting writes them, on the microsecond
     /// grid (where the fast path writes), at ties and off the grid (where it
