@@ -103,8 +103,7 @@ fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
     let mut col = 0usize;
     // Places a piece of text that may not be broken; `spaced`: a space
     // separates it from the one before (dropped at a line break).
-    let mut place = |piece: &str, spaced: bool, out: &mut String| {
-        let w = text_width(piece);
+    let mut place = |piece: &str, w: usize, spaced: bool, out: &mut String| {
         let gap = usize::from(spaced);
         if col == 0 {
             out.push_str(indent);
@@ -120,23 +119,38 @@ fn wrap_into(out: &mut String, text: &str, width: usize, indent: &str) {
         col = col.saturating_add(w);
     };
     // Places a unit (words glued together), broken where Chinese may break.
+    // (Each character's width is looked up once: this runs for every line.)
     let mut place_unit = |unit: &str, out: &mut String| {
         if unit.is_ascii() {
-            place(unit, true, out);
+            place(unit, unit.len(), true, out);
             return;
         }
         let mut spaced = true;
         let mut from = 0;
-        let mut before: Option<char> = None;
+        let mut piece_width = 0usize;
+        let mut before: Option<(char, usize)> = None;
         for (at, c) in unit.char_indices() {
-            if before.is_some_and(|b| may_break_between(b, c)) {
-                place(unit.get(from..at).unwrap_or_default(), spaced, out);
+            let w = char_width(c);
+            if before.is_some_and(|b| may_break_between(b, (c, w))) {
+                place(
+                    unit.get(from..at).unwrap_or_default(),
+                    piece_width,
+                    spaced,
+                    out,
+                );
                 spaced = false;
                 from = at;
+                piece_width = 0;
             }
-            before = Some(c);
+            piece_width = piece_width.saturating_add(w);
+            before = Some((c, w));
         }
-        place(unit.get(from..).unwrap_or_default(), spaced, out);
+        place(
+            unit.get(from..).unwrap_or_default(),
+            piece_width,
+            spaced,
+            out,
+        );
     };
     // A unit stays with its number and an arrow with the state before it, so
     // a word is placed once the words glued to it have been seen.
@@ -184,11 +198,11 @@ fn glued(unit: &str, word: &str) -> bool {
 /// Whether a line may break between `a` and `b` inside a unit: next to a
 /// wide (CJK) character (not at the spaces that glue a unit), but not
 /// before closing punctuation (`，。）`…) nor after opening punctuation (`（“`…).
-fn may_break_between(a: char, b: char) -> bool {
-    let wide = |c: char| char_width(c) == 2;
+/// Each character comes with its width in cells.
+fn may_break_between((a, a_width): (char, usize), (b, b_width): (char, usize)) -> bool {
     a != ' '
         && b != ' '
-        && (wide(a) || wide(b))
+        && (a_width == 2 || b_width == 2)
         && !"（“‘「『【《〈".contains(a)
         && !"，。、；：？！）”’」』】》〉—…·".contains(b)
 }
