@@ -52,6 +52,7 @@ def cpu_seconds(binary: Path, fmt: str, input_path: Path) -> float:
     with open(os.devnull, "wb") as null:
         child = subprocess.Popen([str(binary), "--format", fmt, str(input_path)], stdout=null)
         _, status, usage = os.wait4(child.pid, 0)
+    # (Reaped here, for its resource usage: the Popen is told how it ended.)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"{binary} exited with {child.returncode}")
@@ -83,6 +84,8 @@ def main() -> None:
     parser.add_argument("--input", type=Path, default=ROOT / "target/bench/bulk-1m.txt")
     parser.add_argument("--instructions", type=int, metavar="LINES")
     args = parser.parse_args()
+    if args.runs < 2:
+        sys.exit("--runs: at least 2 (for quartiles)")
     if not args.input.is_file():
         sys.exit(f"no {args.input}: run tests/data/captures/make_bulk.sh")
 
