@@ -1,8 +1,8 @@
 //! Facts into English: one short paragraph per line, one per connection.
 
 use super::{
-    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
-    FlagLetters, List,
+    capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
+    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -315,11 +315,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         );
     }
     if note(Inference::RolesInferred) {
-        let refused = r.events.iter().any(|e| {
-            e.kind == EventKind::Reset
-                && ResetKind::of_note(e.note.as_ref()) == Some(ResetKind::Refused)
-        });
-        t.push_str(if refused {
+        t.push_str(if refuses(r) {
             " No SYN seen: the client is the end whose attempt this RST answers."
         } else if !ack && !syn && !rst {
             " No SYN seen, and no ACK: a probe that belongs to no connection (a port scan's); the client is the end that sends it."
@@ -409,11 +405,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
     let start = t.len();
     // Wireshark's labels on what the capture point did are explained as that.
-    let artefact = r
-        .events
-        .iter()
-        .any(|x| matches!(x.kind, EventKind::CaptureCopy | EventKind::SeenLate));
-    if artefact && e.kind.is_wireshark() {
+    if capture_artefact(r) && e.kind.is_wireshark() {
         return;
     }
     t.push(' ');
@@ -460,14 +452,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::Retransmission => {
             // (Said by the more precise event on the line.)
-            if r.events.iter().any(|x| {
-                matches!(
-                    x.kind,
-                    EventKind::FastRetransmission
-                        | EventKind::SpuriousRetransmission
-                        | EventKind::SynRetransmission
-                )
-            }) {
+            if resend_said_precisely(r) {
                 t.truncate(start);
                 return;
             }
@@ -633,11 +618,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
         s.push(')');
     }
     t.push('.');
-    let late = r
-        .transitions
-        .iter()
-        .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred);
-    if let Some(step) = late {
+    if let Some(step) = shown_late(r) {
         let _ = write!(
             t,
             " The {} had not yet processed line {} when it sent its previous segment (that ACK did not cover it); this ACK shows it has now.",

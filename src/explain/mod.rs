@@ -14,7 +14,8 @@ use crate::lang::Lang;
 use crate::model::{IcmpError, IcmpProblem, RecordKind, TextKind};
 use crate::reader::Binary;
 use crate::track::report::{
-    ClosedBy, ConnectionSummary, IcmpReport, Role, SegmentReport, Teardown,
+    ClosedBy, ConnectionSummary, EventKind, IcmpReport, ResetKind, Role, SegmentReport, Teardown,
+    Transition,
 };
 use crate::track::state::Reason;
 use crate::track::Item;
@@ -368,6 +369,45 @@ fn icmp_errors_by_problem(s: &ConnectionSummary) -> Vec<(IcmpProblem, Vec<u64>)>
             (p, lines)
         })
         .collect()
+}
+
+// What a line's words rest on, decided once for every language.
+
+/// Whether the line's RST refuses a connection attempt.
+fn refuses(r: &SegmentReport) -> bool {
+    r.events.iter().any(|e| {
+        e.kind == EventKind::Reset
+            && ResetKind::of_note(e.note.as_ref()) == Some(ResetKind::Refused)
+    })
+}
+
+/// Whether the line is the capture point's doing (a copy of an earlier line,
+/// a packet seen late): Wireshark's labels on it are explained as that.
+fn capture_artefact(r: &SegmentReport) -> bool {
+    r.events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::CaptureCopy | EventKind::SeenLate))
+}
+
+/// Whether a more precise event on the line (a fast, spurious or SYN
+/// retransmission) says what its plain `retransmission` would.
+fn resend_said_precisely(r: &SegmentReport) -> bool {
+    r.events.iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::FastRetransmission
+                | EventKind::SpuriousRetransmission
+                | EventKind::SynRetransmission
+        )
+    })
+}
+
+/// A change of the sender's caused by an earlier line that this line is the
+/// first to show: its previous segment's ACK did not cover that line.
+fn shown_late(r: &SegmentReport) -> Option<&Transition> {
+    r.transitions
+        .iter()
+        .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred)
 }
 
 /// The end whose FIN closed a three- or four-segment close when that FIN is

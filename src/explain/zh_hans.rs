@@ -7,8 +7,8 @@
 //! made from this file by `i18n/hant.py`: change this one, then run it.
 
 use super::{
-    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
-    FlagLetters, List,
+    capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
+    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -307,11 +307,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         t.push_str("这些序列号看起来已经是相对值（粘贴的片段？）：绝对值未知。");
     }
     if note(Inference::RolesInferred) {
-        let refused = r.events.iter().any(|e| {
-            e.kind == EventKind::Reset
-                && ResetKind::of_note(e.note.as_ref()) == Some(ResetKind::Refused)
-        });
-        t.push_str(if refused {
+        t.push_str(if refuses(r) {
             "没有看到 SYN：这个 RST 回应的是哪一端的连接尝试，哪一端就是客户端。"
         } else if !ack && !syn && !rst {
             "没有看到 SYN，也没有 ACK：这是一个不属于任何连接的探测（端口扫描发出的）；发出它的一端算作客户端。"
@@ -416,11 +412,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
     let start = t.len();
     // Wireshark's labels on what the capture point did are explained as that.
-    let artefact = r
-        .events
-        .iter()
-        .any(|x| matches!(x.kind, EventKind::CaptureCopy | EventKind::SeenLate));
-    if artefact && e.kind.is_wireshark() {
+    if capture_artefact(r) && e.kind.is_wireshark() {
         return;
     }
     match e.kind {
@@ -474,14 +466,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::Retransmission => {
             // (Said by the more precise event on the line.)
-            if r.events.iter().any(|x| {
-                matches!(
-                    x.kind,
-                    EventKind::FastRetransmission
-                        | EventKind::SpuriousRetransmission
-                        | EventKind::SynRetransmission
-                )
-            }) {
+            if resend_said_precisely(r) {
                 return;
             }
             t.push_str("重传");
@@ -666,11 +651,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
         s.push('）');
     }
     t.push('。');
-    let late = r
-        .transitions
-        .iter()
-        .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred);
-    if let Some(step) = late {
+    if let Some(step) = shown_late(r) {
         let _ = write!(
             t,
             "{}发出上一个报文段时，还没有处理第 {} 行的报文段（那个 ACK 没有覆盖它）；这个 ACK 表明它现在已经处理了。",

@@ -3,8 +3,8 @@
 //! change `zh_hans.rs` and run `python3 i18n/hant.py`.
 
 use super::{
-    dsack, icmp_errors_by_problem, ms, num, shell_word, unseen_second_fin, write_count, write_ms,
-    FlagLetters, List,
+    capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
+    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -303,11 +303,7 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
         t.push_str("這些序號看起來已經是相對值（貼上的片段？）：絕對值未知。");
     }
     if note(Inference::RolesInferred) {
-        let refused = r.events.iter().any(|e| {
-            e.kind == EventKind::Reset
-                && ResetKind::of_note(e.note.as_ref()) == Some(ResetKind::Refused)
-        });
-        t.push_str(if refused {
+        t.push_str(if refuses(r) {
             "沒有看到 SYN：這個 RST 回應的是哪一端的連線嘗試，哪一端就是用戶端。"
         } else if !ack && !syn && !rst {
             "沒有看到 SYN，也沒有 ACK：這是一個不屬於任何連線的探測（連接埠掃描發出的）；發出它的一端算作用戶端。"
@@ -412,11 +408,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
     let peer = who(r.from.other());
     let start = t.len();
     // Wireshark's labels on what the capture point did are explained as that.
-    let artefact = r
-        .events
-        .iter()
-        .any(|x| matches!(x.kind, EventKind::CaptureCopy | EventKind::SeenLate));
-    if artefact && e.kind.is_wireshark() {
+    if capture_artefact(r) && e.kind.is_wireshark() {
         return;
     }
     match e.kind {
@@ -470,14 +462,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
         }
         EventKind::Retransmission => {
             // (Said by the more precise event on the line.)
-            if r.events.iter().any(|x| {
-                matches!(
-                    x.kind,
-                    EventKind::FastRetransmission
-                        | EventKind::SpuriousRetransmission
-                        | EventKind::SynRetransmission
-                )
-            }) {
+            if resend_said_precisely(r) {
                 return;
             }
             t.push_str("重傳");
@@ -662,11 +647,7 @@ fn write_states(t: &mut String, r: &SegmentReport) {
         s.push('）');
     }
     t.push('。');
-    let late = r
-        .transitions
-        .iter()
-        .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred);
-    if let Some(step) = late {
+    if let Some(step) = shown_late(r) {
         let _ = write!(
             t,
             "{}發出上一個區段時，還沒有處理第 {} 行的區段（那個 ACK 沒有覆蓋它）；這個 ACK 表明它現在已經處理了。",
