@@ -311,69 +311,6 @@ pub(super) fn segment_columns<'py, O: Owner>(
     Ok(out)
 }
 
-/// Every event kind, in the order of the connections' count columns.
-pub(super) const EVENT_KINDS: [EventKind; 24] = {
-    use EventKind::*;
-    [
-        Retransmission,
-        FastRetransmission,
-        SpuriousRetransmission,
-        OutOfOrder,
-        LostSegment,
-        AckLostSegment,
-        DuplicateAck,
-        ZeroWindow,
-        ZeroWindowProbe,
-        ZeroWindowProbeAck,
-        WindowFull,
-        WindowUpdate,
-        KeepAlive,
-        KeepAliveAck,
-        ReusedPorts,
-        SynRetransmission,
-        Reset,
-        DelayedAck,
-        FinAcksFin,
-        SimultaneousClose,
-        HalfClose,
-        Evicted,
-        CaptureCopy,
-        SeenLate,
-    ]
-};
-
-/// The place of `kind` in [`EVENT_KINDS`] (exhaustive: a new kind must be
-/// given its place there, and so its columns).
-pub(super) fn event_index(kind: EventKind) -> usize {
-    use EventKind::*;
-    match kind {
-        Retransmission => 0,
-        FastRetransmission => 1,
-        SpuriousRetransmission => 2,
-        OutOfOrder => 3,
-        LostSegment => 4,
-        AckLostSegment => 5,
-        DuplicateAck => 6,
-        ZeroWindow => 7,
-        ZeroWindowProbe => 8,
-        ZeroWindowProbeAck => 9,
-        WindowFull => 10,
-        WindowUpdate => 11,
-        KeepAlive => 12,
-        KeepAliveAck => 13,
-        ReusedPorts => 14,
-        SynRetransmission => 15,
-        Reset => 16,
-        DelayedAck => 17,
-        FinAcksFin => 18,
-        SimultaneousClose => 19,
-        HalfClose => 20,
-        Evicted => 21,
-        CaptureCopy => 22,
-        SeenLate => 23,
-    }
-}
-
 /// The kinds a connection's `problems` counts: its summary's rule.
 pub(super) fn is_counted_problem(kind: EventKind) -> bool {
     kind.is_problem() && kind != EventKind::Reset
@@ -448,18 +385,17 @@ fn connection_fields() -> Vec<Field> {
             how: How::Count("icmp_errors"),
         },
     ];
-    debug_assert!(EVENT_KINDS
-        .iter()
-        .enumerate()
-        .all(|(i, k)| event_index(*k) == i));
-    for kind in EVENT_KINDS {
+    for kind in EventKind::ALL {
         fields.push(Field {
             name: format!("events_{}", kind.name()),
             kind: "uint64",
             how: How::Count1("events", kind.name()),
         });
     }
-    for kind in EVENT_KINDS.into_iter().filter(|k| is_counted_problem(*k)) {
+    for kind in EventKind::ALL
+        .into_iter()
+        .filter(|k| is_counted_problem(*k))
+    {
         fields.push(Field {
             name: format!("problems_{}", kind.name()),
             kind: "uint64",

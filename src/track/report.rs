@@ -96,7 +96,8 @@ impl States {
 }
 
 /// The kinds of event. The first group are Wireshark's `tcp.analysis.*` flags,
-/// with its rules; the rest are tcpexplain's own.
+/// with its rules; the rest are tcpexplain's own. A new kind goes last, and
+/// into [`EventKind::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -142,6 +143,38 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order declared (the order of the Python module's
+    /// count columns).
+    pub const ALL: [EventKind; 24] = {
+        use EventKind::*;
+        [
+            Retransmission,
+            FastRetransmission,
+            SpuriousRetransmission,
+            OutOfOrder,
+            LostSegment,
+            AckLostSegment,
+            DuplicateAck,
+            ZeroWindow,
+            ZeroWindowProbe,
+            ZeroWindowProbeAck,
+            WindowFull,
+            WindowUpdate,
+            KeepAlive,
+            KeepAliveAck,
+            ReusedPorts,
+            SynRetransmission,
+            Reset,
+            DelayedAck,
+            FinAcksFin,
+            SimultaneousClose,
+            HalfClose,
+            Evicted,
+            CaptureCopy,
+            SeenLate,
+        ]
+    };
+
     /// One of Wireshark's `tcp.analysis` flags (the rest are tcpexplain's own).
     pub fn is_wireshark(self) -> bool {
         use EventKind::*;
@@ -795,4 +828,18 @@ pub struct Stall {
     /// Seconds from the oldest segment not acknowledged to the end of the capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    /// `ALL` lists each kind once, in the order declared, up to the last one.
+    #[test]
+    fn every_event_kind_in_declared_order() {
+        for (i, kind) in EventKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i, "{kind:?}");
+        }
+        assert_eq!(EventKind::ALL.len(), EventKind::SeenLate as usize + 1);
+    }
 }
