@@ -224,14 +224,7 @@ impl FileBatches {
     ) -> PyResult<Bound<'py, PyList>> {
         let taken = std::mem::take(&mut self.kept.others);
         self.scanned = 0;
-        let summaries: Vec<&crate::ConnectionSummary> = taken
-            .iter()
-            .filter_map(|(_, item)| match item {
-                Item::Connection(s) => Some(s.as_ref()),
-                _ => None,
-            })
-            .collect();
-        connection_columns(py, &summaries, text)
+        connection_columns(py, &taken, text)
     }
 
     /// Number of input lines read so far.

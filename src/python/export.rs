@@ -26,6 +26,7 @@ use super::derive::{self, InFlight};
 use super::table::{Chunk, Dictionary, Opt, ROLES, STATES};
 use crate::lang::Lang;
 use crate::track::report::{ConnectionSummary, EventKind};
+use crate::track::Item;
 use numpy::PyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -425,13 +426,20 @@ enum Builder<'py> {
     Py(Vec<Bound<'py, PyAny>>),
 }
 
-/// The connections' columns, one row per summary:
+/// The connections' columns, one row per summary among `items`:
 /// `[(name, kind, None, [chunk])]` (one chunk).
-pub(super) fn connection_columns<'py>(
+pub(super) fn connection_columns<'py, 'a>(
     py: Python<'py>,
-    summaries: &[&ConnectionSummary],
+    items: impl IntoIterator<Item = &'a (usize, Item)>,
     text: bool,
 ) -> PyResult<Bound<'py, PyList>> {
+    let summaries: Vec<&ConnectionSummary> = items
+        .into_iter()
+        .filter_map(|(_, item)| match item {
+            Item::Connection(s) => Some(s.as_ref()),
+            _ => None,
+        })
+        .collect();
     let fields = connection_fields();
     let mut columns: Vec<Builder<'py>> = fields
         .iter()

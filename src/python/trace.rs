@@ -2,14 +2,14 @@
 
 use super::derive::InFlight;
 use super::export::{
-    connection_columns, derive, pandas_columns, rows, segment_columns, Owner, SEGMENT_COLUMNS,
+    connection_columns, derive, pandas_columns, rows, segment_columns, Derived, Owner,
+    SEGMENT_COLUMNS,
 };
 use super::items::{is_connection, is_other, is_segment, is_unparsed, wrap_item, wrap_where};
 use super::notebook::{counts, headline, trace_html, trace_text, Cut, HEAD, MAX_CONNECTIONS, TAIL};
 use super::store::{Items, Kept, Source};
 use super::table::{Chunk, Dictionary};
 use crate::render::jsonl;
-use crate::track::report::ConnectionSummary;
 use crate::track::Item;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -30,6 +30,22 @@ impl TraceData {
             items: Arc::new(Items::kept(kept, source)),
             lines,
         }
+    }
+}
+
+impl TraceData {
+    /// The derived columns `names` of every segment (the GIL released).
+    fn derived(&self, py: Python<'_>, names: &[&str]) -> Vec<Derived> {
+        let table = self.items.table();
+        py.detach(|| {
+            derive(
+                &table.chunks,
+                &table.flags,
+                names,
+                &mut InFlight::default(),
+                self.items.lang,
+            )
+        })
     }
 }
 
@@ -95,17 +111,7 @@ impl TraceData {
             Some(names) => names.iter().map(String::as_str).collect(),
             None => SEGMENT_COLUMNS.iter().map(|c| c.0).collect(),
         };
-        let data = slf.get();
-        let table = data.items.table();
-        let derived = slf.py().detach(|| {
-            derive(
-                &table.chunks,
-                &table.flags,
-                &names,
-                &mut InFlight::default(),
-                data.items.lang,
-            )
-        });
+        let derived = slf.get().derived(slf.py(), &names);
         segment_columns(slf, &names, derived)
     }
     /// The segments' columns `names` as pandas takes them: the numeric ones
@@ -115,32 +121,14 @@ impl TraceData {
         names: Vec<String>,
     ) -> PyResult<Bound<'py, PyList>> {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let items = &slf.get().items;
-        let table = items.table();
-        let derived = slf.py().detach(|| {
-            derive(
-                &table.chunks,
-                &table.flags,
-                &names,
-                &mut InFlight::default(),
-                items.lang,
-            )
-        });
+        let derived = slf.get().derived(slf.py(), &names);
         pandas_columns(slf, &names, derived)
     }
     /// The connections' columns, one row per summary (see `export.rs`); the
     /// `text` column last when `text`.
     #[pyo3(signature = (text = false))]
     fn connection_columns<'py>(&self, py: Python<'py>, text: bool) -> PyResult<Bound<'py, PyList>> {
-        let summaries: Vec<&ConnectionSummary> = self
-            .items
-            .others()
-            .filter_map(|(_, item)| match item {
-                Item::Connection(s) => Some(s.as_ref()),
-                _ => None,
-            })
-            .collect();
-        connection_columns(py, &summaries, text)
+        connection_columns(py, self.items.others(), text)
     }
     /// One dict per segment, keys as the segment columns' names (`"from"`
     /// and `"sender"`), with `"text"` when `text`.
