@@ -29,6 +29,9 @@ MARK = "#ff7f0e"
 #: The other side's window, where both are drawn.
 OTHER = "#7f7f7f"
 
+#: The time axis of every plot.
+TIME_AXIS = "time since the connection's first line (s)"
+
 RESENDS = ("retransmission", "fast_retransmission", "spurious_retransmission")
 
 #: The columns a plot reads.
@@ -170,10 +173,20 @@ class Plot:
         main.grid(True, color="#eeeeee")
         if len(axes) > 1:
             self._rtt_points(axes[1], c, receiver, np)
-            axes[1].set_xlabel("time since the connection's first line (s)")
+            axes[1].set_xlabel(TIME_AXIS)
         else:
-            main.set_xlabel("time since the connection's first line (s)")
+            main.set_xlabel(TIME_AXIS)
         return figure
+
+    @staticmethod
+    def _bytes_over_time(axis: Any, title: str) -> None:
+        """Titles, labels and the legend of a plot of bytes against time."""
+        axis.set_ylim(bottom=0)
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel(TIME_AXIS)
+        axis.set_ylabel("bytes")
+        axis.legend(loc="upper left", fontsize=8)
+        axis.grid(True, color="#eeeeee")
 
     @staticmethod
     def _rtt_points(ax: Any, c: Dict[str, Any], receiver: str, np: Any) -> None:
@@ -196,7 +209,7 @@ class Plot:
         figure, (axis,) = self._axes(ax)
         self._rtt_points(axis, c, receiver, np)
         axis.set_title(f"{self._title(conn)}\nround trip of each ACK of the {sender}'s data", fontsize=10)
-        axis.set_xlabel("time since the connection's first line (s)")
+        axis.set_xlabel(TIME_AXIS)
         return figure
 
     def window(self, conn: int, *, ax: "Optional[Axes]" = None) -> "Figure":
@@ -211,12 +224,7 @@ class Plot:
             rows = (c["from"] == side) & ~np.isnan(c["window"]) & ~np.isnan(c["time"])
             if rows.any():
                 axis.step(c["time"][rows], c["window"][rows], where="post", color=WINDOW if side == receiver else OTHER, lw=1.3, label=f"{side}'s receive window")
-        axis.set_ylim(bottom=0)
-        axis.set_title(f"{self._title(conn)}\nreceive windows", fontsize=10)
-        axis.set_xlabel("time since the connection's first line (s)")
-        axis.set_ylabel("bytes")
-        axis.legend(loc="upper left", fontsize=8)
-        axis.grid(True, color="#eeeeee")
+        self._bytes_over_time(axis, f"{self._title(conn)}\nreceive windows")
         return figure
 
     def inflight(self, conn: int, sender: Optional[str] = None, *, ax: "Optional[Axes]" = None) -> "Figure":
@@ -238,10 +246,5 @@ class Plot:
         window = (c["from"] == receiver) & ~np.isnan(c["window"]) & ~np.isnan(c["time"])
         if window.any():
             axis.step(c["time"][window], c["window"][window], where="post", color=WINDOW, lw=1.2, label=f"{receiver}'s receive window")
-        axis.set_ylim(bottom=0)
-        axis.set_title(f"{self._title(conn)}\nthe {sender}'s bytes in flight", fontsize=10)
-        axis.set_xlabel("time since the connection's first line (s)")
-        axis.set_ylabel("bytes")
-        axis.legend(loc="upper left", fontsize=8)
-        axis.grid(True, color="#eeeeee")
+        self._bytes_over_time(axis, f"{self._title(conn)}\nthe {sender}'s bytes in flight")
         return figure
