@@ -465,3 +465,43 @@ fn a_close_whose_second_fin_is_unseen_is_not_called_three_or_four_way() {
         }
     }
 }
+
+/// A server of which nothing is in the capture (SYNs never answered): its
+/// final state is said to be assumed, in every language; a server that
+/// refused with a RST was seen, and is not.
+#[test]
+fn an_unheard_servers_final_state_is_said_to_be_assumed() {
+    let input = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/wild/05-cn-blog-refused-and-synretry.txt"),
+    )
+    .unwrap();
+    for (lang, assumed) in [
+        (
+            Lang::En,
+            "LISTEN (assumed: nothing from it is in the capture)",
+        ),
+        (
+            Lang::ZhHans,
+            "LISTEN（这是假定的：抓包中没有它发出的任何报文段）",
+        ),
+        (
+            Lang::ZhHant,
+            "LISTEN（這是假定的：擷取中沒有它發出的任何區段）",
+        ),
+    ] {
+        let summaries: Vec<(String, String)> = explain(&input, lang)
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Connection(s) => Some((s.conn_state.clone(), s.text.clone())),
+                Item::Line { .. } => None,
+            })
+            .collect();
+        let [(refused, seen), (unanswered, unheard)] = summaries.as_slice() else {
+            panic!("two connections: {summaries:?}");
+        };
+        assert_eq!((refused.as_str(), unanswered.as_str()), ("REJ", "S0"));
+        assert!(unheard.contains(assumed), "{lang:?}: {unheard}");
+        assert!(!seen.contains(assumed), "{lang:?}: {seen}");
+    }
+}

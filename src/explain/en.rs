@@ -2,7 +2,8 @@
 
 use super::{
     capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
-    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
+    server_unheard, shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters,
+    List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -691,11 +692,11 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             Teardown::Reset => format!("Ended by a RST from {}.", closer(s.closed_by)),
             Teardown::Refused => "Refused: the server answered the attempt with RST (nothing listens on that port).".to_string(),
             Teardown::HalfClosed => format!("Half-closed: {} sent FIN; the other side never closed in the capture.", closer(s.closed_by)),
-            Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
+            Teardown::Open if server_unheard(s) && !s.icmp_errors.is_empty() => {
                 "Never opened: ICMP errors came back instead of an answer from the server.".to_string()
             }
             Teardown::Open if s.stall.is_some() => "Stalled when the capture ends:".to_string(),
-            Teardown::Open if s.conn_state == "S0" => {
+            Teardown::Open if server_unheard(s) => {
                 "Never answered: no reply from the server is in the capture (nothing came back, or the capture misses it), so its state is unknown.".to_string()
             }
             Teardown::Open => "Still open when the capture ends.".to_string(),
@@ -755,8 +756,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     let _ = write!(
         t,
-        " Final states: client {}, server {}.",
-        s.final_state.client, s.final_state.server
+        " Final states: client {}, server {}{}.",
+        s.final_state.client,
+        s.final_state.server,
+        if server_unheard(s) {
+            " (assumed: nothing from it is in the capture)"
+        } else {
+            ""
+        }
     );
     if s.delivery_assumed {
         t.push_str(

@@ -410,6 +410,12 @@ fn shown_late(r: &SegmentReport) -> Option<&Transition> {
         .find(|t| t.cause_line < r.line && t.who == r.from && !t.inferred)
 }
 
+/// Whether nothing from the server is in the capture (Zeek's `S0`): its
+/// state is then the model's assumption (LISTEN), not something seen.
+fn server_unheard(s: &ConnectionSummary) -> bool {
+    s.teardown == Teardown::Open && s.conn_state == "S0"
+}
+
 /// The end whose FIN closed a three- or four-segment close when that FIN is
 /// not in the capture (inferred from the peer's acknowledgment): whether it
 /// carried the ACK of the first FIN, or came after it, cannot be told.

@@ -8,7 +8,8 @@
 
 use super::{
     capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
-    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
+    server_unheard, shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters,
+    List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -731,11 +732,11 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             "半关闭：{}发出了 FIN；另一方直到抓包结束都没有关闭。",
             closer(s.closed_by)
         ),
-        Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
+        Teardown::Open if server_unheard(s) && !s.icmp_errors.is_empty() => {
             "从未建立：返回的是 ICMP 差错报文，而不是服务器的回应。".to_string()
         }
         Teardown::Open if s.stall.is_some() => "抓包结束时连接停滞：".to_string(),
-        Teardown::Open if s.conn_state == "S0" => {
+        Teardown::Open if server_unheard(s) => {
             "从未得到回应：抓包中没有服务器的回复（没有回复，或抓包漏掉了），所以它的状态未知。"
                 .to_string()
         }
@@ -798,8 +799,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     let _ = write!(
         t,
-        "最终状态：客户端 {}，服务器 {}。",
-        s.final_state.client, s.final_state.server
+        "最终状态：客户端 {}，服务器 {}{}。",
+        s.final_state.client,
+        s.final_state.server,
+        if server_unheard(s) {
+            "（这是假定的：抓包中没有它发出的任何报文段）"
+        } else {
+            ""
+        }
     );
     if s.delivery_assumed {
         t.push_str("（最后一行之后仍在途中的报文段，均假定已经送达。）");

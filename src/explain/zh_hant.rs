@@ -4,7 +4,8 @@
 
 use super::{
     capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
-    shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters, List,
+    server_unheard, shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters,
+    List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -727,11 +728,11 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
             "半關閉：{}發出了 FIN；另一方直到擷取結束都沒有關閉。",
             closer(s.closed_by)
         ),
-        Teardown::Open if s.conn_state == "S0" && !s.icmp_errors.is_empty() => {
+        Teardown::Open if server_unheard(s) && !s.icmp_errors.is_empty() => {
             "從未建立：返回的是 ICMP 錯誤訊息，而不是伺服器的回應。".to_string()
         }
         Teardown::Open if s.stall.is_some() => "擷取結束時連線停滯：".to_string(),
-        Teardown::Open if s.conn_state == "S0" => {
+        Teardown::Open if server_unheard(s) => {
             "從未得到回應：擷取中沒有伺服器的回覆（沒有回覆，或擷取漏掉了），所以它的狀態未知。"
                 .to_string()
         }
@@ -794,8 +795,14 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
     }
     let _ = write!(
         t,
-        "最終狀態：用戶端 {}，伺服器 {}。",
-        s.final_state.client, s.final_state.server
+        "最終狀態：用戶端 {}，伺服器 {}{}。",
+        s.final_state.client,
+        s.final_state.server,
+        if server_unheard(s) {
+            "（這是假定的：擷取中沒有它發出的任何區段）"
+        } else {
+            ""
+        }
     );
     if s.delivery_assumed {
         t.push_str("（最後一行之後仍在途中的區段，均假定已經送達。）");
