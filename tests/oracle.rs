@@ -595,3 +595,49 @@ fn bytes_per_direction_agree_with_tshark() {
     }
     assert!(checked >= 40, "{checked} directions");
 }
+
+/// The tail loss probes are the resends the scenarios name as such (the
+/// probe of the segment that filled the window, and the stalled server's
+/// probe before its timeouts), in every rendering and no other resend of the
+/// captures; and on a published capture, the probe its expert names before
+/// the timeouts.
+#[test]
+fn tail_loss_probes_are_the_resends_the_scenarios_name() {
+    use tcpexplain::track::report::Note;
+    let probes = |segs: &[(TcpPacket, SegmentReport)]| -> Vec<usize> {
+        segs.iter()
+            .enumerate()
+            .filter(|(_, (_, r))| r.events.iter().any(|e| e.note == Some(Note::TailProbe)))
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let named: HashMap<&str, Vec<usize>> = [
+        ("window_full", vec![10, 16, 21, 26, 31]),
+        ("zero_window", vec![10]),
+        ("stall", vec![14]),
+    ]
+    .into_iter()
+    .collect();
+    for dir in captures() {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        for rendering in ["nn.txt", "nn_S.txt", "nn_v.txt"] {
+            let path = dir.join(rendering);
+            if !path.exists() {
+                continue;
+            }
+            let found = probes(&segments(&path));
+            let expected = named.get(name).cloned().unwrap_or_default();
+            assert_eq!(found, expected, "{name}/{rendering}");
+        }
+    }
+    // 60729: the server's answer never acknowledged; a probe 44 ms (two round
+    // trips) after its last segment, then timeouts from 266 ms, doubling.
+    let wild =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wild/34-ru-beget-rto-keepalive.txt");
+    let lines: Vec<u64> = segments(&wild)
+        .iter()
+        .filter(|(_, r)| r.events.iter().any(|e| e.note == Some(Note::TailProbe)))
+        .map(|(_, r)| r.line)
+        .collect();
+    assert_eq!(lines, [20]);
+}

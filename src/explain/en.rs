@@ -473,6 +473,8 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                     t.push_str(": sent again sooner than a round trip (");
                     write_ms(t, rt);
                     t.push_str(" from the handshake), so not on a timeout.");
+                } else if e.note == Some(Note::TailProbe) {
+                    t.push_str(": the last segment sent, sent again before any ACK for it came, and sooner than a retransmission timer fires (200 ms at the least on Linux): most likely a tail loss probe (RFC 8985), which resends the last segment so that the ACK it draws shows what was lost — an inference from timing.");
                 } else {
                     t.push_str(": this sequence range was sent before, and no ACK for it came in time, so the sender believed it lost (its retransmission timer fired)");
                     t.push_str(match e.backoff {

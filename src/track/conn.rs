@@ -108,6 +108,10 @@ const IDENTICAL_WITHIN: f64 = 0.001;
 const DELAY_MIN: f64 = 0.03;
 /// Without a measured round trip, a RST this soon after a segment answers it.
 const REPLY_WITHIN: f64 = 0.2;
+/// The shortest retransmission timeout of common stacks (Linux's
+/// `TCP_RTO_MIN`; Windows waits 300 ms), in seconds: a resend sooner than
+/// this was most likely not on that timer.
+const MIN_RTO: f64 = 0.2;
 
 /// Where a segment stands with its receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1376,7 +1380,9 @@ impl Connection {
         }
         let occupies = len > 0 || s.syn || s.fin;
         let retransmitted = match next {
-            Some(n) if !zwp && !keepalive && occupies && seq < n => self.resent(s, n, events),
+            Some(n) if !zwp && !keepalive && occupies && seq < n => {
+                self.resent(s, n, copy.is_some(), events)
+            }
             _ => false,
         };
         // Bytes are new (counted) when they go beyond what was seen, or fill a gap in it.
@@ -1445,7 +1451,7 @@ impl Connection {
     /// of resend (or reordering) it is, with the earlier copy, the wait and
     /// its backoff; says whether it counts as a retransmission.
     #[inline(always)]
-    fn resent(&self, s: &Seg<'_>, next: SeqNumber, events: &mut Vec<Event>) -> bool {
+    fn resent(&self, s: &Seg<'_>, next: SeqNumber, is_copy: bool, events: &mut Vec<Event>) -> bool {
         let (d, r) = (s.from, s.from.other());
         let (seq, len) = (s.seq, s.len);
         let original = self.dir[d]
@@ -1511,10 +1517,39 @@ impl Connection {
             .zip(path_rtt)
             .filter(|(w, rt)| w < rt)
             .map(|(_, rt)| rt);
+        // The last segment sent, sent again once, sooner than the shortest
+        // retransmission timeout of common stacks (Linux's 200 ms), after a
+        // measured round trip without a word from the peer: most likely a
+        // tail loss probe, which draws an ACK before the timer fires.
+        // (Said only of an end with data or a FIN outstanding, not of a SYN,
+        // a copy, nor across bytes the capture missed.)
+        let tail_probe = s.end == next
+            && !s.syn
+            && matches!(
+                self.live[d],
+                TcpState::Established
+                    | TcpState::CloseWait
+                    | TcpState::FinWait1
+                    | TcpState::Closing
+                    | TcpState::LastAck
+            )
+            && !is_copy
+            && self.dir[d].holes.is_empty()
+            && before.is_none()
+            && too_soon.is_none()
+            && wait.is_some_and(|w| w < MIN_RTO)
+            // (Nothing from the peer for a round trip: not a reply to its ACK.)
+            && since_reverse
+                .zip(path_rtt)
+                .is_some_and(|(quiet, rt)| quiet >= rt);
         let resend = |kind| {
             let mut e = Event::new(kind);
             e.of_line = of_line;
-            e.note = path_mtu.then_some(Note::PathMtu);
+            e.note = if path_mtu {
+                Some(Note::PathMtu)
+            } else {
+                (tail_probe && kind == EventKind::Retransmission).then_some(Note::TailProbe)
+            };
             if kind == EventKind::Retransmission {
                 e.seconds = wait;
                 e.round_trip = too_soon;

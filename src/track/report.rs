@@ -291,6 +291,9 @@ pub enum Note {
     Reset(ResetKind),
     /// A resend after an ICMP "too big" error (path MTU discovery).
     PathMtu,
+    /// A `retransmission` of the last segment sent, its first, sooner than a
+    /// retransmission timer fires: most likely a tail loss probe (RFC 8985).
+    TailProbe,
     /// A `keep_alive` into a zero window: Linux's zero-window probe.
     ZeroWindowProbe,
     /// A `keep_alive` told by timing and numbers, not by a sequence number.
@@ -314,6 +317,7 @@ impl Note {
         match self {
             Note::Reset(kind) => kind.name().into(),
             Note::PathMtu => "path_mtu".into(),
+            Note::TailProbe => "tail_probe".into(),
             Note::ZeroWindowProbe => "zero_window_probe".into(),
             Note::Inferred => "inferred".into(),
             Note::ZeroWindowProbeInferred => "zero_window_probe, inferred".into(),
@@ -358,6 +362,7 @@ impl<'de> Deserialize<'de> for Note {
             Note::Reset(ResetKind::Abort),
             Note::Reset(ResetKind::AfterClose),
             Note::PathMtu,
+            Note::TailProbe,
             Note::ZeroWindowProbe,
             Note::Inferred,
             Note::ZeroWindowProbeInferred,
