@@ -490,7 +490,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                     write_ms(t, rt);
                     t.push_str("）还快，所以不是超时重传。");
                 } else if e.note == Some(Note::TailProbe) {
-                    t.push_str("：这是最后发出的报文段，在收到对它的 ACK 之前、也早于重传定时器触发（Linux 上至少 200 ms）就再次发出：很可能是尾部丢失探测（TLP，RFC 8985），即重发最后一个报文段，让由此换来的 ACK 表明丢了什么——这是根据时间推断的。");
+                    t.push_str("：这是最后发出的报文段，在收到对它的 ACK 之前、也早于重传定时器触发（Linux 上至少 200 ms）就再次发出，很可能是尾部丢失探测（TLP，RFC 8985），即重发最后一个报文段，让由此换来的 ACK 表明丢了什么——这是根据时间推断的。");
                 } else {
                     t.push_str("：这段序列号之前已经发送过，但没有及时等到对它的 ACK，发送方认为它丢失了（重传定时器超时）");
                     write_backoff(t, e.backoff, "");

@@ -486,7 +486,7 @@ fn write_event(t: &mut String, e: &Event, r: &SegmentReport) {
                     write_ms(t, rt);
                     t.push_str("）還快，所以不是逾時重傳。");
                 } else if e.note == Some(Note::TailProbe) {
-                    t.push_str("：這是最後發出的區段，在收到對它的 ACK 之前、也早於重傳計時器觸發（Linux 上至少 200 ms）就再次發出：很可能是尾部丟失探測（TLP，RFC 8985），即重發最後一個區段，讓由此換來的 ACK 表明丟了什麼——這是根據時間推斷的。");
+                    t.push_str("：這是最後發出的區段，在收到對它的 ACK 之前、也早於重傳計時器觸發（Linux 上至少 200 ms）就再次發出，很可能是尾部丟失探測（TLP，RFC 8985），即重發最後一個區段，讓由此換來的 ACK 表明丟了什麼——這是根據時間推斷的。");
                 } else {
                     t.push_str("：這段序號之前已經傳送過，但沒有及時等到對它的 ACK，傳送方認為它丟失了（重傳計時器逾時）");
                     write_backoff(t, e.backoff, "");
