@@ -505,3 +505,33 @@ fn an_unheard_servers_final_state_is_said_to_be_assumed() {
         assert!(!seen.contains(assumed), "{lang:?}: {seen}");
     }
 }
+
+/// A FIN without ACK (a scan's FIN and Xmas probes) is not said to be an
+/// application closing: no end of a connection sends one.
+#[test]
+fn a_fin_without_ack_is_not_an_application_closing() {
+    let input = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/probes/nn.txt"),
+    )
+    .unwrap();
+    for (lang, crafted, closing) in [
+        (Lang::En, "FIN set without ACK", "its application closed"),
+        (Lang::ZhHans, "FIN 置位但没有 ACK", "它的应用程序关闭了连接"),
+        (Lang::ZhHant, "FIN 置位但沒有 ACK", "它的應用程式關閉了連線"),
+    ] {
+        let probes: Vec<String> = explain(&input, lang)
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Line {
+                    report: Some(r), ..
+                } if r.flags.contains('F') => Some(r.text),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(probes.len(), 2, "{lang:?}: the Xmas and the FIN probe");
+        for text in probes {
+            assert!(text.contains(crafted), "{lang:?}: {text}");
+            assert!(!text.contains(closing), "{lang:?}: {text}");
+        }
+    }
+}

@@ -189,12 +189,17 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if flag(b'E') && syn {
         parts.next(t).push_str("ECN offered");
     }
-    if fin {
+    if fin && ack {
         let _ = write!(
             parts.next(t),
             "FIN: the {} has no more data to send (its application closed or shut down writing)",
             who(r.from)
         );
+    } else if fin {
+        // (Every segment of a connection after its SYN carries an ACK.)
+        parts
+            .next(t)
+            .push_str("FIN set without ACK (no end of a connection sends that: a crafted segment)");
     }
     if rst {
         write_reset(parts.next(t), r);

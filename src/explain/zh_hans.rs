@@ -181,12 +181,17 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if flag(b'E') && syn {
         parts.next(t).push_str("支持 ECN");
     }
-    if fin {
+    if fin && ack {
         let _ = write!(
             parts.next(t),
             "FIN，表示{}没有更多数据要发送了（它的应用程序关闭了连接，或关闭了写方向）",
             who(r.from)
         );
+    } else if fin {
+        // (Every segment of a connection after its SYN carries an ACK.)
+        parts
+            .next(t)
+            .push_str("FIN 置位但没有 ACK（连接中的端点不会这样发送：这是构造出来的报文段）");
     }
     if rst {
         write_reset(parts.next(t), r);

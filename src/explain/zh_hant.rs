@@ -177,12 +177,17 @@ pub(super) fn write_segment(r: &SegmentReport, t: &mut String) {
     if flag(b'E') && syn {
         parts.next(t).push_str("支援 ECN");
     }
-    if fin {
+    if fin && ack {
         let _ = write!(
             parts.next(t),
             "FIN，表示{}沒有更多資料要傳送了（它的應用程式關閉了連線，或關閉了寫方向）",
             who(r.from)
         );
+    } else if fin {
+        // (Every segment of a connection after its SYN carries an ACK.)
+        parts
+            .next(t)
+            .push_str("FIN 置位但沒有 ACK（連線中的端點不會這樣傳送：這是構造出來的區段）");
     }
     if rst {
         write_reset(parts.next(t), r);
