@@ -506,6 +506,47 @@ fn an_unheard_servers_final_state_is_said_to_be_assumed() {
     }
 }
 
+/// On a one-direction capture (the client's packets only), the server's
+/// final state is said to be assumed, and the client's is not.
+#[test]
+fn the_far_ends_final_state_is_said_to_be_assumed_on_a_one_direction_capture() {
+    let input = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wild/14-k8s-one-direction.txt"),
+    )
+    .unwrap();
+    for (lang, assumed) in [
+        (
+            Lang::En,
+            "server CLOSED (assumed: nothing from it is in the capture)",
+        ),
+        (
+            Lang::ZhHans,
+            "服务器 CLOSED（这是假定的：抓包中没有它发出的任何报文段）",
+        ),
+        (
+            Lang::ZhHant,
+            "伺服器 CLOSED（這是假定的：擷取中沒有它發出的任何區段）",
+        ),
+    ] {
+        let summaries: Vec<String> = explain(&input, lang)
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Connection(s) => Some(s.text),
+                Item::Line { .. } => None,
+            })
+            .collect();
+        let [text] = summaries.as_slice() else {
+            panic!("one connection: {summaries:?}");
+        };
+        assert!(text.contains(assumed), "{lang:?}: {text}");
+        assert_eq!(
+            text.matches("assumed: nothing").count() + text.matches("假定的：").count(),
+            1,
+            "{lang:?}: {text}"
+        );
+    }
+}
+
 /// A FIN without ACK (a scan's FIN and Xmas probes) is not said to be an
 /// application closing: no end of a connection sends one.
 #[test]

@@ -2,8 +2,8 @@
 
 use super::{
     capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
-    server_unheard, shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters,
-    List,
+    server_unheard, shell_word, shown_late, unheard_end, unseen_second_fin, write_count, write_ms,
+    FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -761,16 +761,20 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         }
         t.push('.');
     }
-    let _ = write!(
-        t,
-        " Final states: client {}, server {}{}.",
-        s.final_state.client,
-        s.final_state.server,
-        if server_unheard(s) {
+    let assumed = |role| {
+        if unheard_end(s) == Some(role) {
             " (assumed: nothing from it is in the capture)"
         } else {
             ""
         }
+    };
+    let _ = write!(
+        t,
+        " Final states: client {}{}, server {}{}.",
+        s.final_state.client,
+        assumed(Role::Client),
+        s.final_state.server,
+        assumed(Role::Server)
     );
     if s.delivery_assumed {
         t.push_str(

@@ -416,6 +416,16 @@ fn server_unheard(s: &ConnectionSummary) -> bool {
     s.teardown == Teardown::Open && s.conn_state == "S0"
 }
 
+/// The end none of whose packets are in the capture (the server of an
+/// unanswered attempt, the far end of a one-direction capture): its final
+/// state is inferred from the other end's packets alone.
+fn unheard_end(s: &ConnectionSummary) -> Option<Role> {
+    if server_unheard(s) {
+        return Some(Role::Server);
+    }
+    s.captured_only.map(Role::other)
+}
+
 /// The end whose FIN closed a three- or four-segment close when that FIN is
 /// not in the capture (inferred from the peer's acknowledgment): whether it
 /// carried the ACK of the first FIN, or came after it, cannot be told.

@@ -4,8 +4,8 @@
 
 use super::{
     capture_artefact, dsack, icmp_errors_by_problem, ms, num, refuses, resend_said_precisely,
-    server_unheard, shell_word, shown_late, unseen_second_fin, write_count, write_ms, FlagLetters,
-    List,
+    server_unheard, shell_word, shown_late, unheard_end, unseen_second_fin, write_count, write_ms,
+    FlagLetters, List,
 };
 use crate::model::{IcmpError, IcmpProblem};
 use crate::track::report::{
@@ -800,16 +800,20 @@ pub(super) fn connection(s: &ConnectionSummary) -> String {
         }
         t.push('。');
     }
-    let _ = write!(
-        t,
-        "最終狀態：用戶端 {}，伺服器 {}{}。",
-        s.final_state.client,
-        s.final_state.server,
-        if server_unheard(s) {
+    let assumed = |role| {
+        if unheard_end(s) == Some(role) {
             "（這是假定的：擷取中沒有它發出的任何區段）"
         } else {
             ""
         }
+    };
+    let _ = write!(
+        t,
+        "最終狀態：用戶端 {}{}，伺服器 {}{}。",
+        s.final_state.client,
+        assumed(Role::Client),
+        s.final_state.server,
+        assumed(Role::Server)
     );
     if s.delivery_assumed {
         t.push_str("（最後一行之後仍在途中的區段，均假定已經送達。）");
