@@ -10,7 +10,8 @@ target/bench/bulk-1m.txt, made by tests/data/captures/make_bulk.sh) with
 `--format FORMAT` (default jsonl), output to /dev/null. The runs alternate in
 ABBA order, so that both meet the machine in the same state; CPU time is the
 child's user + system time (microseconds, from wait4). The median and quartiles
-of each, and the ratio of the medians, are printed.
+of each, and the ratio of the medians, are printed. The runs are held to one
+CPU where the system allows it.
 
 --instructions LINES also counts the instructions each executes on the first
 LINES lines of the input (valgrind's callgrind): a measure that does not move
@@ -90,6 +91,10 @@ def main() -> None:
         sys.exit(f"no {args.input}: run tests/data/captures/make_bulk.sh")
 
     builds = {args.rev: build_commit(args.rev), "now": build_current()}
+    # Every run on the same CPU (the last one), where the system allows it:
+    # moving between CPUs is noise of its own.
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     times: dict[str, list[float]] = {name: [] for name in builds}
     for round_ in range(args.runs):
         order = list(builds) if round_ % 2 == 0 else list(reversed(builds))

@@ -371,9 +371,11 @@ fn icmp_errors_by_problem(s: &ConnectionSummary) -> Vec<(IcmpProblem, Vec<u64>)>
         .collect()
 }
 
-// What a line's words rest on, decided once for every language.
+// What a line's words rest on, decided once for every language. (Asked as
+// every line is written: inlined into each language's writer.)
 
 /// Whether the line's RST refuses a connection attempt.
+#[inline]
 fn refuses(r: &SegmentReport) -> bool {
     r.events.iter().any(|e| {
         e.kind == EventKind::Reset
@@ -383,6 +385,7 @@ fn refuses(r: &SegmentReport) -> bool {
 
 /// Whether the line is the capture point's doing (a copy of an earlier line,
 /// a packet seen late): Wireshark's labels on it are explained as that.
+#[inline]
 fn capture_artefact(r: &SegmentReport) -> bool {
     r.events
         .iter()
@@ -391,6 +394,7 @@ fn capture_artefact(r: &SegmentReport) -> bool {
 
 /// Whether a more precise event on the line (a fast, spurious or SYN
 /// retransmission) says what its plain `retransmission` would.
+#[inline]
 fn resend_said_precisely(r: &SegmentReport) -> bool {
     r.events.iter().any(|e| {
         matches!(
@@ -404,6 +408,7 @@ fn resend_said_precisely(r: &SegmentReport) -> bool {
 
 /// A change of the sender's caused by an earlier line that this line is the
 /// first to show: its previous segment's ACK did not cover that line.
+#[inline]
 fn shown_late(r: &SegmentReport) -> Option<&Transition> {
     r.transitions
         .iter()
